@@ -1,0 +1,214 @@
+/** Model and training configuration of the SSVAE (see docs: ssvae-spec). */
+
+/** Every field of the reference `SSVAEConfig`, snake_case as stored in checkpoints. */
+export interface SSVAEConfig {
+  latent_dim: number;
+  hidden_dims: number[];
+  recon_weight: number;
+  kl_weight: number;
+  label_weight: number;
+  learning_rate: number;
+  weight_decay: number;
+  dropout_rate: number;
+  grad_clip_norm: number | null;
+  batch_size: number;
+  max_epochs: number;
+  patience: number;
+  val_split: number;
+  random_seed: number;
+  encoder_type: "dense";
+  decoder_type: "dense";
+  monitor_metric: "auto" | MetricName;
+}
+
+/** Names of the per-split metrics reported every epoch. */
+export type MetricName =
+  | "loss"
+  | "reconstruction_loss"
+  | "kl_loss"
+  | "classification_loss"
+  | "weighted_classification_loss";
+
+export const METRIC_NAMES: readonly MetricName[] = [
+  "loss",
+  "reconstruction_loss",
+  "kl_loss",
+  "classification_loss",
+  "weighted_classification_loss",
+];
+
+/** The defaults of the reference implementation. */
+export function defaultConfig(): SSVAEConfig {
+  return {
+    latent_dim: 2,
+    hidden_dims: [256, 128, 64],
+    recon_weight: 1000,
+    kl_weight: 0.1,
+    label_weight: 1.0,
+    learning_rate: 1e-3,
+    weight_decay: 1e-4,
+    dropout_rate: 0.2,
+    grad_clip_norm: 1.0,
+    batch_size: 256,
+    max_epochs: 200,
+    patience: 20,
+    val_split: 0.1,
+    random_seed: 42,
+    encoder_type: "dense",
+    decoder_type: "dense",
+    monitor_metric: "auto",
+  };
+}
+
+/** Fields that may change between runs without rebuilding the model. */
+export const TUNABLE_FIELDS = [
+  "recon_weight",
+  "kl_weight",
+  "label_weight",
+  "learning_rate",
+  "weight_decay",
+  "dropout_rate",
+  "grad_clip_norm",
+  "batch_size",
+  "max_epochs",
+  "patience",
+  "monitor_metric",
+] as const;
+
+/** Fields that fix the architecture: a checkpoint must match them. */
+export const ARCHITECTURE_FIELDS = [
+  "latent_dim",
+  "hidden_dims",
+  "encoder_type",
+  "decoder_type",
+] as const;
+
+/** Error for a config value out of its range; names the field. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function check(ok: boolean, field: string, value: unknown, want: string) {
+  if (!ok) {
+    throw new ConfigError(
+      `config.${field} = ${JSON.stringify(value)}: expected ${want}`,
+    );
+  }
+}
+
+const isNum = (v: unknown): v is number =>
+  typeof v === "number" && Number.isFinite(v);
+
+/** Merges `overrides` into `base` and validates every field, throwing a ConfigError. */
+export function resolveConfig(
+  overrides: Partial<SSVAEConfig> = {},
+  base: SSVAEConfig = defaultConfig(),
+): SSVAEConfig {
+  const c: SSVAEConfig = { ...base, ...overrides };
+  for (const key of Object.keys(overrides)) {
+    check(
+      key in base,
+      key,
+      (overrides as Record<string, unknown>)[key],
+      "a known config field",
+    );
+  }
+  check(
+    Number.isInteger(c.latent_dim) && c.latent_dim >= 1 && c.latent_dim <= 64,
+    "latent_dim",
+    c.latent_dim,
+    "an integer 1-64",
+  );
+  check(
+    Array.isArray(c.hidden_dims) && c.hidden_dims.length >= 1 &&
+      c.hidden_dims.every((d) => Number.isInteger(d) && d >= 1 && d <= 4096),
+    "hidden_dims",
+    c.hidden_dims,
+    "a non-empty list of integers 1-4096",
+  );
+  check(
+    isNum(c.recon_weight) && c.recon_weight >= 0 && c.recon_weight <= 1e6,
+    "recon_weight",
+    c.recon_weight,
+    "a number >= 0",
+  );
+  check(
+    isNum(c.kl_weight) && c.kl_weight >= 0 && c.kl_weight <= 1e3,
+    "kl_weight",
+    c.kl_weight,
+    "a number >= 0",
+  );
+  check(
+    isNum(c.label_weight) && c.label_weight >= 0,
+    "label_weight",
+    c.label_weight,
+    "a number >= 0",
+  );
+  check(
+    isNum(c.learning_rate) && c.learning_rate > 0 && c.learning_rate <= 1,
+    "learning_rate",
+    c.learning_rate,
+    "a number in (0, 1]",
+  );
+  check(
+    isNum(c.weight_decay) && c.weight_decay >= 0,
+    "weight_decay",
+    c.weight_decay,
+    "a number >= 0",
+  );
+  check(
+    isNum(c.dropout_rate) && c.dropout_rate >= 0 && c.dropout_rate < 1,
+    "dropout_rate",
+    c.dropout_rate,
+    "a number in [0, 1)",
+  );
+  check(
+    c.grad_clip_norm === null ||
+      (isNum(c.grad_clip_norm) && c.grad_clip_norm > 0),
+    "grad_clip_norm",
+    c.grad_clip_norm,
+    "a positive number or null",
+  );
+  check(
+    Number.isInteger(c.batch_size) && c.batch_size >= 1 &&
+      c.batch_size <= 65536,
+    "batch_size",
+    c.batch_size,
+    "an integer 1-65536",
+  );
+  check(
+    Number.isInteger(c.max_epochs) && c.max_epochs >= 1 &&
+      c.max_epochs <= 100000,
+    "max_epochs",
+    c.max_epochs,
+    "a positive integer",
+  );
+  check(
+    Number.isInteger(c.patience) && c.patience >= 1,
+    "patience",
+    c.patience,
+    "a positive integer",
+  );
+  check(
+    isNum(c.val_split) && c.val_split >= 0 && c.val_split < 1,
+    "val_split",
+    c.val_split,
+    "a number in [0, 1)",
+  );
+  check(
+    Number.isInteger(c.random_seed),
+    "random_seed",
+    c.random_seed,
+    "an integer",
+  );
+  check(c.encoder_type === "dense", "encoder_type", c.encoder_type, '"dense"');
+  check(c.decoder_type === "dense", "decoder_type", c.decoder_type, '"dense"');
+  check(
+    c.monitor_metric === "auto" ||
+      (METRIC_NAMES as readonly string[]).includes(c.monitor_metric),
+    "monitor_metric",
+    c.monitor_metric,
+    `"auto" or one of ${METRIC_NAMES.join(", ")}`,
+  );
+  return c;
+}
