@@ -1,0 +1,256 @@
+/**
+ * The dense SSVAE: encoder (784 → hidden → z_mean, z_logvar), decoder
+ * (z → reversed hidden → 784, linear output) and a classifier on z.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { SSVAEConfig } from "./config.ts";
+import { Rng } from "./rng.ts";
+
+export const IMAGE_SIZE = 784;
+export const NUM_CLASSES = 10;
+export const LEAKY_SLOPE = 0.01;
+const CLASSIFIER_HIDDEN = [64, 64];
+
+/** One dense layer's shape; kernels are stored `[in, out]`. */
+export interface LayerSpec {
+  name: string;
+  inDim: number;
+  outDim: number;
+}
+
+/** Everything `predict` returns, as flat typed arrays (row-major). */
+export interface Prediction {
+  /** N × latent_dim, the posterior mean. */
+  latent: Float32Array;
+  /** N × 784 raw decoder output; empty when predict was asked not to decode. */
+  recon: Float32Array;
+  predClass: Uint8Array;
+  /** Max softmax probability per sample. */
+  certainty: Float32Array;
+  /** N × 10 softmax probabilities. */
+  probs: Float32Array;
+}
+
+/** Tensors of one forward pass. */
+export interface ForwardOutputs {
+  zMean: tf.Tensor2D;
+  zLogvar: tf.Tensor2D;
+  recon: tf.Tensor2D;
+  logits: tf.Tensor2D;
+}
+
+/** The random draws of one training forward pass, made by the trainer's Rng. */
+export interface ForwardNoise {
+  /** batch × latent_dim standard normals for the reparameterisation. */
+  eps: tf.Tensor2D;
+  /** One keep-mask per classifier hidden layer, already scaled by 1/(1-rate). */
+  dropoutMasks: tf.Tensor2D[];
+}
+
+/** The layer list of the dense architecture, in a fixed order (checkpoint order). */
+export function denseLayerSpecs(config: SSVAEConfig): LayerSpec[] {
+  const specs: LayerSpec[] = [];
+  const h = config.hidden_dims;
+  let inDim = IMAGE_SIZE;
+  h.forEach((d, i) => {
+    specs.push({ name: `encoder/dense_${i}`, inDim, outDim: d });
+    inDim = d;
+  });
+  specs.push({ name: "encoder/z_mean", inDim, outDim: config.latent_dim });
+  specs.push({ name: "encoder/z_logvar", inDim, outDim: config.latent_dim });
+  inDim = config.latent_dim;
+  [...h].reverse().forEach((d, i) => {
+    specs.push({ name: `decoder/dense_${i}`, inDim, outDim: d });
+    inDim = d;
+  });
+  specs.push({ name: "decoder/output", inDim, outDim: IMAGE_SIZE });
+  inDim = config.latent_dim;
+  CLASSIFIER_HIDDEN.forEach((d, i) => {
+    specs.push({ name: `classifier/dense_${i}`, inDim, outDim: d });
+    inDim = d;
+  });
+  specs.push({ name: "classifier/logits", inDim, outDim: NUM_CLASSES });
+  return specs;
+}
+
+/** A dense layer's trainable variables. */
+export interface DenseParams {
+  spec: LayerSpec;
+  kernel: tf.Variable;
+  bias: tf.Variable;
+}
+
+/** The semi-supervised VAE with its parameters. */
+export class SSVAE {
+  readonly config: SSVAEConfig;
+  readonly layers: DenseParams[];
+  readonly #byName: Map<string, DenseParams>;
+
+  /** Builds the model with LeCun-normal kernels drawn from `config.random_seed`. */
+  constructor(config: SSVAEConfig) {
+    this.config = structuredClone(config);
+    const rng = new Rng(config.random_seed);
+    this.layers = denseLayerSpecs(config).map((spec) => ({
+      spec,
+      kernel: tf.variable(
+        lecunNormal(rng, spec.inDim, spec.outDim),
+        true,
+        `${spec.name}/kernel`,
+      ),
+      bias: tf.variable(tf.zeros([spec.outDim]), true, `${spec.name}/bias`),
+    }));
+    this.#byName = new Map(this.layers.map((l) => [l.spec.name, l]));
+  }
+
+  /** Every trainable variable, kernels and biases, in layer order. */
+  variables(): tf.Variable[] {
+    return this.layers.flatMap((l) => [l.kernel, l.bias]);
+  }
+
+  /** Number of scalar parameters. */
+  parameterCount(): number {
+    return this.variables().reduce((n, v) => n + v.size, 0);
+  }
+
+  #layer(name: string): DenseParams {
+    const l = this.#byName.get(name);
+    if (!l) throw new Error(`no layer ${name}`);
+    return l;
+  }
+
+  #dense(name: string, x: tf.Tensor2D, activate: boolean): tf.Tensor2D {
+    const l = this.#layer(name);
+    const y = tf.add(
+      tf.matMul(x, l.kernel as tf.Tensor2D),
+      l.bias,
+    ) as tf.Tensor2D;
+    return activate ? tf.leakyRelu(y, LEAKY_SLOPE) : y;
+  }
+
+  /** Encoder: the posterior mean and log-variance of z. */
+  encode(x: tf.Tensor2D): { zMean: tf.Tensor2D; zLogvar: tf.Tensor2D } {
+    let h = x;
+    this.config.hidden_dims.forEach((_, i) => {
+      h = this.#dense(`encoder/dense_${i}`, h, true);
+    });
+    return {
+      zMean: this.#dense("encoder/z_mean", h, false),
+      zLogvar: this.#dense("encoder/z_logvar", h, false),
+    };
+  }
+
+  /** Decoder: raw (linear) pixel values, batch × 784. */
+  decode(z: tf.Tensor2D): tf.Tensor2D {
+    let h = z;
+    this.config.hidden_dims.forEach((_, i) => {
+      h = this.#dense(`decoder/dense_${i}`, h, true);
+    });
+    return this.#dense("decoder/output", h, false);
+  }
+
+  /** Classifier on z: logits, with dropout when masks are given (training). */
+  classify(z: tf.Tensor2D, dropoutMasks?: tf.Tensor2D[]): tf.Tensor2D {
+    let h = z;
+    CLASSIFIER_HIDDEN.forEach((_, i) => {
+      h = this.#dense(`classifier/dense_${i}`, h, true);
+      if (dropoutMasks) h = tf.mul(h, dropoutMasks[i]);
+    });
+    return this.#dense("classifier/logits", h, false);
+  }
+
+  /**
+   * One forward pass. With `noise` (training) z is sampled and dropout applied;
+   * without it (evaluation, predict) z is the posterior mean.
+   */
+  forward(x: tf.Tensor2D, noise?: ForwardNoise): ForwardOutputs {
+    const { zMean, zLogvar } = this.encode(x);
+    const z = noise
+      ? tf.add(
+        zMean,
+        tf.mul(tf.exp(tf.mul(zLogvar, 0.5)), noise.eps),
+      ) as tf.Tensor2D
+      : zMean;
+    return {
+      zMean,
+      zLogvar,
+      recon: this.decode(z),
+      logits: this.classify(z, noise?.dropoutMasks),
+    };
+  }
+
+  /**
+   * Evaluation-mode outputs for all `count` images, computed in batches so memory
+   * stays flat. `decode: false` skips the decoder (recon comes back empty).
+   */
+  predict(
+    images: Float32Array,
+    count: number,
+    opts: { batchSize?: number; decode?: boolean } = {},
+  ): Prediction {
+    const batchSize = opts.batchSize ?? 2048;
+    const decode = opts.decode ?? true;
+    const L = this.config.latent_dim;
+    const out: Prediction = {
+      latent: new Float32Array(count * L),
+      recon: new Float32Array(decode ? count * IMAGE_SIZE : 0),
+      predClass: new Uint8Array(count),
+      certainty: new Float32Array(count),
+      probs: new Float32Array(count * NUM_CLASSES),
+    };
+    for (let start = 0; start < count; start += batchSize) {
+      const n = Math.min(batchSize, count - start);
+      const [latent, probs, recon] = tf.tidy(() => {
+        const x = tf.tensor2d(
+          images.subarray(start * IMAGE_SIZE, (start + n) * IMAGE_SIZE),
+          [n, IMAGE_SIZE],
+        );
+        const { zMean } = this.encode(x);
+        const p = tf.softmax(this.classify(zMean));
+        return decode ? [zMean, p, this.decode(zMean)] : [zMean, p];
+      });
+      out.latent.set(latent.dataSync() as Float32Array, start * L);
+      const p = probs.dataSync() as Float32Array;
+      out.probs.set(p, start * NUM_CLASSES);
+      if (recon) {
+        out.recon.set(recon.dataSync() as Float32Array, start * IMAGE_SIZE);
+      }
+      tf.dispose([latent, probs, recon]);
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let k = 1; k < NUM_CLASSES; k++) {
+          if (p[i * NUM_CLASSES + k] > p[i * NUM_CLASSES + best]) best = k;
+        }
+        out.predClass[start + i] = best;
+        out.certainty[start + i] = p[i * NUM_CLASSES + best];
+      }
+    }
+    return out;
+  }
+
+  /** Decodes latent points (N × latent_dim) to raw pixel rows (N × 784). */
+  decodeLatent(latent: Float32Array, count: number): Float32Array {
+    const t = tf.tidy(() =>
+      this.decode(tf.tensor2d(latent, [count, this.config.latent_dim]))
+    );
+    const data = t.dataSync() as Float32Array;
+    t.dispose();
+    return data;
+  }
+
+  /** Frees every variable. */
+  dispose(): void {
+    tf.dispose(this.variables());
+  }
+}
+
+/** LeCun normal, truncated at ±2σ like Flax's `lecun_normal`. */
+function lecunNormal(rng: Rng, fanIn: number, fanOut: number): tf.Tensor2D {
+  // 0.8796... is the std of a standard normal truncated to (-2, 2); dividing by it
+  // keeps the variance at 1/fan_in.
+  const std = Math.sqrt(1 / fanIn) / 0.87962566103423978;
+  const values = new Float32Array(fanIn * fanOut);
+  for (let i = 0; i < values.length; i++) {
+    values[i] = rng.truncatedNormal() * std;
+  }
+  return tf.tensor2d(values, [fanIn, fanOut]);
+}
