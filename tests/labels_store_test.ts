@@ -1,0 +1,350 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { LabelError, LabelStore } from "../lib/labels/labels_store.ts";
+import { labelFor } from "./fixtures/label_writer.ts";
+
+const HEADER = "Serial,label\n";
+
+async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "labels_test_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function labelsOf(store: LabelStore): Array<number | null> {
+  return Array.from(store.labels, (l) => (Number.isNaN(l) ? null : l));
+}
+
+function isLabelError(...parts: string[]) {
+  return (err: unknown): boolean => {
+    assert.ok(err instanceof LabelError, `expected LabelError, got ${err}`);
+    for (const part of parts) {
+      assert.ok(err.message.includes(part), `"${err.message}" lacks "${part}"`);
+    }
+    return true;
+  };
+}
+
+Deno.test("open creates a missing file (and folder) with just the header", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/data/mnist/labels.csv`;
+    const store = await LabelStore.open(path, 100);
+    assert.equal(await Deno.readTextFile(path), HEADER);
+    assert.equal(store.labelledCount(), 0);
+    assert.equal(store.labels.length, 100);
+    assert.ok(store.labels.every(Number.isNaN));
+    assert.equal(store.writeCount, 1);
+  });
+});
+
+Deno.test("round trip: set, delete, setMany, re-open", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/labels.csv`;
+    const store = await LabelStore.open(path, 100);
+    await store.set(42, 7);
+    await store.set(3, 1);
+    await store.set(99, 0);
+    await store.set(42, 8);
+    await store.delete(99);
+    await store.delete(50); // deleting an unlabelled image is a no-op row-wise
+    await store.setMany([{ index: 10, label: 0 }, { index: 3, label: null }, {
+      index: 11,
+      label: 9,
+    }]);
+    assert.equal(await Deno.readTextFile(path), `${HEADER}10,0\n11,9\n42,8\n`);
+    assert.equal(store.get(42), 8);
+    assert.equal(store.get(3), null);
+    assert.equal(store.labelledCount(), 3);
+    assert.deepEqual(store.countsPerClass(), [1, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+
+    const again = await LabelStore.open(path, 100);
+    assert.deepEqual(labelsOf(again), labelsOf(store));
+    assert.equal(again.writeCount, 0); // opening an existing file does not rewrite it
+  });
+});
+
+Deno.test("reads old files: BOM, float serials, CRLF, blank lines, empty labels", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/labels.csv`;
+    const old =
+      "\ufeffSerial,label\r\n42144.0,3\r\n7.0,0.0\r\n5,\r\n12, 9 \r\n\r\n";
+    await Deno.writeTextFile(path, old);
+    const store = await LabelStore.open(path, 60000);
+    assert.equal(await Deno.readTextFile(path), old); // reading never rewrites
+    assert.equal(store.get(42144), 3);
+    assert.equal(store.get(7), 0);
+    assert.equal(store.get(5), null);
+    assert.equal(store.get(12), 9);
+    assert.equal(store.labelledCount(), 3);
+    await store.set(1, 4);
+    assert.equal(
+      await Deno.readTextFile(path),
+      `${HEADER}1,4\n7,0\n12,9\n42144,3\n`,
+    );
+    // An empty file (e.g. truncated by an old non-atomic writer) holds no labels.
+    await Deno.writeTextFile(path, "");
+    assert.equal((await LabelStore.open(path, 10)).labelledCount(), 0);
+  });
+});
+
+Deno.test("a corrupt file throws a LabelError naming line and value, file untouched", async () => {
+  const cases: Array<[string, number, string, string[]]> = [
+    [`${HEADER}1,2\n3,11\n`, 3, "11", ["label must be an integer 0-9", '"11"']],
+    [`${HEADER}1,2\n\n3,abc\n`, 4, "abc", ['"abc"']],
+    [`${HEADER}3,3.5\n`, 2, "3.5", ['"3.5"']],
+    [`${HEADER}1,2\n-1,4\n`, 3, "-1", [
+      "Serial must be an integer 0-99",
+      '"-1"',
+    ]],
+    [`${HEADER}12.5,4\n`, 2, "12.5", ['"12.5"']],
+    [`${HEADER}100,4\n`, 2, "100", ['"100"']],
+    [`${HEADER}x,4\n`, 2, "x", ['"x"']],
+    [`${HEADER}1,2,3\n`, 2, "1,2,3", ["expected 2 fields"]],
+    ["Index,label\n1,2\n", 1, "Index,label", ["expected header"]],
+  ];
+  await withTempDir(async (dir) => {
+    const path = `${dir}/labels.csv`;
+    for (const [text, line, value, parts] of cases) {
+      await Deno.writeTextFile(path, text);
+      const before = await Deno.readFile(path);
+      await assert.rejects(LabelStore.open(path, 100), (err: unknown) => {
+        isLabelError(path, `line ${line}`, ...parts)(err);
+        assert.equal((err as LabelError).line, line);
+        assert.equal((err as LabelError).value, value);
+        return true;
+      });
+      assert.deepEqual(await Deno.readFile(path), before);
+    }
+    await Deno.writeTextFile(path, `${HEADER}"1,2\n`);
+    await assert.rejects(
+      LabelStore.open(path, 100),
+      isLabelError("malformed CSV"),
+    );
+  });
+});
+
+Deno.test("invalid set/delete/setMany/get calls are LabelErrors and write nothing", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/labels.csv`;
+    const store = await LabelStore.open(path, 100);
+    await store.set(5, 5);
+    const before = await Deno.readTextFile(path);
+    const writes = store.writeCount;
+    await assert.rejects(
+      store.set(1, 11),
+      isLabelError("label must be an integer 0-9, got 11"),
+    );
+    await assert.rejects(store.set(1, 2.5), isLabelError("got 2.5"));
+    await assert.rejects(store.set(1, NaN), isLabelError("got NaN"));
+    await assert.rejects(
+      store.set(-1, 2),
+      isLabelError("index must be an integer 0-99, got -1"),
+    );
+    await assert.rejects(store.set(100, 2), isLabelError("got 100"));
+    await assert.rejects(store.delete(1.5), isLabelError("got 1.5"));
+    await assert.rejects(
+      store.setMany([{ index: 1, label: 1 }, { index: 2, label: 12 }]),
+      isLabelError("changes[1]", "got 12"),
+    );
+    assert.throws(() => store.get(100), isLabelError("got 100"));
+    assert.throws(() => LabelStore.validateLabel("3"), isLabelError('got "3"'));
+    assert.doesNotThrow(() => LabelStore.validateIndex(99, 100));
+    assert.equal(store.writeCount, writes);
+    assert.equal(await Deno.readTextFile(path), before);
+    assert.equal(store.get(1), null);
+    await assert.rejects(LabelStore.open(path, 0), RangeError);
+  });
+});
+
+Deno.test("500 concurrent writes all land, each durable when its promise resolves", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/labels.csv`;
+    const store = await LabelStore.open(path, 60000);
+    const writesBefore = store.writeCount;
+    const expected = new Map<number, number>();
+    const done: Promise<void>[] = [];
+    for (let k = 0; k < 500; k++) {
+      const index = (k * 7919) % 60000;
+      const label = labelFor(k);
+      expected.set(index, label);
+      // When the promise resolves, the file on disk must already hold this label.
+      done.push(
+        store.set(index, label).then(() => {
+          const row = Deno.readTextFileSync(path).split("\n").find((l) =>
+            l.startsWith(`${index},`)
+          );
+          assert.equal(row, `${index},${label}`);
+        }),
+      );
+      // Spread the calls over ticks so some queue behind a write in flight.
+      if (k % 50 === 49) await new Promise((r) => setTimeout(r, 0));
+    }
+    await Promise.all(done);
+    const writes = store.writeCount - writesBefore;
+    assert.ok(writes >= 1 && writes <= 500, `${writes} writes`);
+    console.log(`500 sets took ${writes} file writes`);
+    const reopened = await LabelStore.open(path, 60000);
+    assert.deepEqual(labelsOf(reopened), labelsOf(store));
+    assert.equal(reopened.labelledCount(), expected.size);
+    for (const [index, label] of expected) {
+      assert.equal(reopened.get(index), label);
+    }
+  });
+});
+
+Deno.test("sets on one image apply in call order", async () => {
+  await withTempDir(async (dir) => {
+    const store = await LabelStore.open(`${dir}/labels.csv`, 10);
+    const first = store.set(4, 1);
+    await new Promise((r) => setTimeout(r, 0)); // first write now in flight
+    await Promise.all([
+      first,
+      store.set(4, 2),
+      store.delete(4),
+      store.set(4, 3),
+    ]);
+    assert.equal((await LabelStore.open(`${dir}/labels.csv`, 10)).get(4), 3);
+    await Promise.all([store.set(4, 5), store.delete(4)]);
+    assert.equal((await LabelStore.open(`${dir}/labels.csv`, 10)).get(4), null);
+  });
+});
+
+Deno.test("setMany of 1,000 changes is one file write", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/labels.csv`;
+    const store = await LabelStore.open(path, 60000);
+    const changes = Array.from(
+      { length: 1000 },
+      (_, i) => ({ index: i * 60, label: i % 10 }),
+    );
+    const before = store.writeCount;
+    await store.setMany(changes);
+    assert.equal(store.writeCount, before + 1);
+    assert.equal(store.labelledCount(), 1000);
+    assert.deepEqual(store.countsPerClass(), new Array(10).fill(100));
+    const reopened = await LabelStore.open(path, 60000);
+    assert.deepEqual(labelsOf(reopened), labelsOf(store));
+    await store.setMany([]);
+    assert.equal(store.writeCount, before + 1);
+  });
+});
+
+Deno.test("a failed write rejects and leaves memory matching the file", async () => {
+  await withTempDir(async (dir) => {
+    const sub = `${dir}/sub`;
+    const path = `${sub}/labels.csv`;
+    const store = await LabelStore.open(path, 100);
+    await store.set(1, 1);
+    // Remove the folder: the temp file cannot be created, so the write fails.
+    await Deno.remove(sub, { recursive: true });
+    await assert.rejects(
+      store.setMany([{ index: 2, label: 2 }, { index: 1, label: null }]),
+    );
+    assert.equal(store.get(1), 1);
+    assert.equal(store.get(2), null);
+    assert.equal(store.labelledCount(), 1);
+    await Deno.mkdir(sub);
+    await store.set(3, 3);
+    assert.equal(await Deno.readTextFile(path), `${HEADER}1,1\n3,3\n`);
+    assert.deepEqual([...Deno.readDirSync(sub)].map((e) => e.name), [
+      "labels.csv",
+    ]);
+  });
+});
+
+Deno.test("a single set on a 60k-row file is quick", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/labels.csv`;
+    const rows = Array.from({ length: 60000 }, (_, i) => `${i},${i % 10}\n`)
+      .join("");
+    await Deno.writeTextFile(path, HEADER + rows);
+    const t0 = performance.now();
+    const store = await LabelStore.open(path, 60000);
+    const t1 = performance.now();
+    await store.set(123, 4);
+    const t2 = performance.now();
+    console.log(
+      `open ${(t1 - t0).toFixed(0)} ms, one set ${
+        (t2 - t1).toFixed(0)
+      } ms (60k rows)`,
+    );
+    assert.ok(t2 - t1 < 1000, `set took ${t2 - t1} ms`);
+    assert.equal((await LabelStore.open(path, 60000)).get(123), 4);
+  });
+});
+
+const WRITER = fileURLToPath(
+  new URL("./fixtures/label_writer.ts", import.meta.url),
+);
+
+/** Runs the writer child from `start` and SIGKILLs it after a random number of acks. */
+async function runAndKill(
+  path: string,
+  count: number,
+  start: number,
+): Promise<number[]> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", WRITER, path, String(count), String(start)],
+    env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const killAfter = 1 + Math.floor(Math.random() * 25);
+  let text = "";
+  let killed = false;
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+    if (!killed && text.split("\n").length - 1 >= killAfter) {
+      killed = true;
+      await new Promise((r) => setTimeout(r, Math.random() * 15));
+      child.kill("SIGKILL");
+    }
+  }
+  const status = await child.status;
+  assert.ok(killed, `writer ended before being killed: ${await stderr}`);
+  assert.equal(status.signal, "SIGKILL");
+  // Only complete lines count: a half-printed ack is not an acknowledgement.
+  const lines = text.split("\n").slice(0, -1);
+  return lines.map((line, i) => {
+    const [word, index, label] = line.split(" ");
+    assert.equal(word, "ack");
+    assert.equal(Number(index), start + i);
+    assert.equal(Number(label), labelFor(start + i));
+    return Number(index);
+  });
+}
+
+Deno.test("killing a writer at random moments keeps every acknowledged label", async () => {
+  await withTempDir(async (dir) => {
+    const path = `${dir}/labels.csv`;
+    const count = 60000;
+    let acknowledged = 0; // images 0..acknowledged-1 were acked
+    for (let run = 0; run < 5; run++) {
+      // Each run continues where the file ends (it may hold one unacknowledged label).
+      const start = (await LabelStore.open(path, count)).labelledCount();
+      const acks = await runAndKill(path, count, start);
+      acknowledged = start + acks.length;
+      const store = await LabelStore.open(path, count); // always parses
+      const n = store.labelledCount();
+      // The file holds a prefix of the writes: all acked ones, plus at most the one
+      // in flight when the kill came.
+      assert.ok(
+        n === acknowledged || n === acknowledged + 1,
+        `${n} rows, ${acknowledged} acked`,
+      );
+      for (let i = 0; i < n; i++) {
+        assert.equal(store.get(i), labelFor(i), `image ${i}`);
+      }
+      console.log(`run ${run}: start ${start}, acks ${acks.length}, rows ${n}`);
+    }
+    assert.ok(acknowledged >= 5);
+  });
+});
