@@ -10,7 +10,8 @@
 
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
-import { basename, dirname } from "node:path";
+import { dirname } from "node:path";
+import { writeFileAtomic } from "../atomic_file.ts";
 
 /** A bad label, index or labels file. For CSV rows it names the line and the value. */
 export class LabelError extends Error {
@@ -338,54 +339,4 @@ export function formatLabelsCsv(labels: Float32Array): string {
     if (!Number.isNaN(labels[i])) rows.push([i, labels[i]]);
   }
   return stringify(rows, { header: true, columns: HEADER });
-}
-
-/**
- * Replaces `path` with `text` atomically: a temp file in the same folder, fsynced,
- * renamed over the target, then the folder fsynced so the rename itself is durable.
- */
-export async function writeFileAtomic(
-  path: string,
-  text: string,
-): Promise<void> {
-  const dir = dirname(path);
-  const tmp = `${dir}/.${basename(path)}.${crypto.randomUUID()}.tmp`;
-  const bytes = new TextEncoder().encode(text);
-  try {
-    const file = await Deno.open(tmp, {
-      write: true,
-      createNew: true,
-      mode: 0o644,
-    });
-    try {
-      let written = 0;
-      while (written < bytes.length) {
-        written += await file.write(bytes.subarray(written));
-      }
-      await file.sync();
-    } finally {
-      file.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (err) {
-    await Deno.remove(tmp).catch(() => {});
-    throw err;
-  }
-  await syncDir(dir);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  let handle: Deno.FsFile;
-  try {
-    handle = await Deno.open(dir, { read: true });
-  } catch {
-    return; // Some platforms cannot open a directory; the rename is still atomic.
-  }
-  try {
-    await handle.sync();
-  } catch {
-    // fsync on a directory is unsupported on some file systems.
-  } finally {
-    handle.close();
-  }
 }

@@ -4,7 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { fromFileUrl } from "../paths.ts";
+import { fileURLToPath } from "node:url";
 
 export type BackendName = "wasm" | "cpu";
 
@@ -44,7 +44,7 @@ async function setUp(name: BackendName): Promise<void> {
     // tfjs resolves the .wasm files relative to this folder; it needs a real path
     // with a trailing slash (stack notes).
     const entry = import.meta.resolve("@tensorflow/tfjs-backend-wasm");
-    const distDir = fromFileUrl(new URL("./", entry).href);
+    const distDir = fileURLToPath(new URL("./", entry).href);
     setWasmPaths(await Deno.realPath(distDir) + "/");
   }
   const ok = await tf.setBackend(name);

@@ -80,6 +80,9 @@ export interface DenseParams {
   bias: tf.Variable;
 }
 
+/** tfjs variable names are global to the process: each model gets a prefix. */
+let nextModelId = 0;
+
 /** The semi-supervised VAE with its parameters. */
 export class SSVAE {
   readonly config: SSVAEConfig;
@@ -90,14 +93,19 @@ export class SSVAE {
   constructor(config: SSVAEConfig) {
     this.config = structuredClone(config);
     const rng = new Rng(config.random_seed);
+    const prefix = `ssvae${nextModelId++}`;
     this.layers = denseLayerSpecs(config).map((spec) => ({
       spec,
       kernel: tf.variable(
         lecunNormal(rng, spec.inDim, spec.outDim),
         true,
-        `${spec.name}/kernel`,
+        `${prefix}/${spec.name}/kernel`,
       ),
-      bias: tf.variable(tf.zeros([spec.outDim]), true, `${spec.name}/bias`),
+      bias: tf.variable(
+        tf.zeros([spec.outDim]),
+        true,
+        `${prefix}/${spec.name}/bias`,
+      ),
     }));
     this.#byName = new Map(this.layers.map((l) => [l.spec.name, l]));
   }
@@ -105,6 +113,13 @@ export class SSVAE {
   /** Every trainable variable, kernels and biases, in layer order. */
   variables(): tf.Variable[] {
     return this.layers.flatMap((l) => [l.kernel, l.bias]);
+  }
+
+  /** Stable parameter names (`encoder/dense_0/kernel`, ...), in `variables()` order. */
+  parameterNames(): string[] {
+    return this.layers.flatMap((
+      l,
+    ) => [`${l.spec.name}/kernel`, `${l.spec.name}/bias`]);
   }
 
   /** Number of scalar parameters. */

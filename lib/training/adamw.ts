@@ -50,10 +50,14 @@ export class AdamW {
 
   /**
    * Applies one update from `grads` (same order as params; disposed by the caller).
-   * Returns the gradient's global norm before clipping.
+   * A missing gradient (a parameter the loss did not reach, such as the classifier
+   * on a batch without labels) counts as zero, as in JAX. Returns the gradient's
+   * global norm before clipping.
    */
-  apply(grads: tf.Tensor[], s: AdamWSettings): number {
-    const g = grads.map((t) => t.dataSync() as Float32Array);
+  apply(grads: (tf.Tensor | undefined)[], s: AdamWSettings): number {
+    const g = grads.map((t, i) =>
+      t ? t.dataSync() as Float32Array : new Float32Array(this.values[i].length)
+    );
     let sq = 0;
     for (const gi of g) for (let j = 0; j < gi.length; j++) sq += gi[j] * gi[j];
     const norm = Math.sqrt(sq);

@@ -1,0 +1,56 @@
+/** Crash-safe file replacement shared by the labels store and the checkpoint. */
+
+/**
+ * Replaces `path` with `data` atomically: a temp file in the same folder, fsynced,
+ * renamed over the target, then the folder fsynced so the rename itself is durable.
+ * A crash at any point leaves either the old file or the new one, never a mix.
+ */
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
+  const base = path.slice(slash + 1);
+  const tmp = `${dir}/.${base}.${crypto.randomUUID()}.tmp`;
+  const bytes = typeof data === "string"
+    ? new TextEncoder().encode(data)
+    : data;
+  try {
+    const file = await Deno.open(tmp, {
+      write: true,
+      createNew: true,
+      mode: 0o644,
+    });
+    try {
+      let written = 0;
+      while (written < bytes.length) {
+        written += await file.write(bytes.subarray(written));
+      }
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    await Deno.rename(tmp, path);
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  let handle: Deno.FsFile;
+  try {
+    handle = await Deno.open(dir, { read: true });
+  } catch {
+    return; // Some platforms cannot open a directory; the rename is still atomic.
+  }
+  try {
+    await handle.sync();
+  } catch {
+    // fsync on a directory is unsupported on some file systems.
+  } finally {
+    handle.close();
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The checkpoint file: config, weights, optimizer moments, step and epoch counters,
+ * random stream and history in one file, written atomically.
+ *
+ * Layout: the 8-byte magic `SSVAECK1`, a uint32 header length (little-endian), the
+ * JSON header, zero padding to a multiple of 4, then every float32 array back to
+ * back. The header carries a SHA-256 of the body, so a truncated or altered file
+ * is refused instead of loading garbage weights.
+ */
+import { writeFileAtomic } from "../atomic_file.ts";
+import {
+  ARCHITECTURE_FIELDS,
+  resolveConfig,
+  type SSVAEConfig,
+} from "../ssvae/config.ts";
+import { SSVAE } from "../ssvae/model.ts";
+import { InteractiveTrainer } from "./interactive_trainer.ts";
+import type { TrainerState } from "./trainer.ts";
+import type { HistoryEntry } from "./types.ts";
+
+const MAGIC = "SSVAECK1";
+const FORMAT_VERSION = 1;
+
+/** A checkpoint that cannot be read or does not fit the model. */
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+}
+
+interface TensorEntry {
+  name: string;
+  shape: number[];
+  /** Offset into the body, in float32 elements. */
+  offset: number;
+  length: number;
+}
+
+interface Header {
+  format: number;
+  createdAt: string;
+  config: SSVAEConfig;
+  step: number;
+  epoch: number;
+  rngState: number[];
+  history: HistoryEntry[];
+  params: TensorEntry[];
+  moments1: TensorEntry[];
+  moments2: TensorEntry[];
+  bodyBytes: number;
+  bodySha256: string;
+}
+
+/** Serialises a trainer's whole state to bytes. */
+export async function encodeCheckpoint(
+  trainer: InteractiveTrainer,
+): Promise<Uint8Array> {
+  const state = trainer.exportState();
+  const vars = trainer.model.variables();
+  const names = trainer.model.parameterNames();
+  let offset = 0;
+  const entries = (arrays: Float32Array[]) =>
+    arrays.map((a, i): TensorEntry => {
+      const e = {
+        name: vars[i].name,
+        shape: vars[i].shape,
+        offset,
+        length: a.length,
+      };
+      offset += a.length;
+      return e;
+    });
+  const params = entries(state.values);
+  const moments1 = entries(state.m);
+  const moments2 = entries(state.v);
+  const body = new Float32Array(offset);
+  [...state.values, ...state.m, ...state.v].reduce((at, a) => {
+    body.set(a, at);
+    return at + a.length;
+  }, 0);
+  const bodyBytes = new Uint8Array(body.buffer);
+  const header: Header = {
+    format: FORMAT_VERSION,
+    createdAt: new Date().toISOString(),
+    config: state.config,
+    step: state.step,
+    epoch: state.epoch,
+    rngState: [...state.rngState],
+    history: state.history,
+    params,
+    moments1,
+    moments2,
+    bodyBytes: bodyBytes.length,
+    bodySha256: await sha256Hex(bodyBytes),
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerEnd = 12 + json.length;
+  const bodyStart = Math.ceil(headerEnd / 4) * 4;
+  const out = new Uint8Array(bodyStart + bodyBytes.length);
+  out.set(new TextEncoder().encode(MAGIC), 0);
+  new DataView(out.buffer).setUint32(8, json.length, true);
+  out.set(json, 12);
+  out.set(bodyBytes, bodyStart);
+  return out;
+}
+
+/** Writes the trainer's state to `path` atomically (temp file, fsync, rename). */
+export async function saveCheckpoint(
+  path: string,
+  trainer: InteractiveTrainer,
+): Promise<void> {
+  const slash = path.lastIndexOf("/");
+  if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
+  await writeFileAtomic(path, await encodeCheckpoint(trainer));
+}
+
+/** Parses checkpoint bytes into a resumable state; throws CheckpointError when corrupt. */
+export async function decodeCheckpoint(
+  bytes: Uint8Array,
+  source = "checkpoint",
+): Promise<TrainerState> {
+  const fail = (why: string): never => {
+    throw new CheckpointError(`${source}: ${why}`);
+  };
+  if (
+    bytes.length < 12 ||
+    new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC
+  ) {
+    fail("not an SSVAE checkpoint (bad magic number)");
+  }
+  const headerLen = new DataView(bytes.buffer, bytes.byteOffset).getUint32(
+    8,
+    true,
+  );
+  if (12 + headerLen > bytes.length) fail("truncated header");
+  let header: Header;
+  try {
+    header = JSON.parse(
+      new TextDecoder().decode(bytes.subarray(12, 12 + headerLen)),
+    );
+  } catch (err) {
+    return fail(`unreadable header (${(err as Error).message})`);
+  }
+  if (header.format !== FORMAT_VERSION) {
+    fail(`unsupported format version ${header.format}`);
+  }
+  const bodyStart = Math.ceil((12 + headerLen) / 4) * 4;
+  const bodyBytes = bytes.slice(bodyStart);
+  if (bodyBytes.length !== header.bodyBytes) {
+    fail(
+      `body is ${bodyBytes.length} bytes, expected ${header.bodyBytes} (truncated?)`,
+    );
+  }
+  if (await sha256Hex(bodyBytes) !== header.bodySha256) {
+    fail("checksum mismatch (corrupt file)");
+  }
+  let config: SSVAEConfig;
+  try {
+    config = resolveConfig(header.config);
+  } catch (err) {
+    return fail(`invalid config (${(err as Error).message})`);
+  }
+  const body = new Float32Array(bodyBytes.buffer);
+  const arrays = (es: TensorEntry[]) =>
+    es.map((e) => body.slice(e.offset, e.offset + e.length));
+  return {
+    config,
+    values: arrays(header.params),
+    m: arrays(header.moments1),
+    v: arrays(header.moments2),
+    step: header.step,
+    epoch: header.epoch,
+    rngState: Uint32Array.from(header.rngState),
+    history: header.history,
+  };
+}
+
+/**
+ * Loads a checkpoint into a new InteractiveTrainer. With `expected`, a checkpoint
+ * whose architecture differs (latent size, hidden layers) is refused by name.
+ */
+export async function loadCheckpoint(
+  path: string,
+  expected?: SSVAEConfig,
+): Promise<InteractiveTrainer> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) {
+      throw new CheckpointError(`${path}: no such checkpoint`);
+    }
+    throw err;
+  }
+  const state = await decodeCheckpoint(bytes, path);
+  if (expected) {
+    for (const field of ARCHITECTURE_FIELDS) {
+      if (
+        JSON.stringify(expected[field]) !== JSON.stringify(state.config[field])
+      ) {
+        throw new CheckpointError(
+          `${path}: architecture differs: ${field} is ${
+            JSON.stringify(state.config[field])
+          } in the checkpoint but ${
+            JSON.stringify(expected[field])
+          } in the config`,
+        );
+      }
+    }
+  }
+  const model = new SSVAE(state.config);
+  const vars = model.variables();
+  if (
+    vars.length !== state.values.length ||
+    vars.some((v, i) => v.size !== state.values[i].length)
+  ) {
+    model.dispose();
+    throw new CheckpointError(
+      `${path}: tensor shapes do not match the architecture in its config`,
+    );
+  }
+  const trainer = new InteractiveTrainer(model);
+  trainer.importState(state);
+  return trainer;
+}
+
+/** Whether a file exists at `path`. */
+export async function checkpointExists(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    bytes as Uint8Array<ArrayBuffer>,
+  );
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}

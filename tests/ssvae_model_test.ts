@@ -1,0 +1,188 @@
+import * as tf from "@tensorflow/tfjs";
+import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
+import { initBackend } from "../lib/ssvae/backend.ts";
+import { resolveConfig } from "../lib/ssvae/config.ts";
+import { ssvaeLoss } from "../lib/ssvae/loss.ts";
+import { IMAGE_SIZE, SSVAE } from "../lib/ssvae/model.ts";
+import { Rng } from "../lib/ssvae/rng.ts";
+
+await initBackend();
+
+Deno.test("forward and predict give every output its shape", () => {
+  const model = new SSVAE(resolveConfig({ latent_dim: 3 }));
+  const x = tf.randomUniform([5, IMAGE_SIZE]) as tf.Tensor2D;
+  const noise = {
+    eps: tf.randomNormal([5, 3]) as tf.Tensor2D,
+    dropoutMasks: [
+      tf.ones([5, 64]) as tf.Tensor2D,
+      tf.ones([5, 64]) as tf.Tensor2D,
+    ],
+  };
+  for (const out of [model.forward(x), model.forward(x, noise)]) {
+    assertEquals(out.zMean.shape, [5, 3]);
+    assertEquals(out.zLogvar.shape, [5, 3]);
+    assertEquals(out.recon.shape, [5, IMAGE_SIZE]);
+    assertEquals(out.logits.shape, [5, 10]);
+  }
+  const images = new Float32Array(7 * IMAGE_SIZE).map((_, i) => (i % 13) / 13);
+  const p = model.predict(images, 7, { batchSize: 3 });
+  assertEquals(p.latent.length, 7 * 3);
+  assertEquals(p.recon.length, 7 * IMAGE_SIZE);
+  assertEquals(p.predClass.length, 7);
+  assertEquals(p.certainty.length, 7);
+  assertEquals(p.probs.length, 70);
+  for (let i = 0; i < 7; i++) {
+    const row = p.probs.subarray(i * 10, i * 10 + 10);
+    assertAlmostEquals(row.reduce((a, b) => a + b, 0), 1, 1e-5);
+    assertEquals(p.certainty[i], Math.max(...row));
+    assertEquals(p.predClass[i], row.indexOf(Math.max(...row)));
+  }
+  // Batching must not change results: one batch of 7 equals batches of 3.
+  const whole = model.predict(images, 7, { batchSize: 7 });
+  for (let i = 0; i < p.latent.length; i++) {
+    assertAlmostEquals(p.latent[i], whole.latent[i], 1e-5);
+  }
+  assertEquals(model.predict(images, 7, { decode: false }).recon.length, 0);
+  model.dispose();
+});
+
+Deno.test("the parameter count matches the dense architecture of the spec", () => {
+  const model = new SSVAE(resolveConfig({}));
+  const enc = 784 * 256 + 256 + 256 * 128 + 128 + 128 * 64 + 64 +
+    2 * (64 * 2 + 2);
+  const dec = 2 * 64 + 64 + 64 * 128 + 128 + 128 * 256 + 256 + 256 * 784 + 784;
+  const cls = 2 * 64 + 64 + 64 * 64 + 64 + 64 * 10 + 10;
+  assertEquals(model.parameterCount(), enc + dec + cls);
+  model.dispose();
+});
+
+Deno.test("the same seed builds the same weights, another seed different ones", () => {
+  const a = new SSVAE(resolveConfig({ random_seed: 7 }));
+  const b = new SSVAE(resolveConfig({ random_seed: 7 }));
+  const c = new SSVAE(resolveConfig({ random_seed: 8 }));
+  const ka = a.variables()[0].dataSync() as Float32Array;
+  const kb = b.variables()[0].dataSync() as Float32Array;
+  const kc = c.variables()[0].dataSync() as Float32Array;
+  assertEquals(ka, kb);
+  assert(ka.some((v, i) => v !== kc[i]));
+  // LeCun normal: variance ≈ 1/fan_in.
+  const variance = ka.reduce((s, v) => s + v * v, 0) / ka.length;
+  assertAlmostEquals(variance, 1 / 784, 0.1 / 784);
+  [a, b, c].forEach((m) => m.dispose());
+});
+
+Deno.test("loss terms match hand-computed values on a tiny batch", () => {
+  // Two samples, four "pixels" (the loss does not care about the image size).
+  const x = tf.tensor2d([[0, 1, 0.5, 0], [1, 1, 0, 0]]);
+  const recon = tf.tensor2d([[0.5, 1, 0.5, 0], [1, 0, 0, 1]]);
+  const zMean = tf.tensor2d([[1, 0], [0, 2]]);
+  const zLogvar = tf.tensor2d([[0, 0], [Math.log(2), 0]]);
+  const logits = tf.tensor2d([
+    [2, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+  ]);
+  // Only sample 0 is labelled, as class 0.
+  const oneHot = tf.tensor2d([
+    [1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    new Array(10).fill(0),
+  ]);
+  const terms = ssvaeLoss(x, { zMean, zLogvar, recon, logits }, {
+    oneHot,
+    labelledCount: 1,
+  }, {
+    recon_weight: 10,
+    kl_weight: 0.5,
+    label_weight: 2,
+  });
+  // MSE: sample 0: 0.25/4, sample 1: (1 + 1)/4; batch mean = (0.0625 + 0.5) / 2.
+  const mse = (0.25 / 4 + 2 / 4) / 2;
+  // KL per sample: -0.5 Σ(1 + lv - m² - e^lv). s0: -0.5(1-1-1 + 1-0-1) = 0.5;
+  // s1: -0.5((1 + ln2 - 0 - 2) + (1 + 0 - 4 - 1)) = -0.5(ln2 - 1 - 4).
+  const kl = (0.5 + -0.5 * (Math.log(2) - 5)) / 2;
+  // CE of sample 0: -log(e² / (e² + 9)).
+  const ce = -Math.log(Math.exp(2) / (Math.exp(2) + 9));
+  assertAlmostEquals(terms.reconstruction.dataSync()[0], 10 * mse, 1e-5);
+  assertAlmostEquals(terms.kl.dataSync()[0], 0.5 * kl, 1e-5);
+  assertAlmostEquals(terms.classification.dataSync()[0], ce, 1e-5);
+  assertAlmostEquals(terms.weightedClassification.dataSync()[0], 2 * ce, 1e-5);
+  assertAlmostEquals(
+    terms.total.dataSync()[0],
+    10 * mse + 0.5 * kl + 2 * ce,
+    1e-4,
+  );
+
+  // No labelled sample: the classification term is exactly 0, not NaN.
+  const none = ssvaeLoss(x, { zMean, zLogvar, recon, logits }, {
+    oneHot: tf.zeros([2, 10]) as tf.Tensor2D,
+    labelledCount: 0,
+  }, { recon_weight: 10, kl_weight: 0.5, label_weight: 2 });
+  assertEquals(none.classification.dataSync()[0], 0);
+});
+
+Deno.test("gradients match central finite differences on a tiny model", () => {
+  const config = resolveConfig({
+    hidden_dims: [6, 5],
+    latent_dim: 2,
+    recon_weight: 1,
+    kl_weight: 0.7,
+  });
+  const model = new SSVAE(config);
+  const rng = new Rng(3);
+  const n = 4;
+  const x = tf.tensor2d(
+    Float32Array.from({ length: n * IMAGE_SIZE }, () => rng.uniform()),
+    [n, IMAGE_SIZE],
+  );
+  const noise = {
+    eps: tf.tensor2d(rng.fillNormal(new Float32Array(n * 2)), [n, 2]),
+    dropoutMasks: [0, 1].map(() =>
+      tf.tensor2d(
+        Float32Array.from(
+          { length: n * 64 },
+          () => (rng.uniform() < 0.2 ? 0 : 1.25),
+        ),
+        [n, 64],
+      )
+    ),
+  };
+  const oneHot = tf.oneHot(tf.tensor1d([3, 1, 0, 0], "int32"), 10).toFloat()
+    .mul(
+      tf.tensor2d([[1], [1], [0], [0]]),
+    ) as tf.Tensor2D;
+  const labels = { oneHot, labelledCount: 2 };
+  const lossOf = () =>
+    ssvaeLoss(x, model.forward(x, noise), labels, config).total;
+  const vars = model.variables();
+  const { grads } = tf.variableGrads(lossOf, vars);
+  let checked = 0;
+  for (const v of vars) {
+    const g = grads[v.name].dataSync();
+    const values = Float32Array.from(v.dataSync());
+    // A few entries of every tensor, the largest-gradient one included.
+    const picks = [
+      0,
+      values.length - 1,
+      g.indexOf(Math.max(...g.map(Math.abs))),
+    ]
+      .filter((i) => i >= 0);
+    for (const i of picks) {
+      const h = 1e-2;
+      const at = (delta: number) => {
+        const moved = values.slice();
+        moved[i] += delta;
+        v.assign(tf.tensor(moved, v.shape));
+        return tf.tidy(() => lossOf().dataSync()[0]);
+      };
+      const numeric = (at(h) - at(-h)) / (2 * h);
+      v.assign(tf.tensor(values, v.shape));
+      const tol = 2e-3 + 2e-2 * Math.abs(numeric);
+      assert(
+        Math.abs(numeric - g[i]) <= tol,
+        `${v.name}[${i}]: analytic ${g[i]} vs numeric ${numeric}`,
+      );
+      checked++;
+    }
+  }
+  assert(checked >= vars.length * 2);
+  model.dispose();
+});
