@@ -255,7 +255,7 @@ export class Trainer {
           throw new TrainingError(
             `epoch ${this.epoch + 1}, step ${
               this.step + 1
-            }: the loss is ${loss}; parameters restored to the last good epoch`,
+            }: the loss is ${loss} (not finite); parameters restored to the last good epoch`,
           );
         }
       } finally {

@@ -1,0 +1,285 @@
+import {
+  assert,
+  assertAlmostEquals,
+  assertEquals,
+  assertRejects,
+} from "./assert.ts";
+import { loadTrainImages } from "../lib/data/mnist.ts";
+import { initBackend } from "../lib/ssvae/backend.ts";
+import { resolveConfig, type SSVAEConfig } from "../lib/ssvae/config.ts";
+import { SSVAE } from "../lib/ssvae/model.ts";
+import {
+  CheckpointError,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "../lib/training/checkpoint.ts";
+import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
+import { CsvHistoryExporter } from "../lib/training/callbacks.ts";
+import { TrainingError } from "../lib/training/types.ts";
+
+await initBackend();
+
+// Real MNIST, a small subset: 600 images, 60 labelled (6 per class at most).
+const data = await loadTrainImages({ limit: 600 });
+const N = data.count;
+function someLabels(count = 60): Float32Array {
+  const labels = new Float32Array(N).fill(NaN);
+  for (let i = 0; i < count; i++) labels[i * 7 % N] = data.labels[i * 7 % N];
+  return labels;
+}
+const small = (o: Partial<SSVAEConfig> = {}) =>
+  resolveConfig({ hidden_dims: [64, 32], batch_size: 64, ...o });
+const newTrainer = (o: Partial<SSVAEConfig> = {}) =>
+  new InteractiveTrainer(new SSVAE(small(o)));
+const tmp = () => Deno.makeTempDir({ prefix: "ssvae-train-" });
+
+function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
+  let d = 0;
+  a.forEach((x, i) =>
+    x.forEach((v, j) => (d = Math.max(d, Math.abs(v - b[i][j]))))
+  );
+  return d;
+}
+
+Deno.test("training lowers the loss and records the history", async () => {
+  const trainer = newTrainer();
+  const seen: number[] = [];
+  const result = await trainer.trainEpochs(3, data.images, someLabels(), {
+    callbacks: [{ onEpochEnd: (epoch) => void seen.push(epoch) }],
+  });
+  assertEquals(result.epochsRun, 3);
+  assertEquals(seen, [1, 2, 3]);
+  assertEquals(trainer.history.map((h) => h.epoch), [1, 2, 3]);
+  const stepsPerEpoch = Math.ceil(540 / 64); // 10% validation, partial batch kept
+  assertEquals(trainer.step, 3 * stepsPerEpoch);
+  const [first, last] = [trainer.history[0], trainer.history[2]];
+  assert(
+    last.train.loss < first.train.loss,
+    `loss ${first.train.loss} → ${last.train.loss}`,
+  );
+  for (const split of [last.train, last.val]) {
+    assertAlmostEquals(
+      split.loss,
+      split.reconstruction_loss + split.kl_loss +
+        split.weighted_classification_loss,
+      1e-6,
+    );
+  }
+  trainer.model.dispose();
+});
+
+Deno.test("save, load and continue: counters and moments carry over and match an uninterrupted run", async () => {
+  const dir = await tmp();
+  const labels = someLabels();
+  const straight = newTrainer();
+  await straight.trainEpochs(3, data.images, labels);
+
+  const first = newTrainer();
+  await first.trainEpochs(2, data.images, labels);
+  await saveCheckpoint(`${dir}/a.ckpt`, first);
+  const before = first.exportState();
+  const resumed = await loadCheckpoint(`${dir}/a.ckpt`, small());
+  const loaded = resumed.exportState();
+  assertEquals(loaded.step, before.step);
+  assertEquals(loaded.epoch, 2);
+  assertEquals(loaded.history.length, 2);
+  assertEquals(maxAbsDiff(loaded.m, before.m), 0);
+  assertEquals(maxAbsDiff(loaded.v, before.v), 0);
+  assert(
+    loaded.m.some((a) => a.some((x) => x !== 0)),
+    "moments are not all zero",
+  );
+
+  await resumed.trainEpochs(1, data.images, labels);
+  assertEquals(resumed.step, straight.step);
+  assertEquals(resumed.history.map((h) => h.epoch), [1, 2, 3]);
+  const diff = maxAbsDiff(
+    resumed.exportState().values,
+    straight.exportState().values,
+  );
+  assert(diff < 1e-5, `resumed run differs from uninterrupted by ${diff}`);
+  assertAlmostEquals(
+    resumed.history[2].val.loss,
+    straight.history[2].val.loss,
+    1e-3,
+  );
+  [straight, first, resumed].forEach((t) => t.model.dispose());
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("with zero labels, early stopping watches the total loss, not a constant 0", async () => {
+  const trainer = newTrainer({ patience: 2 });
+  const result = await trainer.trainEpochs(
+    5,
+    data.images,
+    new Float32Array(N).fill(NaN),
+  );
+  assertEquals(result.stoppedEarly, false);
+  assertEquals(result.epochsRun, 5);
+  trainer.model.dispose();
+});
+
+Deno.test("early stopping stops after `patience` epochs without improvement", async () => {
+  // A learning rate this small leaves the watched metric flat to float precision.
+  const trainer = newTrainer({
+    patience: 2,
+    learning_rate: 1e-30,
+    weight_decay: 0,
+  });
+  const result = await trainer.trainEpochs(10, data.images, someLabels());
+  assert(result.stoppedEarly);
+  assert(result.epochsRun <= 4, `ran ${result.epochsRun} epochs`);
+  trainer.model.dispose();
+});
+
+Deno.test("a changed learning rate changes the next update and keeps the moments", async () => {
+  const dir = await tmp();
+  const labels = someLabels();
+  // One step per epoch: the whole train split in one batch.
+  const base = newTrainer({ batch_size: 1024 });
+  await base.trainEpochs(2, data.images, labels);
+  await saveCheckpoint(`${dir}/b.ckpt`, base);
+  const slow = await loadCheckpoint(`${dir}/b.ckpt`);
+  const fast = await loadCheckpoint(`${dir}/b.ckpt`);
+  const start = slow.exportState();
+  await slow.trainEpochs(1, data.images, labels);
+  await fast.trainEpochs(1, data.images, labels, {
+    overrides: { learning_rate: 1e-2 },
+  });
+  assertEquals(fast.config.learning_rate, 1e-2);
+  const s = slow.exportState(), f = fast.exportState();
+  // Same gradients, same moments: only the step size differs (10x).
+  assertEquals(maxAbsDiff(s.m, f.m), 0);
+  assertEquals(maxAbsDiff(s.v, f.v), 0);
+  assert(
+    s.m.some((a, i) => a.some((x, j) => x !== start.m[i][j])),
+    "moments moved",
+  );
+  let ratioSum = 0, n = 0;
+  s.values.forEach((a, i) =>
+    a.forEach((x, j) => {
+      const ds = x - start.values[i][j],
+        df = f.values[i][j] - start.values[i][j];
+      if (Math.abs(ds) > 1e-6) {
+        ratioSum += df / ds;
+        n++;
+      }
+    })
+  );
+  assertAlmostEquals(ratioSum / n, 10, 0.05);
+  [base, slow, fast].forEach((t) => t.model.dispose());
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a non-finite loss stops training with a clear error and restores the last good epoch", async () => {
+  const trainer = newTrainer();
+  const labels = someLabels();
+  await trainer.trainEpochs(1, data.images, labels);
+  const good = trainer.exportState();
+  const poisoned = data.images.slice();
+  poisoned[5 * 784 + 300] = Infinity;
+  const err = await assertRejects(
+    () => trainer.trainEpochs(2, poisoned, labels),
+    TrainingError,
+    "not finite",
+  );
+  assert(/restored/.test(err.message));
+  const after = trainer.exportState();
+  assertEquals(maxAbsDiff(after.values, good.values), 0);
+  assertEquals(after.step, good.step);
+  assertEquals(trainer.epoch, 1);
+  assertEquals(trainer.running, false);
+  // And training goes on from there with good data.
+  await trainer.trainEpochs(1, data.images, labels);
+  assertEquals(trainer.epoch, 2);
+  trainer.model.dispose();
+});
+
+Deno.test("a stop request ends training at a batch boundary with a consistent state", async () => {
+  const trainer = newTrainer({ batch_size: 8 });
+  const labels = someLabels();
+  const stepsPerEpoch = Math.ceil(540 / 8);
+  const timer = setTimeout(() => trainer.requestStop(), 60);
+  const result = await trainer.trainEpochs(50, data.images, labels);
+  clearTimeout(timer);
+  assert(result.stopRequested);
+  assert(result.epochsRun < 50);
+  assert(trainer.step > 0 && trainer.step < 50 * stepsPerEpoch);
+  // The state is usable: it saves, loads and trains on.
+  const dir = await tmp();
+  await saveCheckpoint(`${dir}/s.ckpt`, trainer);
+  const again = await loadCheckpoint(`${dir}/s.ckpt`);
+  assertEquals(again.step, trainer.step);
+  await again.trainEpochs(1, data.images, labels);
+  assertEquals(again.step, trainer.step + stepsPerEpoch);
+  [trainer, again].forEach((t) => t.model.dispose());
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a corrupt, truncated or mismatched checkpoint is refused with a clear error", async () => {
+  const dir = await tmp();
+  const trainer = newTrainer();
+  await trainer.trainEpochs(1, data.images, someLabels());
+  const path = `${dir}/c.ckpt`;
+  await saveCheckpoint(path, trainer);
+  const bytes = await Deno.readFile(path);
+
+  const flipped = bytes.slice();
+  flipped[flipped.length - 100] ^= 0xff;
+  await Deno.writeFile(`${dir}/flipped.ckpt`, flipped);
+  await assertRejects(
+    () => loadCheckpoint(`${dir}/flipped.ckpt`),
+    CheckpointError,
+    "checksum",
+  );
+
+  await Deno.writeFile(
+    `${dir}/short.ckpt`,
+    bytes.slice(0, bytes.length - 1000),
+  );
+  await assertRejects(
+    () => loadCheckpoint(`${dir}/short.ckpt`),
+    CheckpointError,
+    "truncated",
+  );
+
+  await Deno.writeFile(`${dir}/junk.ckpt`, new TextEncoder().encode("hello"));
+  await assertRejects(
+    () => loadCheckpoint(`${dir}/junk.ckpt`),
+    CheckpointError,
+    "magic",
+  );
+
+  await assertRejects(
+    () => loadCheckpoint(`${dir}/missing.ckpt`),
+    CheckpointError,
+    "no such",
+  );
+
+  await assertRejects(
+    () => loadCheckpoint(path, small({ latent_dim: 3 })),
+    CheckpointError,
+    "latent_dim",
+  );
+  // Refusing never touched the file.
+  assertEquals(await Deno.readFile(path), bytes);
+  trainer.model.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the CSV history exporter writes one row per epoch", async () => {
+  const dir = await tmp();
+  const trainer = newTrainer();
+  const exporter = new CsvHistoryExporter(`${dir}/history.csv`);
+  await trainer.trainEpochs(2, data.images, someLabels(), {
+    callbacks: [exporter],
+  });
+  const lines = (await Deno.readTextFile(`${dir}/history.csv`)).trim().split(
+    "\n",
+  );
+  assertEquals(lines.length, 3);
+  assert(lines[0].startsWith("epoch,step,seconds,train_loss,"));
+  assertEquals(lines[2].split(",")[0], "2");
+  trainer.model.dispose();
+  await Deno.remove(dir, { recursive: true });
+});
