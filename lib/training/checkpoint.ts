@@ -60,7 +60,7 @@ export async function encodeCheckpoint(
   const entries = (arrays: Float32Array[]) =>
     arrays.map((a, i): TensorEntry => {
       const e = {
-        name: vars[i].name,
+        name: names[i],
         shape: vars[i].shape,
         offset,
         length: a.length,
