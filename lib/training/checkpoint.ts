@@ -107,8 +107,6 @@ export async function saveCheckpoint(
   path: string,
   trainer: InteractiveTrainer,
 ): Promise<void> {
-  const slash = path.lastIndexOf("/");
-  if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
   await writeFileAtomic(path, await encodeCheckpoint(trainer));
 }
 

@@ -1,0 +1,91 @@
+/** Command-line flags shared by `train` and `infer` (node:util's parseArgs; no @std/cli here). */
+import { parseArgs } from "node:util";
+import type { SSVAEConfig } from "../lib/ssvae/config.ts";
+
+export const DEFAULT_LABELS = "data/mnist/labels.csv";
+export const DEFAULT_WEIGHTS = "artifacts/checkpoints/ssvae.ckpt";
+
+/** Flags that map onto config fields, with their parsers. */
+const CONFIG_FLAGS: Record<
+  string,
+  [keyof SSVAEConfig, (v: string) => unknown]
+> = {
+  "latent-dim": ["latent_dim", Number],
+  "batch-size": ["batch_size", Number],
+  "max-epochs": ["max_epochs", Number],
+  "patience": ["patience", Number],
+  "learning-rate": ["learning_rate", Number],
+  "recon-weight": ["recon_weight", Number],
+  "kl-weight": ["kl_weight", Number],
+  "label-weight": ["label_weight", Number],
+  "weight-decay": ["weight_decay", Number],
+  "dropout-rate": ["dropout_rate", Number],
+  "monitor-metric": ["monitor_metric", String],
+  "seed": ["random_seed", Number],
+};
+
+/** Parses `args` with the shared flags plus `extra` string/boolean options. */
+export function parseCli(
+  args: string[],
+  extra: Record<
+    string,
+    { type: "string" | "boolean"; default?: string | boolean }
+  >,
+) {
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; default?: string | boolean }
+  > = {
+    "data-dir": { type: "string" },
+    "limit": { type: "string" },
+    "backend": { type: "string" },
+    "help": { type: "boolean" },
+    ...Object.fromEntries(
+      Object.keys(CONFIG_FLAGS).map((k) => [k, { type: "string" as const }]),
+    ),
+    ...extra,
+  };
+  const { values } = parseArgs({
+    args,
+    options,
+    strict: true,
+    allowPositionals: false,
+  });
+  const overrides: Partial<SSVAEConfig> = {};
+  for (const [flag, [field, parse]] of Object.entries(CONFIG_FLAGS)) {
+    const raw = values[flag];
+    if (typeof raw === "string") {
+      const v = parse(raw);
+      if (parse === Number && Number.isNaN(v)) {
+        throw new Error(`--${flag}: not a number: ${raw}`);
+      }
+      (overrides as Record<string, unknown>)[field] = v;
+    }
+  }
+  const limit = typeof values.limit === "string"
+    ? Number(values.limit)
+    : undefined;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) {
+    throw new Error(`--limit must be a positive integer, got ${values.limit}`);
+  }
+  const backend = values.backend;
+  if (backend !== undefined && backend !== "wasm" && backend !== "cpu") {
+    throw new Error(`--backend must be wasm or cpu, got ${backend}`);
+  }
+  return {
+    values,
+    overrides,
+    dataOptions: { dataDir: values["data-dir"] as string | undefined, limit },
+    backend: backend as "wasm" | "cpu" | undefined,
+  };
+}
+
+/** Runs `main`, printing an error as one clear line and exiting 1. */
+export async function runCli(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    console.error(`error: ${err instanceof Error ? err.message : err}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * `deno task train`: trains the SSVAE on the labels file and writes the checkpoint
+ * and a history CSV. Continues from the checkpoint when one exists (the same file
+ * the dashboard uses), unless --fresh.
+ */
+import { dirname } from "node:path";
+import { loadTrainImages } from "../lib/data/mnist.ts";
+import { LabelStore } from "../lib/labels/labels_store.ts";
+import { initBackend } from "../lib/ssvae/backend.ts";
+import {
+  ARCHITECTURE_FIELDS,
+  resolveConfig,
+  type SSVAEConfig,
+  TUNABLE_FIELDS,
+} from "../lib/ssvae/config.ts";
+import { SSVAE } from "../lib/ssvae/model.ts";
+import {
+  ConsoleLogger,
+  CsvHistoryExporter,
+} from "../lib/training/callbacks.ts";
+import {
+  checkpointExists,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "../lib/training/checkpoint.ts";
+import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
+import { DEFAULT_LABELS, DEFAULT_WEIGHTS, parseCli, runCli } from "./args.ts";
+
+const USAGE = `Usage: deno task train [flags]
+  --labels PATH          labels CSV (default ${DEFAULT_LABELS})
+  --weights PATH         checkpoint to continue from and write (default ${DEFAULT_WEIGHTS})
+  --history PATH         history CSV (default: history.csv beside the checkpoint)
+  --fresh                ignore an existing checkpoint and start from a new model
+  --data-dir DIR         MNIST-layout IDX files (default: the embedded MNIST)
+  --limit N              use the first N training images
+  --backend wasm|cpu     tfjs backend (default wasm)
+  --latent-dim, --batch-size, --max-epochs, --patience, --learning-rate,
+  --recon-weight, --kl-weight, --label-weight, --weight-decay, --dropout-rate,
+  --monitor-metric, --seed   model and training settings (see docs/ssvae-spec)
+Ctrl+C stops at the next batch and still saves the checkpoint.`;
+
+await runCli(async () => {
+  const { values, overrides, dataOptions, backend } = parseCli(Deno.args, {
+    labels: { type: "string", default: DEFAULT_LABELS },
+    weights: { type: "string", default: DEFAULT_WEIGHTS },
+    history: { type: "string" },
+    fresh: { type: "boolean", default: false },
+  });
+  if (values.help) return console.log(USAGE);
+  const weights = values.weights as string;
+  const historyPath = (values.history as string | undefined) ??
+    `${dirname(weights)}/history.csv`;
+
+  await initBackend(backend);
+  const data = await loadTrainImages(dataOptions);
+  const store = await LabelStore.open(values.labels as string, data.count);
+  const trainer = await openTrainer(
+    weights,
+    overrides,
+    values.fresh as boolean,
+  );
+  console.log(
+    `training on ${data.count} images, ${store.labelledCount()} labelled; ` +
+      `model at epoch ${trainer.epoch}, step ${trainer.step}`,
+  );
+
+  const stop = () => {
+    console.log("stopping after the current batch...");
+    trainer.requestStop();
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  try {
+    const result = await trainer.fit(data.images, store.labels.slice(), [
+      new ConsoleLogger(),
+      new CsvHistoryExporter(historyPath),
+    ]);
+    await saveCheckpoint(weights, trainer);
+    const why = result.stopRequested
+      ? "stopped"
+      : result.stoppedEarly
+      ? "stopped early"
+      : "done";
+    console.log(
+      `${why}: ${result.epochsRun} epochs; checkpoint ${weights}; history ${historyPath}`,
+    );
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+  }
+});
+
+/** Continues the checkpoint (refusing changed architecture flags) or builds a new model. */
+async function openTrainer(
+  weights: string,
+  overrides: Partial<SSVAEConfig>,
+  fresh: boolean,
+): Promise<InteractiveTrainer> {
+  if (fresh || !(await checkpointExists(weights))) {
+    return new InteractiveTrainer(new SSVAE(resolveConfig(overrides)));
+  }
+  const trainer = await loadCheckpoint(weights);
+  for (const field of ARCHITECTURE_FIELDS) {
+    if (
+      field in overrides &&
+      JSON.stringify(overrides[field]) !== JSON.stringify(trainer.config[field])
+    ) {
+      throw new Error(
+        `--${field.replaceAll("_", "-")} ${
+          overrides[field]
+        } differs from the checkpoint's ` +
+          `${
+            JSON.stringify(trainer.config[field])
+          }; use --fresh to start a new model`,
+      );
+    }
+  }
+  const tunable = Object.fromEntries(
+    Object.entries(overrides).filter(([k]) =>
+      (TUNABLE_FIELDS as readonly string[]).includes(k)
+    ),
+  );
+  trainer.updateConfig(tunable);
+  return trainer;
+}

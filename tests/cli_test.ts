@@ -1,0 +1,105 @@
+import { assert, assertEquals } from "./assert.ts";
+import { decodeNpyHeader } from "../lib/npy.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function run(script: string, args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}cli/${script}.ts`, ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) +
+    new TextDecoder().decode(out.stderr);
+  return { code: out.code, text };
+}
+
+Deno.test("train continues the same checkpoint; infer writes readable .npy arrays", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ssvae-cli-" });
+  await Deno.writeTextFile(
+    `${dir}/labels.csv`,
+    "Serial,label\n0,5\n1,0\n3,1\n",
+  );
+  const common = [
+    "--labels",
+    `${dir}/labels.csv`,
+    "--weights",
+    `${dir}/m.ckpt`,
+    "--limit",
+    "500",
+  ];
+  const first = await run("train", [...common, "--max-epochs", "2"]);
+  assertEquals(first.code, 0, first.text);
+  assert(/done: 2 epochs/.test(first.text), first.text);
+  assert(/3 labelled/.test(first.text), first.text);
+  const second = await run("train", [
+    ...common,
+    "--max-epochs",
+    "1",
+    "--learning-rate",
+    "0.002",
+  ]);
+  assertEquals(second.code, 0, second.text);
+  assert(/model at epoch 2, step 4/.test(second.text), second.text);
+  const history = (await Deno.readTextFile(`${dir}/history.csv`)).trim().split(
+    "\n",
+  );
+  assertEquals(history.length, 4); // header + 3 epochs
+
+  const infer = await run("infer", [
+    "--weights",
+    `${dir}/m.ckpt`,
+    "--limit",
+    "300",
+    "--output",
+    `${dir}/out`,
+  ]);
+  assertEquals(infer.code, 0, infer.text);
+  const expect: Record<string, [string, number[]]> = {
+    latent: ["<f4", [300, 2]],
+    recon: ["<f4", [300, 28, 28]],
+    pred_class: ["|u1", [300]],
+    certainty: ["<f4", [300]],
+    probs: ["<f4", [300, 10]],
+    true_label: ["|u1", [300]],
+  };
+  for (const [name, [descr, shape]] of Object.entries(expect)) {
+    const bytes = await Deno.readFile(`${dir}/out/${name}.npy`);
+    const h = decodeNpyHeader(bytes);
+    assertEquals([h.descr, h.shape], [descr, shape], name);
+    assertEquals(h.dataOffset % 64, 0);
+    const itemSize = descr === "|u1" ? 1 : 4;
+    assertEquals(
+      bytes.length - h.dataOffset,
+      shape.reduce((a, b) => a * b) * itemSize,
+    );
+  }
+  const manifest = JSON.parse(
+    await Deno.readTextFile(`${dir}/out/manifest.json`),
+  );
+  assertEquals(manifest.epoch, 3);
+
+  const before = await Deno.readFile(`${dir}/m.ckpt`);
+  const changed = await run("train", [...common, "--latent-dim", "3"]);
+  assertEquals(changed.code, 1);
+  assert(
+    /--latent-dim 3 differs from the checkpoint's 2/.test(changed.text),
+    changed.text,
+  );
+  assertEquals(await Deno.readFile(`${dir}/m.ckpt`), before);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the CLI refuses bad flags and a missing checkpoint with one clear line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ssvae-cli-" });
+  const bad = await run("train", ["--limit", "zero"]);
+  assertEquals(bad.code, 1);
+  assert(/error: --limit must be a positive integer/.test(bad.text), bad.text);
+  const unknown = await run("infer", ["--bogus"]);
+  assertEquals(unknown.code, 1);
+  assert(/Unknown option '--bogus'/.test(unknown.text), unknown.text);
+  const missing = await run("infer", ["--weights", `${dir}/none.ckpt`]);
+  assertEquals(missing.code, 1);
+  assert(/no such checkpoint/.test(missing.text), missing.text);
+  await Deno.remove(dir, { recursive: true });
+});
