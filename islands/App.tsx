@@ -1,0 +1,37 @@
+import { type Store, StoreContext } from "../lib/client/store.ts";
+import { ConnectionBadge } from "./ConnectionBadge.tsx";
+import { DatasetStats } from "./DatasetStats.tsx";
+import { LatentPlot } from "./LatentPlot.tsx";
+import { LossCurves } from "./LossCurves.tsx";
+import { SamplePanel } from "./SamplePanel.tsx";
+import { TrainingControls } from "./TrainingControls.tsx";
+
+/** The whole dashboard; rendered on the server and hydrated in the browser. */
+export function App({ store }: { store: Store }) {
+  return (
+    <StoreContext.Provider value={store}>
+      <div class="app">
+        <header class="topbar">
+          <div class="brand">
+            <img src="/static/icon.svg" alt="" width="28" height="28" />
+            <h1>SSVAE Active Learning Dashboard</h1>
+          </div>
+          <ConnectionBadge />
+        </header>
+        <main class="layout">
+          <div class="col-main">
+            <TrainingControls />
+            <div class="metrics-row">
+              <LossCurves />
+              <DatasetStats />
+            </div>
+            <LatentPlot />
+          </div>
+          <aside class="col-side">
+            <SamplePanel />
+          </aside>
+        </main>
+      </div>
+    </StoreContext.Provider>
+  );
+}

@@ -1,0 +1,73 @@
+import { effect } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import { LOSS_CONFIG, lossLayout, lossTraces } from "../lib/client/figures.ts";
+import { loadPlotly, type PlotElement } from "../lib/client/plotly.ts";
+import { useStore } from "../lib/client/store.ts";
+
+/** Train/val totals (bold) and component losses (light), live per epoch. */
+export function LossCurves() {
+  const store = useStore();
+  const ref = useRef<HTMLDivElement>(null);
+  const empty = store.history.value.length === 0;
+
+  useEffect(() => {
+    const el = ref.current as PlotElement | null;
+    if (!el) return;
+    let disposed = false;
+    let drawing = false;
+    let dirty = false;
+    const draw = async () => {
+      if (drawing) {
+        dirty = true;
+        return;
+      }
+      drawing = true;
+      try {
+        const Plotly = await loadPlotly();
+        do {
+          dirty = false;
+          if (disposed) return;
+          const history = store.history.value;
+          await Plotly.react(
+            el,
+            lossTraces(history),
+            lossLayout(),
+            LOSS_CONFIG,
+          );
+          el.dataset.epochs = String(history.length);
+        } while (dirty);
+      } catch (e) {
+        el.dataset.error = String(e);
+      } finally {
+        drawing = false;
+      }
+    };
+    const stop = effect(() => {
+      if (store.history.value.length > 0) draw();
+    });
+    return () => {
+      disposed = true;
+      stop();
+    };
+  }, []);
+
+  return (
+    <section class="card losses-card" aria-labelledby="loss-title">
+      <div class="card-head">
+        <h2 id="loss-title">Loss curves</h2>
+        <span class="muted small">log scale · bold = total</span>
+      </div>
+      <div class="loss-wrap">
+        <div ref={ref} id="loss-plot" class="loss-plot" />
+        {empty && (
+          <div class="placeholder" id="loss-placeholder">
+            <strong>No training yet</strong>
+            <span>
+              Start a run: train and validation losses appear here live.
+            </span>
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,191 @@
+import { useEffect, useRef } from "preact/hooks";
+import { base64ToBytes } from "../lib/client/api.ts";
+import { classColor } from "../lib/client/figures.ts";
+import { useStore } from "../lib/client/store.ts";
+
+const SIDE = 28;
+
+/** Draws 784 grey bytes onto a 28×28 canvas (CSS scales it, pixelated). */
+export function drawDigit(canvas: HTMLCanvasElement, b64: string) {
+  const bytes = base64ToBytes(b64);
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  const img = ctx.createImageData(SIDE, SIDE);
+  const d = img.data;
+  const n = Math.min(bytes.length, SIDE * SIDE);
+  for (let i = 0; i < n; i++) {
+    const v = bytes[i];
+    d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = v;
+    d[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+/** "Predicted: 7 (93% confidence) | User label: –". */
+export function predictionText(
+  predClass: number,
+  certainty: number,
+  label: number | null,
+): string {
+  return `Predicted: ${predClass} (${
+    Math.round(certainty * 100)
+  }% confidence)` +
+    ` | User label: ${label === null ? "–" : label}`;
+}
+
+/** The selected image, its reconstruction, prediction and the label buttons. */
+export function SamplePanel() {
+  const store = useStore();
+  const origRef = useRef<HTMLCanvasElement>(null);
+  const reconRef = useRef<HTMLCanvasElement>(null);
+  const sample = store.sample.value;
+  const selected = store.selected.value;
+  const snap = store.latent.value;
+  const loading = store.sampleLoading.value;
+  const error = store.sampleError.value;
+  const toast = store.toast.value;
+
+  // The user label comes from the live snapshot (updated by every tab).
+  const label = selected !== null && snap && selected < snap.count
+    ? (snap.userLabel[selected] < 0 ? null : snap.userLabel[selected])
+    : sample?.label ?? null;
+  const shown = sample !== null && sample.index === selected;
+
+  useEffect(() => {
+    if (!sample || !origRef.current || !reconRef.current) return;
+    drawDigit(origRef.current, sample.original);
+    drawDigit(reconRef.current, sample.recon);
+    performance.mark("sample-drawn", { detail: { index: sample.index } });
+  }, [sample]);
+
+  // Toasts fade by themselves.
+  useEffect(() => {
+    if (!toast) return;
+    const id = setTimeout(() => {
+      if (store.toast.value?.id === toast.id) store.toast.value = null;
+    }, toast.kind === "error" ? 6000 : 2500);
+    return () => clearTimeout(id);
+  }, [toast]);
+
+  const probs = shown ? sample.probs : null;
+
+  return (
+    <section
+      class="card sample"
+      aria-labelledby="sample-title"
+      data-index={shown ? sample.index : ""}
+    >
+      <div class="card-head">
+        <h2 id="sample-title">
+          {selected === null ? "Sample" : `Sample #${selected}`}
+        </h2>
+        <button
+          type="button"
+          class="btn btn-small"
+          id="next-uncertain"
+          title="Select the unlabelled image the model is least sure about (N)"
+          onClick={() => store.actions.selectNextUncertain()}
+        >
+          Next uncertain <kbd>N</kbd>
+        </button>
+      </div>
+
+      <div class={`digits ${loading ? "loading" : ""}`}>
+        <figure>
+          <canvas
+            ref={origRef}
+            id="sample-original"
+            width={SIDE}
+            height={SIDE}
+            class={shown ? "" : "blank"}
+            aria-label="Original image"
+          />
+          <figcaption>Original</figcaption>
+        </figure>
+        <figure>
+          <canvas
+            ref={reconRef}
+            id="sample-recon"
+            width={SIDE}
+            height={SIDE}
+            class={shown ? "" : "blank"}
+            aria-label="Reconstruction"
+          />
+          <figcaption>Reconstruction</figcaption>
+        </figure>
+      </div>
+
+      <p class="prediction" id="prediction-text">
+        {shown
+          ? predictionText(sample.predClass, sample.certainty, label)
+          : selected === null
+          ? "Click a point in the latent space to inspect it."
+          : error ?? "Loading…"}
+      </p>
+
+      {probs && (
+        <div class="probs" aria-label="Class probabilities">
+          {probs.map((p, c) => (
+            <div
+              key={c}
+              class={`prob ${c === sample!.predClass ? "top" : ""}`}
+              title={`${c}: ${(100 * p).toFixed(1)}%`}
+            >
+              <span class="prob-track">
+                <span
+                  class="prob-fill"
+                  style={{
+                    height: `${Math.max(2, 100 * p).toFixed(1)}%`,
+                    background: classColor(c),
+                  }}
+                />
+              </span>
+              <span class="prob-digit">{c}</span>
+            </div>
+          ))}
+        </div>
+      )}
+
+      <div class="label-buttons" role="group" aria-label="Set label">
+        {Array.from({ length: 10 }, (_, d) => (
+          <button
+            type="button"
+            key={d}
+            class={`btn label-btn ${label === d ? "active" : ""}`}
+            data-label={d}
+            style={{ "--class-color": classColor(d) }}
+            disabled={selected === null}
+            aria-pressed={label === d}
+            onClick={() => store.actions.setLabel(d)}
+          >
+            {d}
+          </button>
+        ))}
+        <button
+          type="button"
+          class="btn btn-danger label-delete"
+          id="delete-label"
+          disabled={selected === null || label === null}
+          onClick={() => store.actions.deleteLabel()}
+        >
+          Delete label
+        </button>
+      </div>
+
+      <div
+        class={`toast ${toast ? `toast-${toast.kind}` : "toast-hidden"}`}
+        id="label-toast"
+        role="status"
+        aria-live="polite"
+      >
+        {toast?.text ?? ""}
+      </div>
+
+      <p class="hint">
+        <kbd>0</kbd>–<kbd>9</kbd> label · <kbd>Del</kbd>/<kbd>⌫</kbd> remove ·
+        {" "}
+        <kbd>N</kbd> next uncertain
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,17 @@
+/** Browser entry: reads the server's props, starts the live wiring, hydrates. */
+import { hydrate } from "preact";
+import { startController } from "../lib/client/controller.ts";
+import { loadPlotly } from "../lib/client/plotly.ts";
+import { createStore } from "../lib/client/store.ts";
+import type { PageProps } from "../lib/client/types.ts";
+import { App } from "./App.tsx";
+
+const propsEl = document.getElementById("page-props");
+const props: PageProps = propsEl?.textContent
+  ? JSON.parse(propsEl.textContent)
+  : {};
+const store = createStore(props);
+// Network first (snapshot + socket), then Plotly's big parse, then hydration.
+startController(store);
+loadPlotly();
+hydrate(<App store={store} />, document.getElementById("app")!);

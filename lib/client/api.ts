@@ -1,0 +1,123 @@
+/** Thin typed wrappers over the dashboard's HTTP API (docs/architecture.md). */
+import { decodeLatent, type LatentSnapshot } from "./latent.ts";
+import type { ApiState, LabelResult, Sample } from "./types.ts";
+
+/** A failed API call; `message` is the server's `{ error }` text when it sent one. */
+export class ApiError extends Error {
+  override name = "ApiError";
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+async function failure(res: Response, what: string): Promise<ApiError> {
+  let message = `${what}: HTTP ${res.status}`;
+  try {
+    const body = await res.json();
+    if (body && typeof body.error === "string") message = body.error;
+  } catch {
+    // Not JSON: keep the status line.
+  }
+  return new ApiError(res.status, message);
+}
+
+async function json<T>(res: Response, what: string): Promise<T> {
+  if (!res.ok) throw await failure(res, what);
+  return await res.json() as T;
+}
+
+export class Api {
+  /** ETag of the last snapshot, for `If-None-Match`. */
+  #latentEtag: string | null = null;
+
+  constructor(readonly base = "") {}
+
+  async state(): Promise<ApiState> {
+    return json(
+      await fetch(`${this.base}/api/state`, { cache: "no-store" }),
+      "GET /api/state",
+    );
+  }
+
+  /**
+   * The latent snapshot, or `null` when the server answers 304 (unchanged
+   * since the last call). `force` skips the conditional header.
+   */
+  async latent(force = false): Promise<LatentSnapshot | null> {
+    const headers: Record<string, string> = {};
+    if (this.#latentEtag && !force) headers["If-None-Match"] = this.#latentEtag;
+    const res = await fetch(`${this.base}/api/latent`, {
+      headers,
+      cache: "no-store",
+    });
+    if (res.status === 304) return null;
+    if (!res.ok) throw await failure(res, "GET /api/latent");
+    const snap = decodeLatent(await res.arrayBuffer());
+    this.#latentEtag = res.headers.get("ETag");
+    return snap;
+  }
+
+  async sample(index: number, signal?: AbortSignal): Promise<Sample> {
+    return json(
+      await fetch(`${this.base}/api/samples/${index}`, {
+        signal,
+        cache: "no-store",
+      }),
+      `GET /api/samples/${index}`,
+    );
+  }
+
+  async setLabel(index: number, label: number): Promise<LabelResult> {
+    return json(
+      await fetch(`${this.base}/api/labels/${index}`, {
+        method: "PUT",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ label, clientTime: Date.now() }),
+      }),
+      `PUT /api/labels/${index}`,
+    );
+  }
+
+  async deleteLabel(index: number): Promise<LabelResult> {
+    return json(
+      await fetch(`${this.base}/api/labels/${index}`, {
+        method: "DELETE",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ clientTime: Date.now() }),
+      }),
+      `DELETE /api/labels/${index}`,
+    );
+  }
+
+  async startTraining(body: {
+    epochs: number;
+    recon_weight?: number;
+    kl_weight?: number;
+    learning_rate?: number;
+  }): Promise<{ status: string }> {
+    return json(
+      await fetch(`${this.base}/api/training/start`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+      "POST /api/training/start",
+    );
+  }
+
+  async stopTraining(): Promise<void> {
+    const res = await fetch(`${this.base}/api/training/stop`, {
+      method: "POST",
+    });
+    if (!res.ok) throw await failure(res, "POST /api/training/stop");
+    await res.body?.cancel();
+  }
+}
+
+/** base64 → bytes (the sample images). */
+export function base64ToBytes(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

@@ -1,0 +1,357 @@
+/**
+ * Browser-side wiring: fills the store's actions with real API calls, keeps
+ * the one WebSocket, refetches the latent snapshot when its version changes,
+ * caches samples and handles the keyboard. Nothing here runs on the server.
+ */
+import { Api, ApiError } from "./api.ts";
+import { leastCertainUnlabelled, withLabels } from "./latent.ts";
+import { LiveSocket, socketUrl } from "./socket.ts";
+import {
+  applyLabelChanges,
+  applyServerMessage,
+  clamp,
+  pushLog,
+  RANGES,
+  recountFromLatent,
+  showToast,
+  type Store,
+} from "./store.ts";
+import type { LabelChange, Sample } from "./types.ts";
+
+const SAMPLE_CACHE = 256;
+
+function errorText(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  if (e instanceof Error) {
+    return e.name === "TypeError" ? `network error (${e.message})` : e.message;
+  }
+  return String(e);
+}
+
+export interface Controller {
+  api: Api;
+  socket: LiveSocket;
+  refreshLatent(force?: boolean): Promise<void>;
+  stop(): void;
+}
+
+export function startController(store: Store): Controller {
+  const api = new Api();
+
+  // ---- latent snapshot ----------------------------------------------------
+  let fetching = false;
+  let again = false;
+  let againForce = false;
+  /** Label changes seen while a fetch was in flight; replayed on its result. */
+  let pending: LabelChange[] = [];
+  let autoSelected = false;
+
+  async function refreshLatent(force = false): Promise<void> {
+    if (fetching) {
+      again = true;
+      againForce ||= force;
+      return;
+    }
+    fetching = true;
+    pending = [];
+    try {
+      let snap = await api.latent(force || store.latent.value === null);
+      if (snap) {
+        if (pending.length > 0) snap = withLabels(snap, pending);
+        const versionChanged = store.latent.value?.version !== snap.version;
+        store.latent.value = snap;
+        store.latentError.value = null;
+        if (snap.version > store.latentVersion.value) {
+          store.latentVersion.value = snap.version;
+        }
+        if (versionChanged) {
+          samples.clear();
+          const sel = store.selected.value;
+          if (sel !== null && store.sample.value) loadSample(sel, true);
+        }
+        if (!autoSelected && store.selected.value === null) {
+          // A good first thing to look at: the model's least certain guess.
+          autoSelected = true;
+          const pick = leastCertainUnlabelled(snap);
+          if (pick >= 0) actions.select(pick);
+        }
+      }
+    } catch (e) {
+      store.latentError.value = `Could not load the latent space: ${
+        errorText(e)
+      }`;
+    } finally {
+      fetching = false;
+      pending = [];
+      if (again) {
+        const f = againForce;
+        again = againForce = false;
+        refreshLatent(f);
+      }
+    }
+  }
+
+  // ---- samples ------------------------------------------------------------
+  const samples = new Map<number, Sample>();
+  let sampleAbort: AbortController | null = null;
+  const inflight = new Map<number, Promise<Sample>>();
+
+  function fetchSample(index: number, signal?: AbortSignal): Promise<Sample> {
+    const hit = samples.get(index);
+    if (hit) return Promise.resolve(hit);
+    let p = inflight.get(index);
+    if (!p) {
+      const version = store.latent.value?.version;
+      p = api.sample(index, signal).then((s) => {
+        if (store.latent.value?.version === version) {
+          samples.set(index, s);
+          if (samples.size > SAMPLE_CACHE) {
+            samples.delete(samples.keys().next().value!);
+          }
+        }
+        return s;
+      }).finally(() => inflight.delete(index));
+      inflight.set(index, p);
+    }
+    return p;
+  }
+
+  async function loadSample(index: number, refresh = false) {
+    sampleAbort?.abort();
+    const ctl = new AbortController();
+    sampleAbort = ctl;
+    if (refresh) samples.delete(index);
+    const cached = samples.get(index);
+    if (cached) {
+      store.sample.value = cached;
+      store.sampleLoading.value = false;
+      store.sampleError.value = null;
+      return;
+    }
+    store.sampleLoading.value = true;
+    try {
+      const s = await fetchSample(index, ctl.signal);
+      if (store.selected.value !== index) return;
+      store.sample.value = s;
+      store.sampleError.value = null;
+    } catch (e) {
+      if (ctl.signal.aborted || store.selected.value !== index) return;
+      store.sampleError.value = `Could not load sample #${index}: ${
+        errorText(e)
+      }`;
+    } finally {
+      if (sampleAbort === ctl) store.sampleLoading.value = false;
+    }
+  }
+
+  // ---- labels -------------------------------------------------------------
+  function currentLabel(index: number): number | null {
+    const snap = store.latent.value;
+    if (snap && index < snap.count) {
+      const l = snap.userLabel[index];
+      return l < 0 ? null : l;
+    }
+    const s = store.sample.value;
+    return s && s.index === index ? s.label : null;
+  }
+
+  async function changeLabel(label: number | null) {
+    const index = store.selected.value;
+    if (index === null) {
+      showToast(store, "Select a point first (click it in the plot)", "info");
+      return;
+    }
+    const before = currentLabel(index);
+    // Optimistic: the plot and counts change now; reverted if the save fails.
+    applyLabelChanges(store, [{ index, label }]);
+    recountFromLatent(store);
+    try {
+      const res = label === null
+        ? await api.deleteLabel(index)
+        : await api.setLabel(index, label);
+      if (!res.applied) {
+        // A newer change (another tab) won: show what the server kept.
+        applyLabelChanges(store, [{ index, label: res.label }]);
+        showToast(
+          store,
+          `#${index}: a newer change from elsewhere was kept`,
+          "info",
+        );
+        return;
+      }
+      showToast(
+        store,
+        label === null
+          ? `Removed the label of #${index}`
+          : `Saved: #${index} is a ${label}`,
+        "success",
+      );
+    } catch (e) {
+      applyLabelChanges(store, [{ index, label: before }]);
+      recountFromLatent(store);
+      showToast(store, `Label not saved: ${errorText(e)}`, "error");
+    }
+  }
+
+  // ---- actions ------------------------------------------------------------
+  const actions = store.actions;
+  actions.select = (index: number) => {
+    const snap = store.latent.value;
+    if (snap && (index < 0 || index >= snap.count)) return;
+    store.selected.value = index;
+    loadSample(index);
+  };
+  actions.setLabel = (label: number) => void changeLabel(label);
+  actions.deleteLabel = () => void changeLabel(null);
+  actions.selectNextUncertain = () => {
+    const snap = store.latent.value;
+    if (!snap) return;
+    const pick = leastCertainUnlabelled(snap, store.selected.value ?? -1);
+    if (pick >= 0) actions.select(pick);
+    else showToast(store, "Every point is labelled", "info");
+  };
+  actions.prefetch = (index: number) => {
+    if (!samples.has(index)) fetchSample(index).catch(() => {});
+  };
+  actions.startTraining = async () => {
+    const p = store.params;
+    const body = {
+      epochs: Math.round(
+        clamp(p.epochs.value, RANGES.epochs.min, RANGES.epochs.max),
+      ),
+      recon_weight: p.reconWeight.value,
+      kl_weight: p.klWeight.value,
+      learning_rate: Number(p.learningRate.value.toPrecision(3)),
+    };
+    const previous = store.training.value;
+    store.training.value = {
+      status: "training",
+      epoch: 0,
+      targetEpochs: body.epochs,
+    };
+    try {
+      await api.startTraining(body);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) {
+        // Already running (another tab?): show the server's view.
+        api.state().then((s) => store.training.value = s.training).catch(
+          () => {},
+        );
+      } else {
+        store.training.value = previous;
+      }
+      pushLog(store, `Could not start training: ${errorText(e)}`, "error");
+    }
+  };
+  actions.stopTraining = async () => {
+    const prev = store.training.value;
+    if (prev.status === "training") {
+      store.training.value = { ...prev, status: "stopping" };
+    }
+    pushLog(store, "Stopping after the current batch…", "info");
+    try {
+      await api.stopTraining();
+    } catch (e) {
+      pushLog(store, `Could not stop training: ${errorText(e)}`, "error");
+    }
+  };
+
+  // ---- socket -------------------------------------------------------------
+  let hellos = 0;
+  const socket = new LiveSocket({
+    url: socketUrl(location),
+    onStatus: (s) => {
+      store.connection.value = s;
+      if (s === "reconnecting" && hellos > 0) {
+        pushLog(store, "Connection lost, reconnecting…", "error");
+      }
+    },
+    onMessage: (msg) => {
+      if (msg.type === "labels_changed" && fetching) {
+        pending.push(...msg.changes);
+      }
+      const known = store.latent.value?.version;
+      const follow = applyServerMessage(store, msg);
+      if (msg.type === "hello") {
+        hellos++;
+        if (hellos > 1) {
+          pushLog(store, "Reconnected", "success");
+          // Labels may have changed while we were away: fetch unconditionally.
+          refreshLatent(true);
+          api.state().then((s) => {
+            store.config.value = s.config;
+          }).catch(() => {});
+        } else if (
+          !fetching && msg.latentVersion !== undefined &&
+          msg.latentVersion !== known
+        ) {
+          refreshLatent();
+        }
+        return;
+      }
+      if (follow.refetchLatent) refreshLatent();
+    },
+  });
+
+  const onKey = (ev: KeyboardEvent) => handleKey(store, ev);
+  const onOnline = () => socket.kick();
+  document.addEventListener("keydown", onKey);
+  addEventListener("online", onOnline);
+
+  // Kick off: snapshot and socket in parallel, state only if the page lacked it.
+  refreshLatent(true);
+  socket.start();
+  if (store.count.value === 0) {
+    api.state().then((s) => {
+      store.count.value = s.count;
+      store.labelled.value = s.labelled;
+      store.countsPerClass.value = s.countsPerClass;
+      store.config.value = s.config;
+      if (store.history.value.length === 0) store.history.value = s.history;
+      if (store.training.value.status === "idle") {
+        store.training.value = s.training;
+      }
+    }).catch((e) => pushLog(store, errorText(e), "error"));
+  }
+
+  return {
+    api,
+    socket,
+    refreshLatent,
+    stop() {
+      socket.stop();
+      document.removeEventListener("keydown", onKey);
+      removeEventListener("online", onOnline);
+    },
+  };
+}
+
+/** Whether a key press belongs to a text field (then shortcuts stay off). */
+export function isTypingTarget(t: EventTarget | null): boolean {
+  if (!t || !(t instanceof HTMLElement)) return false;
+  if (t.isContentEditable) return true;
+  if (t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) {
+    return true;
+  }
+  if (t instanceof HTMLInputElement) {
+    // Sliders, buttons and checkboxes take no text: digits still label.
+    return !["range", "button", "checkbox", "radio", "submit", "reset"]
+      .includes(t.type);
+  }
+  return false;
+}
+
+export function handleKey(store: Store, ev: KeyboardEvent) {
+  if (ev.defaultPrevented || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (isTypingTarget(ev.target)) return;
+  if (ev.key.length === 1 && ev.key >= "0" && ev.key <= "9") {
+    ev.preventDefault();
+    store.actions.setLabel(Number(ev.key));
+  } else if (ev.key === "Delete" || ev.key === "Backspace") {
+    ev.preventDefault();
+    store.actions.deleteLabel();
+  } else if (ev.key === "n" || ev.key === "N") {
+    ev.preventDefault();
+    store.actions.selectNextUncertain();
+  }
+}

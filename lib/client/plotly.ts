@@ -1,0 +1,73 @@
+/**
+ * Plotly is served as a classic script (static/vendor/, CSP-safe "strict"
+ * build) and read from `globalThis.Plotly`. This module types the few calls
+ * the dashboard makes and waits for the script without blocking the page.
+ */
+
+// deno-lint-ignore no-explicit-any
+export type Any = any;
+
+export interface PlotlyStatic {
+  newPlot(
+    el: HTMLElement,
+    data: Any[],
+    layout?: Any,
+    config?: Any,
+  ): Promise<Any>;
+  react(el: HTMLElement, data: Any[], layout?: Any, config?: Any): Promise<Any>;
+  purge(el: HTMLElement): void;
+  Plots: { resize(el: HTMLElement): Promise<void> | void };
+}
+
+/** A div Plotly has drawn into. */
+export interface PlotElement extends HTMLDivElement {
+  on(event: string, cb: (ev: Any) => void): void;
+  removeAllListeners?(event: string): void;
+  data?: Any[];
+  _fullLayout?: Any;
+}
+
+let pending: Promise<PlotlyStatic> | null = null;
+
+/** Adds `<script id="plotly-js">` if missing; resolves once it has run. */
+export function loadPlotly(timeoutMs = 60_000): Promise<PlotlyStatic> {
+  const g = globalThis as Any;
+  if (g.Plotly) return Promise.resolve(g.Plotly);
+  if (pending) return pending;
+  pending = new Promise<PlotlyStatic>((resolve, reject) => {
+    const started = Date.now();
+    let el = document.getElementById("plotly-js") as HTMLScriptElement | null;
+    if (!el) {
+      // The page preloads the file; running it is left until the app has
+      // started its own requests, so Plotly's parse does not delay them.
+      const href = document.getElementById("plotly-preload")?.getAttribute(
+        "href",
+      );
+      el = document.createElement("script");
+      el.id = "plotly-js";
+      el.src = href ?? "/static/vendor/plotly.min.js";
+      el.async = true;
+      document.head.appendChild(el);
+    }
+    const done = () => {
+      if (g.Plotly) {
+        clearInterval(poll);
+        resolve(g.Plotly);
+      }
+    };
+    // The load event may already have fired before this module ran: poll too.
+    const poll = setInterval(() => {
+      done();
+      if (Date.now() - started > timeoutMs) {
+        clearInterval(poll);
+        reject(new Error("Plotly did not load (static/vendor missing?)"));
+      }
+    }, 50);
+    el?.addEventListener("load", done);
+    el?.addEventListener("error", () => {
+      clearInterval(poll);
+      reject(new Error(`Could not load ${el!.getAttribute("src")}`));
+    });
+  });
+  return pending;
+}

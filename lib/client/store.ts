@@ -1,0 +1,357 @@
+/**
+ * The dashboard's state: one set of @preact/signals per page, created from the
+ * server-rendered props so the server render and the browser hydration agree.
+ * `applyServerMessage` is the single place WebSocket events change state; it is
+ * pure (signals in, signals out) and unit-tested without a browser.
+ */
+import { batch, computed, signal } from "@preact/signals";
+import { createContext } from "preact";
+import { useContext } from "preact/hooks";
+import type { LatentSnapshot } from "./latent.ts";
+import { withLabels } from "./latent.ts";
+import type {
+  ApiState,
+  Counts,
+  HistoryEntry,
+  LabelChange,
+  PageProps,
+  Sample,
+  ServerMessage,
+  SSVAEConfig,
+  TrainingInfo,
+} from "./types.ts";
+
+export type ColorMode = "labels" | "predicted" | "certainty";
+export const COLOR_MODES: ReadonlyArray<{ id: ColorMode; label: string }> = [
+  { id: "labels", label: "User labels" },
+  { id: "predicted", label: "Predicted class" },
+  { id: "certainty", label: "Certainty" },
+];
+
+export type Connection = "connecting" | "open" | "reconnecting";
+
+export interface LogMessage {
+  id: number;
+  time: number;
+  text: string;
+  kind: "info" | "success" | "error";
+}
+
+export interface Toast {
+  id: number;
+  text: string;
+  kind: "success" | "error" | "info";
+}
+
+/** Slider ranges (the server validates the same ranges). */
+export const RANGES = {
+  recon_weight: { min: 0, max: 5000, step: 10 },
+  kl_weight: { min: 0, max: 1, step: 0.01 },
+  /** log10 of the learning rate. */
+  log_lr: { min: -4, max: -2, step: 0.05 },
+  epochs: { min: 1, max: 200 },
+} as const;
+
+export const clamp = (v: number, lo: number, hi: number) =>
+  Math.min(hi, Math.max(lo, v));
+
+/** The user-facing actions; the browser controller fills them in. */
+export interface Actions {
+  select(index: number): void;
+  setLabel(label: number): void;
+  deleteLabel(): void;
+  selectNextUncertain(): void;
+  /** Warms the sample cache (hover). */
+  prefetch(index: number): void;
+  startTraining(): void;
+  stopTraining(): void;
+}
+
+const noop = () => {};
+const NOOP_ACTIONS: Actions = {
+  select: noop,
+  setLabel: noop,
+  deleteLabel: noop,
+  selectNextUncertain: noop,
+  prefetch: noop,
+  startTraining: noop,
+  stopTraining: noop,
+};
+
+const MAX_LOG = 10;
+
+const IDLE: TrainingInfo = { status: "idle", epoch: 0, targetEpochs: 0 };
+
+export function createStore(props: PageProps = {}) {
+  const s: ApiState | null | undefined = props.state;
+  const cfg = s?.config ?? {};
+  const params = {
+    reconWeight: signal(
+      clamp(cfg.recon_weight ?? 1000, 0, RANGES.recon_weight.max),
+    ),
+    klWeight: signal(clamp(cfg.kl_weight ?? 0.1, 0, RANGES.kl_weight.max)),
+    learningRate: signal(clamp(cfg.learning_rate ?? 1e-3, 1e-4, 1e-2)),
+    epochs: signal(10),
+  };
+  const training = signal<TrainingInfo>(s?.training ?? IDLE);
+  const store = {
+    count: signal(s?.count ?? 0),
+    labelled: signal(s?.labelled ?? 0),
+    countsPerClass: signal<number[]>(
+      s?.countsPerClass ?? new Array(10).fill(0),
+    ),
+    training,
+    isTraining: computed(() =>
+      training.value.status === "training" ||
+      training.value.status === "stopping"
+    ),
+    /** The latest epoch's metrics (from the socket or history). */
+    lastEntry: signal<HistoryEntry | null>(s?.history?.at(-1) ?? null),
+    config: signal<Partial<SSVAEConfig>>(cfg),
+    history: signal<HistoryEntry[]>(s?.history ?? []),
+    latentVersion: signal(s?.latentVersion ?? 0),
+    latent: signal<LatentSnapshot | null>(null),
+    latentError: signal<string | null>(null),
+    selected: signal<number | null>(null),
+    sample: signal<Sample | null>(null),
+    sampleLoading: signal(false),
+    sampleError: signal<string | null>(null),
+    colorMode: signal<ColorMode>("labels"),
+    log: signal<LogMessage[]>([]),
+    toast: signal<Toast | null>(null),
+    connection: signal<Connection>("connecting"),
+    params,
+    actions: { ...NOOP_ACTIONS } as Actions,
+  };
+  return store;
+}
+
+export type Store = ReturnType<typeof createStore>;
+
+export const StoreContext = createContext<Store | null>(null);
+
+export function useStore(): Store {
+  const store = useContext(StoreContext);
+  if (!store) throw new Error("useStore() outside <StoreContext.Provider>");
+  return store;
+}
+
+let nextId = 1;
+
+export function pushLog(
+  store: Store,
+  text: string,
+  kind: LogMessage["kind"] = "info",
+  time = Date.now(),
+) {
+  const entry = { id: nextId++, time, text, kind };
+  store.log.value = [...store.log.value, entry].slice(-MAX_LOG);
+}
+
+export function showToast(store: Store, text: string, kind: Toast["kind"]) {
+  store.toast.value = { id: nextId++, text, kind };
+}
+
+export function applyCounts(store: Store, counts: Counts | undefined) {
+  if (!counts) return;
+  if (typeof counts.labelled === "number") {
+    store.labelled.value = counts.labelled;
+  }
+  if (Array.isArray(counts.countsPerClass)) {
+    store.countsPerClass.value = counts.countsPerClass;
+  }
+  if (typeof counts.count === "number") store.count.value = counts.count;
+}
+
+/** Derives the label counts from the snapshot's userLabel column. */
+export function recountFromLatent(store: Store) {
+  const snap = store.latent.value;
+  if (!snap) return;
+  const per = new Array(10).fill(0);
+  let n = 0;
+  for (let i = 0; i < snap.count; i++) {
+    const l = snap.userLabel[i];
+    if (l >= 0 && l <= 9) {
+      per[l]++;
+      n++;
+    }
+  }
+  store.labelled.value = n;
+  store.countsPerClass.value = per;
+}
+
+/** Applies label changes to the snapshot and the open sample. */
+export function applyLabelChanges(store: Store, changes: LabelChange[]) {
+  const snap = store.latent.value;
+  if (snap) store.latent.value = withLabels(snap, changes);
+  const sample = store.sample.value;
+  if (sample) {
+    for (const c of changes) {
+      if (c.index === sample.index && c.label !== store.sample.value?.label) {
+        store.sample.value = { ...store.sample.value!, label: c.label };
+      }
+    }
+  }
+}
+
+/** Replaces everything `/api/state` describes. */
+export function applyApiState(store: Store, s: ApiState) {
+  batch(() => {
+    store.count.value = s.count;
+    store.labelled.value = s.labelled;
+    store.countsPerClass.value = s.countsPerClass;
+    store.training.value = s.training;
+    store.config.value = s.config;
+    store.history.value = s.history;
+    store.lastEntry.value = s.history.at(-1) ?? null;
+    store.latentVersion.value = s.latentVersion;
+  });
+}
+
+export function fmtLoss(v: number | undefined): string {
+  if (v === undefined || !Number.isFinite(v)) return "–";
+  const a = Math.abs(v);
+  if (a >= 1000) return v.toFixed(0);
+  if (a >= 100) return v.toFixed(1);
+  if (a >= 1) return v.toFixed(2);
+  return v.toPrecision(3);
+}
+
+/** What the controller must do after a message was applied. */
+export interface Followup {
+  /** Fetch /api/latent (conditional). */
+  refetchLatent?: boolean;
+  /** The open sample's prediction/reconstruction is stale. */
+  refetchSample?: boolean;
+}
+
+/** Folds one WebSocket message into the store. */
+export function applyServerMessage(
+  store: Store,
+  msg: ServerMessage,
+  now = Date.now(),
+): Followup {
+  const out: Followup = {};
+  batch(() => {
+    switch (msg.type) {
+      case "hello": {
+        if (msg.status !== undefined) {
+          store.training.value = typeof msg.status === "string"
+            ? { ...store.training.value, status: msg.status }
+            : msg.status;
+        }
+        if (Array.isArray(msg.history)) {
+          store.history.value = msg.history;
+          store.lastEntry.value = msg.history.at(-1) ?? null;
+        }
+        applyCounts(store, msg.counts);
+        if (msg.config) store.config.value = msg.config;
+        if (typeof msg.latentVersion === "number") {
+          store.latentVersion.value = msg.latentVersion;
+        }
+        // Anything (labels, version) may have changed while we were away.
+        out.refetchLatent = true;
+        break;
+      }
+      case "training_started": {
+        store.training.value = {
+          status: "training",
+          epoch: 0,
+          targetEpochs: msg.targetEpochs,
+        };
+        if (msg.config) {
+          store.config.value = { ...store.config.value, ...msg.config };
+        }
+        pushLog(
+          store,
+          `Training started: ${msg.targetEpochs} epoch${
+            msg.targetEpochs === 1 ? "" : "s"
+          }`,
+          "info",
+          now,
+        );
+        break;
+      }
+      case "epoch": {
+        const entry = msg.entry;
+        const hist = store.history.value;
+        // Idempotent: a replayed epoch (same step) replaces, never duplicates.
+        const dup = hist.length > 0 && hist.at(-1)!.step === entry.step;
+        store.history.value = dup
+          ? [...hist.slice(0, -1), entry]
+          : [...hist, entry];
+        store.lastEntry.value = entry;
+        store.training.value = {
+          ...store.training.value,
+          status: store.training.value.status === "stopping"
+            ? "stopping"
+            : "training",
+          epoch: msg.epoch,
+          targetEpochs: msg.targetEpochs,
+        };
+        if (dup) break;
+        pushLog(
+          store,
+          `Epoch ${msg.epoch}/${msg.targetEpochs}: train ${
+            fmtLoss(msg.metrics.train.loss)
+          }, val ${fmtLoss(msg.metrics.val.loss)}`,
+          "info",
+          now,
+        );
+        break;
+      }
+      case "training_complete":
+      case "training_stopped": {
+        store.training.value = {
+          ...store.training.value,
+          status: "idle",
+          message: undefined,
+        };
+        pushLog(
+          store,
+          msg.message ??
+            (msg.type === "training_complete"
+              ? "Training complete"
+              : "Training stopped"),
+          "success",
+          now,
+        );
+        break;
+      }
+      case "training_stopping": {
+        store.training.value = msg.training ??
+          { ...store.training.value, status: "stopping" };
+        break;
+      }
+      case "worker_restarted": {
+        if (msg.training) store.training.value = msg.training;
+        pushLog(store, "The training worker was restarted", "error", now);
+        break;
+      }
+      case "training_error": {
+        store.training.value = {
+          ...store.training.value,
+          status: "error",
+          message: msg.message,
+        };
+        pushLog(store, `Training failed: ${msg.message}`, "error", now);
+        break;
+      }
+      case "latent_updated": {
+        if (msg.version !== store.latent.value?.version) {
+          out.refetchLatent = true;
+          out.refetchSample = true;
+        }
+        store.latentVersion.value = msg.version;
+        break;
+      }
+      case "labels_changed": {
+        applyLabelChanges(store, msg.changes);
+        if (msg.counts) applyCounts(store, msg.counts);
+        else recountFromLatent(store);
+        break;
+      }
+    }
+  });
+  return out;
+}

@@ -1,0 +1,115 @@
+/**
+ * Shapes of the server's HTTP and WebSocket API as the browser sees them
+ * (docs/architecture.md, "HTTP API"). Types only: nothing here runs.
+ */
+import type { MetricName, SSVAEConfig } from "../ssvae/config.ts";
+
+export type { MetricName, SSVAEConfig };
+
+export type SplitMetrics = Record<MetricName, number>;
+export interface EpochMetrics {
+  train: SplitMetrics;
+  val: SplitMetrics;
+}
+export interface HistoryEntry extends EpochMetrics {
+  epoch: number;
+  step: number;
+  seconds: number;
+}
+
+export type TrainingStatus = "idle" | "training" | "stopping" | "error";
+
+export interface TrainingInfo {
+  status: TrainingStatus;
+  epoch: number;
+  targetEpochs: number;
+  message?: string;
+}
+
+/** `GET /api/state`. */
+export interface ApiState {
+  count: number;
+  labelled: number;
+  countsPerClass: number[];
+  training: TrainingInfo;
+  config: Partial<SSVAEConfig>;
+  history: HistoryEntry[];
+  latentVersion: number;
+}
+
+/** `GET /api/samples/:i`. */
+export interface Sample {
+  index: number;
+  label: number | null;
+  predClass: number;
+  certainty: number;
+  probs: number[];
+  /** base64 of 784 bytes, row-major 28×28. */
+  original: string;
+  recon: string;
+}
+
+/** `PUT|DELETE /api/labels/:i`. */
+export interface LabelResult {
+  index: number;
+  label: number | null;
+  applied: boolean;
+}
+
+export interface LabelChange {
+  index: number;
+  label: number | null;
+}
+
+/** Label counts as the server sends them in `hello` and `labels_changed`. */
+export interface Counts {
+  labelled?: number;
+  countsPerClass?: number[];
+  count?: number;
+}
+
+interface Base {
+  seq?: number;
+}
+
+/** Server → client WebSocket messages. */
+export type ServerMessage =
+  | Base & {
+    type: "hello";
+    status?: TrainingInfo | TrainingStatus;
+    history?: HistoryEntry[];
+    latentVersion?: number;
+    config?: Partial<SSVAEConfig>;
+    counts?: Counts;
+  }
+  | Base & {
+    type: "training_started";
+    targetEpochs: number;
+    config?: Partial<SSVAEConfig>;
+  }
+  | Base & {
+    type: "epoch";
+    epoch: number;
+    targetEpochs: number;
+    metrics: EpochMetrics;
+    entry: HistoryEntry;
+  }
+  | Base & { type: "training_complete"; message?: string }
+  | Base & { type: "training_stopped"; message?: string }
+  | Base & { type: "training_stopping"; training?: TrainingInfo }
+  | Base & { type: "worker_restarted"; training?: TrainingInfo }
+  | Base & { type: "training_error"; message: string }
+  | Base & { type: "latent_updated"; version: number }
+  | Base & {
+    type: "labels_changed";
+    changes: LabelChange[];
+    counts?: Counts;
+  };
+
+/** What the server passes to `renderPage` (everything optional). */
+export interface PageProps {
+  /** The `/api/state` snapshot at render time: first paint shows real numbers. */
+  state?: ApiState | null;
+  /** Document title. */
+  title?: string;
+}
