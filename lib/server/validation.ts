@@ -1,0 +1,155 @@
+/**
+ * Input validation for the JSON API. Every check names the field and the
+ * accepted range, so a 400 tells the caller exactly what to fix. Validation
+ * runs before anything is written: a rejected request changes nothing.
+ */
+
+import { HttpError } from "./security.ts";
+
+/** A sample index from the URL: decimal digits only ("1e3", "07.0", "-1" refused). */
+export function parseIndex(text: string, count: number): number {
+  if (!/^\d{1,9}$/.test(text)) {
+    throw new HttpError(
+      400,
+      `index ${JSON.stringify(text)} is not a non-negative integer`,
+    );
+  }
+  const index = Number(text);
+  if (index >= count) {
+    throw new HttpError(
+      404,
+      `index ${index} out of range: the data set has ${count} images (0-${
+        count - 1
+      })`,
+    );
+  }
+  return index;
+}
+
+function rejectUnknown(body: Record<string, unknown>, allowed: string[]) {
+  const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) {
+    throw new HttpError(
+      400,
+      `unknown field${unknown.length > 1 ? "s" : ""} ${
+        unknown.map((k) => JSON.stringify(k)).join(", ")
+      }; allowed: ${allowed.join(", ")}`,
+    );
+  }
+}
+
+/**
+ * Optional client timestamp (ms since epoch) of when the user made the
+ * change; lets an offline client's late replay lose against a newer change.
+ */
+export function parseClientTime(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (
+    typeof value !== "number" || !Number.isFinite(value) || value < 0 ||
+    value > 1e15
+  ) {
+    throw new HttpError(
+      400,
+      `clientTime ${
+        JSON.stringify(value)
+      }: expected milliseconds since 1970 (a number >= 0)`,
+    );
+  }
+  return value;
+}
+
+export interface LabelBody {
+  label: number;
+  clientTime?: number;
+}
+
+/** Body of PUT /api/labels/:i — `{ label: 0-9, clientTime? }`, nothing else. */
+export function parseLabelBody(body: Record<string, unknown>): LabelBody {
+  rejectUnknown(body, ["label", "clientTime"]);
+  const label = body.label;
+  if (!("label" in body)) throw new HttpError(400, 'missing field "label"');
+  if (
+    typeof label !== "number" || !Number.isInteger(label) || label < 0 ||
+    label > 9
+  ) {
+    throw new HttpError(
+      400,
+      `label ${
+        JSON.stringify(label)
+      }: expected an integer 0-9 (use DELETE to remove a label)`,
+    );
+  }
+  return { label, clientTime: parseClientTime(body.clientTime) };
+}
+
+/** Body (optional) of DELETE /api/labels/:i — `{ clientTime? }`. */
+export function parseDeleteBody(
+  body: Record<string, unknown> | undefined,
+  query: string | undefined,
+): { clientTime?: number } {
+  if (body !== undefined) {
+    rejectUnknown(body, ["clientTime"]);
+    if (body.clientTime !== undefined) {
+      return { clientTime: parseClientTime(body.clientTime) };
+    }
+  }
+  if (query !== undefined) {
+    if (!/^\d+(\.\d+)?$/.test(query)) {
+      throw new HttpError(
+        400,
+        `clientTime ${JSON.stringify(query)}: expected milliseconds since 1970`,
+      );
+    }
+    return { clientTime: parseClientTime(Number(query)) };
+  }
+  return {};
+}
+
+export interface TrainingRequest {
+  epochs: number;
+  overrides: {
+    recon_weight?: number;
+    kl_weight?: number;
+    learning_rate?: number;
+  };
+}
+
+const RANGES = {
+  recon_weight: [0, 5000],
+  kl_weight: [0, 1],
+  learning_rate: [1e-4, 1e-2],
+} as const;
+
+/** Body of POST /api/training/start. */
+export function parseTrainingBody(
+  body: Record<string, unknown>,
+): TrainingRequest {
+  rejectUnknown(body, ["epochs", ...Object.keys(RANGES)]);
+  if (!("epochs" in body)) throw new HttpError(400, 'missing field "epochs"');
+  const epochs = body.epochs;
+  if (
+    typeof epochs !== "number" || !Number.isInteger(epochs) || epochs < 1 ||
+    epochs > 200
+  ) {
+    throw new HttpError(
+      400,
+      `epochs ${JSON.stringify(epochs)}: expected an integer 1-200`,
+    );
+  }
+  const overrides: TrainingRequest["overrides"] = {};
+  for (const [key, [min, max]] of Object.entries(RANGES)) {
+    const value = body[key];
+    if (value === undefined) continue;
+    if (
+      typeof value !== "number" || !Number.isFinite(value) || value < min ||
+      value > max
+    ) {
+      throw new HttpError(
+        400,
+        `${key} ${JSON.stringify(value)}: expected a number ${min}-${max}`,
+      );
+    }
+    overrides[key as keyof typeof RANGES] = value;
+  }
+  return { epochs, overrides };
+}
