@@ -1,0 +1,38 @@
+/** What the route modules share: built once by lib/server/app.ts. */
+
+import type { ServerOptions } from "./options.ts";
+import type { ListenAddress } from "./security.ts";
+import type { WsHub } from "./ws_hub.ts";
+import type { LatentCache } from "./latent_snapshot.ts";
+import type { LabelService } from "./label_service.ts";
+import type { TrainingController } from "./training_controller.ts";
+import type { StaticFiles } from "./static_files.ts";
+
+export interface ServerContext {
+  options: ServerOptions;
+  addr: ListenAddress;
+  hub: WsHub;
+  labels: LabelService;
+  training: TrainingController;
+  latent: LatentCache;
+  staticFiles: StaticFiles;
+  /** Number of images served (N). */
+  count: number;
+  log: (line: string) => void;
+}
+
+/** Body of GET /api/state (and the core of the WebSocket `hello`). */
+export function apiState(ctx: ServerContext) {
+  const counts = ctx.labels.counts();
+  return {
+    count: ctx.count,
+    labelled: counts.labelled,
+    countsPerClass: counts.countsPerClass,
+    training: ctx.training.info,
+    config: ctx.training.config ?? {},
+    history: ctx.training.history,
+    latentVersion: ctx.training.version,
+    step: ctx.training.step,
+    labelsRevision: ctx.labels.revision,
+  };
+}

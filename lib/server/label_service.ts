@@ -1,0 +1,128 @@
+/**
+ * Label writes as the API sees them: last-writer-wins by client time, the
+ * LabelStore's atomic file write before the caller gets an answer, and one
+ * batched `labels_changed` event per burst of writes.
+ */
+
+import type { LabelStore } from "../labels/labels_store.ts";
+
+export interface LabelChange {
+  index: number;
+  label: number | null;
+}
+
+export interface LabelResult {
+  index: number;
+  label: number | null;
+  applied: boolean;
+}
+
+export interface LabelCounts {
+  count: number;
+  labelled: number;
+  countsPerClass: number[];
+}
+
+export class LabelService {
+  readonly store: LabelStore;
+  readonly #notify: (type: string, payload: Record<string, unknown>) => void;
+  /**
+   * Time of the change that set each index's current value (client time when
+   * given, else server time). A replayed offline write older than this loses.
+   */
+  readonly #changedAt = new Map<number, number>();
+  /** Writes queued in the store per index. */
+  readonly #inFlight = new Map<number, number>();
+  #pending: LabelChange[] = [];
+  #flushScheduled = false;
+  /** Bumped on every applied change; part of the latent snapshot's ETag. */
+  revision = 0;
+
+  constructor(
+    store: LabelStore,
+    notify: (type: string, payload: Record<string, unknown>) => void,
+  ) {
+    this.store = store;
+    this.#notify = notify;
+  }
+
+  counts(): LabelCounts {
+    return {
+      count: this.store.labels.length,
+      labelled: this.store.labelledCount(),
+      countsPerClass: this.store.countsPerClass(),
+    };
+  }
+
+  /**
+   * Sets (label 0-9) or deletes (null) one label. Idempotent: repeating a
+   * write returns applied=true and writes nothing. A write whose clientTime
+   * is older than the index's last change is not applied (applied=false) and
+   * the current value is returned.
+   */
+  async write(
+    index: number,
+    label: number | null,
+    clientTime?: number,
+  ): Promise<LabelResult> {
+    const now = Date.now();
+    // A client clock ahead of ours must not freeze an index against later edits.
+    const time = clientTime === undefined ? now : Math.min(clientTime, now);
+    const last = this.#changedAt.get(index);
+    if (last !== undefined && time < last) {
+      return { index, label: this.store.get(index), applied: false };
+    }
+    this.#changedAt.set(index, time);
+    // The store updates memory only once a write is on disk, so while a write
+    // to this index is in flight its current value is not yet known: never
+    // skip then, or a delete racing a set would be lost.
+    const inFlight = this.#inFlight.get(index) ?? 0;
+    if (inFlight === 0 && this.store.get(index) === label) {
+      return { index, label, applied: true };
+    }
+    this.#inFlight.set(index, inFlight + 1);
+    try {
+      if (label === null) await this.store.delete(index);
+      else await this.store.set(index, label);
+    } catch (e) {
+      // Not written: forget the timestamp so the change can be retried.
+      if (this.#changedAt.get(index) === time) {
+        if (last === undefined) this.#changedAt.delete(index);
+        else this.#changedAt.set(index, last);
+      }
+      throw e;
+    } finally {
+      const left = (this.#inFlight.get(index) ?? 1) - 1;
+      if (left === 0) this.#inFlight.delete(index);
+      else this.#inFlight.set(index, left);
+    }
+    this.revision++;
+    this.#queue({ index, label });
+    return { index, label, applied: true };
+  }
+
+  #queue(change: LabelChange) {
+    this.#pending.push(change);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // Writes that the store coalesced into one file write resolve together:
+    // one event for the whole burst instead of one per label.
+    queueMicrotask(() => {
+      setTimeout(() => this.flush(), 0);
+    });
+  }
+
+  /** Sends the queued changes now (also used before shutdown). */
+  flush() {
+    this.#flushScheduled = false;
+    if (this.#pending.length === 0) return;
+    // Last change per index wins within a burst.
+    const byIndex = new Map<number, LabelChange>();
+    for (const c of this.#pending) byIndex.set(c.index, c);
+    this.#pending = [];
+    this.#notify("labels_changed", {
+      changes: [...byIndex.values()],
+      counts: this.counts(),
+    });
+  }
+}

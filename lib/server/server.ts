@@ -1,0 +1,134 @@
+/**
+ * Brings the dashboard up: worker (images, model, first prediction), label
+ * store, client bundle, then Deno.serve. Listening only starts once
+ * everything is loaded, so the "listening" line means "ready".
+ */
+
+import { LabelStore } from "../labels/labels_store.ts";
+import { buildClientAssets } from "../build/client_bundle.ts";
+import { renderPage } from "../../routes/page.tsx";
+import { createApp } from "./app.ts";
+import type { ServerContext } from "./context.ts";
+import { LabelService } from "./label_service.ts";
+import { LatentCache } from "./latent_snapshot.ts";
+import type { ServerOptions } from "./options.ts";
+import type { ListenAddress } from "./security.ts";
+import { StaticFiles } from "./static_files.ts";
+import { TrainingController } from "./training_controller.ts";
+import { WsHub } from "./ws_hub.ts";
+
+export interface RunningServer {
+  ctx: ServerContext;
+  server: Deno.HttpServer<Deno.NetAddr>;
+  addr: ListenAddress;
+  readySeconds: number;
+  shutdown(): Promise<void>;
+}
+
+const ROOT = new URL("../../", import.meta.url);
+
+/** Bundles the islands when their sources changed (esbuild, ~1 s; else a few stats). */
+async function buildClient(log: (l: string) => void): Promise<void> {
+  const t0 = performance.now();
+  await buildClientAssets();
+  const ms = performance.now() - t0;
+  if (ms > 200) log(`client assets built in ${(ms / 1000).toFixed(1)} s`);
+}
+
+export async function startServer(
+  options: ServerOptions,
+  log: (line: string) => void = (l) => console.log(l),
+): Promise<RunningServer> {
+  const t0 = performance.now();
+  const hub = new WsHub();
+  const notify = (type: string, payload: Record<string, unknown>) => {
+    hub.broadcast(type, payload);
+  };
+  const training = new TrainingController({
+    dataDir: options.dataDir,
+    limit: options.limit,
+    weightsPath: options.weightsPath,
+    testHooks: options.testHooks,
+    notify,
+    log,
+  });
+  const { data, ready } = training.start();
+  // Bundling (esbuild) and the page module load while the worker reads images.
+  const clientBuilt = options.skipClientBuild
+    ? Promise.resolve()
+    : buildClient(log);
+  clientBuilt.catch(() => {});
+
+  let store: LabelStore;
+  try {
+    const info = await data;
+    store = await LabelStore.open(options.labelsPath, info.count);
+    await ready;
+    await clientBuilt;
+  } catch (e) {
+    training.shutdown();
+    throw e;
+  }
+
+  const labels = new LabelService(store, notify);
+  const addr: ListenAddress = { host: options.host, port: options.port };
+  const ctx: ServerContext = {
+    options,
+    addr,
+    hub,
+    labels,
+    training,
+    latent: new LatentCache(),
+    staticFiles: new StaticFiles(new URL("static", ROOT).pathname),
+    count: training.data!.count,
+    log,
+  };
+  const app = createApp(ctx, renderPage);
+
+  const readySeconds = (performance.now() - t0) / 1000;
+  const server = await new Promise<Deno.HttpServer<Deno.NetAddr>>(
+    (resolve, reject) => {
+      try {
+        const s = Deno.serve({
+          hostname: options.host,
+          port: options.port,
+          onListen(local) {
+            // With --port 0 the OS picks: the Host check must know the real port.
+            addr.port = local.port;
+            const shown = local.hostname.includes(":")
+              ? `[${local.hostname}]`
+              : local.hostname;
+            log(
+              `SSVAE dashboard listening on http://${shown}:${local.port}/ ` +
+                `(${ctx.count} images, ${store.labelledCount()} labelled, ` +
+                `${
+                  training.fromCheckpoint ? "checkpoint loaded" : "fresh model"
+                }, ` +
+                `ready in ${readySeconds.toFixed(1)} s)`,
+            );
+          },
+        }, app.fetch);
+        resolve(s);
+      } catch (e) {
+        reject(e);
+      }
+    },
+  );
+
+  let closing: Promise<void> | null = null;
+  return {
+    ctx,
+    server,
+    addr,
+    readySeconds,
+    shutdown() {
+      closing ??= (async () => {
+        labels.flush();
+        hub.closeAll();
+        training.shutdown();
+        await server.shutdown();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,399 @@
+/**
+ * Main-thread side of the training worker: starts it, keeps the latest
+ * prediction snapshot, training status and history, turns worker messages
+ * into hub events, and replaces the worker (from the last checkpoint) if it dies.
+ */
+
+import type { SSVAEConfig } from "../ssvae/config.ts";
+import type {
+  DataLoadedMessage,
+  FromWorker,
+  HistoryEntry,
+  InitMessage,
+  PredictionMessage,
+  ToWorker,
+  TrainMessage,
+} from "./worker_protocol.ts";
+
+export type TrainingStatus = "idle" | "training" | "stopping" | "error";
+
+export interface TrainingInfo {
+  status: TrainingStatus;
+  epoch: number;
+  targetEpochs: number;
+  message?: string;
+}
+
+export interface ControllerOptions {
+  dataDir?: string;
+  limit?: number;
+  weightsPath: string;
+  testHooks: boolean;
+  /** Events for the WebSocket hub (type + payload). */
+  notify: (type: string, payload: Record<string, unknown>) => void;
+  log?: (line: string) => void;
+  workerUrl?: URL;
+}
+
+export class ConflictError extends Error {
+  override name = "ConflictError";
+}
+export class UnavailableError extends Error {
+  override name = "UnavailableError";
+}
+
+export interface Snapshot {
+  latent: Float32Array;
+  latentDim: number;
+  recon: Uint8Array;
+  predClass: Uint8Array;
+  certainty: Float32Array;
+  probs: Float32Array;
+}
+
+export class TrainingController {
+  readonly #opts: ControllerOptions;
+  #worker: Worker | null = null;
+  #workerReady = false;
+  #generation = 0;
+  #runId = 0;
+  #activeRun: number | null = null;
+  #restarts = 0;
+
+  info: TrainingInfo = { status: "idle", epoch: 0, targetEpochs: 0 };
+  config: SSVAEConfig | null = null;
+  history: HistoryEntry[] = [];
+  step = 0;
+  fromCheckpoint = false;
+  /** Bumped on every new prediction snapshot (the latent's version). */
+  version = 0;
+  snapshot: Snapshot | null = null;
+  data: { count: number; rows: number; cols: number; raw: Uint8Array } | null =
+    null;
+
+  constructor(opts: ControllerOptions) {
+    this.#opts = opts;
+  }
+
+  get workerReady(): boolean {
+    return this.#workerReady;
+  }
+
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  #log(line: string) {
+    (this.#opts.log ?? console.log)(line);
+  }
+
+  /**
+   * Starts the first worker. Resolves with the data shape as soon as the
+   * images are loaded (so the label file can be opened in parallel), and
+   * `ready` once the first prediction is in.
+   */
+  start(): { data: Promise<DataLoadedMessage>; ready: Promise<void> } {
+    let resolveData!: (m: DataLoadedMessage) => void;
+    let rejectData!: (e: Error) => void;
+    let resolveReady!: () => void;
+    let rejectReady!: (e: Error) => void;
+    const data = new Promise<DataLoadedMessage>((res, rej) => {
+      resolveData = res;
+      rejectData = rej;
+    });
+    const ready = new Promise<void>((res, rej) => {
+      resolveReady = res;
+      rejectReady = rej;
+    });
+    // Avoid unhandled-rejection crashes when a caller awaits only one of them.
+    data.catch(() => {});
+    ready.catch(() => {});
+    this.#spawn({
+      onData: resolveData,
+      onReady: resolveReady,
+      onFatal: (e) => {
+        rejectData(e);
+        rejectReady(e);
+      },
+    });
+    return { data, ready };
+  }
+
+  #spawn(first?: {
+    onData: (m: DataLoadedMessage) => void;
+    onReady: () => void;
+    onFatal: (e: Error) => void;
+  }) {
+    const generation = ++this.#generation;
+    this.#workerReady = false;
+    const url = this.#opts.workerUrl ??
+      new URL("../../workers/training_worker.ts", import.meta.url);
+    const worker = new Worker(url, { type: "module", name: "training" });
+    this.#worker = worker;
+    worker.onmessage = (ev: MessageEvent<FromWorker>) => {
+      if (generation !== this.#generation) return; // a replaced worker
+      try {
+        this.#onMessage(ev.data, first);
+      } catch (e) {
+        this.#log(`error handling worker message: ${(e as Error).stack ?? e}`);
+      }
+    };
+    worker.onerror = (ev: ErrorEvent) => {
+      // Without preventDefault an uncaught worker error would also kill the server.
+      ev.preventDefault();
+      if (generation !== this.#generation) return;
+      const message = `training worker died: ${ev.message}`;
+      this.#log(message);
+      if (first && !this.#workerReady && this.snapshot === null) {
+        first.onFatal(new Error(message));
+        return;
+      }
+      this.#onWorkerDeath(message);
+    };
+    worker.onmessageerror = () => {
+      this.#log("training worker: a message could not be deserialised");
+    };
+    const init: InitMessage = {
+      type: "init",
+      dataDir: this.#opts.dataDir,
+      limit: this.#opts.limit,
+      weightsPath: this.#opts.weightsPath,
+      sendRaw: this.data === null,
+      testHooks: this.#opts.testHooks,
+    };
+    this.#post(init);
+  }
+
+  #post(msg: ToWorker, transfer: Transferable[] = []) {
+    this.#worker?.postMessage(msg, transfer);
+  }
+
+  /** The worker is gone: report it, and bring up a new one from the last checkpoint. */
+  #onWorkerDeath(message: string) {
+    const wasRunning = this.#activeRun !== null;
+    this.#activeRun = null;
+    this.info = {
+      status: "error",
+      epoch: this.info.epoch,
+      targetEpochs: this.info.targetEpochs,
+      message: `${message}; restarting it from the last checkpoint`,
+    };
+    this.#opts.notify("training_error", {
+      message: this.info.message,
+      ...(wasRunning ? {} : { duringRun: false }),
+    });
+    this.#worker?.terminate();
+    this.#worker = null;
+    this.#restarts++;
+    this.#spawn();
+  }
+
+  #onMessage(
+    msg: FromWorker,
+    first?: {
+      onData: (m: DataLoadedMessage) => void;
+      onReady: () => void;
+      onFatal: (e: Error) => void;
+    },
+  ) {
+    switch (msg.type) {
+      case "progress":
+        this.#log(`worker: ${msg.message}`);
+        break;
+      case "data": {
+        if (msg.raw) {
+          this.data = {
+            count: msg.count,
+            rows: msg.rows,
+            cols: msg.cols,
+            raw: msg.raw,
+          };
+        } else if (this.data && this.data.count !== msg.count) {
+          this.#log(
+            `worker loaded ${msg.count} images, expected ${this.data.count}`,
+          );
+        }
+        first?.onData(msg);
+        break;
+      }
+      case "model":
+        this.config = msg.config;
+        this.history = msg.history;
+        this.step = msg.step;
+        this.fromCheckpoint = msg.fromCheckpoint;
+        break;
+      case "prediction":
+        this.#setSnapshot(msg);
+        break;
+      case "ready": {
+        const restarted = this.#workerReady === false && this.#restarts > 0 &&
+          !first;
+        this.#workerReady = true;
+        first?.onReady();
+        if (restarted) {
+          this.#log("training worker restarted");
+          this.info = {
+            ...this.info,
+            status: "error",
+            message: `${this.info.message ?? "worker died"}; restarted`,
+          };
+          this.#opts.notify("worker_restarted", { training: this.info });
+        }
+        break;
+      }
+      case "train_started":
+        if (msg.runId !== this.#activeRun) break;
+        this.config = msg.config;
+        if (this.info.status !== "stopping") {
+          this.info = {
+            status: "training",
+            epoch: 0,
+            targetEpochs: msg.targetEpochs,
+          };
+        }
+        break;
+      case "epoch": {
+        if (msg.runId !== this.#activeRun) break;
+        this.history.push(msg.entry);
+        this.step = msg.entry.step;
+        this.info = { ...this.info, epoch: msg.epoch };
+        this.#opts.notify("epoch", {
+          epoch: msg.epoch,
+          targetEpochs: msg.targetEpochs,
+          metrics: msg.metrics,
+          entry: msg.entry,
+        });
+        break;
+      }
+      case "train_done": {
+        if (msg.runId !== this.#activeRun) break;
+        this.#activeRun = null;
+        const base = {
+          epoch: this.info.epoch,
+          targetEpochs: this.info.targetEpochs,
+        };
+        const summary = {
+          epochsRun: msg.epochsRun,
+          stoppedEarly: msg.stoppedEarly,
+          checkpointSaved: msg.checkpointSaved,
+          step: this.step,
+        };
+        if (msg.outcome === "error") {
+          const message = msg.message ?? "training failed";
+          this.info = { status: "error", ...base, message };
+          this.#log(`training error: ${message}`);
+          this.#opts.notify("training_error", { message, ...summary });
+        } else if (msg.outcome === "stopped") {
+          this.info = { status: "idle", ...base };
+          this.#log(`training stopped after ${msg.epochsRun} epochs`);
+          this.#opts.notify("training_stopped", summary);
+        } else {
+          this.info = { status: "idle", ...base };
+          this.#log(
+            `training complete: ${msg.epochsRun} epochs${
+              msg.stoppedEarly ? " (early stop)" : ""
+            }, step ${this.step}`,
+          );
+          this.#opts.notify("training_complete", summary);
+        }
+        break;
+      }
+      case "error":
+        this.#log(`training worker error: ${msg.message}`);
+        if (msg.fatal && first && this.snapshot === null) {
+          first.onFatal(new Error(msg.message));
+        } else if (msg.fatal) {
+          // A restarted worker failed to initialise: no point in looping.
+          this.info = {
+            status: "error",
+            epoch: 0,
+            targetEpochs: 0,
+            message: `training worker failed to start: ${msg.message}`,
+          };
+          this.#opts.notify("training_error", { message: this.info.message });
+        } else {
+          this.#opts.notify("training_error", { message: msg.message });
+        }
+        break;
+    }
+  }
+
+  #setSnapshot(msg: PredictionMessage) {
+    if (this.data && msg.predClass.length !== this.data.count) {
+      this.#log(
+        `prediction for ${msg.predClass.length} images ignored: expected ${this.data.count}`,
+      );
+      return;
+    }
+    this.snapshot = {
+      latent: msg.latent,
+      latentDim: msg.latentDim,
+      recon: msg.recon,
+      predClass: msg.predClass,
+      certainty: msg.certainty,
+      probs: msg.probs,
+    };
+    this.version++;
+    this.#log(
+      `predictions v${this.version} ready (${msg.seconds.toFixed(1)} s)`,
+    );
+    this.#opts.notify("latent_updated", { version: this.version });
+  }
+
+  get isBusy(): boolean {
+    return this.#activeRun !== null;
+  }
+
+  /**
+   * Starts a run in the worker. `labels` is copied (the live view keeps
+   * changing while the run goes on) and transferred.
+   */
+  startTraining(
+    epochs: number,
+    overrides: TrainMessage["overrides"],
+    labels: Float32Array,
+  ): TrainingInfo {
+    if (this.#activeRun !== null) {
+      throw new ConflictError(
+        `training already ${this.info.status} (epoch ${this.info.epoch}/${this.info.targetEpochs})`,
+      );
+    }
+    if (!this.#workerReady) {
+      throw new UnavailableError(
+        "the training worker is (re)starting; try again in a few seconds",
+      );
+    }
+    const runId = ++this.#runId;
+    this.#activeRun = runId;
+    const copy = labels.slice();
+    this.info = { status: "training", epoch: 0, targetEpochs: epochs };
+    const config = { ...(this.config ?? {}), ...overrides };
+    this.#opts.notify("training_started", { targetEpochs: epochs, config });
+    this.#post(
+      { type: "train", runId, epochs, overrides, labels: copy },
+      [copy.buffer],
+    );
+    return this.info;
+  }
+
+  /** Asks the running training to stop at the next batch; no-op when idle. */
+  stopTraining(): TrainingInfo {
+    if (this.#activeRun !== null && this.info.status === "training") {
+      this.info = { ...this.info, status: "stopping" };
+      this.#post({ type: "stop" });
+      this.#opts.notify("training_stopping", { training: this.info });
+    }
+    return this.info;
+  }
+
+  /** Test hook passthrough (only honoured by a worker started with testHooks). */
+  injectFault(fault: "epoch_error" | "crash") {
+    this.#post({ type: "fault", fault });
+  }
+
+  shutdown() {
+    this.#generation++;
+    this.#worker?.terminate();
+    this.#worker = null;
+  }
+}

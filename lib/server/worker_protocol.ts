@@ -1,0 +1,139 @@
+/**
+ * Messages between the server's main thread and workers/training_worker.ts.
+ * Types only, shared by both sides so a renamed field fails `deno check`.
+ */
+
+import type { SSVAEConfig } from "../ssvae/config.ts";
+import type { EpochMetrics, HistoryEntry } from "../training/types.ts";
+
+export type { EpochMetrics, HistoryEntry };
+
+export interface InitMessage {
+  type: "init";
+  dataDir?: string;
+  limit?: number;
+  weightsPath: string;
+  /** Transfer the raw image bytes back (only the first worker: a restarted one has them already). */
+  sendRaw: boolean;
+  /** Accept fault-injection messages (tests only). */
+  testHooks: boolean;
+}
+
+export interface TrainMessage {
+  type: "train";
+  runId: number;
+  epochs: number;
+  overrides: Partial<
+    Pick<SSVAEConfig, "recon_weight" | "kl_weight" | "learning_rate">
+  >;
+  /** A copy of the label view at train start (NaN = unlabelled); transferred. */
+  labels: Float32Array;
+}
+
+export interface StopMessage {
+  type: "stop";
+}
+
+export interface PredictMessage {
+  type: "predict";
+}
+
+/** Test hooks: make the next epoch fail (as a NaN loss would) or kill the worker. */
+export interface FaultMessage {
+  type: "fault";
+  fault: "epoch_error" | "crash";
+}
+
+export type ToWorker =
+  | InitMessage
+  | TrainMessage
+  | StopMessage
+  | PredictMessage
+  | FaultMessage;
+
+/** The data set is in memory. `raw` is transferred when requested in init. */
+export interface DataLoadedMessage {
+  type: "data";
+  count: number;
+  rows: number;
+  cols: number;
+  raw?: Uint8Array;
+  pixelMax: Float32Array;
+}
+
+/** Model state after init, after a run, or after recovering from an error. */
+export interface ModelMessage {
+  type: "model";
+  config: SSVAEConfig;
+  history: HistoryEntry[];
+  step: number;
+  fromCheckpoint: boolean;
+}
+
+/** A full prediction over the data set; every buffer is transferred. */
+export interface PredictionMessage {
+  type: "prediction";
+  latent: Float32Array;
+  latentDim: number;
+  /** clip(recon * pixelMax, 0, 1) * 255: display-ready reconstruction bytes. */
+  recon: Uint8Array;
+  predClass: Uint8Array;
+  certainty: Float32Array;
+  probs: Float32Array;
+  seconds: number;
+}
+
+export interface ProgressMessage {
+  type: "progress";
+  message: string;
+}
+
+export interface ReadyMessage {
+  type: "ready";
+}
+
+export interface TrainStartedMessage {
+  type: "train_started";
+  runId: number;
+  targetEpochs: number;
+  config: SSVAEConfig;
+}
+
+export interface EpochMessage {
+  type: "epoch";
+  runId: number;
+  /** 1-based epoch within this run. */
+  epoch: number;
+  targetEpochs: number;
+  metrics: EpochMetrics;
+  entry: HistoryEntry;
+}
+
+/** End of a run: checkpoint saved and (unless errored) a prediction already posted. */
+export interface TrainDoneMessage {
+  type: "train_done";
+  runId: number;
+  outcome: "complete" | "stopped" | "error";
+  epochsRun: number;
+  stoppedEarly: boolean;
+  message?: string;
+  checkpointSaved: boolean;
+}
+
+/** A failure outside a run (init, predict); `fatal` = the worker cannot continue. */
+export interface ErrorMessage {
+  type: "error";
+  message: string;
+  fatal: boolean;
+}
+
+export type FromWorker =
+  | DataLoadedMessage
+  | ModelMessage
+  | PredictionMessage
+  | ProgressMessage
+  | ReadyMessage
+  | TrainStartedMessage
+  | EpochMessage
+  | TrainDoneMessage
+  | ErrorMessage;

@@ -1,0 +1,50 @@
+/**
+ * SSVAE active-learning dashboard: `deno task start [--port N] [--labels PATH] ...`
+ * Flags and SSVAE_* environment variables: lib/server/options.ts.
+ */
+
+import { OptionsError, parseOptions, USAGE } from "./lib/server/options.ts";
+import { startServer } from "./lib/server/server.ts";
+
+async function main(): Promise<number> {
+  let options;
+  try {
+    options = parseOptions(Deno.args);
+  } catch (e) {
+    if (e instanceof OptionsError) {
+      console.error(`error: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (options === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  let running;
+  try {
+    running = await startServer(options);
+  } catch (e) {
+    const err = e as Error;
+    console.error(
+      `error: the dashboard could not start: ${err.name}: ${err.message}`,
+    );
+    return 1;
+  }
+  const stop = async (signal: string) => {
+    console.log(`${signal}: shutting down`);
+    const timer = setTimeout(() => Deno.exit(0), 3000);
+    await running.shutdown().catch(() => {});
+    clearTimeout(timer);
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  await running.server.finished;
+  return 0;
+}
+
+if (import.meta.main) {
+  const code = await main();
+  if (code !== 0) Deno.exit(code);
+}

@@ -1,0 +1,39 @@
+/** GET /api/samples/:i: one image, its reconstruction and the model's opinion. */
+
+import { Hono } from "hono";
+import { encodeBase64 } from "../../lib/server/base64.ts";
+import type { ServerContext } from "../../lib/server/context.ts";
+import { HttpError } from "../../lib/server/security.ts";
+import { parseIndex } from "../../lib/server/validation.ts";
+
+export function samplesRoutes(ctx: ServerContext): Hono {
+  const app = new Hono();
+  app.get("/:i", (c) => {
+    const index = parseIndex(c.req.param("i"), ctx.count);
+    const snap = ctx.training.snapshot;
+    const data = ctx.training.data;
+    if (snap === null || data === null) {
+      throw new HttpError(503, "predictions are not ready yet");
+    }
+    const pixels = data.rows * data.cols;
+    const probs = Array.from(snap.probs.subarray(index * 10, index * 10 + 10));
+    c.header("Cache-Control", "no-store");
+    return c.json({
+      index,
+      label: ctx.labels.store.get(index),
+      predClass: snap.predClass[index],
+      certainty: snap.certainty[index],
+      probs,
+      original: encodeBase64(
+        data.raw.subarray(index * pixels, (index + 1) * pixels),
+      ),
+      recon: encodeBase64(
+        snap.recon.subarray(index * pixels, (index + 1) * pixels),
+      ),
+      rows: data.rows,
+      cols: data.cols,
+      latentVersion: ctx.training.version,
+    });
+  });
+  return app;
+}

@@ -1,0 +1,47 @@
+/**
+ * POST /api/training/start {epochs, recon_weight?, kl_weight?, learning_rate?}
+ * and POST /api/training/stop. Training runs in the worker; these only queue.
+ */
+
+import { Hono } from "hono";
+import type { ServerContext } from "../../lib/server/context.ts";
+import { HttpError, readJsonBody } from "../../lib/server/security.ts";
+import {
+  ConflictError,
+  UnavailableError,
+} from "../../lib/server/training_controller.ts";
+import { parseTrainingBody } from "../../lib/server/validation.ts";
+
+export function trainingRoutes(ctx: ServerContext): Hono {
+  const app = new Hono();
+
+  app.post("/start", async (c) => {
+    const req = parseTrainingBody((await readJsonBody(c))!);
+    try {
+      const info = ctx.training.startTraining(
+        req.epochs,
+        req.overrides,
+        ctx.labels.store.labels,
+      );
+      ctx.log(
+        `training started: ${req.epochs} epochs ${
+          JSON.stringify(req.overrides)
+        }, ${ctx.labels.store.labelledCount()} labels`,
+      );
+      return c.json({ status: info.status, training: info }, 202);
+    } catch (e) {
+      if (e instanceof ConflictError) throw new HttpError(409, e.message);
+      if (e instanceof UnavailableError) throw new HttpError(503, e.message);
+      throw e;
+    }
+  });
+
+  app.post("/stop", async (c) => {
+    // A body is optional; anything sent must still be valid and small.
+    await readJsonBody(c, { optional: true });
+    const info = ctx.training.stopTraining();
+    return c.json({ status: info.status, training: info }, 202);
+  });
+
+  return app;
+}

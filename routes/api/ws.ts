@@ -1,0 +1,61 @@
+/**
+ * GET /api/ws: the event stream. The first message is `hello` with the full
+ * status; then every hub event, each with a sequence number.
+ */
+
+import { Hono } from "hono";
+import { upgradeWebSocket } from "hono/deno";
+import { apiState, type ServerContext } from "../../lib/server/context.ts";
+import { jsonError } from "../../lib/server/security.ts";
+
+export function wsRoutes(ctx: ServerContext): Hono {
+  const app = new Hono();
+  app.get(
+    "/",
+    upgradeWebSocket(() => ({
+      onOpen(_ev, ws) {
+        const socket = ws.raw as WebSocket;
+        ctx.hub.add(socket, () => {
+          const s = apiState(ctx);
+          return {
+            status: s.training,
+            training: s.training,
+            history: s.history,
+            latentVersion: s.latentVersion,
+            config: s.config,
+            counts: {
+              count: s.count,
+              labelled: s.labelled,
+              countsPerClass: s.countsPerClass,
+            },
+          };
+        });
+      },
+      onMessage(ev, ws) {
+        // Clients may ping to keep proxies and their own timers happy.
+        if (typeof ev.data === "string" && ev.data.length < 1024) {
+          try {
+            const msg = JSON.parse(ev.data);
+            if (msg?.type === "ping") {
+              ws.send(JSON.stringify({ type: "pong", seq: ctx.hub.seq }));
+            }
+          } catch { /* ignore junk */ }
+        }
+      },
+      onClose(_ev, ws) {
+        ctx.hub.remove(ws.raw as WebSocket);
+      },
+      onError(_ev, ws) {
+        ctx.hub.remove(ws.raw as WebSocket);
+      },
+    })),
+    // Reached only when the request was not a WebSocket upgrade.
+    (c) =>
+      jsonError(
+        c,
+        426,
+        "this endpoint is a WebSocket: connect with Upgrade: websocket",
+      ),
+  );
+  return app;
+}

@@ -1,0 +1,337 @@
+/**
+ * Training worker: owns the images, the SSVAE and its InteractiveTrainer, so
+ * training (seconds to minutes of CPU) never blocks the HTTP thread.
+ *
+ * Protocol: lib/server/worker_protocol.ts. The main thread sends `init` once,
+ * then `train` / `stop` / `predict`; this worker answers with `data` (raw bytes
+ * transferred once), `model`, `prediction` (transferred buffers), `epoch`,
+ * `train_done`, `progress` and `error`.
+ */
+
+/// <reference lib="deno.worker" />
+
+import { initBackend } from "../lib/ssvae/backend.ts";
+import { defaultConfig, resolveConfig } from "../lib/ssvae/config.ts";
+import { SSVAE } from "../lib/ssvae/model.ts";
+import { loadTrainImages } from "../lib/data/mnist.ts";
+import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
+import { loadCheckpoint, saveCheckpoint } from "../lib/training/checkpoint.ts";
+import type {
+  FromWorker,
+  InitMessage,
+  PredictionMessage,
+  ToWorker,
+  TrainMessage,
+} from "../lib/server/worker_protocol.ts";
+
+/** Images per predict call: bounds the float32 reconstruction buffer (~12 MB). */
+const PREDICT_CHUNK = 4096;
+
+interface WorkerState {
+  init: InitMessage;
+  count: number;
+  images: Float32Array;
+  pixelMax: Float32Array;
+  trainer: InteractiveTrainer;
+  fromCheckpoint: boolean;
+}
+
+let state: WorkerState | null = null;
+let training = false;
+let injectEpochError = false;
+let testHooks = false;
+
+function post(msg: FromWorker, transfer: Transferable[] = []) {
+  self.postMessage(msg, transfer);
+}
+
+function progress(message: string) {
+  post({ type: "progress", message });
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) {
+    return e.name && e.name !== "Error" ? `${e.name}: ${e.message}` : e.message;
+  }
+  return String(e);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/** The checkpoint if there is one, else a fresh model seeded by the default config. */
+async function loadTrainer(
+  weightsPath: string,
+): Promise<{ trainer: InteractiveTrainer; fromCheckpoint: boolean }> {
+  if (await exists(weightsPath)) {
+    progress(`loading checkpoint ${weightsPath}`);
+    return { trainer: await loadCheckpoint(weightsPath), fromCheckpoint: true };
+  }
+  progress(`no checkpoint at ${weightsPath}: building a fresh seeded model`);
+  const model = new SSVAE(resolveConfig({}, defaultConfig()));
+  return { trainer: new InteractiveTrainer(model), fromCheckpoint: false };
+}
+
+function postModel() {
+  if (!state) return;
+  const t = state.trainer;
+  post({
+    type: "model",
+    config: structuredClone(t.model.config),
+    history: structuredClone(t.history),
+    step: t.step,
+    fromCheckpoint: state.fromCheckpoint,
+  });
+}
+
+/**
+ * Predicts every image, chunk by chunk, and posts the result with its buffers
+ * transferred (no copy). Reconstructions are converted here to display bytes
+ * in the original intensity scale: the model works on x / pixelMax, so the
+ * decoder output is multiplied back by pixelMax, clipped to 0..1, times 255.
+ */
+function predictAll() {
+  if (!state) throw new Error("worker not initialised");
+  const started = performance.now();
+  const { count, images, pixelMax, trainer } = state;
+  const pixels = pixelMax.length;
+  const L = trainer.model.config.latent_dim;
+  const latent = new Float32Array(count * L);
+  const recon = new Uint8Array(count * pixels);
+  const predClass = new Uint8Array(count);
+  const certainty = new Float32Array(count);
+  const probs = new Float32Array(count * 10);
+  for (let start = 0; start < count; start += PREDICT_CHUNK) {
+    const n = Math.min(PREDICT_CHUNK, count - start);
+    const p = trainer.model.predict(
+      images.subarray(start * pixels, (start + n) * pixels),
+      n,
+    );
+    latent.set(p.latent, start * L);
+    predClass.set(p.predClass, start);
+    certainty.set(p.certainty, start);
+    probs.set(p.probs, start * 10);
+    const base = start * pixels;
+    for (let i = 0; i < n * pixels; i++) {
+      const v = p.recon[i] * pixelMax[i % pixels];
+      recon[base + i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+    }
+  }
+  const msg: PredictionMessage = {
+    type: "prediction",
+    latent,
+    latentDim: L,
+    recon,
+    predClass,
+    certainty,
+    probs,
+    seconds: (performance.now() - started) / 1000,
+  };
+  post(msg, [
+    latent.buffer,
+    recon.buffer,
+    predClass.buffer,
+    certainty.buffer,
+    probs.buffer,
+  ]);
+}
+
+async function handleInit(msg: InitMessage) {
+  testHooks = msg.testHooks;
+  progress("loading images and initialising tfjs");
+  const [data] = await Promise.all([
+    loadTrainImages({ dataDir: msg.dataDir, limit: msg.limit }),
+    initBackend(),
+  ]);
+  const pixels = data.rows * data.cols;
+  let raw: Uint8Array | undefined;
+  const transfer: Transferable[] = [];
+  if (msg.sendRaw) {
+    // Transfer a buffer holding exactly the images (the loader may hand out a
+    // view into a larger file buffer, which must not be moved wholesale).
+    raw = data.raw.byteOffset === 0 &&
+        data.raw.byteLength === data.raw.buffer.byteLength
+      ? data.raw
+      : data.raw.slice();
+    transfer.push(raw.buffer);
+  }
+  post({
+    type: "data",
+    count: data.count,
+    rows: data.rows,
+    cols: data.cols,
+    raw,
+    pixelMax: data.pixelMax.slice(),
+  }, transfer);
+  if (data.pixelMax.length !== pixels) {
+    throw new Error(
+      `pixelMax has ${data.pixelMax.length} entries, expected ${pixels}`,
+    );
+  }
+  const { trainer, fromCheckpoint } = await loadTrainer(msg.weightsPath);
+  state = {
+    init: msg,
+    count: data.count,
+    images: data.images,
+    pixelMax: data.pixelMax,
+    trainer,
+    fromCheckpoint,
+  };
+  postModel();
+  progress(`predicting ${data.count} images`);
+  predictAll();
+  post({ type: "ready" });
+}
+
+/**
+ * After a failed run the in-memory model may hold NaN weights: go back to the
+ * last saved checkpoint (or a fresh model if none was ever saved).
+ */
+async function recoverTrainer() {
+  if (!state) return;
+  const old = state.trainer;
+  const { trainer, fromCheckpoint } = await loadTrainer(state.init.weightsPath);
+  state.trainer = trainer;
+  state.fromCheckpoint = fromCheckpoint;
+  old.model.dispose();
+  postModel();
+}
+
+async function handleTrain(msg: TrainMessage) {
+  if (!state) throw new Error("worker not initialised");
+  const s = state;
+  if (msg.labels.length !== s.count) {
+    throw new Error(
+      `labels has ${msg.labels.length} entries, expected ${s.count}`,
+    );
+  }
+  training = true;
+  let outcome: "complete" | "stopped" | "error" = "complete";
+  let message: string | undefined;
+  let epochsRun = 0;
+  let stoppedEarly = false;
+  let checkpointSaved = false;
+  let trained = false;
+  try {
+    s.trainer.updateConfig(msg.overrides);
+    post({
+      type: "train_started",
+      runId: msg.runId,
+      targetEpochs: msg.epochs,
+      config: structuredClone(s.trainer.model.config),
+    });
+    let runEpoch = 0;
+    const result = await s.trainer.trainEpochs(
+      msg.epochs,
+      s.images,
+      msg.labels,
+      {
+        callbacks: [{
+          onEpochEnd(_epoch, metrics, history) {
+            runEpoch++;
+            if (injectEpochError) {
+              injectEpochError = false;
+              throw new Error("injected fault (test hook): loss became NaN");
+            }
+            post({
+              type: "epoch",
+              runId: msg.runId,
+              epoch: runEpoch,
+              targetEpochs: msg.epochs,
+              metrics: structuredClone(metrics),
+              entry: structuredClone(history[history.length - 1]),
+            });
+          },
+        }],
+      },
+    );
+    trained = true;
+    epochsRun = result.epochsRun;
+    stoppedEarly = result.stoppedEarly;
+    if (result.stopRequested) outcome = "stopped";
+  } catch (e) {
+    outcome = "error";
+    message = errorText(e);
+    console.error(`training run ${msg.runId} failed: ${message}`);
+    // A TrainingError (non-finite loss) leaves the trainer restored to its last
+    // good epoch: keep the epochs finished before it. Anything else may have
+    // left the model half-updated: fall back to the last checkpoint.
+    trained = e instanceof Error && e.name === "TrainingError";
+  }
+  try {
+    if (trained) {
+      // Save even a stopped run: its finished epochs are real progress.
+      progress("saving checkpoint");
+      await saveCheckpoint(s.init.weightsPath, s.trainer);
+      checkpointSaved = true;
+      s.fromCheckpoint = true;
+      postModel();
+      progress(`predicting ${s.count} images`);
+      predictAll();
+    } else {
+      await recoverTrainer();
+    }
+  } catch (e) {
+    outcome = "error";
+    const text = errorText(e);
+    message = message ? `${message}; then ${text}` : text;
+    console.error(`after training run ${msg.runId}: ${text}`);
+  } finally {
+    training = false;
+  }
+  post({
+    type: "train_done",
+    runId: msg.runId,
+    outcome,
+    epochsRun,
+    stoppedEarly,
+    message,
+    checkpointSaved,
+  });
+}
+
+// Messages are handled one at a time, except `stop` and `fault`, which must
+// reach a running trainEpochs (it yields between batches) to have any effect.
+let queue: Promise<void> = Promise.resolve();
+
+self.onmessage = (ev: MessageEvent<ToWorker>) => {
+  const msg = ev.data;
+  if (msg.type === "stop") {
+    if (training && state) state.trainer.requestStop();
+    return;
+  }
+  if (msg.type === "fault") {
+    if (!testHooks) {
+      post({
+        type: "error",
+        message: "fault injection is disabled",
+        fatal: false,
+      });
+    } else if (msg.fault === "epoch_error") {
+      injectEpochError = true;
+    } else {
+      // An uncaught error outside any handler: the worker dies, as on a real bug.
+      setTimeout(() => {
+        throw new Error("injected crash (test hook)");
+      }, 0);
+    }
+    return;
+  }
+  queue = queue.then(async () => {
+    try {
+      if (msg.type === "init") await handleInit(msg);
+      else if (msg.type === "train") await handleTrain(msg);
+      else if (msg.type === "predict") predictAll();
+    } catch (e) {
+      const message = errorText(e);
+      console.error(`training worker: ${message}`);
+      post({ type: "error", message, fatal: msg.type === "init" });
+    }
+  });
+};
