@@ -1,0 +1,319 @@
+/**
+ * Training through the dashboard server: runs stream epochs over the socket,
+ * save a checkpoint, refresh predictions and continue one another; stop,
+ * double start, training errors and a dying worker are handled.
+ * Real server process, 1500 images, test hooks on for fault injection.
+ */
+
+import { assert, assertEquals, assertMatch } from "./server_assert.ts";
+import {
+  connectWs,
+  json,
+  startServer,
+  type WsClient,
+} from "./server_helpers.ts";
+import { loadTrainImages } from "../lib/data/mnist.ts";
+
+const LIMIT = 1500;
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+interface Training {
+  status: string;
+  epoch: number;
+  targetEpochs: number;
+  message?: string;
+}
+
+/** The next message of one of `types` after seq `after`. */
+function next(ws: WsClient, after: number, ...types: string[]) {
+  return ws.waitFor(
+    (m) => (m.seq as number) > after && types.includes(m.type as string),
+    120_000,
+  );
+}
+
+Deno.test(
+  "training runs, continues, stops, fails and recovers",
+  opts,
+  async (t) => {
+    const srv = await startServer({ limit: LIMIT, testHooks: true });
+    const { base } = srv;
+    const ws = await connectWs(srv.wsUrl);
+    const state = async () => (await json(base, "GET", "/api/state")).body;
+    const lastSeq = () => ws.messages.at(-1)!.seq as number;
+    try {
+      await ws.waitFor((m) => m.type === "hello");
+
+      await t.step("label a few images (true MNIST labels)", async () => {
+        const data = await loadTrainImages({ limit: 100 });
+        await Promise.all(
+          Array.from(
+            { length: 100 },
+            (_, i) =>
+              json(base, "PUT", `/api/labels/${i}`, { label: data.labels[i] }),
+          ),
+        );
+        assertEquals((await state()).labelled, 100);
+      });
+
+      let firstStep = 0;
+      await t.step(
+        "a run streams epochs, saves, refreshes the latent",
+        async () => {
+          const s0 = await state();
+          assertEquals(s0.latentVersion, 1);
+          const seq = lastSeq();
+          const r = await json(base, "POST", "/api/training/start", {
+            epochs: 2,
+            learning_rate: 0.002,
+            kl_weight: 0.2,
+          });
+          assertEquals(r.status, 202, JSON.stringify(r.body));
+          const again = await json(base, "POST", "/api/training/start", {
+            epochs: 1,
+          });
+          assertEquals(again.status, 409);
+          assertMatch(again.body.error as string, /already/);
+
+          const started = await next(ws, seq, "training_started");
+          assertEquals(started.targetEpochs, 2);
+          assertEquals(
+            (started.config as { learning_rate: number }).learning_rate,
+            0.002,
+          );
+          const done = await next(
+            ws,
+            seq,
+            "training_complete",
+            "training_error",
+          );
+          assertEquals(done.type, "training_complete", JSON.stringify(done));
+          const epochs = ws.messages.filter((m) =>
+            m.type === "epoch" && (m.seq as number) > seq
+          );
+          assertEquals(epochs.map((m) => m.epoch), [1, 2]);
+          for (const e of epochs) {
+            const metrics = e.metrics as Record<string, Record<string, number>>;
+            for (const split of ["train", "val"]) {
+              for (
+                const name of [
+                  "loss",
+                  "reconstruction_loss",
+                  "kl_loss",
+                  "classification_loss",
+                  "weighted_classification_loss",
+                ]
+              ) {
+                assert(
+                  Number.isFinite(metrics[split][name]),
+                  `${split}.${name}`,
+                );
+              }
+            }
+            assertEquals(e.targetEpochs, 2);
+          }
+          const latent = ws.messages.find((m) =>
+            m.type === "latent_updated" && (m.seq as number) > seq
+          );
+          assert(latent, "no latent_updated event");
+          assert(
+            (latent!.seq as number) < (done.seq as number),
+            "latent after complete",
+          );
+          assertEquals(latent!.version, 2);
+
+          const s1 = await state();
+          assertEquals((s1.training as Training).status, "idle");
+          assertEquals(s1.latentVersion, 2);
+          assertEquals((s1.history as unknown[]).length, 2);
+          assertEquals(
+            (s1.config as { learning_rate: number }).learning_rate,
+            0.002,
+          );
+          assertEquals((s1.config as { kl_weight: number }).kl_weight, 0.2);
+          firstStep = s1.step as number;
+          assert(firstStep > 0);
+          assert((await Deno.stat(srv.weightsPath)).size > 1000);
+          const lat = await fetch(`${base}/api/latent`);
+          assertMatch(lat.headers.get("etag")!, /^"v2-/);
+          await lat.body?.cancel();
+        },
+      );
+
+      await t.step(
+        "a second run continues (step, epochs, history)",
+        async () => {
+          const seq = lastSeq();
+          const r = await json(base, "POST", "/api/training/start", {
+            epochs: 1,
+          });
+          assertEquals(r.status, 202);
+          const done = await next(
+            ws,
+            seq,
+            "training_complete",
+            "training_error",
+          );
+          assertEquals(done.type, "training_complete");
+          const s = await state();
+          const history = s.history as Array<{ epoch: number; step: number }>;
+          assertEquals(history.length, 3);
+          assertEquals(history[2].epoch, 3);
+          assert(
+            (s.step as number) > firstStep,
+            `step ${s.step} <= ${firstStep}`,
+          );
+          assertEquals(s.step, history[2].step);
+          // The learning rate of the first run stays (overrides persist).
+          assertEquals(
+            (s.config as { learning_rate: number }).learning_rate,
+            0.002,
+          );
+          assertEquals(s.latentVersion, 3);
+        },
+      );
+
+      await t.step("stop ends a long run early", async () => {
+        const seq = lastSeq();
+        const r = await json(base, "POST", "/api/training/start", {
+          epochs: 200,
+        });
+        assertEquals(r.status, 202);
+        await next(ws, seq, "epoch");
+        const stop = await json(base, "POST", "/api/training/stop");
+        assertEquals(stop.status, 202);
+        assertEquals(stop.body.status, "stopping");
+        const done = await next(
+          ws,
+          seq,
+          "training_stopped",
+          "training_complete",
+          "training_error",
+        );
+        assertEquals(done.type, "training_stopped");
+        const s = await state();
+        assertEquals((s.training as Training).status, "idle");
+        const n = (s.history as unknown[]).length;
+        assert(n >= 4 && n < 10, `history ${n}`);
+        // The stopped run was saved and predicted too.
+        assertEquals(s.latentVersion, 4);
+        // Stopping when idle is harmless.
+        const idle = await json(base, "POST", "/api/training/stop");
+        assertEquals(idle.status, 202);
+        assertEquals(idle.body.status, "idle");
+      });
+
+      await t.step(
+        "a training error is reported, then training works again",
+        async () => {
+          const before = await state();
+          let seq = lastSeq();
+          const f = await json(base, "POST", "/api/_test/fault", {
+            fault: "epoch_error",
+          });
+          assertEquals(f.status, 202);
+          const r = await json(base, "POST", "/api/training/start", {
+            epochs: 2,
+          });
+          assertEquals(r.status, 202);
+          const err = await next(
+            ws,
+            seq,
+            "training_error",
+            "training_complete",
+          );
+          assertEquals(err.type, "training_error");
+          assertMatch(err.message as string, /injected fault/);
+          const s = await state();
+          assertEquals((s.training as Training).status, "error");
+          assertMatch((s.training as Training).message!, /injected fault/);
+          // Back to the last checkpoint: the failed run left no trace in the history.
+          assertEquals(
+            (s.history as unknown[]).length,
+            (before.history as unknown[]).length,
+          );
+
+          seq = lastSeq();
+          const ok = await json(base, "POST", "/api/training/start", {
+            epochs: 1,
+          });
+          assertEquals(ok.status, 202);
+          const done = await next(
+            ws,
+            seq,
+            "training_complete",
+            "training_error",
+          );
+          assertEquals(done.type, "training_complete");
+          assertEquals(((await state()).training as Training).status, "idle");
+        },
+      );
+
+      await t.step(
+        "a dead worker is reported and replaced from the checkpoint",
+        async () => {
+          const before = await state();
+          const seq = lastSeq();
+          const f = await json(base, "POST", "/api/_test/fault", {
+            fault: "crash",
+          });
+          assertEquals(f.status, 202);
+          const err = await next(ws, seq, "training_error");
+          assertMatch(err.message as string, /worker died/);
+          await next(ws, seq, "worker_restarted");
+          const s = await state();
+          assertEquals(s.history, before.history);
+          assertEquals(s.step, before.step);
+          assert(
+            (s.latentVersion as number) > (before.latentVersion as number),
+          );
+          const seq2 = lastSeq();
+          const r = await json(base, "POST", "/api/training/start", {
+            epochs: 1,
+          });
+          assertEquals(r.status, 202, JSON.stringify(r.body));
+          const done = await next(
+            ws,
+            seq2,
+            "training_complete",
+            "training_error",
+          );
+          assertEquals(done.type, "training_complete");
+          assert(
+            srv.output().includes("training worker died"),
+            "death not logged",
+          );
+        },
+      );
+
+      await t.step(
+        "a restart loads the checkpoint with its history",
+        async () => {
+          const before = await state();
+          await ws.close();
+          await srv.stop();
+          const again = await startServer({
+            dir: srv.dir,
+            limit: LIMIT,
+            labelsPath: srv.labelsPath,
+            weightsPath: srv.weightsPath,
+          });
+          try {
+            assertMatch(again.output(), /checkpoint loaded/);
+            const s = (await json(again.base, "GET", "/api/state")).body;
+            assertEquals(s.history, before.history);
+            assertEquals(s.step, before.step);
+            assertEquals(s.labelled, 100);
+            assertEquals(s.config, before.config);
+          } finally {
+            await again.stop();
+          }
+        },
+      );
+    } finally {
+      await ws.close().catch(() => {});
+      await srv.stop();
+      await Deno.remove(srv.dir, { recursive: true });
+    }
+  },
+);
