@@ -24,6 +24,8 @@ export function TrainingControls() {
     : 0;
   const log = store.log.value;
   const logLr = Math.log10(p.learningRate.value);
+  const epochsOk = Number.isInteger(p.epochs.value) &&
+    p.epochs.value >= RANGES.epochs.min && p.epochs.value <= RANGES.epochs.max;
   return (
     <section class="card training" aria-labelledby="training-title">
       <div class="card-head">
@@ -93,26 +95,17 @@ export function TrainingControls() {
           <input
             type="number"
             id="epochs"
+            class={epochsOk ? "" : "invalid"}
             min={RANGES.epochs.min}
             max={RANGES.epochs.max}
             step={1}
-            value={p.epochs.value}
+            value={Number.isNaN(p.epochs.value) ? "" : p.epochs.value}
             disabled={busy}
-            onInput={(e) => {
-              const v = Number(e.currentTarget.value);
-              if (Number.isFinite(v) && v > 0) p.epochs.value = v;
-            }}
-            onBlur={(e) => {
-              const v = Math.round(
-                clamp(
-                  Number(e.currentTarget.value) || 1,
-                  RANGES.epochs.min,
-                  RANGES.epochs.max,
-                ),
-              );
-              p.epochs.value = v;
-              e.currentTarget.value = String(v);
-            }}
+            aria-invalid={!epochsOk}
+            title={epochsOk
+              ? "Epochs to train (1–200)"
+              : "Enter a whole number from 1 to 200"}
+            onInput={(e) => p.epochs.value = e.currentTarget.valueAsNumber}
           />
         </label>
         <div class="buttons">

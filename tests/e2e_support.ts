@@ -96,7 +96,7 @@ export async function startDashboard(
   };
   const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
   const timeoutMs = (opts.timeout ?? 120) * 1000;
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const url = await Promise.race([
     urlPromise,
     child.status.then((s) => {

@@ -9,9 +9,7 @@ import { LiveSocket, socketUrl } from "./socket.ts";
 import {
   applyLabelChanges,
   applyServerMessage,
-  clamp,
   pushLog,
-  RANGES,
   recountFromLatent,
   showToast,
   type Store,
@@ -216,9 +214,8 @@ export function startController(store: Store): Controller {
   actions.startTraining = async () => {
     const p = store.params;
     const body = {
-      epochs: Math.round(
-        clamp(p.epochs.value, RANGES.epochs.min, RANGES.epochs.max),
-      ),
+      // Sent as typed: the server validates (1-200) and its 400 is shown.
+      epochs: p.epochs.value,
       recon_weight: p.reconWeight.value,
       kl_weight: p.klWeight.value,
       learning_rate: Number(p.learningRate.value.toPrecision(3)),

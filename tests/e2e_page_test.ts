@@ -1,0 +1,380 @@
+/**
+ * End-to-end: the real server (main.ts, 2000 images, temp labels and
+ * checkpoint) and the system Chromium, driven like a user: clicks on plot
+ * points at their pixels, key presses, buttons, a second tab.
+ */
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { assert, assertEquals } from "./assert.ts";
+import {
+  chromiumAvailable,
+  CLICK_GAP_MS,
+  clickPoint,
+  type DashboardServer,
+  isolatedPoint,
+  launchBrowser,
+  sleep,
+  startDashboard,
+  waitForPoints,
+} from "./e2e_support.ts";
+
+const LIMIT = 2000;
+const HAVE_CHROMIUM = chromiumAvailable();
+if (!HAVE_CHROMIUM) {
+  console.warn(
+    "e2e_page_test: /usr/bin/chromium is missing: skipped (apt-get install -y chromium)",
+  );
+}
+
+/** Red as the stylesheet's --err. */
+const RED = "rgb(217, 45, 32)";
+
+async function csvRows(path: string): Promise<string[]> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  return text.trim().split("\n").slice(1).filter((l) => l !== "");
+}
+
+async function waitUntil<T>(
+  what: string,
+  fn: () => Promise<T | false | null | undefined>,
+  timeout = 10_000,
+): Promise<T> {
+  const t0 = Date.now();
+  while (true) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeout) throw new Error(`timed out: ${what}`);
+    await sleep(50);
+  }
+}
+
+/** Non-background pixels in the plot's WebGL canvases. */
+function glInk(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    let ink = 0;
+    for (const c of document.querySelectorAll("#latent-plot canvas")) {
+      const canvas = c as HTMLCanvasElement;
+      const gl = (canvas.getContext("webgl2") ?? canvas.getContext("webgl")) as
+        | WebGLRenderingContext
+        | null;
+      if (!gl || canvas.width === 0) continue;
+      const px = new Uint8Array(canvas.width * canvas.height * 4);
+      gl.readPixels(
+        0,
+        0,
+        canvas.width,
+        canvas.height,
+        gl.RGBA,
+        gl.UNSIGNED_BYTE,
+        px,
+      );
+      for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) ink++;
+    }
+    return ink;
+  });
+}
+
+function plotInfo(page: Page) {
+  return page.evaluate(() => {
+    // deno-lint-ignore no-explicit-any
+    const el = document.getElementById("latent-plot") as any;
+    return {
+      n: el.data[0].x.length as number,
+      labelled: Array.from(el.data[1].x as ArrayLike<number>).length,
+      colorLength: el.data[0].marker.color?.length ?? 0,
+      mode: el.dataset.mode as string,
+      version: Number(el.dataset.version),
+      xrange: el._fullLayout.xaxis.range.slice() as number[],
+      yrange: el._fullLayout.yaxis.range.slice() as number[],
+    };
+  });
+}
+
+Deno.test({
+  name: "dashboard page end to end (real server, Chromium)",
+  ignore: !HAVE_CHROMIUM,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    let server: DashboardServer | undefined;
+    let browser: Browser | undefined;
+    let context: BrowserContext | undefined;
+    try {
+      [server, browser] = await Promise.all([
+        startDashboard({ limit: LIMIT, testHooks: true }),
+        launchBrowser(),
+      ]);
+      const srv = server;
+      context = await browser.newContext({
+        viewport: { width: 1400, height: 900 },
+      });
+      const page = await context.newPage();
+      const pageErrors: string[] = [];
+      page.on("pageerror", (e) => pageErrors.push(e.message));
+      const api = async (path: string, init?: RequestInit) => {
+        const res = await fetch(`${srv.url}${path}`, init);
+        const body = await res.json();
+        if (!res.ok) throw new Error(`${path}: ${res.status} ${body.error}`);
+        return body;
+      };
+      let index = -1;
+
+      await t.step("the page opens and draws every point", async () => {
+        await page.goto(`${srv.url}/`);
+        assertEquals(
+          await page.textContent("h1"),
+          "SSVAE Active Learning Dashboard",
+        );
+        assertEquals(await waitForPoints(page), LIMIT);
+        const info = await plotInfo(page);
+        assertEquals(info.n, LIMIT);
+        assertEquals(info.mode, "labels");
+        const ink = await glInk(page);
+        assert(ink > 500, `WebGL canvas has drawn points (${ink} px)`);
+        await page.waitForSelector('[data-connection="open"]');
+      });
+
+      await t.step(
+        "clicking a point shows its images and prediction",
+        async () => {
+          index = await isolatedPoint(page);
+          assert(index >= 0, "found a point with no close neighbour");
+          // Let the auto-selected first sample settle so it cannot race the click.
+          await sleep(CLICK_GAP_MS);
+          await clickPoint(page, index);
+          await page.waitForSelector(`.sample[data-index="${index}"]`, {
+            timeout: 5000,
+          });
+          const s = await api(`/api/samples/${index}`);
+          const text = await page.textContent("#prediction-text");
+          assertEquals(
+            text,
+            `Predicted: ${s.predClass} (${
+              Math.round(s.certainty * 100)
+            }% confidence) | User label: –`,
+          );
+          assertEquals(
+            await page.textContent("#sample-title"),
+            `Sample #${index}`,
+          );
+          // The original image is drawn: its canvas matches the server's bytes.
+          const drawn = await page.evaluate(() => {
+            const c = document.getElementById(
+              "sample-original",
+            ) as HTMLCanvasElement;
+            const d = c.getContext("2d")!.getImageData(0, 0, 28, 28).data;
+            return Array.from({ length: 784 }, (_, i) => d[4 * i]);
+          });
+          const want = Array.from(atob(s.original), (ch) => ch.charCodeAt(0));
+          assertEquals(drawn, want);
+          const sel = await page.evaluate(() => {
+            // deno-lint-ignore no-explicit-any
+            const el = document.getElementById("latent-plot") as any;
+            return { x: el.data[2].x[0], sym: el.data[2].marker.symbol };
+          });
+          assertEquals(sel.sym, "x");
+          assert(Number.isFinite(sel.x), "red X on the selected point");
+        },
+      );
+
+      await t.step(
+        "keys 3 and Delete write and remove the CSV row; a second tab follows",
+        async () => {
+          const page2 = await context!.newPage();
+          await page2.goto(`${srv.url}/`);
+          await waitForPoints(page2);
+          await page2.waitForSelector('[data-connection="open"]');
+
+          await page.keyboard.press("3");
+          await waitUntil(
+            "CSV row",
+            async () => (await csvRows(srv.labelsPath)).includes(`${index},3`),
+          );
+          await page.waitForSelector("#label-toast.toast-success");
+          assert(
+            (await page.textContent("#label-toast"))!.includes(`#${index}`),
+          );
+          assert(
+            (await page.textContent("#prediction-text"))!.endsWith(
+              "| User label: 3",
+            ),
+          );
+          // The other tab sees it within a second.
+          await page2.waitForFunction(
+            () =>
+              document.querySelector('[data-stat="labelled"]')?.textContent ===
+                "1",
+            null,
+            { timeout: 1000 },
+          );
+          assertEquals((await plotInfo(page)).labelled, 1);
+          assertEquals((await plotInfo(page2)).labelled, 1);
+
+          // Typing into a text field must not label.
+          await page.fill("#epochs", "12");
+          await page.keyboard.press("7");
+          await sleep(300);
+          assert((await csvRows(srv.labelsPath)).includes(`${index},3`));
+          await page.fill("#epochs", "1");
+          await page.locator("#latent-title").click();
+
+          await page.keyboard.press("Delete");
+          await waitUntil(
+            "CSV row removed",
+            async () => (await csvRows(srv.labelsPath)).length === 0,
+          );
+          await page2.waitForFunction(
+            () =>
+              document.querySelector('[data-stat="labelled"]')?.textContent ===
+                "0",
+            null,
+            { timeout: 1000 },
+          );
+          assert(
+            (await page.textContent("#prediction-text"))!.endsWith(
+              "| User label: –",
+            ),
+          );
+          await page2.close();
+        },
+      );
+
+      await t.step("colour modes switch and keep the zoom", async () => {
+        const full = await plotInfo(page);
+        // Zoom in by dragging a box, as a user would.
+        const box = (await page.locator("#latent-plot .nsewdrag").first()
+          .boundingBox())!;
+        await page.mouse.move(
+          box.x + box.width * 0.2,
+          box.y + box.height * 0.2,
+        );
+        await page.mouse.down();
+        await page.mouse.move(
+          box.x + box.width * 0.6,
+          box.y + box.height * 0.7,
+          {
+            steps: 5,
+          },
+        );
+        await page.mouse.up();
+        await sleep(CLICK_GAP_MS);
+        const zoomed = await plotInfo(page);
+        assert(
+          zoomed.xrange[1] - zoomed.xrange[0] < full.xrange[1] - full.xrange[0],
+          "the drag zoomed in",
+        );
+        for (const mode of ["predicted", "certainty", "labels"]) {
+          await page.click(`.segmented button[data-mode="${mode}"]`);
+          await page.waitForSelector(`#latent-plot[data-mode="${mode}"]`);
+          const info = await plotInfo(page);
+          assertEquals(info.n, LIMIT);
+          if (mode !== "labels") assertEquals(info.colorLength, LIMIT);
+          assertEquals(info.xrange, zoomed.xrange, `zoom kept in ${mode}`);
+          assertEquals(info.yrange, zoomed.yrange);
+        }
+        assert(await glInk(page) > 100, "still drawn");
+      });
+
+      await t.step(
+        "a 1-epoch run: controls lock, loss curves grow, latent version changes",
+        async () => {
+          const before = await plotInfo(page);
+          await page.fill("#epochs", "1");
+          await page.click("#start-training");
+          // Locked while training.
+          assert(await page.isDisabled("#start-training"));
+          assert(await page.isDisabled("#recon-weight"));
+          assert(await page.isDisabled("#learning-rate"));
+          await page.waitForFunction(
+            () =>
+              Number(document.getElementById("loss-plot")?.dataset.epochs) >= 1,
+            null,
+            { timeout: 60_000 },
+          );
+          const y = await page.evaluate(() =>
+            // deno-lint-ignore no-explicit-any
+            (document.getElementById("loss-plot") as any).data.find((d: any) =>
+              d.name === "train total"
+            ).y
+          );
+          assertEquals(y.length, 1);
+          assert(Number.isFinite(y[0]));
+          await page.waitForSelector("#start-training:not([disabled])", {
+            timeout: 60_000,
+          });
+          assert(!(await page.isDisabled("#recon-weight")));
+          await page.waitForFunction(
+            (v) =>
+              Number(document.getElementById("latent-plot")?.dataset.version) >
+                v,
+            before.version,
+            { timeout: 60_000 },
+          );
+          assertEquals((await plotInfo(page)).n, LIMIT);
+          assert(
+            (await page.textContent("#progress-text"))!.includes("epoch 1/1"),
+          );
+          assert(
+            (await page.textContent("#training-log"))!.includes(
+              "Training complete",
+            ),
+          );
+          assertEquals(await page.locator("#loss-placeholder").count(), 0);
+        },
+      );
+
+      await t.step("a rejected start (400) shows as red text", async () => {
+        await page.fill("#epochs", "500");
+        await page.click("#start-training");
+        const line = page.locator("#training-log .log-error").first();
+        await line.waitFor({ timeout: 5000 });
+        const text = (await line.textContent())!;
+        assert(/epochs 500.*1-200/.test(text), text);
+        assertEquals(
+          await line.evaluate((el) => getComputedStyle(el).color),
+          RED,
+        );
+        assert(!(await page.isDisabled("#start-training")));
+      });
+
+      await t.step(
+        "a training error from the server shows as red text",
+        async () => {
+          await api("/api/_test/fault", {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ fault: "epoch_error" }),
+          });
+          await page.fill("#epochs", "1");
+          await page.click("#start-training");
+          const banner = page.locator("#training-error");
+          await banner.waitFor({ timeout: 60_000 });
+          assert((await banner.textContent())!.includes("injected fault"));
+          assertEquals(
+            await banner.evaluate((el) => getComputedStyle(el).color),
+            RED,
+          );
+          const last = page.locator("#training-log .log-error").first();
+          assert((await last.textContent())!.includes("injected fault"));
+          await page.waitForSelector("#start-training:not([disabled])");
+        },
+      );
+
+      await t.step(
+        "a reload rebuilds the loss curves from the server",
+        async () => {
+          await page.reload();
+          await waitForPoints(page);
+          await page.waitForFunction(
+            () =>
+              Number(document.getElementById("loss-plot")?.dataset.epochs) >= 1,
+          );
+          assertEquals(pageErrors, []);
+        },
+      );
+    } finally {
+      await context?.close().catch(() => {});
+      await browser?.close().catch(() => {});
+      await server?.stop();
+    }
+  },
+});
