@@ -23,12 +23,15 @@ export interface ServerProcess {
 
 export interface StartOptions {
   dir?: string;
+  /** Images to load (default 2000; 0 = the full data set). */
   limit?: number;
   labelsPath?: string;
   weightsPath?: string;
   testHooks?: boolean;
   extraArgs?: string[];
   readyTimeoutMs?: number;
+  /** Let the server bundle the client at start (default: skipped, --no-build). */
+  build?: boolean;
 }
 
 /** Starts main.ts and resolves once it prints its "listening on" line. */
@@ -44,13 +47,12 @@ export async function startServer(
     "main.ts",
     "--port",
     "0",
-    "--limit",
-    String(opts.limit ?? 2000),
+    ...(opts.limit === 0 ? [] : ["--limit", String(opts.limit ?? 2000)]),
     "--labels",
     labelsPath,
     "--weights",
     weightsPath,
-    "--no-build",
+    ...(opts.build ? [] : ["--no-build"]),
     ...(opts.testHooks ? ["--test-hooks"] : []),
     ...(opts.extraArgs ?? []),
   ];

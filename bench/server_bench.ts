@@ -1,0 +1,231 @@
+/**
+ * Dashboard server benchmark (`deno task bench:server`), on the full 60k set:
+ *
+ * - time from process start to ready, without and with a checkpoint;
+ * - label-write latency (p50/p95/p99) with 50 concurrent clients, and the
+ *   sustained labels/s;
+ * - the same while a training run is going (the main thread must stay free);
+ * - /api/latent: size, first (encode) and cached fetch times.
+ *
+ * Flags: --seconds N (per load phase, default 5), --clients N (default 50),
+ * --limit N (images; default all). Load generator and server share the machine.
+ */
+
+import { parseArgs } from "node:util";
+import { json, startServer } from "../tests/server_helpers.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    seconds: { type: "string", default: "5" },
+    clients: { type: "string", default: "50" },
+    limit: { type: "string", default: "0" },
+  },
+});
+const SECONDS = Number(values.seconds);
+const CLIENTS = Number(values.clients);
+const LIMIT = Number(values.limit);
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[
+    Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))
+  ];
+}
+
+function rssMb(pid: number): number {
+  try {
+    const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+    const kb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? NaN);
+    return kb / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+interface LoadResult {
+  latencies: number[];
+  ok: number;
+  failed: number;
+  seconds: number;
+}
+
+/** What the benchmark last wrote per index: every write then changes the label. */
+const written = new Map<number, number>();
+
+/**
+ * CLIENTS loops, each doing one PUT at a time on scattered indices, for
+ * `seconds`. Each PUT changes the stored label (never an idempotent no-op),
+ * so every acknowledged write cost a real atomic file write.
+ */
+async function labelLoad(
+  base: string,
+  count: number,
+  seconds: number,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let ok = 0, failed = 0;
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  const client = async (k: number) => {
+    let n = 0;
+    while (performance.now() < end) {
+      const index = (k * 7919 + n++ * 104729) % count;
+      const label = ((written.get(index) ?? (k % 10)) + 1) % 10;
+      written.set(index, label);
+      const t = performance.now();
+      const res = await fetch(`${base}/api/labels/${index}`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ label }),
+      });
+      await res.body?.cancel();
+      latencies.push(performance.now() - t);
+      if (res.status === 200) ok++;
+      else failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: CLIENTS }, (_, k) => client(k)));
+  return {
+    latencies: latencies.sort((a, b) => a - b),
+    ok,
+    failed,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+function report(name: string, r: LoadResult) {
+  const l = r.latencies;
+  console.log(
+    `${name}: ${r.ok} writes in ${r.seconds.toFixed(1)} s = ${
+      (r.ok / r.seconds).toFixed(0)
+    } labels/s sustained; latency p50 ${pct(l, 50).toFixed(1)} ms, p95 ${
+      pct(l, 95).toFixed(1)
+    } ms, p99 ${pct(l, 99).toFixed(1)} ms, max ${l.at(-1)?.toFixed(1)} ms` +
+      (r.failed ? `; ${r.failed} FAILED` : ""),
+  );
+}
+
+async function timeToReady(dir: string, label: string) {
+  const t0 = performance.now();
+  const srv = await startServer({
+    dir,
+    limit: LIMIT,
+    readyTimeoutMs: 120_000,
+    build: true,
+  });
+  const listening = (performance.now() - t0) / 1000;
+  const state = await json(srv.base, "GET", "/api/state");
+  const ready = (performance.now() - t0) / 1000;
+  console.log(
+    `start to ready, ${label}: ${ready.toFixed(2)} s ` +
+      `(listening line after ${
+        listening.toFixed(2)
+      } s; ${state.body.count} images; ` +
+      `server RSS ${rssMb(srv.child.pid).toFixed(0)} MB)`,
+  );
+  return srv;
+}
+
+const dir = await Deno.makeTempDir({ prefix: "ssvae_bench_" });
+try {
+  console.log(
+    `server benchmark: ${
+      LIMIT || "all"
+    } images, ${CLIENTS} clients, ${SECONDS} s per phase`,
+  );
+  // 1. Cold start without a checkpoint.
+  let srv = await timeToReady(dir, "no checkpoint");
+  const count = (await json(srv.base, "GET", "/api/state")).body
+    .count as number;
+
+  // 2. /api/latent.
+  let t = performance.now();
+  let res = await fetch(`${srv.base}/api/latent`);
+  const size = (await res.arrayBuffer()).byteLength;
+  const firstMs = performance.now() - t;
+  t = performance.now();
+  res = await fetch(`${srv.base}/api/latent`);
+  await res.arrayBuffer();
+  const cachedMs = performance.now() - t;
+  const etag = res.headers.get("etag")!;
+  t = performance.now();
+  res = await fetch(`${srv.base}/api/latent`, {
+    headers: { "if-none-match": etag },
+  });
+  await res.body?.cancel();
+  const revalidateMs = performance.now() - t;
+  console.log(
+    `/api/latent: ${(size / 1024).toFixed(0)} KiB; first ${
+      firstMs.toFixed(1)
+    } ms, ` +
+      `cached ${cachedMs.toFixed(1)} ms, 304 revalidation ${
+        revalidateMs.toFixed(1)
+      } ms`,
+  );
+
+  // 3. Label writes, idle server.
+  report(
+    `label writes, ${CLIENTS} clients, idle`,
+    await labelLoad(srv.base, count, SECONDS),
+  );
+
+  // 4. Label writes during training (one epoch is long enough on 60k).
+  const started = performance.now();
+  const ws = new WebSocket(srv.base.replace("http", "ws") + "/api/ws");
+  const done = new Promise<number>((resolve) => {
+    ws.onmessage = (ev) => {
+      const m = JSON.parse(String(ev.data));
+      if (
+        ["training_complete", "training_stopped", "training_error"].includes(
+          m.type,
+        )
+      ) {
+        resolve((performance.now() - started) / 1000);
+      }
+    };
+  });
+  await new Promise((r) => (ws.onopen = r));
+  const start = await json(srv.base, "POST", "/api/training/start", {
+    epochs: 1,
+  });
+  if (start.status !== 202) {
+    throw new Error(`start: ${JSON.stringify(start.body)}`);
+  }
+  const stateLat: number[] = [];
+  const statePoll = (async () => {
+    const end = performance.now() + SECONDS * 1000;
+    while (performance.now() < end) {
+      const t1 = performance.now();
+      await json(srv.base, "GET", "/api/state");
+      stateLat.push(performance.now() - t1);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  report(
+    `label writes, ${CLIENTS} clients, during training`,
+    await labelLoad(srv.base, count, SECONDS),
+  );
+  await statePoll;
+  stateLat.sort((a, b) => a - b);
+  console.log(
+    `GET /api/state during training: p50 ${
+      pct(stateLat, 50).toFixed(1)
+    } ms, p95 ${pct(stateLat, 95).toFixed(1)} ms`,
+  );
+  const runSeconds = await done;
+  ws.close();
+  console.log(
+    `1-epoch run via the API (train + save + predict ${count}): ${
+      runSeconds.toFixed(1)
+    } s`,
+  );
+  const labelled = (await json(srv.base, "GET", "/api/state")).body.labelled;
+  await srv.stop();
+
+  // 5. Warm start with the checkpoint (and the labels) the run left behind.
+  srv = await timeToReady(dir, `with checkpoint, ${labelled} labels`);
+  await srv.stop();
+} finally {
+  await Deno.remove(dir, { recursive: true });
+}
