@@ -26,9 +26,15 @@ async function main(): Promise<number> {
     running = await startServer(options);
   } catch (e) {
     const err = e as Error;
-    console.error(
-      `error: the dashboard could not start: ${err.name}: ${err.message}`,
-    );
+    const text = err.name && err.name !== "Error"
+      ? `${err.name}: ${err.message}`
+      : err.message;
+    const hint = /CheckpointError/.test(text)
+      ? "\n(move the file away to start from a fresh model, or pass --weights PATH)"
+      : /LabelError/.test(text)
+      ? "\n(fix or move the labels file, or pass --labels PATH)"
+      : "";
+    console.error(`error: the dashboard could not start: ${text}${hint}`);
     return 1;
   }
   const stop = async (signal: string) => {

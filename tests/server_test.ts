@@ -464,3 +464,56 @@ Deno.test("security: Host, Origin and socket checks", opts, async (t) => {
     await Deno.remove(srv.dir, { recursive: true });
   }
 });
+
+Deno.test(
+  "start-up failures exit non-zero with a clear message",
+  opts,
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "ssvae_bad_" });
+    try {
+      await Deno.writeTextFile(`${dir}/bad.ckpt`, "garbage");
+      await Deno.writeTextFile(`${dir}/bad.csv`, "Serial,label\n5,3\n7,x\n");
+      const cases: Array<[string[], RegExp]> = [
+        [
+          ["--weights", `${dir}/bad.ckpt`],
+          /CheckpointError: .*bad\.ckpt.*--weights/s,
+        ],
+        [
+          ["--labels", `${dir}/bad.csv`],
+          /LabelError: .*bad\.csv: line 3: .*"x"/,
+        ],
+        [["--data-dir", `${dir}/none`], /IdxError: .*IDX file not found/],
+        [["--port", "abc"], /--port "abc"/],
+        [["--bogus"], /bogus/],
+      ];
+      for (const [args, want] of cases) {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            "main.ts",
+            "--port",
+            "0",
+            "--limit",
+            "100",
+            "--no-build",
+            "--labels",
+            `${dir}/labels.csv`,
+            "--weights",
+            `${dir}/none.ckpt`,
+            ...args,
+          ],
+          cwd: new URL("../", import.meta.url),
+          env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+        }).output();
+        const text = new TextDecoder().decode(out.stderr);
+        assert(out.code !== 0, `${args}: exit code 0`);
+        assertMatch(text, want, args.join(" "));
+      }
+      // A bad checkpoint is never overwritten by a start attempt.
+      assertEquals(await Deno.readTextFile(`${dir}/bad.ckpt`), "garbage");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

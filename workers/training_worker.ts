@@ -329,9 +329,12 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       else if (msg.type === "train") await handleTrain(msg);
       else if (msg.type === "predict") predictAll();
     } catch (e) {
-      const message = errorText(e);
-      console.error(`training worker: ${message}`);
-      post({ type: "error", message, fatal: msg.type === "init" });
+      // Reported to (and logged by) the main thread.
+      post({
+        type: "error",
+        message: errorText(e),
+        fatal: msg.type === "init",
+      });
     }
   });
 };

@@ -299,10 +299,13 @@ export class TrainingController {
         break;
       }
       case "error":
-        this.#log(`training worker error: ${msg.message}`);
         if (msg.fatal && first && this.snapshot === null) {
+          // Start-up failure: the caller reports it (once) and exits.
           first.onFatal(new Error(msg.message));
-        } else if (msg.fatal) {
+          break;
+        }
+        this.#log(`training worker error: ${msg.message}`);
+        if (msg.fatal) {
           // A restarted worker failed to initialise: no point in looping.
           this.info = {
             status: "error",
