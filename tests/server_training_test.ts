@@ -317,3 +317,43 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "a worker that keeps dying is not restarted forever",
+  opts,
+  async () => {
+    const srv = await startServer({ limit: 300, testHooks: true });
+    const ws = await connectWs(srv.wsUrl);
+    try {
+      await ws.waitFor((m) => m.type === "hello");
+      for (let i = 1; i <= 4; i++) {
+        const seq = ws.messages.at(-1)!.seq as number;
+        const f = await json(srv.base, "POST", "/api/_test/fault", {
+          fault: "crash",
+        });
+        assertEquals(f.status, 202);
+        const err = await next(ws, seq, "training_error");
+        if (i < 4) {
+          assertMatch(err.message as string, /restarting/);
+          await next(ws, seq, "worker_restarted");
+        } else {
+          assertMatch(err.message as string, /training is disabled/);
+        }
+      }
+      const r = await json(srv.base, "POST", "/api/training/start", {
+        epochs: 1,
+      });
+      assertEquals(r.status, 503);
+      assertMatch(r.body.error as string, /died 4 times/);
+      // Labels and the rest of the API still work.
+      const l = await json(srv.base, "PUT", "/api/labels/1", { label: 1 });
+      assertEquals(l.status, 200);
+      const s = await json(srv.base, "GET", "/api/state");
+      assertEquals((s.body.training as Training).status, "error");
+    } finally {
+      await ws.close();
+      await srv.stop();
+      await Deno.remove(srv.dir, { recursive: true });
+    }
+  },
+);

@@ -35,6 +35,8 @@ export interface ControllerOptions {
   workerUrl?: URL;
 }
 
+const MAX_DEATHS_PER_MINUTE = 3;
+
 export class ConflictError extends Error {
   override name = "ConflictError";
 }
@@ -59,6 +61,7 @@ export class TrainingController {
   #runId = 0;
   #activeRun: number | null = null;
   #restarts = 0;
+  #deaths: number[] = [];
 
   info: TrainingInfo = { status: "idle", epoch: 0, targetEpochs: 0 };
   config: SSVAEConfig | null = null;
@@ -143,7 +146,6 @@ export class TrainingController {
       ev.preventDefault();
       if (generation !== this.#generation) return;
       const message = `training worker died: ${ev.message}`;
-      this.#log(message);
       if (first && !this.#workerReady && this.snapshot === null) {
         first.onFatal(new Error(message));
         return;
@@ -172,18 +174,30 @@ export class TrainingController {
   #onWorkerDeath(message: string) {
     const wasRunning = this.#activeRun !== null;
     this.#activeRun = null;
+    this.#workerReady = false;
+    this.#worker?.terminate();
+    this.#worker = null;
+    // A worker that dies again and again (say, a corrupt checkpoint that
+    // crashes the loader) must not spin: give up after 3 deaths in a minute.
+    const now = Date.now();
+    this.#deaths = this.#deaths.filter((t) => now - t < 60_000);
+    this.#deaths.push(now);
+    const giveUp = this.#deaths.length > MAX_DEATHS_PER_MINUTE;
     this.info = {
       status: "error",
       epoch: this.info.epoch,
       targetEpochs: this.info.targetEpochs,
-      message: `${message}; restarting it from the last checkpoint`,
+      message: giveUp
+        ? `${message}; it died ${this.#deaths.length} times in a minute, ` +
+          "so training is disabled until the server restarts"
+        : `${message}; restarting it from the last checkpoint`,
     };
+    this.#log(this.info.message!);
     this.#opts.notify("training_error", {
       message: this.info.message,
       ...(wasRunning ? {} : { duringRun: false }),
     });
-    this.#worker?.terminate();
-    this.#worker = null;
+    if (giveUp) return;
     this.#restarts++;
     this.#spawn();
   }
@@ -363,7 +377,9 @@ export class TrainingController {
     }
     if (!this.#workerReady) {
       throw new UnavailableError(
-        "the training worker is (re)starting; try again in a few seconds",
+        this.#worker === null
+          ? (this.info.message ?? "the training worker is not running")
+          : "the training worker is (re)starting; try again in a few seconds",
       );
     }
     const runId = ++this.#runId;
