@@ -7,6 +7,7 @@ import {
   latentLayout,
   latentTraces,
   pointToIndex,
+  selectionShapes,
 } from "../lib/client/figures.ts";
 import type { LatentSnapshot } from "../lib/client/latent.ts";
 import { CLASS_COLORS, UNLABELLED_COLOR } from "../lib/client/palette.ts";
@@ -36,6 +37,11 @@ export function LatentPlot() {
     let drawing = false;
     let dirty = false;
     let plotted = false;
+    let drawn: {
+      snap: LatentSnapshot | null;
+      mode: string;
+      sel: number | null;
+    } = { snap: null, mode: "", sel: null };
     let overlay: { ul: Int8Array; sub: LabelledSubset } | null = null;
     const labelled = (s: LatentSnapshot) => {
       if (!overlay || overlay.ul !== s.userLabel) {
@@ -58,18 +64,29 @@ export function LatentPlot() {
           const s = store.latent.value;
           if (!s) return;
           const mode = store.colorMode.value;
-          const traces = latentTraces({
-            snap: s,
-            mode,
-            selected: store.selected.value,
-            labelled: labelled(s),
-          });
-          await Plotly.react(
-            el,
-            traces,
-            latentLayout(s.version),
-            LATENT_CONFIG,
-          );
+          const sel = store.selected.value;
+          const shapes = selectionShapes(s, sel);
+          const t0 = performance.now();
+          if (plotted && drawn.snap === s && drawn.mode === mode) {
+            // Only the selection moved: redraw the X, not the points.
+            if (drawn.sel !== sel) await Plotly.relayout(el, { shapes });
+          } else {
+            const traces = latentTraces({
+              snap: s,
+              mode,
+              labelled: labelled(s),
+            });
+            await Plotly.react(
+              el,
+              traces,
+              { ...latentLayout(s.version), shapes },
+              LATENT_CONFIG,
+            );
+            performance.mark("latent-draw", {
+              detail: { mode, ms: performance.now() - t0, count: s.count },
+            });
+          }
+          drawn = { snap: s, mode, sel };
           if (!plotted) {
             plotted = true;
             attach(el);
@@ -77,11 +94,12 @@ export function LatentPlot() {
             performance.mark("latent-drawn", {
               detail: { count: s.count, version: s.version },
             });
+            requestAnimationFrame(() => performance.mark("latent-painted"));
           }
           el.dataset.points = String(s.count);
           el.dataset.version = String(s.version);
           el.dataset.mode = mode;
-          el.dataset.selected = String(store.selected.value ?? "");
+          el.dataset.selected = String(sel ?? "");
           el.dataset.draws = String(Number(el.dataset.draws ?? 0) + 1);
         } while (dirty);
       } catch (e) {
@@ -102,7 +120,6 @@ export function LatentPlot() {
           pt.curveNumber,
           pt.pointIndex ?? pt.pointNumber,
           labelled(s),
-          store.selected.value,
         );
         if (i !== null) store.actions.select(i);
       });
@@ -116,7 +133,6 @@ export function LatentPlot() {
           pt.curveNumber,
           pt.pointIndex ?? pt.pointNumber,
           labelled(s),
-          store.selected.value,
         );
         if (i === null) return;
         const r = wrap.getBoundingClientRect();

@@ -6,6 +6,7 @@ import { createStore } from "../lib/client/store.ts";
 import type { PageProps } from "../lib/client/types.ts";
 import { App } from "./App.tsx";
 
+performance.mark("app-start");
 const propsEl = document.getElementById("page-props");
 const props: PageProps = propsEl?.textContent
   ? JSON.parse(propsEl.textContent)

@@ -5,9 +5,9 @@ import {
   latentTraces,
   lossTraces,
   pointToIndex,
+  selectionShapes,
   TRACE_LABELLED,
   TRACE_POINTS,
-  TRACE_SELECTED,
 } from "../lib/client/figures.ts";
 import { decodeLatent } from "../lib/client/latent.ts";
 import {
@@ -186,27 +186,31 @@ Deno.test("hello replaces the state and asks for a latent refetch", () => {
   assertEquals(s.labelled.value, 9);
 });
 
-Deno.test("latent figure: typed arrays as is, overlay and selection map back to indices", () => {
+Deno.test("latent figure: typed arrays as is, overlay maps back to indices, X as a shape", () => {
   const snap = snapshot(5);
   const labelled = labelledSubset(snap);
   assertEquals(Array.from(labelled.index), [2]);
-  const t = latentTraces({ snap, mode: "labels", selected: 4, labelled });
-  assertEquals(t.length, 3);
+  const t = latentTraces({ snap, mode: "labels", labelled });
+  assertEquals(t.length, 2);
   assert(t[TRACE_POINTS].x === snap.x, "x passed without copying");
   assertEquals(t[TRACE_POINTS].type, "scattergl");
   assertEquals(Array.from(t[TRACE_LABELLED].x), [snap.x[2]]);
-  assertEquals(t[TRACE_SELECTED].x, [snap.x[4]]);
-  assertEquals(t[TRACE_SELECTED].marker.symbol, "x");
-  const p = latentTraces({ snap, mode: "predicted", selected: null, labelled });
+  const p = latentTraces({ snap, mode: "predicted", labelled });
   assert(p[TRACE_POINTS].marker.color === snap.predClass);
   assertEquals(p[TRACE_LABELLED].x.length, 0);
-  assertEquals(p[TRACE_SELECTED].x, []);
-  const c = latentTraces({ snap, mode: "certainty", selected: 0, labelled });
+  const c = latentTraces({ snap, mode: "certainty", labelled });
   assert(c[TRACE_POINTS].marker.color === snap.certainty);
   assertEquals(c[TRACE_POINTS].marker.showscale, true);
-  assertEquals(pointToIndex(TRACE_POINTS, 3, labelled, null), 3);
-  assertEquals(pointToIndex(TRACE_LABELLED, 0, labelled, null), 2);
-  assertEquals(pointToIndex(TRACE_SELECTED, 0, labelled, 4), 4);
+  assertEquals(pointToIndex(TRACE_POINTS, 3, labelled), 3);
+  assertEquals(pointToIndex(TRACE_LABELLED, 0, labelled), 2);
+  assertEquals(pointToIndex(7, 0, labelled), null);
+  const x = selectionShapes(snap, 4);
+  assertEquals(x.length, 2);
+  assertEquals(x[1].xanchor, snap.x[4]);
+  assertEquals(x[1].yanchor, snap.y[4]);
+  assertEquals(x[1].xsizemode, "pixel");
+  assertEquals(selectionShapes(snap, null), []);
+  assertEquals(selectionShapes(snap, 99), []);
   // Same version keeps zoom (uirevision); a new version resets it.
   assertEquals(latentLayout(3).uirevision, latentLayout(3).uirevision);
   assert(latentLayout(3).uirevision !== latentLayout(4).uirevision);

@@ -166,13 +166,20 @@ Deno.test({
           });
           const want = Array.from(atob(s.original), (ch) => ch.charCodeAt(0));
           assertEquals(drawn, want);
-          const sel = await page.evaluate(() => {
+          // The red X sits on the clicked point.
+          const x = await page.evaluate(() => {
             // deno-lint-ignore no-explicit-any
             const el = document.getElementById("latent-plot") as any;
-            return { x: el.data[2].x[0], sym: el.data[2].marker.symbol };
+            const s = el._fullLayout.shapes.at(-1);
+            return { x: s.xanchor, y: s.yanchor, color: s.line.color };
           });
-          assertEquals(sel.sym, "x");
-          assert(Number.isFinite(sel.x), "red X on the selected point");
+          const at = await page.evaluate((i) => {
+            // deno-lint-ignore no-explicit-any
+            const el = document.getElementById("latent-plot") as any;
+            return { x: el.data[0].x[i], y: el.data[0].y[i] };
+          }, index);
+          assertEquals({ x: x.x, y: x.y }, at);
+          assertEquals(x.color, "#e3001b");
         },
       );
 

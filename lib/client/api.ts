@@ -44,11 +44,13 @@ export class Api {
    * since the last call). `force` skips the conditional header.
    */
   async latent(force = false): Promise<LatentSnapshot | null> {
-    const headers: Record<string, string> = {};
-    if (this.#latentEtag && !force) headers["If-None-Match"] = this.#latentEtag;
+    const conditional = this.#latentEtag !== null && !force;
+    // First load: "no-cache" lets the browser revalidate its own copy (a
+    // reload then gets a 304 and reuses the cached body). Later: our own
+    // If-None-Match, so that a 304 reaches us as "unchanged".
     const res = await fetch(`${this.base}/api/latent`, {
-      headers,
-      cache: "no-store",
+      headers: conditional ? { "If-None-Match": this.#latentEtag! } : {},
+      cache: conditional ? "no-store" : "no-cache",
     });
     if (res.status === 304) return null;
     if (!res.ok) throw await failure(res, "GET /api/latent");

@@ -55,6 +55,9 @@ export function startController(store: Store): Controller {
     try {
       let snap = await api.latent(force || store.latent.value === null);
       if (snap) {
+        performance.mark("latent-loaded", {
+          detail: { version: snap.version, count: snap.count },
+        });
         if (pending.length > 0) snap = withLabels(snap, pending);
         const versionChanged = store.latent.value?.version !== snap.version;
         store.latent.value = snap;

@@ -23,7 +23,6 @@ type Layout = Record<string, any>;
 /** Curve numbers of the latent figure. */
 export const TRACE_POINTS = 0;
 export const TRACE_LABELLED = 1;
-export const TRACE_SELECTED = 2;
 
 /** Labelled points of a snapshot (the overlay of the "user labels" mode). */
 export interface LabelledSubset {
@@ -67,7 +66,6 @@ export function markerSize(count: number): number {
 export interface LatentFigureInput {
   snap: LatentSnapshot;
   mode: ColorMode;
-  selected: number | null;
   /** Precomputed overlay (cached by the caller per userLabel array). */
   labelled: LabelledSubset;
 }
@@ -75,7 +73,7 @@ export interface LatentFigureInput {
 const EMPTY = new Float32Array(0);
 
 export function latentTraces(
-  { snap, mode, selected, labelled }: LatentFigureInput,
+  { snap, mode, labelled }: LatentFigureInput,
 ): Trace[] {
   const size = markerSize(snap.count);
   const points: Trace = {
@@ -136,22 +134,7 @@ export function latentTraces(
       line: { width: 0.5, color: "#ffffff" },
     },
   };
-  const has = selected !== null && selected >= 0 && selected < snap.count;
-  const sel: Trace = {
-    type: "scattergl",
-    mode: "markers",
-    name: "selected",
-    x: has ? [snap.x[selected!]] : [],
-    y: has ? [snap.y[selected!]] : [],
-    hoverinfo: "none",
-    marker: {
-      symbol: "x",
-      size: 16,
-      color: SELECTED_COLOR,
-      line: { width: 1.5, color: "#ffffff" },
-    },
-  };
-  return [points, overlay, sel];
+  return [points, overlay];
 }
 
 export function latentLayout(version: number): Layout {
@@ -198,12 +181,38 @@ export function pointToIndex(
   curveNumber: number,
   pointIndex: number,
   labelled: LabelledSubset,
-  selected: number | null,
 ): number | null {
   if (curveNumber === TRACE_POINTS) return pointIndex;
   if (curveNumber === TRACE_LABELLED) return labelled.index[pointIndex] ?? null;
-  if (curveNumber === TRACE_SELECTED) return selected;
   return null;
+}
+
+/**
+ * The red X on the selected point: a layout shape sized in pixels and
+ * anchored at the point. Moving it is a cheap `Plotly.relayout` of the
+ * shapes (SVG), not a re-render of 60k WebGL points.
+ */
+export function selectionShapes(
+  snap: LatentSnapshot,
+  selected: number | null,
+): Trace[] {
+  if (selected === null || selected < 0 || selected >= snap.count) return [];
+  const base = {
+    type: "path",
+    xref: "x",
+    yref: "y",
+    xsizemode: "pixel",
+    ysizemode: "pixel",
+    xanchor: snap.x[selected],
+    yanchor: snap.y[selected],
+    path: "M-7,-7L7,7M-7,7L7,-7",
+    layer: "above",
+    name: "selected",
+  };
+  return [
+    { ...base, line: { color: "#ffffff", width: 5 } },
+    { ...base, line: { color: SELECTED_COLOR, width: 3 } },
+  ];
 }
 
 // ---- loss curves ----------------------------------------------------------

@@ -15,6 +15,7 @@ export interface PlotlyStatic {
     config?: Any,
   ): Promise<Any>;
   react(el: HTMLElement, data: Any[], layout?: Any, config?: Any): Promise<Any>;
+  relayout(el: HTMLElement, update: Any): Promise<Any>;
   purge(el: HTMLElement): void;
   Plots: { resize(el: HTMLElement): Promise<void> | void };
 }
@@ -51,6 +52,7 @@ export function loadPlotly(timeoutMs = 60_000): Promise<PlotlyStatic> {
     }
     const done = () => {
       if (g.Plotly) {
+        performance.mark("plotly-ready");
         clearInterval(poll);
         resolve(g.Plotly);
       }

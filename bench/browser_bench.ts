@@ -1,0 +1,279 @@
+/**
+ * Browser benchmark of the dashboard page: `deno task bench:browser`.
+ *
+ * Starts the real server on the full 60k training set (temp labels and
+ * checkpoint, fresh model) and drives headless Chromium. Prints:
+ * - navigation → all points drawn, cold (new browser context: empty HTTP
+ *   cache) and warm (reload: Plotly and the bundle from cache);
+ * - click on a point → original and reconstruction shown;
+ * - colour-mode switch → recoloured plot;
+ * - JS heap after load.
+ * Times are measured inside the page (event timestamps and performance marks,
+ * up to the next animation frame), so Playwright's own latency is not counted.
+ *
+ * Flags: --limit N (default 60000), --runs N (default 3), --json, --url URL
+ * (use a running server instead of starting one).
+ */
+import { parseArgs } from "node:util";
+import type { Page } from "playwright-core";
+import {
+  chromiumAvailable,
+  CLICK_GAP_MS,
+  type DashboardServer,
+  isolatedPoint,
+  launchBrowser,
+  pointPixel,
+  sleep,
+  startDashboard,
+  waitForPoints,
+} from "../tests/e2e_support.ts";
+
+const { values: flags } = parseArgs({
+  args: Deno.args,
+  options: {
+    limit: { type: "string", default: "60000" },
+    runs: { type: "string", default: "3" },
+    json: { type: "boolean", default: false },
+    url: { type: "string" },
+  },
+});
+const LIMIT = Number(flags.limit);
+const RUNS = Math.max(1, Number(flags.runs));
+
+const TARGETS = {
+  coldMs: 2000,
+  warmMs: 1000,
+  clickMs: 150,
+  modeMs: 700,
+};
+
+if (!chromiumAvailable()) {
+  console.error(
+    "bench:browser needs /usr/bin/chromium (apt-get install -y chromium)",
+  );
+  Deno.exit(2);
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** ms from navigation start to the first full draw of the latent plot, and to its paint. */
+async function loadTime(
+  page: Page,
+): Promise<{ drawn: number; painted: number; plotlyReady: number }> {
+  await waitForPoints(page, LIMIT, 120_000);
+  const h = await page.waitForFunction(
+    () => {
+      const at = (n: string) => performance.getEntriesByName(n)[0]?.startTime;
+      const painted = at("latent-painted");
+      return painted === undefined ? false : {
+        drawn: at("latent-drawn"),
+        painted,
+        plotlyReady: at("plotly-ready") ?? NaN,
+      };
+    },
+    null,
+    { timeout: 10_000 },
+  );
+  return await h.jsonValue() as {
+    drawn: number;
+    painted: number;
+    plotlyReady: number;
+  };
+}
+
+async function run() {
+  let server: DashboardServer | null = null;
+  let url = flags.url;
+  const t0 = performance.now();
+  if (!url) {
+    server = await startDashboard({ limit: LIMIT, timeout: 300 });
+    url = server.url;
+  }
+  const serverReadyS = (performance.now() - t0) / 1000;
+  const browser = await launchBrowser();
+  const results = {
+    points: LIMIT,
+    serverReadySeconds: Number(serverReadyS.toFixed(1)),
+    coldMs: [] as number[],
+    /** Of which: until Plotly (5 MB) had been parsed and run. */
+    coldPlotlyMs: [] as number[],
+    warmMs: [] as number[],
+    clickMs: [] as number[],
+    modeMs: {} as Record<string, number[]>,
+    heapMB: 0,
+    latentKB: 0,
+  };
+  try {
+    const context = await browser.newContext({
+      viewport: { width: 1440, height: 900 },
+    });
+    // Cold: a fresh context each time (empty HTTP cache).
+    for (let i = 0; i < RUNS; i++) {
+      const ctx = await browser.newContext({
+        viewport: { width: 1440, height: 900 },
+      });
+      const p = await ctx.newPage();
+      await p.goto(`${url}/`);
+      const t = await loadTime(p);
+      results.coldMs.push(t.painted);
+      results.coldPlotlyMs.push(t.plotlyReady);
+      await ctx.close();
+    }
+    // Warm: one context, first visit fills the cache, then reloads.
+    const page = await context.newPage();
+    await page.goto(`${url}/`);
+    await loadTime(page);
+    for (let i = 0; i < RUNS; i++) {
+      await page.reload();
+      results.warmMs.push((await loadTime(page)).painted);
+    }
+    results.latentKB = await page.evaluate(() => {
+      const e = performance.getEntriesByType("resource").find((r) =>
+        r.name.endsWith("/api/latent")
+      ) as PerformanceResourceTiming | undefined;
+      return Math.round((e?.decodedBodySize ?? 0) / 1024);
+    });
+    await sleep(1500); // let the auto-selected sample settle
+
+    // Click → both images.
+    const candidates: number[] = [];
+    for (let k = 0; k < RUNS + 2; k++) {
+      const i = await page.evaluate(
+        ([k, n]) => Math.floor(((k + 1) * 7919 * 13) % n),
+        [k, LIMIT],
+      );
+      candidates.push(i);
+    }
+    const iso = await isolatedPoint(page, 3);
+    if (iso >= 0) candidates.unshift(iso);
+    for (const idx of candidates.slice(0, RUNS + 2)) {
+      const { x, y } = await pointPixel(page, idx);
+      await page.mouse.move(x, y);
+      await page.evaluate(() => {
+        // deno-lint-ignore no-explicit-any
+        const w = window as any;
+        w.__benchResult = null;
+        addEventListener("mousedown", (ev) => {
+          const start = ev.timeStamp;
+          const seen = performance.getEntriesByName("sample-drawn").length;
+          const poll = () => {
+            const marks = performance.getEntriesByName("sample-drawn");
+            if (marks.length > seen) {
+              requestAnimationFrame(() =>
+                w.__benchResult = performance.now() - start
+              );
+            } else requestAnimationFrame(poll);
+          };
+          requestAnimationFrame(poll);
+        }, { once: true, capture: true });
+      });
+      await page.mouse.click(x, y);
+      const ms = await page.waitForFunction(
+        // deno-lint-ignore no-explicit-any
+        () => (window as any).__benchResult,
+        null,
+        { timeout: 10_000 },
+      ).then((h) => h.jsonValue()).catch(() => NaN) as number;
+      // The same point twice in a row shows no new sample: skip those.
+      if (Number.isFinite(ms)) results.clickMs.push(ms);
+      await sleep(CLICK_GAP_MS);
+    }
+
+    // Colour-mode switch.
+    for (let r = 0; r < RUNS; r++) {
+      for (const mode of ["predicted", "certainty", "labels"]) {
+        await page.evaluate((mode) => {
+          // deno-lint-ignore no-explicit-any
+          const w = window as any;
+          w.__benchResult = null;
+          const btn = document.querySelector(
+            `.segmented button[data-mode="${mode}"]`,
+          )!;
+          btn.addEventListener("click", (ev) => {
+            const start = ev.timeStamp;
+            const el = document.getElementById("latent-plot")!;
+            const poll = () => {
+              if (el.dataset.mode === mode) {
+                requestAnimationFrame(() =>
+                  w.__benchResult = performance.now() - start
+                );
+              } else requestAnimationFrame(poll);
+            };
+            requestAnimationFrame(poll);
+          }, { once: true, capture: true });
+        }, mode);
+        await page.click(`.segmented button[data-mode="${mode}"]`);
+        const ms = await page.waitForFunction(
+          // deno-lint-ignore no-explicit-any
+          () => (window as any).__benchResult,
+          null,
+          { timeout: 20_000 },
+        ).then((h) => h.jsonValue()) as number;
+        (results.modeMs[mode] ??= []).push(ms);
+        await sleep(300);
+      }
+    }
+
+    // Heap after load (after a GC, so it is what the page keeps).
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("HeapProfiler.collectGarbage");
+    const heap = await cdp.send("Runtime.getHeapUsage");
+    results.heapMB = Number((heap.usedSize / 2 ** 20).toFixed(1));
+    await cdp.detach();
+    await context.close();
+  } finally {
+    await browser.close();
+    await server?.stop();
+  }
+  return results;
+}
+
+const r = await run();
+if (flags.json) {
+  console.log(JSON.stringify(r, null, 2));
+} else {
+  const fmt = (xs: number[]) =>
+    xs.length === 0
+      ? "n/a"
+      : `median ${median(xs).toFixed(0)} ms (min ${
+        Math.min(...xs).toFixed(0)
+      }, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})`;
+  const ok = (xs: number[], target: number) =>
+    xs.length > 0 && median(xs) <= target ? "OK  " : "SLOW";
+  const allMode = Object.values(r.modeMs).flat();
+  console.log(
+    `Browser benchmark: ${r.points} points, Chromium headless (SwiftShader WebGL), ` +
+      `server ready in ${r.serverReadySeconds} s, latent snapshot ${r.latentKB} kB`,
+  );
+  console.log(
+    `${ok(r.coldMs, TARGETS.coldMs)} navigation → all points drawn, cold: ${
+      fmt(r.coldMs)
+    }  [target ≤ ${TARGETS.coldMs}]`,
+  );
+  console.log(
+    `       of which Plotly loaded and parsed:   ${fmt(r.coldPlotlyMs)}`,
+  );
+  console.log(
+    `${ok(r.warmMs, TARGETS.warmMs)} navigation → all points drawn, warm: ${
+      fmt(r.warmMs)
+    }  [target ≤ ${TARGETS.warmMs}]`,
+  );
+  console.log(
+    `${ok(r.clickMs, TARGETS.clickMs)} click → both images shown:          ${
+      fmt(r.clickMs)
+    }  [target ≤ ${TARGETS.clickMs}]`,
+  );
+  for (const [mode, xs] of Object.entries(r.modeMs)) {
+    console.log(
+      `${ok(xs, TARGETS.modeMs)} colour mode → ${mode.padEnd(10)}          ${
+        fmt(xs)
+      }  [target ≤ ${TARGETS.modeMs}]`,
+    );
+  }
+  console.log(`     colour-mode switch, all:            ${fmt(allMode)}`);
+  console.log(`     JS heap after load (after GC):      ${r.heapMB} MB`);
+}
