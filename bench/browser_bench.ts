@@ -104,6 +104,8 @@ async function run() {
     warmMs: [] as number[],
     clickMs: [] as number[],
     modeMs: {} as Record<string, number[]>,
+    /** Label key (3, then Delete) → plot redrawn with the new colour. */
+    labelMs: [] as number[],
     heapMB: 0,
     latentKB: 0,
   };
@@ -218,6 +220,38 @@ async function run() {
       }
     }
 
+    // Label key → the point recoloured in the plot (user-labels mode).
+    for (let r = 0; r < RUNS; r++) {
+      for (const key of ["3", "Delete"]) {
+        await page.evaluate(() => {
+          // deno-lint-ignore no-explicit-any
+          const w = window as any;
+          w.__benchResult = null;
+          addEventListener("keydown", (ev) => {
+            const start = ev.timeStamp;
+            const seen = performance.getEntriesByName("latent-draw").length;
+            const poll = () => {
+              if (performance.getEntriesByName("latent-draw").length > seen) {
+                requestAnimationFrame(() =>
+                  w.__benchResult = performance.now() - start
+                );
+              } else requestAnimationFrame(poll);
+            };
+            requestAnimationFrame(poll);
+          }, { once: true, capture: true });
+        });
+        await page.keyboard.press(key);
+        const ms = await page.waitForFunction(
+          // deno-lint-ignore no-explicit-any
+          () => (window as any).__benchResult,
+          null,
+          { timeout: 20_000 },
+        ).then((h) => h.jsonValue()) as number;
+        results.labelMs.push(ms);
+        await sleep(300);
+      }
+    }
+
     // Heap after load (after a GC, so it is what the page keeps).
     const cdp = await context.newCDPSession(page);
     await cdp.send("HeapProfiler.collectGarbage");
@@ -274,6 +308,7 @@ if (flags.json) {
       }  [target ≤ ${TARGETS.modeMs}]`,
     );
   }
+  console.log(`     label key → point recoloured:      ${fmt(r.labelMs)}`);
   console.log(`     colour-mode switch, all:            ${fmt(allMode)}`);
   console.log(`     JS heap after load (after GC):      ${r.heapMB} MB`);
 }

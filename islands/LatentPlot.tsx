@@ -152,7 +152,12 @@ export function LatentPlot() {
         tip.value = null;
         clearTimeout(prefetchTimer);
       });
-      el.on("plotly_relayout", () => tip.value = null);
+      // Zoom or pan moves the points away from the tooltip (a moved X does not).
+      el.on("plotly_relayout", (ev) => {
+        if (Object.keys(ev ?? {}).some((k) => /^[xy]axis|^autosize/.test(k))) {
+          tip.value = null;
+        }
+      });
     };
 
     const stop = effect(() => {

@@ -12,6 +12,7 @@ import {
   type DashboardServer,
   isolatedPoint,
   launchBrowser,
+  pointPixel,
   sleep,
   startDashboard,
   waitForPoints,
@@ -140,6 +141,18 @@ Deno.test({
           assert(index >= 0, "found a point with no close neighbour");
           // Let the auto-selected first sample settle so it cannot race the click.
           await sleep(CLICK_GAP_MS);
+          // Hovering shows index, prediction with % and the user label.
+          const { x: hx, y: hy } = await pointPixel(page, index);
+          await page.mouse.move(hx, hy);
+          const tip = page.locator("#latent-tip");
+          await tip.waitFor({ timeout: 5000 });
+          const tipText = (await tip.textContent())!;
+          assert(
+            new RegExp(`^#${index}Predicted \\d \\(\\d+%\\)User label –$`).test(
+              tipText,
+            ),
+            tipText,
+          );
           await clickPoint(page, index);
           await page.waitForSelector(`.sample[data-index="${index}"]`, {
             timeout: 5000,
@@ -328,6 +341,38 @@ Deno.test({
           assertEquals(await page.locator("#loss-placeholder").count(), 0);
         },
       );
+
+      await t.step("Stop ends a long run early", async () => {
+        const epochs = await page.evaluate(() =>
+          Number(document.getElementById("loss-plot")?.dataset.epochs)
+        );
+        await page.fill("#epochs", "200");
+        await page.click("#start-training");
+        await page.waitForFunction(
+          (n) =>
+            Number(document.getElementById("loss-plot")?.dataset.epochs) > n,
+          epochs,
+          { timeout: 60_000 },
+        );
+        assert(!(await page.isDisabled("#stop-training")));
+        await page.click("#stop-training");
+        await page.waitForSelector("#start-training:not([disabled])", {
+          timeout: 60_000,
+        });
+        assert(await page.isDisabled("#stop-training"));
+        assert(
+          (await page.textContent("#training-log"))!.includes(
+            "Training stopped",
+          ),
+        );
+        const done = await page.evaluate(() =>
+          Number(document.getElementById("loss-plot")?.dataset.epochs)
+        );
+        assert(
+          done - epochs < 200,
+          `stopped early after ${done - epochs} epochs`,
+        );
+      });
 
       await t.step("a rejected start (400) shows as red text", async () => {
         await page.fill("#epochs", "500");

@@ -164,11 +164,15 @@ export function pointPixel(
     const el = document.getElementById("latent-plot") as any;
     const fl = el._fullLayout;
     const trace = el.data[0];
+    // Mouse events only land inside the viewport: bring the point into it.
+    const px = fl.xaxis._offset + fl.xaxis.l2p(trace.x[i]);
+    const py = fl.yaxis._offset + fl.yaxis.l2p(trace.y[i]);
+    const r0 = el.getBoundingClientRect();
+    if (r0.top + py < 80 || r0.top + py > innerHeight - 20) {
+      scrollBy(0, r0.top + py - innerHeight / 2);
+    }
     const r = el.getBoundingClientRect();
-    return {
-      x: r.left + fl.xaxis._offset + fl.xaxis.l2p(trace.x[i]),
-      y: r.top + fl.yaxis._offset + fl.yaxis.l2p(trace.y[i]),
-    };
+    return { x: r.left + px, y: r.top + py };
   }, index);
 }
 

@@ -9,6 +9,7 @@ import { LiveSocket, socketUrl } from "./socket.ts";
 import {
   applyLabelChanges,
   applyServerMessage,
+  fmtLoss,
   pushLog,
   recountFromLatent,
   showToast,
@@ -297,6 +298,29 @@ export function startController(store: Store): Controller {
   const onOnline = () => socket.kick();
   document.addEventListener("keydown", onKey);
   addEventListener("online", onOnline);
+
+  // After hydration (a microtask later), so the server's markup still matches.
+  queueMicrotask(() => {
+    const h = store.history.value;
+    if (h.length > 0) {
+      const last = h.at(-1)!;
+      pushLog(
+        store,
+        `Model trained for ${h.length} epoch${h.length === 1 ? "" : "s"}` +
+          ` (step ${last.step}); last val loss ${fmtLoss(last.val.loss)}`,
+        "info",
+      );
+    }
+    if (
+      store.training.value.status === "error" && store.training.value.message
+    ) {
+      pushLog(
+        store,
+        `Training failed: ${store.training.value.message}`,
+        "error",
+      );
+    }
+  });
 
   // Kick off: snapshot and socket in parallel, state only if the page lacked it.
   refreshLatent(true);

@@ -317,7 +317,9 @@ export function lossLayout(): Layout {
       type: "log",
       gridcolor: "#eef0f3",
       zeroline: false,
-      exponentformat: "power",
+      // Plain numbers (0.5, 1, 2, 5, 10…) instead of Plotly's "D" digits.
+      dtick: "D2",
+      tickformat: "~g",
     },
   };
 }
