@@ -36,7 +36,9 @@ await runCli(async () => {
     `artifacts/inference/${split}`;
 
   await initBackend(backend);
-  const trainer = await loadCheckpoint(values.weights as string);
+  const trainer = await loadCheckpoint(values.weights as string, undefined, {
+    threads: 1,
+  });
   const data = split === "train"
     ? await loadTrainImages(dataOptions)
     : await loadTestSet(dataOptions);
@@ -45,6 +47,7 @@ await runCli(async () => {
     decode: !values["no-recon"],
   });
   const seconds = (performance.now() - t0) / 1000;
+  trainer.dispose();
 
   const n = data.count, L = trainer.config.latent_dim;
   const files: Record<string, { dtype: string; shape: number[] }> = {};

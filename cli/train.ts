@@ -85,6 +85,7 @@ await runCli(async () => {
     );
   } finally {
     Deno.removeSignalListener("SIGINT", stop);
+    trainer.dispose();
   }
 });
 

@@ -29,8 +29,8 @@ function someLabels(count = 60): Float32Array {
 }
 const small = (o: Partial<SSVAEConfig> = {}) =>
   resolveConfig({ hidden_dims: [64, 32], batch_size: 64, ...o });
-const newTrainer = (o: Partial<SSVAEConfig> = {}) =>
-  new InteractiveTrainer(new SSVAE(small(o)));
+const newTrainer = (o: Partial<SSVAEConfig> = {}, threads: 1 | 2 = 1) =>
+  new InteractiveTrainer(new SSVAE(small(o)), { threads });
 const tmp = () => Deno.makeTempDir({ prefix: "ssvae-train-" });
 
 function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
@@ -65,7 +65,7 @@ Deno.test("training lowers the loss and records the history", async () => {
       1e-6,
     );
   }
-  trainer.model.dispose();
+  trainer.dispose();
 });
 
 Deno.test("save, load and continue: counters and moments carry over and match an uninterrupted run", async () => {
@@ -78,7 +78,9 @@ Deno.test("save, load and continue: counters and moments carry over and match an
   await first.trainEpochs(2, data.images, labels);
   await saveCheckpoint(`${dir}/a.ckpt`, first);
   const before = first.exportState();
-  const resumed = await loadCheckpoint(`${dir}/a.ckpt`, small());
+  const resumed = await loadCheckpoint(`${dir}/a.ckpt`, small(), {
+    threads: 1,
+  });
   const loaded = resumed.exportState();
   assertEquals(loaded.step, before.step);
   assertEquals(loaded.epoch, 2);
@@ -103,7 +105,7 @@ Deno.test("save, load and continue: counters and moments carry over and match an
     straight.history[2].val.loss,
     1e-3,
   );
-  [straight, first, resumed].forEach((t) => t.model.dispose());
+  [straight, first, resumed].forEach((t) => t.dispose());
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -116,7 +118,7 @@ Deno.test("with zero labels, early stopping watches the total loss, not a consta
   );
   assertEquals(result.stoppedEarly, false);
   assertEquals(result.epochsRun, 5);
-  trainer.model.dispose();
+  trainer.dispose();
 });
 
 Deno.test("early stopping stops after `patience` epochs without improvement", async () => {
@@ -129,7 +131,7 @@ Deno.test("early stopping stops after `patience` epochs without improvement", as
   const result = await trainer.trainEpochs(10, data.images, someLabels());
   assert(result.stoppedEarly);
   assert(result.epochsRun <= 4, `ran ${result.epochsRun} epochs`);
-  trainer.model.dispose();
+  trainer.dispose();
 });
 
 Deno.test("a changed learning rate changes the next update and keeps the moments", async () => {
@@ -139,8 +141,8 @@ Deno.test("a changed learning rate changes the next update and keeps the moments
   const base = newTrainer({ batch_size: 1024 });
   await base.trainEpochs(2, data.images, labels);
   await saveCheckpoint(`${dir}/b.ckpt`, base);
-  const slow = await loadCheckpoint(`${dir}/b.ckpt`);
-  const fast = await loadCheckpoint(`${dir}/b.ckpt`);
+  const slow = await loadCheckpoint(`${dir}/b.ckpt`, undefined, { threads: 1 });
+  const fast = await loadCheckpoint(`${dir}/b.ckpt`, undefined, { threads: 1 });
   const start = slow.exportState();
   await slow.trainEpochs(1, data.images, labels);
   await fast.trainEpochs(1, data.images, labels, {
@@ -167,7 +169,7 @@ Deno.test("a changed learning rate changes the next update and keeps the moments
     })
   );
   assertAlmostEquals(ratioSum / n, 10, 0.05);
-  [base, slow, fast].forEach((t) => t.model.dispose());
+  [base, slow, fast].forEach((t) => t.dispose());
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -192,7 +194,7 @@ Deno.test("a non-finite loss stops training with a clear error and restores the 
   // And training goes on from there with good data.
   await trainer.trainEpochs(1, data.images, labels);
   assertEquals(trainer.epoch, 2);
-  trainer.model.dispose();
+  trainer.dispose();
 });
 
 Deno.test("a stop request ends training at a batch boundary with a consistent state", async () => {
@@ -208,11 +210,13 @@ Deno.test("a stop request ends training at a batch boundary with a consistent st
   // The state is usable: it saves, loads and trains on.
   const dir = await tmp();
   await saveCheckpoint(`${dir}/s.ckpt`, trainer);
-  const again = await loadCheckpoint(`${dir}/s.ckpt`);
+  const again = await loadCheckpoint(`${dir}/s.ckpt`, undefined, {
+    threads: 1,
+  });
   assertEquals(again.step, trainer.step);
   await again.trainEpochs(1, data.images, labels);
   assertEquals(again.step, trainer.step + stepsPerEpoch);
-  [trainer, again].forEach((t) => t.model.dispose());
+  [trainer, again].forEach((t) => t.dispose());
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -263,7 +267,7 @@ Deno.test("a corrupt, truncated or mismatched checkpoint is refused with a clear
   );
   // Refusing never touched the file.
   assertEquals(await Deno.readFile(path), bytes);
-  trainer.model.dispose();
+  trainer.dispose();
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -280,6 +284,28 @@ Deno.test("the CSV history exporter writes one row per epoch", async () => {
   assertEquals(lines.length, 3);
   assert(lines[0].startsWith("epoch,step,seconds,train_loss,"));
   assertEquals(lines[2].split(",")[0], "2");
-  trainer.model.dispose();
+  trainer.dispose();
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("two threads train the same model as one, to float rounding", async () => {
+  const labels = someLabels();
+  const one = newTrainer({}, 1);
+  const two = newTrainer({}, 2);
+  try {
+    await one.trainEpochs(2, data.images, labels);
+    await two.trainEpochs(2, data.images, labels);
+    assertEquals(two.step, one.step);
+    const diff = maxAbsDiff(two.exportState().values, one.exportState().values);
+    assert(diff < 1e-4, `parameters differ by ${diff}`);
+    for (const k of ["loss", "classification_loss"] as const) {
+      assertAlmostEquals(two.history[1].val[k], one.history[1].val[k], 1e-3);
+    }
+    // A second call continues on the same helper thread.
+    await two.trainEpochs(1, data.images, labels);
+    assertEquals(two.epoch, 3);
+  } finally {
+    one.dispose();
+    two.dispose();
+  }
 });

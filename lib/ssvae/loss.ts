@@ -26,15 +26,32 @@ export interface LabelBatch {
   labelledCount: number;
 }
 
-/** Computes the loss terms of the spec for one batch. */
+/**
+ * The sizes the batch means divide by. A shard of a batch split across threads
+ * passes the whole batch's sizes, so the shards' losses (and gradients) add up
+ * exactly to the whole batch's.
+ */
+export interface LossNormalizer {
+  batchSize: number;
+  labelledCount: number;
+}
+
+/** Computes the loss terms of the spec for one batch (or one shard of it). */
 export function ssvaeLoss(
   x: tf.Tensor2D,
   out: ForwardOutputs,
   labels: LabelBatch,
   config: Pick<SSVAEConfig, "recon_weight" | "kl_weight" | "label_weight">,
+  normalizer: LossNormalizer = {
+    batchSize: x.shape[0],
+    labelledCount: labels.labelledCount,
+  },
 ): LossTerms {
-  // mean over pixels then over the batch = mean over all elements (fixed row size).
-  const mse = tf.mean(tf.squaredDifference(x, out.recon));
+  // Mean over pixels, then over the batch.
+  const mse = tf.div(
+    tf.sum(tf.squaredDifference(x, out.recon)),
+    normalizer.batchSize * x.shape[1],
+  );
   const reconstruction = tf.mul(mse, config.recon_weight) as tf.Scalar;
 
   const { zMean: m, zLogvar: lv } = out;
@@ -42,14 +59,17 @@ export function ssvaeLoss(
     tf.sum(tf.sub(tf.sub(tf.add(lv, 1), tf.square(m)), tf.exp(lv)), 1),
     -0.5,
   );
-  const kl = tf.mul(tf.mean(klPerSample), config.kl_weight) as tf.Scalar;
+  const kl = tf.mul(
+    tf.div(tf.sum(klPerSample), normalizer.batchSize),
+    config.kl_weight,
+  ) as tf.Scalar;
 
   let classification: tf.Scalar;
-  if (labels.labelledCount > 0) {
+  if (labels.labelledCount > 0 && normalizer.labelledCount > 0) {
     const ce = tf.neg(
       tf.sum(tf.mul(labels.oneHot, tf.logSoftmax(out.logits)), 1),
     );
-    classification = tf.div(tf.sum(ce), labels.labelledCount);
+    classification = tf.div(tf.sum(ce), normalizer.labelledCount);
   } else {
     classification = tf.scalar(0);
   }

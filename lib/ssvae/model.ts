@@ -9,7 +9,8 @@ import { Rng } from "./rng.ts";
 export const IMAGE_SIZE = 784;
 export const NUM_CLASSES = 10;
 export const LEAKY_SLOPE = 0.01;
-const CLASSIFIER_HIDDEN = [64, 64];
+/** Widths of the classifier's hidden layers (fixed by the reference). */
+export const CLASSIFIER_HIDDEN = [64, 64];
 
 /** One dense layer's shape; kernels are stored `[in, out]`. */
 export interface LayerSpec {

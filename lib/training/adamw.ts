@@ -24,42 +24,54 @@ export const EPSILON = 1e-8;
 export class AdamW {
   readonly params: tf.Variable[];
   readonly decayMask: boolean[];
-  /** Host copies of the parameters, kept in step with the variables. */
+  /**
+   * Host copies of the parameters, kept in step with the variables: views into one
+   * SharedArrayBuffer (`sharedValues`), so a helper thread reads them without a copy.
+   */
   readonly values: Float32Array[];
+  readonly sharedValues: Float32Array;
   readonly m: Float32Array[];
   readonly v: Float32Array[];
   step = 0;
+  /** Bumped whenever `values` change, so helpers know when to reload them. */
+  version = 0;
 
   /** `decayMask[i]` says whether params[i] gets weight decay (kernels yes, biases no). */
   constructor(params: tf.Variable[], decayMask: boolean[]) {
     this.params = params;
     this.decayMask = decayMask;
-    this.values = params.map((p) =>
-      Float32Array.from(p.dataSync() as Float32Array)
-    );
+    const total = params.reduce((n, p) => n + p.size, 0);
+    this.sharedValues = new Float32Array(new SharedArrayBuffer(total * 4));
+    let offset = 0;
+    this.values = params.map((p) => {
+      const view = this.sharedValues.subarray(offset, offset + p.size);
+      view.set(p.dataSync() as Float32Array);
+      offset += p.size;
+      return view;
+    });
     this.m = params.map((p) => new Float32Array(p.size));
     this.v = params.map((p) => new Float32Array(p.size));
   }
 
-  /** Re-reads the parameter values after they were changed from outside (restore). */
-  syncFromVariables(): void {
-    this.params.forEach((p, i) =>
-      this.values[i].set(p.dataSync() as Float32Array)
-    );
+  /** Copies `values` into the tfjs variables (after any change to them). */
+  pushValuesToVariables(): void {
+    this.params.forEach((p, i) => {
+      const t = tf.tensor(this.values[i], p.shape);
+      p.assign(t);
+      t.dispose();
+    });
+    this.version++;
   }
 
   /**
-   * Applies one update from `grads` (same order as params; disposed by the caller).
-   * A missing gradient (a parameter the loss did not reach, such as the classifier
-   * on a batch without labels) counts as zero, as in JAX. Returns the gradient's
-   * global norm before clipping.
+   * Applies one update from host gradients (same order as params). Returns the
+   * gradient's global norm before clipping.
    */
-  apply(grads: (tf.Tensor | undefined)[], s: AdamWSettings): number {
-    const g = grads.map((t, i) =>
-      t ? t.dataSync() as Float32Array : new Float32Array(this.values[i].length)
-    );
+  apply(grads: Float32Array[], s: AdamWSettings): number {
     let sq = 0;
-    for (const gi of g) for (let j = 0; j < gi.length; j++) sq += gi[j] * gi[j];
+    for (const gi of grads) {
+      for (let j = 0; j < gi.length; j++) sq += gi[j] * gi[j];
+    }
     const norm = Math.sqrt(sq);
     const clip = s.gradClipNorm !== null && norm > s.gradClipNorm
       ? s.gradClipNorm / norm
@@ -69,8 +81,8 @@ export class AdamW {
     const bc1 = 1 - Math.pow(BETA1, this.step);
     const bc2 = 1 - Math.pow(BETA2, this.step);
     const lr = s.learningRate;
-    for (let i = 0; i < g.length; i++) {
-      const gi = g[i], m = this.m[i], v = this.v[i], p = this.values[i];
+    for (let i = 0; i < grads.length; i++) {
+      const gi = grads[i], m = this.m[i], v = this.v[i], p = this.values[i];
       const wd = this.decayMask[i] ? s.weightDecay : 0;
       for (let j = 0; j < gi.length; j++) {
         const gj = gi[j] * clip;
@@ -80,10 +92,8 @@ export class AdamW {
         v[j] = vj;
         p[j] -= lr * ((mj / bc1) / (Math.sqrt(vj / bc2) + EPSILON) + wd * p[j]);
       }
-      const fresh = tf.tensor(p, this.params[i].shape);
-      this.params[i].assign(fresh);
-      fresh.dispose();
     }
+    this.pushValuesToVariables();
     return norm;
   }
 }

@@ -1,28 +1,27 @@
-/** Copies minibatches out of the flat image and label arrays. */
-import * as tf from "@tensorflow/tfjs";
+/** Copies minibatch rows out of the flat image and label arrays. */
 import { IMAGE_SIZE, NUM_CLASSES } from "../ssvae/model.ts";
-import type { LabelBatch } from "../ssvae/loss.ts";
 
-/** A gathered minibatch as tensors, plus its labelled count. */
-export interface Batch {
-  x: tf.Tensor2D;
-  labels: LabelBatch;
-  size: number;
+/** Host arrays of some gathered rows. */
+export interface Rows {
+  x: Float32Array;
+  oneHot: Float32Array;
+  labelledCount: number;
+  count: number;
 }
 
 /**
- * Gathers the rows `indices` of `images` and `labels` (NaN = unlabelled) into
- * tensors. The caller disposes them (`disposeBatch`).
+ * Gathers the rows `indices` of `images` and of `labels` (NaN = unlabelled, which
+ * becomes an all-zero one-hot row).
  */
-export function gatherBatch(
+export function gatherRows(
   images: Float32Array,
   labels: Float32Array,
   indices: ArrayLike<number>,
-): Batch {
+): Rows {
   const n = indices.length;
   const x = new Float32Array(n * IMAGE_SIZE);
   const oneHot = new Float32Array(n * NUM_CLASSES);
-  let labelled = 0;
+  let labelledCount = 0;
   for (let r = 0; r < n; r++) {
     const i = indices[r];
     x.set(
@@ -32,20 +31,8 @@ export function gatherBatch(
     const y = labels[i];
     if (!Number.isNaN(y)) {
       oneHot[r * NUM_CLASSES + y] = 1;
-      labelled++;
+      labelledCount++;
     }
   }
-  return {
-    x: tf.tensor2d(x, [n, IMAGE_SIZE]),
-    labels: {
-      oneHot: tf.tensor2d(oneHot, [n, NUM_CLASSES]),
-      labelledCount: labelled,
-    },
-    size: n,
-  };
-}
-
-/** Frees a batch's tensors. */
-export function disposeBatch(b: Batch): void {
-  tf.dispose([b.x, b.labels.oneHot]);
+  return { x, oneHot, labelledCount, count: n };
 }

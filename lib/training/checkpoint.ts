@@ -15,7 +15,7 @@ import {
 } from "../ssvae/config.ts";
 import { SSVAE } from "../ssvae/model.ts";
 import { InteractiveTrainer } from "./interactive_trainer.ts";
-import type { TrainerState } from "./trainer.ts";
+import type { TrainerOptions, TrainerState } from "./trainer.ts";
 import type { HistoryEntry } from "./types.ts";
 
 const MAGIC = "SSVAECK1";
@@ -178,6 +178,7 @@ export async function decodeCheckpoint(
 export async function loadCheckpoint(
   path: string,
   expected?: SSVAEConfig,
+  options: TrainerOptions = {},
 ): Promise<InteractiveTrainer> {
   let bytes: Uint8Array;
   try {
@@ -215,7 +216,7 @@ export async function loadCheckpoint(
       `${path}: tensor shapes do not match the architecture in its config`,
     );
   }
-  const trainer = new InteractiveTrainer(model);
+  const trainer = new InteractiveTrainer(model, options);
   trainer.importState(state);
   return trainer;
 }

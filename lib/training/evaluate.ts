@@ -1,59 +1,67 @@
 /** The evaluation pass: metrics of a split with z = mean and no dropout. */
-import * as tf from "@tensorflow/tfjs";
 import type { SSVAEConfig } from "../ssvae/config.ts";
 import type { SSVAE } from "../ssvae/model.ts";
-import { disposeBatch, gatherBatch } from "./batches.ts";
+import { gatherRows } from "./batches.ts";
+import type { HelperThread } from "./helper_thread.ts";
+import { type EvalSums, evalSums } from "./shard.ts";
 import type { SplitMetrics } from "./types.ts";
 
-const EVAL_BATCH = 2048;
+/** Rows per evaluation chunk: big enough for fast matmuls, small enough to stay light. */
+const CHUNK = 4096;
 
 /**
  * Metrics over the samples `indices`. Reconstruction and KL are averaged over all
  * samples; classification over the labelled ones only (0 when there are none), so
- * unlabelled samples do not dilute it.
+ * unlabelled samples do not dilute it. With a helper thread, chunks alternate
+ * between the two threads.
  */
-export function evaluateSplit(
+export async function evaluateSplit(
   model: SSVAE,
   config: SSVAEConfig,
   images: Float32Array,
   labels: Float32Array,
   indices: Uint32Array,
-): SplitMetrics & { labelled: number } {
-  let mseSum = 0, klSum = 0, ceSum = 0, labelled = 0;
-  for (let s = 0; s < indices.length; s += EVAL_BATCH) {
-    const batch = gatherBatch(
-      images,
-      labels,
-      indices.subarray(s, s + EVAL_BATCH),
-    );
-    const sums = tf.tidy(() => {
-      const out = model.forward(batch.x);
-      const mse = tf.div(
-        tf.sum(tf.squaredDifference(batch.x, out.recon)),
-        out.recon.shape[1],
+  helper?: { thread: HelperThread; version: number },
+): Promise<SplitMetrics> {
+  const total: EvalSums = { mse: 0, kl: 0, ce: 0, rows: 0, labelled: 0 };
+  const add = (s: EvalSums) => {
+    total.mse += s.mse;
+    total.kl += s.kl;
+    total.ce += s.ce;
+    total.rows += s.rows;
+    total.labelled += s.labelled;
+  };
+  for (let s = 0; s < indices.length;) {
+    let remote: Promise<EvalSums> | null = null;
+    if (helper) {
+      const r = gatherRows(images, labels, indices.subarray(s, s + CHUNK));
+      remote = helper.thread.eval(
+        helper.version,
+        r.x,
+        r.oneHot,
+        r.labelledCount,
       );
-      const lv = out.zLogvar, m = out.zMean;
-      const kl = tf.mul(
-        tf.sum(tf.sub(tf.sub(tf.add(lv, 1), tf.square(m)), tf.exp(lv))),
-        -0.5,
-      );
-      const ce = tf.neg(
-        tf.sum(tf.mul(batch.labels.oneHot, tf.logSoftmax(out.logits))),
-      );
-      return tf.stack([mse, kl, ce]);
-    });
-    const [mse, kl, ce] = sums.dataSync();
-    sums.dispose();
-    mseSum += mse;
-    klSum += kl;
-    ceSum += ce;
-    labelled += batch.labels.labelledCount;
-    disposeBatch(batch);
+      s += CHUNK;
+    }
+    if (s < indices.length) {
+      const r = gatherRows(images, labels, indices.subarray(s, s + CHUNK));
+      add(evalSums(model, r.x, r.oneHot, r.labelledCount));
+      s += CHUNK;
+    }
+    if (remote) add(await remote);
   }
-  const n = Math.max(indices.length, 1);
-  const reconstruction_loss = config.recon_weight * mseSum / n;
-  const kl_loss = config.kl_weight * klSum / n;
-  const classification_loss = labelled > 0 ? ceSum / labelled : 0;
+  return metricsFromSums(total, config);
+}
+
+/** Turns summed evaluation terms into the reported metrics. */
+export function metricsFromSums(
+  s: EvalSums,
+  config: SSVAEConfig,
+): SplitMetrics {
+  const n = Math.max(s.rows, 1);
+  const reconstruction_loss = config.recon_weight * s.mse / n;
+  const kl_loss = config.kl_weight * s.kl / n;
+  const classification_loss = s.labelled > 0 ? s.ce / s.labelled : 0;
   const weighted_classification_loss = config.label_weight *
     classification_loss;
   return {
@@ -62,6 +70,5 @@ export function evaluateSplit(
     kl_loss,
     classification_loss,
     weighted_classification_loss,
-    labelled,
   };
 }

@@ -2,19 +2,25 @@
  * The SSVAE training loop: shuffled minibatches, AdamW, an evaluation pass per
  * epoch, early stopping, a cooperative stop and a NaN guard.
  */
-import * as tf from "@tensorflow/tfjs";
 import {
   type MetricName,
   resolveConfig,
   type SSVAEConfig,
   TUNABLE_FIELDS,
 } from "../ssvae/config.ts";
-import { ssvaeLoss } from "../ssvae/loss.ts";
-import { IMAGE_SIZE, SSVAE } from "../ssvae/model.ts";
+import type { BackendName } from "../ssvae/backend.ts";
+import {
+  CLASSIFIER_HIDDEN,
+  IMAGE_SIZE,
+  NUM_CLASSES,
+  SSVAE,
+} from "../ssvae/model.ts";
 import { Rng } from "../ssvae/rng.ts";
 import { AdamW } from "./adamw.ts";
-import { type Batch, disposeBatch, gatherBatch } from "./batches.ts";
+import { gatherRows } from "./batches.ts";
 import { evaluateSplit } from "./evaluate.ts";
+import { HelperThread } from "./helper_thread.ts";
+import { shardGradients, type ShardInput, type ShardResult } from "./shard.ts";
 import { makeSplit, type Split } from "./split.ts";
 import {
   type EpochMetrics,
@@ -27,6 +33,28 @@ import {
 
 /** How often (ms) the loop yields to the event loop so stop messages get through. */
 const YIELD_EVERY_MS = 50;
+
+/** How the trainer runs. */
+export interface TrainerOptions {
+  /**
+   * 1 trains on this thread only; 2 splits every batch with a helper worker.
+   * Default: `SSVAE_THREADS` from the environment, else 2 on a machine with two or
+   * more cores.
+   */
+  threads?: 1 | 2;
+  /** The tfjs backend the helper thread initialises (same as this thread's). */
+  backend?: BackendName;
+}
+
+function defaultThreads(): 1 | 2 {
+  try {
+    const env = Deno.env.get("SSVAE_THREADS");
+    if (env === "1" || env === "2") return Number(env) as 1 | 2;
+  } catch {
+    // No env permission: decide by core count.
+  }
+  return (navigator.hardwareConcurrency ?? 1) >= 2 ? 2 : 1;
+}
 
 /** Everything needed to resume training exactly; what a checkpoint stores. */
 export interface TrainerState {
@@ -60,10 +88,15 @@ export class Trainer {
   #split: Split | null = null;
   #stopRequested = false;
   #running = false;
+  readonly #threads: 1 | 2;
+  readonly #backend?: BackendName;
+  #helper: HelperThread | null = null;
 
   /** Wraps `model`; optimizer moments start at zero, the random stream at the seed. */
-  constructor(model: SSVAE) {
+  constructor(model: SSVAE, options: TrainerOptions = {}) {
     this.model = model;
+    this.#threads = options.threads ?? defaultThreads();
+    this.#backend = options.backend;
     const vars = model.variables();
     this.#optimizer = new AdamW(
       vars,
@@ -81,6 +114,11 @@ export class Trainer {
   /** Optimizer steps taken over the model's life. */
   get step(): number {
     return this.#optimizer.step;
+  }
+
+  /** How many threads a step uses. */
+  get threads(): 1 | 2 {
+    return this.#threads;
   }
 
   /** Whether a training call is in progress. */
@@ -160,6 +198,21 @@ export class Trainer {
     }
     this.#running = true;
     this.#stopRequested = false;
+    try {
+      if (this.#threads === 2) {
+        this.#helper ??= await HelperThread.start(
+          this.config,
+          this.#optimizer.sharedValues,
+          this.#backend,
+        );
+        await this.#helper.setConfig(this.config);
+      }
+    } catch (err) {
+      this.#running = false;
+      this.#helper?.terminate();
+      this.#helper = null;
+      throw err;
+    }
     const split = this.splitFor(count);
     const monitor = this.#monitorMetric(labels, split);
     const startHistory = this.history.length;
@@ -176,7 +229,7 @@ export class Trainer {
           good,
         );
         if (!finished) break;
-        const metrics = this.#evaluate(images, labels, split);
+        const metrics = await this.#evaluate(images, labels, split);
         if (!allFinite(metrics)) {
           this.#restore(good);
           throw new TrainingError(
@@ -247,19 +300,14 @@ export class Trainer {
     let lastYield = performance.now();
     for (let s = 0; s < order.length; s += bs) {
       if (this.#stopRequested) return false;
-      const batch = gatherBatch(images, labels, order.subarray(s, s + bs));
-      try {
-        const loss = this.#step(batch);
-        if (!Number.isFinite(loss)) {
-          this.#restore(good);
-          throw new TrainingError(
-            `epoch ${this.epoch + 1}, step ${
-              this.step + 1
-            }: the loss is ${loss} (not finite); parameters restored to the last good epoch`,
-          );
-        }
-      } finally {
-        disposeBatch(batch);
+      const loss = await this.#step(images, labels, order.subarray(s, s + bs));
+      if (!Number.isFinite(loss)) {
+        this.#restore(good);
+        throw new TrainingError(
+          `epoch ${this.epoch + 1}, step ${
+            this.step + 1
+          }: the loss is ${loss} (not finite); parameters restored to the last good epoch`,
+        );
       }
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         await new Promise((r) => setTimeout(r, 0));
@@ -269,70 +317,92 @@ export class Trainer {
     return true;
   }
 
-  /** One optimizer step on a batch; returns the batch loss (the update is skipped if not finite). */
-  #step(batch: Batch): number {
+  /**
+   * One optimizer step on the rows `indices`; returns the batch loss (the update
+   * is skipped when it is not finite). With a helper thread the batch is cut in
+   * two shards computed at once; the noise is drawn for the whole batch first, so
+   * the result does not depend on the number of threads.
+   */
+  async #step(
+    images: Float32Array,
+    labels: Float32Array,
+    indices: Uint32Array,
+  ): Promise<number> {
     const cfg = this.config;
-    const noise = this.#drawNoise(batch.size);
-    const vars = this.#optimizer.params;
-    const { value, grads } = tf.variableGrads(() => {
-      const out = this.model.forward(batch.x, noise);
-      return ssvaeLoss(batch.x, out, batch.labels, cfg).total;
-    }, vars);
-    try {
-      const loss = value.dataSync()[0];
-      if (Number.isFinite(loss)) {
-        this.#optimizer.apply(vars.map((v) => grads[v.name]), {
-          learningRate: cfg.learning_rate,
-          weightDecay: cfg.weight_decay,
-          gradClipNorm: cfg.grad_clip_norm,
-        });
-      }
-      return loss;
-    } finally {
-      tf.dispose([
-        value,
-        ...Object.values(grads),
-        noise.eps,
-        ...noise.dropoutMasks,
-      ]);
+    const rows = gatherRows(images, labels, indices);
+    const whole: ShardInput = { ...rows, ...this.#drawNoise(rows.count) };
+    const normalizer = {
+      batchSize: rows.count,
+      labelledCount: rows.labelledCount,
+    };
+    let result: ShardResult;
+    if (this.#helper && rows.count >= 2) {
+      const cut = Math.ceil(rows.count / 2);
+      const remote = this.#helper.shard(
+        this.#optimizer.version,
+        sliceShard(whole, cut, rows.count, cfg.latent_dim, true),
+        normalizer,
+      );
+      const local = shardGradients(
+        this.model,
+        cfg,
+        sliceShard(whole, 0, cut, cfg.latent_dim, false),
+        normalizer,
+      );
+      const other = await remote;
+      local.grads.forEach((g, i) => {
+        const h = other.grads[i];
+        for (let j = 0; j < g.length; j++) g[j] += h[j];
+      });
+      result = { loss: local.loss + other.loss, grads: local.grads };
+    } else {
+      result = shardGradients(this.model, cfg, whole, normalizer);
     }
+    if (Number.isFinite(result.loss)) {
+      this.#optimizer.apply(result.grads, {
+        learningRate: cfg.learning_rate,
+        weightDecay: cfg.weight_decay,
+        gradClipNorm: cfg.grad_clip_norm,
+      });
+    }
+    return result.loss;
   }
 
   /** The reparameterisation noise and dropout masks of one step, from the trainer's stream. */
-  #drawNoise(n: number) {
-    const L = this.config.latent_dim;
-    const eps = tf.tensor2d(this.#rng.fillNormal(new Float32Array(n * L)), [
-      n,
-      L,
-    ]);
+  #drawNoise(n: number): Pick<ShardInput, "eps" | "dropoutMasks"> {
+    const eps = this.#rng.fillNormal(
+      new Float32Array(n * this.config.latent_dim),
+    );
     const rate = this.config.dropout_rate;
     const keepScale = 1 / (1 - rate);
-    const masks = [0, 1].map(() => {
-      const m = new Float32Array(n * 64);
+    const dropoutMasks = CLASSIFIER_HIDDEN.map((width) => {
+      const m = new Float32Array(n * width);
       for (let i = 0; i < m.length; i++) {
         m[i] = this.#rng.uniform() >= rate ? keepScale : 0;
       }
-      return tf.tensor2d(m, [n, 64]);
+      return m;
     });
-    return { eps, dropoutMasks: masks };
+    return { eps, dropoutMasks };
   }
 
-  #evaluate(
+  async #evaluate(
     images: Float32Array,
     labels: Float32Array,
     split: Split,
-  ): EpochMetrics {
-    const strip = (
-      { labelled: _, ...m }: SplitMetrics & { labelled: number },
-    ) => m;
-    return {
-      train: strip(
-        evaluateSplit(this.model, this.config, images, labels, split.train),
-      ),
-      val: strip(
-        evaluateSplit(this.model, this.config, images, labels, split.val),
-      ),
-    };
+  ): Promise<EpochMetrics> {
+    const helper = this.#helper
+      ? { thread: this.#helper, version: this.#optimizer.version }
+      : undefined;
+    const run = (idx: Uint32Array) =>
+      evaluateSplit(this.model, this.config, images, labels, idx, helper);
+    return { train: await run(split.train), val: await run(split.val) };
+  }
+
+  /** Stops the helper thread (if any) and frees the model's tensors. */
+  dispose(): void {
+    this.#helper?.terminate();
+    this.#helper = null;
+    this.model.dispose();
   }
 
   #snapshot(): Snapshot {
@@ -369,10 +439,8 @@ export class Trainer {
       o.values[i].set(values[i]);
       o.m[i].set(m[i]);
       o.v[i].set(v[i]);
-      const t = tf.tensor(values[i], p.shape);
-      p.assign(t);
-      t.dispose();
     });
+    o.pushValuesToVariables();
     o.step = step;
     this.#rng = new Rng(rngState);
   }
@@ -407,4 +475,32 @@ function pickTunable(c: SSVAEConfig): Partial<SSVAEConfig> {
 
 function allFinite(m: EpochMetrics): boolean {
   return [m.train, m.val].every((s) => Object.values(s).every(Number.isFinite));
+}
+
+/**
+ * Rows [from, to) of a shard. `copy` gives arrays of their own (to transfer to the
+ * helper); otherwise views.
+ */
+function sliceShard(
+  s: ShardInput,
+  from: number,
+  to: number,
+  latentDim: number,
+  copy: boolean,
+): ShardInput {
+  const cut = (a: Float32Array, width: number) =>
+    copy
+      ? a.slice(from * width, to * width)
+      : a.subarray(from * width, to * width);
+  const x = cut(s.x, IMAGE_SIZE);
+  const oneHot = cut(s.oneHot, NUM_CLASSES);
+  let labelledCount = 0;
+  for (let i = 0; i < oneHot.length; i++) labelledCount += oneHot[i];
+  return {
+    x,
+    oneHot,
+    labelledCount,
+    eps: cut(s.eps, latentDim),
+    dropoutMasks: s.dropoutMasks.map((m, i) => cut(m, CLASSIFIER_HIDDEN[i])),
+  };
 }

@@ -1,0 +1,146 @@
+/**
+ * The trainer's side of the helper worker (workers/gradient_worker.ts): starts it,
+ * sends it shards and evaluation rows, and matches replies to requests.
+ *
+ * Why a second thread: tfjs' wasm backend runs on one core (its multi-threaded
+ * build is off under Deno and gains little), and the machines have two. Splitting
+ * every batch across two threads is what brings an epoch within its time budget.
+ */
+import type { BackendName } from "../ssvae/backend.ts";
+import type { SSVAEConfig } from "../ssvae/config.ts";
+import type { LossNormalizer } from "../ssvae/loss.ts";
+import type { EvalSums, ShardInput, ShardResult } from "./shard.ts";
+
+/** Messages to the helper. */
+export type HelperRequest =
+  | {
+    type: "init";
+    id: number;
+    config: SSVAEConfig;
+    sharedValues: Float32Array;
+    backend?: BackendName;
+  }
+  | { type: "config"; id: number; config: SSVAEConfig }
+  | {
+    type: "shard";
+    id: number;
+    version: number;
+    shard: ShardInput;
+    normalizer: LossNormalizer;
+  }
+  | {
+    type: "eval";
+    id: number;
+    version: number;
+    x: Float32Array;
+    oneHot: Float32Array;
+    labelled: number;
+  };
+
+/** Messages from the helper. */
+export type HelperResponse =
+  | { type: "ready"; id: number }
+  | { type: "ok"; id: number }
+  | { type: "shard"; id: number; loss: number; grads: Float32Array[] }
+  | { type: "eval"; id: number; sums: EvalSums }
+  | { type: "error"; id: number; message: string };
+
+type Pending = {
+  resolve: (r: HelperResponse) => void;
+  reject: (e: Error) => void;
+};
+
+/** A started helper worker. */
+export class HelperThread {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #dead: Error | null = null;
+
+  private constructor() {
+    this.#worker = new Worker(
+      new URL("../../workers/gradient_worker.ts", import.meta.url),
+      { type: "module" },
+    );
+    this.#worker.onmessage = (e: MessageEvent<HelperResponse>) => {
+      const p = this.#pending.get(e.data.id);
+      if (!p) return;
+      this.#pending.delete(e.data.id);
+      if (e.data.type === "error") {
+        p.reject(new Error(`helper thread: ${e.data.message}`));
+      } else p.resolve(e.data);
+    };
+    this.#worker.onerror = (e) => {
+      e.preventDefault();
+      this.#fail(new Error(`helper thread crashed: ${e.message}`));
+    };
+  }
+
+  /** Starts a helper holding a model of `config` that reads parameters from `sharedValues`. */
+  static async start(
+    config: SSVAEConfig,
+    sharedValues: Float32Array,
+    backend?: BackendName,
+  ): Promise<HelperThread> {
+    const h = new HelperThread();
+    await h.#request({ type: "init", id: 0, config, sharedValues, backend });
+    return h;
+  }
+
+  #fail(err: Error): void {
+    this.#dead = err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+
+  #request(
+    msg: HelperRequest,
+    transfer: Transferable[] = [],
+  ): Promise<HelperResponse> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ ...msg, id }, transfer);
+    });
+  }
+
+  /** Sends the live config (loss weights change between runs). */
+  async setConfig(config: SSVAEConfig): Promise<void> {
+    await this.#request({ type: "config", id: 0, config });
+  }
+
+  /** Starts the gradients of a shard; its arrays are transferred (unusable afterwards). */
+  shard(
+    version: number,
+    shard: ShardInput,
+    normalizer: LossNormalizer,
+  ): Promise<ShardResult> {
+    const transfer = [shard.x, shard.oneHot, shard.eps, ...shard.dropoutMasks]
+      .map((a) => a.buffer as ArrayBuffer);
+    return this.#request(
+      { type: "shard", id: 0, version, shard, normalizer },
+      transfer,
+    )
+      .then((r) => r as ShardResult & { type: "shard" });
+  }
+
+  /** Evaluation sums of some rows; the arrays are transferred. */
+  eval(
+    version: number,
+    x: Float32Array,
+    oneHot: Float32Array,
+    labelled: number,
+  ): Promise<EvalSums> {
+    return this.#request(
+      { type: "eval", id: 0, version, x, oneHot, labelled },
+      [x.buffer as ArrayBuffer, oneHot.buffer as ArrayBuffer],
+    ).then((r) => (r as { sums: EvalSums }).sums);
+  }
+
+  /** Stops the worker; pending requests reject. */
+  terminate(): void {
+    this.#worker.terminate();
+    this.#fail(new Error("helper thread terminated"));
+  }
+}

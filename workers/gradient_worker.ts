@@ -1,0 +1,80 @@
+/**
+ * The helper thread of data-parallel training: it computes the loss and gradients
+ * of its shard of each batch, and half of each evaluation pass, on its own tfjs
+ * wasm instance. Parameters are read from the trainer's SharedArrayBuffer.
+ */
+/// <reference lib="deno.worker" />
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../lib/ssvae/backend.ts";
+import { SSVAE } from "../lib/ssvae/model.ts";
+import { evalSums, shardGradients } from "../lib/training/shard.ts";
+import type {
+  HelperRequest,
+  HelperResponse,
+} from "../lib/training/helper_thread.ts";
+
+let model: SSVAE | null = null;
+let values: Float32Array[] = [];
+let loadedVersion = -1;
+
+function syncParams(version: number): void {
+  if (!model || version === loadedVersion) return;
+  model.variables().forEach((v, i) => {
+    const t = tf.tensor(values[i], v.shape);
+    v.assign(t);
+    t.dispose();
+  });
+  loadedVersion = version;
+}
+
+function reply(msg: HelperResponse, transfer: Transferable[] = []): void {
+  self.postMessage(msg, transfer);
+}
+
+self.onmessage = async (e: MessageEvent<HelperRequest>) => {
+  const msg = e.data;
+  try {
+    switch (msg.type) {
+      case "init": {
+        await initBackend(msg.backend);
+        model?.dispose();
+        model = new SSVAE(msg.config);
+        let offset = 0;
+        values = model.variables().map((v) => {
+          const view = msg.sharedValues.subarray(offset, offset + v.size);
+          offset += v.size;
+          return view;
+        });
+        loadedVersion = -1;
+        return reply({ type: "ready", id: msg.id });
+      }
+      case "config":
+        if (model) Object.assign(model.config, msg.config);
+        return reply({ type: "ok", id: msg.id });
+      case "shard": {
+        syncParams(msg.version);
+        const r = shardGradients(
+          model!,
+          model!.config,
+          msg.shard,
+          msg.normalizer,
+        );
+        return reply(
+          { type: "shard", id: msg.id, loss: r.loss, grads: r.grads },
+          r.grads.map((g) => g.buffer as ArrayBuffer),
+        );
+      }
+      case "eval": {
+        syncParams(msg.version);
+        const sums = evalSums(model!, msg.x, msg.oneHot, msg.labelled);
+        return reply({ type: "eval", id: msg.id, sums });
+      }
+    }
+  } catch (err) {
+    reply({
+      type: "error",
+      id: msg.id,
+      message: err instanceof Error ? err.message : String(err),
+    });
+  }
+};
