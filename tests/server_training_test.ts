@@ -250,6 +250,40 @@ Deno.test(
       );
 
       await t.step(
+        "a NaN loss (TrainingError) keeps the good epochs",
+        async () => {
+          const before = await state();
+          const seq = lastSeq();
+          const f = await json(base, "POST", "/api/_test/fault", {
+            fault: "nan",
+          });
+          assertEquals(f.status, 202);
+          const r = await json(base, "POST", "/api/training/start", {
+            epochs: 3,
+          });
+          assertEquals(r.status, 202);
+          const err = await next(
+            ws,
+            seq,
+            "training_error",
+            "training_complete",
+          );
+          assertEquals(err.type, "training_error");
+          assertMatch(err.message as string, /TrainingError: .*NaN/);
+          assertEquals(err.checkpointSaved, true);
+          const s = await state();
+          assertEquals((s.training as Training).status, "error");
+          // The epoch finished before the failure is kept, saved and predicted.
+          assertEquals(
+            (s.history as unknown[]).length,
+            (before.history as unknown[]).length + 1,
+          );
+          assertEquals(s.latentVersion, (before.latentVersion as number) + 1);
+          assert(srv.output().includes("loss is NaN"), "error not logged");
+        },
+      );
+
+      await t.step(
         "a dead worker is reported and replaced from the checkpoint",
         async () => {
           const before = await state();

@@ -16,6 +16,7 @@ import { SSVAE } from "../lib/ssvae/model.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
 import { loadCheckpoint, saveCheckpoint } from "../lib/training/checkpoint.ts";
+import { TrainingError } from "../lib/training/types.ts";
 import type {
   FromWorker,
   InitMessage,
@@ -38,7 +39,7 @@ interface WorkerState {
 
 let state: WorkerState | null = null;
 let training = false;
-let injectEpochError = false;
+let injectedFault: "nan" | "epoch_error" | null = null;
 let testHooks = false;
 
 function post(msg: FromWorker, transfer: Transferable[] = []) {
@@ -204,13 +205,23 @@ async function recoverTrainer() {
 }
 
 async function handleTrain(msg: TrainMessage) {
-  if (!state) throw new Error("worker not initialised");
-  const s = state;
-  if (msg.labels.length !== s.count) {
-    throw new Error(
-      `labels has ${msg.labels.length} entries, expected ${s.count}`,
-    );
+  // Whatever happens, the run must end with train_done: the main thread keeps
+  // refusing new runs (409) until it hears that this one is over.
+  if (!state || msg.labels.length !== state.count) {
+    post({
+      type: "train_done",
+      runId: msg.runId,
+      outcome: "error",
+      epochsRun: 0,
+      stoppedEarly: false,
+      checkpointSaved: false,
+      message: !state
+        ? "the training worker is not initialised"
+        : `labels has ${msg.labels.length} entries, expected ${state.count}`,
+    });
+    return;
   }
+  const s = state;
   training = true;
   let outcome: "complete" | "stopped" | "error" = "complete";
   let message: string | undefined;
@@ -235,9 +246,16 @@ async function handleTrain(msg: TrainMessage) {
         callbacks: [{
           onEpochEnd(_epoch, metrics, history) {
             runEpoch++;
-            if (injectEpochError) {
-              injectEpochError = false;
-              throw new Error("injected fault (test hook): loss became NaN");
+            if (injectedFault === "nan") {
+              injectedFault = null;
+              // What the trainer throws on a non-finite loss.
+              throw new TrainingError(
+                "injected fault (test hook): loss is NaN",
+              );
+            }
+            if (injectedFault === "epoch_error") {
+              injectedFault = null;
+              throw new Error("injected fault (test hook): callback failed");
             }
             post({
               type: "epoch",
@@ -313,8 +331,8 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
         message: "fault injection is disabled",
         fatal: false,
       });
-    } else if (msg.fault === "epoch_error") {
-      injectEpochError = true;
+    } else if (msg.fault === "nan" || msg.fault === "epoch_error") {
+      injectedFault = msg.fault;
     } else {
       // An uncaught error outside any handler: the worker dies, as on a real bug.
       setTimeout(() => {

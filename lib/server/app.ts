@@ -45,8 +45,14 @@ export function createApp(
     // Fault injection for the worker-death and training-error tests only.
     app.post("/api/_test/fault", async (c) => {
       const body = (await readJsonBody(c))!;
-      if (body.fault !== "crash" && body.fault !== "epoch_error") {
-        throw new HttpError(400, 'fault must be "crash" or "epoch_error"');
+      if (
+        body.fault !== "crash" && body.fault !== "epoch_error" &&
+        body.fault !== "nan"
+      ) {
+        throw new HttpError(
+          400,
+          'fault must be "nan", "epoch_error" or "crash"',
+        );
       }
       ctx.training.injectFault(body.fault);
       return c.json({ ok: true }, 202);

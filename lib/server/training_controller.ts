@@ -7,6 +7,7 @@
 import type { SSVAEConfig } from "../ssvae/config.ts";
 import type {
   DataLoadedMessage,
+  Fault,
   FromWorker,
   HistoryEntry,
   InitMessage,
@@ -406,7 +407,7 @@ export class TrainingController {
   }
 
   /** Test hook passthrough (only honoured by a worker started with testHooks). */
-  injectFault(fault: "epoch_error" | "crash") {
+  injectFault(fault: Fault) {
     this.#post({ type: "fault", fault });
   }
 

@@ -38,10 +38,14 @@ export interface PredictMessage {
   type: "predict";
 }
 
-/** Test hooks: make the next epoch fail (as a NaN loss would) or kill the worker. */
+/**
+ * Test hooks: make the next epoch end fail with a TrainingError ("nan", as a
+ * non-finite loss does) or a plain error ("epoch_error"), or kill the worker.
+ */
+export type Fault = "nan" | "epoch_error" | "crash";
 export interface FaultMessage {
   type: "fault";
-  fault: "epoch_error" | "crash";
+  fault: Fault;
 }
 
 export type ToWorker =
