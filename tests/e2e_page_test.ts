@@ -423,6 +423,32 @@ Deno.test({
           assertEquals(pageErrors, []);
         },
       );
+
+      await t.step(
+        "server gone: the label fails in red, the badge says reconnecting",
+        async () => {
+          await page.waitForSelector(
+            ".sample[data-index]:not([data-index=''])",
+          );
+          await srv.stop();
+          await page.waitForSelector('[data-connection="reconnecting"]', {
+            timeout: 10_000,
+          });
+          await page.keyboard.press("4");
+          const toast = page.locator("#label-toast.toast-error");
+          await toast.waitFor({ timeout: 10_000 });
+          assert((await toast.textContent())!.startsWith("Label not saved"));
+          assertEquals(
+            await toast.evaluate((el) => getComputedStyle(el).color),
+            RED,
+          );
+          // The optimistic label was rolled back.
+          assertEquals(
+            await page.textContent('[data-stat="labelled"]'),
+            "0",
+          );
+        },
+      );
     } finally {
       await context?.close().catch(() => {});
       await browser?.close().catch(() => {});
