@@ -200,7 +200,7 @@ async function recoverTrainer() {
   const { trainer, fromCheckpoint } = await loadTrainer(state.init.weightsPath);
   state.trainer = trainer;
   state.fromCheckpoint = fromCheckpoint;
-  old.model.dispose();
+  old.dispose(); // its helper thread and tensors
   postModel();
 }
 
