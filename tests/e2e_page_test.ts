@@ -111,6 +111,12 @@ Deno.test({
       const page = await context.newPage();
       const pageErrors: string[] = [];
       page.on("pageerror", (e) => pageErrors.push(e.message));
+      // Plotly's strict build and our bundle must run under the server's CSP.
+      page.on("console", (m) => {
+        if (/Content.Security.Policy|Refused to/i.test(m.text())) {
+          pageErrors.push(m.text());
+        }
+      });
       const api = async (path: string, init?: RequestInit) => {
         const res = await fetch(`${srv.url}${path}`, init);
         const body = await res.json();
