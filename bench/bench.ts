@@ -1,0 +1,100 @@
+/**
+ * `deno task bench`: speed, memory and accuracy of the model on the full 60k.
+ * Prints seconds per epoch (train + evaluation pass), seconds to predict all
+ * images, peak RSS, and MNIST test accuracy after 10 and 40 epochs with 100
+ * labels (10 per class, seed 42). `--quick` runs 2 + 3 epochs instead.
+ */
+import { parseArgs } from "node:util";
+import { labelsPerClass } from "../lib/data/label_sample.ts";
+import { loadTestSet, loadTrainImages } from "../lib/data/mnist.ts";
+import { initBackend } from "../lib/ssvae/backend.ts";
+import { resolveConfig } from "../lib/ssvae/config.ts";
+import { SSVAE } from "../lib/ssvae/model.ts";
+import { accuracyOf } from "../lib/training/accuracy.ts";
+import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    quick: { type: "boolean", default: false },
+    threads: { type: "string" },
+  },
+});
+const [firstEpochs, moreEpochs] = values.quick ? [2, 3] : [10, 30];
+const threads = values.threads ? Number(values.threads) as 1 | 2 : undefined;
+
+/** Peak resident set size of this process (all threads), from the kernel. */
+async function peakRssMb(): Promise<number> {
+  const status = await Deno.readTextFile("/proc/self/status");
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+const row = (name: string, value: string, target = "") =>
+  console.log(`${name.padEnd(42)} ${value.padStart(10)}  ${target}`);
+
+await initBackend();
+let t = performance.now();
+const train = await loadTrainImages();
+const test = await loadTestSet({ pixelMax: train.pixelMax });
+row(
+  "load 60k train + 10k test (s)",
+  ((performance.now() - t) / 1000).toFixed(2),
+);
+
+const config = resolveConfig({ patience: 1_000_000 }); // fixed epoch counts
+const trainer = new InteractiveTrainer(new SSVAE(config), { threads });
+row("threads", String(trainer.threads));
+const labels = labelsPerClass(train.labels, 10, 42);
+
+const epochSeconds: number[] = [];
+const onEpochEnd = (_e: number, _m: unknown, h: { seconds: number }[]) =>
+  void epochSeconds.push(h[h.length - 1].seconds);
+
+function testAccuracy(): number {
+  const p = trainer.model.predict(test.images, test.count, { decode: false });
+  return accuracyOf(p.predClass, test.labels).overall;
+}
+
+await trainer.trainEpochs(firstEpochs, train.images, labels, {
+  callbacks: [{ onEpochEnd }],
+});
+// The first epoch includes starting the helper thread; report the steady state.
+const steady = epochSeconds.slice(1);
+row(
+  "seconds per epoch (train + eval), mean",
+  (steady.reduce((a, b) => a + b, 0) / steady.length).toFixed(2),
+  "target ≤ 7 s",
+);
+row("seconds per epoch, best", Math.min(...steady).toFixed(2));
+row("seconds, first epoch (incl. thread start)", epochSeconds[0].toFixed(2));
+
+for (const decode of [true, false]) {
+  t = performance.now();
+  trainer.model.predict(train.images, train.count, { decode });
+  row(
+    `predict 60k${
+      decode ? " with reconstructions" : " (latent + classes)"
+    } (s)`,
+    ((performance.now() - t) / 1000).toFixed(2),
+    decode ? "target ≤ 2 s" : "",
+  );
+}
+row(
+  `test accuracy after ${firstEpochs} epochs, 100 labels`,
+  `${(100 * testAccuracy()).toFixed(2)}%`,
+);
+await trainer.trainEpochs(moreEpochs, train.images, labels, {
+  callbacks: [{ onEpochEnd }],
+});
+row(
+  `test accuracy after ${firstEpochs + moreEpochs} epochs, 100 labels`,
+  `${(100 * testAccuracy()).toFixed(2)}%`,
+);
+row(
+  `mean seconds per epoch over ${epochSeconds.length - 1} epochs`,
+  (epochSeconds.slice(1).reduce((a, b) => a + b, 0) / (epochSeconds.length - 1))
+    .toFixed(2),
+);
+row("peak RSS (MB)", (await peakRssMb()).toFixed(0), "target ≤ 1536 MB");
+trainer.dispose();

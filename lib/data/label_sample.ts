@@ -1,0 +1,24 @@
+/** Seeded choices of which samples to label, for benchmarks and simulations. */
+import { Rng } from "../ssvae/rng.ts";
+
+/**
+ * Picks `perClass` random indices of each class 0-9 from `trueLabels` (seeded),
+ * and returns a labels array (NaN = unlabelled) holding just those.
+ */
+export function labelsPerClass(
+  trueLabels: Uint8Array,
+  perClass: number,
+  seed: number,
+): Float32Array {
+  const order = new Rng(seed).shuffle(Uint32Array.from(trueLabels.keys()));
+  const labels = new Float32Array(trueLabels.length).fill(NaN);
+  const taken = new Array(10).fill(0);
+  for (const i of order) {
+    const y = trueLabels[i];
+    if (taken[y] < perClass) {
+      labels[i] = y;
+      taken[y]++;
+    }
+  }
+  return labels;
+}
