@@ -71,7 +71,7 @@ row("seconds, first epoch (incl. thread start)", epochSeconds[0].toFixed(2));
 
 for (const decode of [true, false]) {
   t = performance.now();
-  trainer.model.predict(train.images, train.count, { decode });
+  await trainer.predict(train.images, train.count, { decode });
   row(
     `predict 60k${
       decode ? " with reconstructions" : " (latent + classes)"

@@ -309,3 +309,21 @@ Deno.test("two threads train the same model as one, to float rounding", async ()
     two.dispose();
   }
 });
+
+Deno.test("predict on two threads equals predict on one", async () => {
+  const trainer = newTrainer({}, 2);
+  try {
+    await trainer.trainEpochs(1, data.images, someLabels());
+    const both = await trainer.predict(data.images, N);
+    const one = trainer.model.predict(data.images, N);
+    assertEquals(both.predClass, one.predClass);
+    assertEquals(both.latent.length, one.latent.length);
+    assertEquals(both.recon.length, N * 784);
+    let d = 0;
+    one.latent.forEach((v, i) => (d = Math.max(d, Math.abs(v - both.latent[i]))));
+    one.recon.forEach((v, i) => (d = Math.max(d, Math.abs(v - both.recon[i]))));
+    assert(d < 1e-5, `predictions differ by ${d}`);
+  } finally {
+    trainer.dispose();
+  }
+});

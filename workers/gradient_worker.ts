@@ -64,6 +64,23 @@ self.onmessage = async (e: MessageEvent<HelperRequest>) => {
           r.grads.map((g) => g.buffer as ArrayBuffer),
         );
       }
+      case "predict": {
+        syncParams(msg.version);
+        const prediction = model!.predict(msg.x, msg.count, {
+          decode: msg.decode,
+        });
+        return reply(
+          { type: "predict", id: msg.id, prediction },
+          [
+            prediction.latent,
+            prediction.recon,
+            prediction.predClass,
+            prediction.certainty,
+            prediction.probs,
+          ]
+            .map((a) => a.buffer as ArrayBuffer),
+        );
+      }
       case "eval": {
         syncParams(msg.version);
         const sums = evalSums(model!, msg.x, msg.oneHot, msg.labelled);

@@ -9,6 +9,7 @@
 import type { BackendName } from "../ssvae/backend.ts";
 import type { SSVAEConfig } from "../ssvae/config.ts";
 import type { LossNormalizer } from "../ssvae/loss.ts";
+import type { Prediction } from "../ssvae/model.ts";
 import type { EvalSums, ShardInput, ShardResult } from "./shard.ts";
 
 /** Messages to the helper. */
@@ -29,6 +30,14 @@ export type HelperRequest =
     normalizer: LossNormalizer;
   }
   | {
+    type: "predict";
+    id: number;
+    version: number;
+    x: Float32Array;
+    count: number;
+    decode: boolean;
+  }
+  | {
     type: "eval";
     id: number;
     version: number;
@@ -43,6 +52,7 @@ export type HelperResponse =
   | { type: "ok"; id: number }
   | { type: "shard"; id: number; loss: number; grads: Float32Array[] }
   | { type: "eval"; id: number; sums: EvalSums }
+  | { type: "predict"; id: number; prediction: Prediction }
   | { type: "error"; id: number; message: string };
 
 type Pending = {
@@ -136,6 +146,19 @@ export class HelperThread {
       { type: "eval", id: 0, version, x, oneHot, labelled },
       [x.buffer as ArrayBuffer, oneHot.buffer as ArrayBuffer],
     ).then((r) => (r as { sums: EvalSums }).sums);
+  }
+
+  /** Evaluation-mode predictions of `count` rows; `x` is transferred. */
+  predict(
+    version: number,
+    x: Float32Array,
+    count: number,
+    decode: boolean,
+  ): Promise<Prediction> {
+    return this.#request(
+      { type: "predict", id: 0, version, x, count, decode },
+      [x.buffer as ArrayBuffer],
+    ).then((r) => (r as { prediction: Prediction }).prediction);
   }
 
   /** Stops the worker; pending requests reject. */

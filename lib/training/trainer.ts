@@ -12,7 +12,9 @@ import type { BackendName } from "../ssvae/backend.ts";
 import {
   CLASSIFIER_HIDDEN,
   IMAGE_SIZE,
+  joinPredictions,
   NUM_CLASSES,
+  type Prediction,
   SSVAE,
 } from "../ssvae/model.ts";
 import { Rng } from "../ssvae/rng.ts";
@@ -199,18 +201,9 @@ export class Trainer {
     this.#running = true;
     this.#stopRequested = false;
     try {
-      if (this.#threads === 2) {
-        this.#helper ??= await HelperThread.start(
-          this.config,
-          this.#optimizer.sharedValues,
-          this.#backend,
-        );
-        await this.#helper.setConfig(this.config);
-      }
+      await this.#startHelper();
     } catch (err) {
       this.#running = false;
-      this.#helper?.terminate();
-      this.#helper = null;
       throw err;
     }
     const split = this.splitFor(count);
@@ -396,6 +389,50 @@ export class Trainer {
     const run = (idx: Uint32Array) =>
       evaluateSplit(this.model, this.config, images, labels, idx, helper);
     return { train: await run(split.train), val: await run(split.val) };
+  }
+
+  /** Starts the helper thread when running on two threads, and sends it the live config. */
+  async #startHelper(): Promise<HelperThread | null> {
+    if (this.#threads !== 2) return null;
+    try {
+      this.#helper ??= await HelperThread.start(
+        this.config,
+        this.#optimizer.sharedValues,
+        this.#backend,
+      );
+      await this.#helper.setConfig(this.config);
+      return this.#helper;
+    } catch (err) {
+      this.#helper?.terminate();
+      this.#helper = null;
+      throw err;
+    }
+  }
+
+  /**
+   * Evaluation-mode predictions for `count` images, like `model.predict`, but with
+   * the rows split across both threads when there are two.
+   */
+  async predict(
+    images: Float32Array,
+    count: number,
+    opts: { decode?: boolean } = {},
+  ): Promise<Prediction> {
+    const helper = await this.#startHelper();
+    if (!helper || count < 2) return this.model.predict(images, count, opts);
+    const cut = Math.ceil(count / 2);
+    const remote = helper.predict(
+      this.#optimizer.version,
+      images.slice(cut * IMAGE_SIZE, count * IMAGE_SIZE),
+      count - cut,
+      opts.decode ?? true,
+    );
+    const local = this.model.predict(
+      images.subarray(0, cut * IMAGE_SIZE),
+      cut,
+      opts,
+    );
+    return joinPredictions([local, await remote]);
   }
 
   /** Stops the helper thread (if any) and frees the model's tensors. */
