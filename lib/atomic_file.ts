@@ -4,7 +4,8 @@
  * Replaces `path` with `data` atomically: a temp file in the same folder, fsynced,
  * renamed over the target, then the folder fsynced so the rename itself is durable.
  * A crash at any point leaves either the old file or the new one, never a mix.
- * Missing parent folders are created.
+ * The folder must exist: a vanished folder is an error, not something to paper
+ * over (callers create their folders up front).
  */
 export async function writeFileAtomic(
   path: string,
@@ -17,7 +18,6 @@ export async function writeFileAtomic(
   const bytes = typeof data === "string"
     ? new TextEncoder().encode(data)
     : data;
-  await Deno.mkdir(dir, { recursive: true });
   try {
     const file = await Deno.open(tmp, {
       write: true,

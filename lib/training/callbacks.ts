@@ -1,5 +1,6 @@
 /** Built-in training callbacks: a console table logger and a CSV history exporter. */
 import { stringify } from "csv-stringify/sync";
+import { dirname } from "node:path";
 import { writeFileAtomic } from "../atomic_file.ts";
 import { METRIC_NAMES } from "../ssvae/config.ts";
 import type { HistoryEntry, TrainCallbacks } from "./types.ts";
@@ -78,6 +79,7 @@ export class CsvHistoryExporter implements TrainCallbacks {
     _m: unknown,
     history: HistoryEntry[],
   ): Promise<void> {
+    await Deno.mkdir(dirname(this.path), { recursive: true });
     await writeFileAtomic(this.path, historyToCsv(history));
   }
 }

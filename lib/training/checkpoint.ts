@@ -7,6 +7,7 @@
  * back. The header carries a SHA-256 of the body, so a truncated or altered file
  * is refused instead of loading garbage weights.
  */
+import { dirname } from "node:path";
 import { writeFileAtomic } from "../atomic_file.ts";
 import {
   ARCHITECTURE_FIELDS,
@@ -107,6 +108,7 @@ export async function saveCheckpoint(
   path: string,
   trainer: InteractiveTrainer,
 ): Promise<void> {
+  await Deno.mkdir(dirname(path), { recursive: true });
   await writeFileAtomic(path, await encodeCheckpoint(trainer));
 }
 
