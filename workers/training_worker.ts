@@ -25,8 +25,8 @@ import type {
   TrainMessage,
 } from "../lib/server/worker_protocol.ts";
 
-/** Images per predict call: bounds the float32 reconstruction buffer (~12 MB). */
-const PREDICT_CHUNK = 4096;
+/** Images per predict call: bounds the float32 reconstruction buffer (~25 MB). */
+const PREDICT_CHUNK = 8192;
 
 interface WorkerState {
   init: InitMessage;
@@ -97,7 +97,7 @@ function postModel() {
  * in the original intensity scale: the model works on x / pixelMax, so the
  * decoder output is multiplied back by pixelMax, clipped to 0..1, times 255.
  */
-function predictAll() {
+async function predictAll() {
   if (!state) throw new Error("worker not initialised");
   const started = performance.now();
   const { count, images, pixelMax, trainer } = state;
@@ -110,7 +110,8 @@ function predictAll() {
   const probs = new Float32Array(count * 10);
   for (let start = 0; start < count; start += PREDICT_CHUNK) {
     const n = Math.min(PREDICT_CHUNK, count - start);
-    const p = trainer.model.predict(
+    // Both threads: the trainer splits each chunk with its helper thread.
+    const p = await trainer.predict(
       images.subarray(start * pixels, (start + n) * pixels),
       n,
     );
@@ -186,7 +187,7 @@ async function handleInit(msg: InitMessage) {
   };
   postModel();
   progress(`predicting ${data.count} images`);
-  predictAll();
+  await predictAll();
   post({ type: "ready" });
 }
 
@@ -291,7 +292,7 @@ async function handleTrain(msg: TrainMessage) {
       s.fromCheckpoint = true;
       postModel();
       progress(`predicting ${s.count} images`);
-      predictAll();
+      await predictAll();
     } else {
       await recoverTrainer();
     }
@@ -345,7 +346,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     try {
       if (msg.type === "init") await handleInit(msg);
       else if (msg.type === "train") await handleTrain(msg);
-      else if (msg.type === "predict") predictAll();
+      else if (msg.type === "predict") await predictAll();
     } catch (e) {
       // Reported to (and logged by) the main thread.
       post({
