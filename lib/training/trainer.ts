@@ -27,7 +27,6 @@ import { makeSplit, type Split } from "./split.ts";
 import {
   type EpochMetrics,
   type HistoryEntry,
-  type SplitMetrics,
   type TrainCallbacks,
   TrainingError,
   type TrainResult,
