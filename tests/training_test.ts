@@ -314,15 +314,25 @@ Deno.test("predict on two threads equals predict on one", async () => {
   const trainer = newTrainer({}, 2);
   try {
     await trainer.trainEpochs(1, data.images, someLabels());
-    const both = await trainer.predict(data.images, N);
+    // Chunks of 250 rows: two full chunks and a partial one, each split in two.
+    const both = await trainer.predict(data.images, N, { chunkRows: 250 });
     const one = trainer.model.predict(data.images, N);
     assertEquals(both.predClass, one.predClass);
     assertEquals(both.latent.length, one.latent.length);
     assertEquals(both.recon.length, N * 784);
     let d = 0;
-    one.latent.forEach((v, i) => (d = Math.max(d, Math.abs(v - both.latent[i]))));
+    one.latent.forEach((
+      v,
+      i,
+    ) => (d = Math.max(d, Math.abs(v - both.latent[i]))));
     one.recon.forEach((v, i) => (d = Math.max(d, Math.abs(v - both.recon[i]))));
     assert(d < 1e-5, `predictions differ by ${d}`);
+    const lean = await trainer.predict(data.images, N, {
+      decode: false,
+      chunkRows: 250,
+    });
+    assertEquals(lean.recon.length, 0);
+    assertEquals(lean.predClass, one.predClass);
   } finally {
     trainer.dispose();
   }

@@ -52,6 +52,7 @@ self.onmessage = async (e: MessageEvent<HelperRequest>) => {
         if (model) Object.assign(model.config, msg.config);
         return reply({ type: "ok", id: msg.id });
       case "shard": {
+        const t0 = performance.now();
         syncParams(msg.version);
         const r = shardGradients(
           model!,
@@ -60,7 +61,13 @@ self.onmessage = async (e: MessageEvent<HelperRequest>) => {
           msg.normalizer,
         );
         return reply(
-          { type: "shard", id: msg.id, loss: r.loss, grads: r.grads },
+          {
+            type: "shard",
+            id: msg.id,
+            loss: r.loss,
+            grads: r.grads,
+            computeMs: performance.now() - t0,
+          },
           r.grads.map((g) => g.buffer as ArrayBuffer),
         );
       }

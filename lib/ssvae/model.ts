@@ -270,27 +270,3 @@ function lecunNormal(rng: Rng, fanIn: number, fanOut: number): tf.Tensor2D {
   }
   return tf.tensor2d(values, [fanIn, fanOut]);
 }
-
-/** Concatenates the predictions of consecutive row ranges. */
-export function joinPredictions(parts: Prediction[]): Prediction {
-  const join = <T extends Float32Array | Uint8Array>(
-    pick: (p: Prediction) => T,
-    make: (n: number) => T,
-  ): T => {
-    const out = make(parts.reduce((n, p) => n + pick(p).length, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(pick(p), at);
-      at += pick(p).length;
-    }
-    return out;
-  };
-  const f32 = (n: number) => new Float32Array(n);
-  return {
-    latent: join((p) => p.latent, f32),
-    recon: join((p) => p.recon, f32),
-    predClass: join((p) => p.predClass, (n) => new Uint8Array(n)),
-    certainty: join((p) => p.certainty, f32),
-    probs: join((p) => p.probs, f32),
-  };
-}

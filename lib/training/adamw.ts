@@ -64,14 +64,24 @@ export class AdamW {
   }
 
   /**
-   * Applies one update from host gradients (same order as params). Returns the
-   * gradient's global norm before clipping.
+   * Applies one update from host gradients (same order as params). With `more`
+   * (a second shard's gradients), the update uses their sum, computed in the same
+   * pass. Returns the gradient's global norm before clipping.
    */
-  apply(grads: Float32Array[], s: AdamWSettings): number {
+  apply(
+    grads: Float32Array[],
+    s: AdamWSettings,
+    more?: Float32Array[],
+  ): number {
     let sq = 0;
-    for (const gi of grads) {
-      for (let j = 0; j < gi.length; j++) sq += gi[j] * gi[j];
-    }
+    grads.forEach((g, i) => {
+      const h = more?.[i];
+      for (let j = 0; j < g.length; j++) {
+        const v = h ? g[j] + h[j] : g[j];
+        g[j] = v;
+        sq += v * v;
+      }
+    });
     const norm = Math.sqrt(sq);
     const clip = s.gradClipNorm !== null && norm > s.gradClipNorm
       ? s.gradClipNorm / norm

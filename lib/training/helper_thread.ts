@@ -50,7 +50,14 @@ export type HelperRequest =
 export type HelperResponse =
   | { type: "ready"; id: number }
   | { type: "ok"; id: number }
-  | { type: "shard"; id: number; loss: number; grads: Float32Array[] }
+  | {
+    type: "shard";
+    id: number;
+    loss: number;
+    grads: Float32Array[];
+    /** Milliseconds from the request's arrival to the reply. */
+    computeMs: number;
+  }
   | { type: "eval"; id: number; sums: EvalSums }
   | { type: "predict"; id: number; prediction: Prediction }
   | { type: "error"; id: number; message: string };
@@ -125,14 +132,14 @@ export class HelperThread {
     version: number,
     shard: ShardInput,
     normalizer: LossNormalizer,
-  ): Promise<ShardResult> {
+  ): Promise<ShardResult & { computeMs: number }> {
     const transfer = [shard.x, shard.oneHot, shard.eps, ...shard.dropoutMasks]
       .map((a) => a.buffer as ArrayBuffer);
     return this.#request(
       { type: "shard", id: 0, version, shard, normalizer },
       transfer,
     )
-      .then((r) => r as ShardResult & { type: "shard" });
+      .then((r) => r as ShardResult & { type: "shard"; computeMs: number });
   }
 
   /** Evaluation sums of some rows; the arrays are transferred. */

@@ -12,7 +12,6 @@ import type { BackendName } from "../ssvae/backend.ts";
 import {
   CLASSIFIER_HIDDEN,
   IMAGE_SIZE,
-  joinPredictions,
   NUM_CLASSES,
   type Prediction,
   SSVAE,
@@ -22,7 +21,7 @@ import { AdamW } from "./adamw.ts";
 import { gatherRows } from "./batches.ts";
 import { evaluateSplit } from "./evaluate.ts";
 import { HelperThread } from "./helper_thread.ts";
-import { shardGradients, type ShardInput, type ShardResult } from "./shard.ts";
+import { shardGradients, type ShardInput } from "./shard.ts";
 import { makeSplit, type Split } from "./split.ts";
 import {
   type EpochMetrics,
@@ -31,6 +30,9 @@ import {
   TrainingError,
   type TrainResult,
 } from "./types.ts";
+
+/** Rows per predict chunk (split across the threads): bounds temporary copies. */
+const PREDICT_CHUNK = 8192;
 
 /** How often (ms) the loop yields to the event loop so stop messages get through. */
 const YIELD_EVERY_MS = 50;
@@ -92,6 +94,8 @@ export class Trainer {
   readonly #threads: 1 | 2;
   readonly #backend?: BackendName;
   #helper: HelperThread | null = null;
+  /** Fraction of each batch this thread computes when a helper takes the rest. */
+  #localShare = 0.5;
 
   /** Wraps `model`; optimizer moments start at zero, the random stream at the seed. */
   constructor(model: SSVAE, options: TrainerOptions = {}) {
@@ -327,37 +331,59 @@ export class Trainer {
       batchSize: rows.count,
       labelledCount: rows.labelledCount,
     };
-    let result: ShardResult;
-    if (this.#helper && rows.count >= 2) {
-      const cut = Math.ceil(rows.count / 2);
-      const remote = this.#helper.shard(
-        this.#optimizer.version,
-        sliceShard(whole, cut, rows.count, cfg.latent_dim, true),
-        normalizer,
-      );
-      const local = shardGradients(
-        this.model,
-        cfg,
-        sliceShard(whole, 0, cut, cfg.latent_dim, false),
-        normalizer,
-      );
-      const other = await remote;
-      local.grads.forEach((g, i) => {
-        const h = other.grads[i];
-        for (let j = 0; j < g.length; j++) g[j] += h[j];
-      });
-      result = { loss: local.loss + other.loss, grads: local.grads };
-    } else {
-      result = shardGradients(this.model, cfg, whole, normalizer);
+    const settings = {
+      learningRate: cfg.learning_rate,
+      weightDecay: cfg.weight_decay,
+      gradClipNorm: cfg.grad_clip_norm,
+    };
+    if (!this.#helper || rows.count < 2) {
+      const result = shardGradients(this.model, cfg, whole, normalizer);
+      if (Number.isFinite(result.loss)) {
+        this.#optimizer.apply(result.grads, settings);
+      }
+      return result.loss;
     }
-    if (Number.isFinite(result.loss)) {
-      this.#optimizer.apply(result.grads, {
-        learningRate: cfg.learning_rate,
-        weightDecay: cfg.weight_decay,
-        gradClipNorm: cfg.grad_clip_norm,
-      });
+    const cut = Math.min(
+      rows.count - 1,
+      Math.max(1, Math.round(rows.count * this.#localShare)),
+    );
+    const remote = this.#helper.shard(
+      this.#optimizer.version,
+      sliceShard(whole, cut, rows.count, cfg.latent_dim, true),
+      normalizer,
+    );
+    const t0 = performance.now();
+    const local = shardGradients(
+      this.model,
+      cfg,
+      sliceShard(whole, 0, cut, cfg.latent_dim, false),
+      normalizer,
+    );
+    const localMs = performance.now() - t0;
+    const other = await remote;
+    // If we waited, the helper's finish time is known; if not, its own compute
+    // time is the best estimate of how much sooner it was done.
+    const elapsed = performance.now() - t0;
+    this.#balance(localMs, elapsed - localMs > 0.5 ? elapsed : other.computeMs);
+    const loss = local.loss + other.loss;
+    if (Number.isFinite(loss)) {
+      this.#optimizer.apply(local.grads, settings, other.grads);
     }
-    return result.loss;
+    return loss;
+  }
+
+  /**
+   * Moves rows between the threads so both finish a step together. The helper
+   * pays for messages and a parameter upload, so an even split leaves this thread
+   * idle; the share settles where the two times meet. Only float rounding depends
+   * on the split: the noise is drawn per row of the whole batch.
+   */
+  #balance(localMs: number, helperMs: number): void {
+    const gap = (helperMs - localMs) / (helperMs + localMs);
+    this.#localShare = Math.min(
+      0.8,
+      Math.max(0.3, this.#localShare + 0.2 * gap),
+    );
   }
 
   /** The reparameterisation noise and dropout masks of one step, from the trainer's stream. */
@@ -410,28 +436,55 @@ export class Trainer {
 
   /**
    * Evaluation-mode predictions for `count` images, like `model.predict`, but with
-   * the rows split across both threads when there are two.
+   * each chunk of rows split across both threads when there are two. Chunks keep
+   * the temporary copies small; results go straight into the output arrays.
    */
   async predict(
     images: Float32Array,
     count: number,
-    opts: { decode?: boolean } = {},
+    opts: { decode?: boolean; chunkRows?: number } = {},
   ): Promise<Prediction> {
     const helper = await this.#startHelper();
-    if (!helper || count < 2) return this.model.predict(images, count, opts);
-    const cut = Math.ceil(count / 2);
-    const remote = helper.predict(
-      this.#optimizer.version,
-      images.slice(cut * IMAGE_SIZE, count * IMAGE_SIZE),
-      count - cut,
-      opts.decode ?? true,
-    );
-    const local = this.model.predict(
-      images.subarray(0, cut * IMAGE_SIZE),
-      cut,
-      opts,
-    );
-    return joinPredictions([local, await remote]);
+    const chunk = opts.chunkRows ?? PREDICT_CHUNK;
+    if (!helper || count < 2) {
+      return this.model.predict(images, count, { decode: opts.decode });
+    }
+    const decode = opts.decode ?? true;
+    const L = this.config.latent_dim;
+    const out: Prediction = {
+      latent: new Float32Array(count * L),
+      recon: new Float32Array(decode ? count * IMAGE_SIZE : 0),
+      predClass: new Uint8Array(count),
+      certainty: new Float32Array(count),
+      probs: new Float32Array(count * NUM_CLASSES),
+    };
+    const place = (p: Prediction, at: number) => {
+      out.latent.set(p.latent, at * L);
+      if (decode) out.recon.set(p.recon, at * IMAGE_SIZE);
+      out.predClass.set(p.predClass, at);
+      out.certainty.set(p.certainty, at);
+      out.probs.set(p.probs, at * NUM_CLASSES);
+    };
+    for (let start = 0; start < count; start += chunk) {
+      const end = Math.min(count, start + chunk);
+      const cut = start + Math.ceil((end - start) / 2);
+      const remote = helper.predict(
+        this.#optimizer.version,
+        images.slice(cut * IMAGE_SIZE, end * IMAGE_SIZE),
+        end - cut,
+        decode,
+      );
+      place(
+        this.model.predict(
+          images.subarray(start * IMAGE_SIZE, cut * IMAGE_SIZE),
+          cut - start,
+          { decode },
+        ),
+        start,
+      );
+      place(await remote, cut);
+    }
+    return out;
   }
 
   /** Stops the helper thread (if any) and frees the model's tensors. */
