@@ -3,6 +3,7 @@
  * and a history CSV. Continues from the checkpoint when one exists (the same file
  * the dashboard uses), unless --fresh.
  */
+import * as tf from "@tensorflow/tfjs";
 import { dirname } from "node:path";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 import { LabelStore } from "../lib/labels/labels_store.ts";
@@ -61,7 +62,8 @@ await runCli(async () => {
   );
   console.log(
     `training on ${data.count} images, ${store.labelledCount()} labelled; ` +
-      `model at epoch ${trainer.epoch}, step ${trainer.step}`,
+      `model at epoch ${trainer.epoch}, step ${trainer.step}; ` +
+      `tfjs ${tf.getBackend()}, ${trainer.threads} thread(s)`,
   );
 
   const stop = () => {

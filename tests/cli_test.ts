@@ -103,3 +103,23 @@ Deno.test("the CLI refuses bad flags and a missing checkpoint with one clear lin
   assert(/no such checkpoint/.test(missing.text), missing.text);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("train runs on the pure-JS cpu backend too (both threads)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ssvae-cli-" });
+  const r = await run("train", [
+    "--backend",
+    "cpu",
+    "--limit",
+    "200",
+    "--max-epochs",
+    "1",
+    "--labels",
+    `${dir}/labels.csv`,
+    "--weights",
+    `${dir}/m.ckpt`,
+  ]);
+  assertEquals(r.code, 0, r.text);
+  assert(/done: 1 epochs/.test(r.text), r.text);
+  assert(/tfjs cpu, [12] thread\(s\)/.test(r.text), r.text);
+  await Deno.remove(dir, { recursive: true });
+});

@@ -8,6 +8,7 @@ import {
   type SSVAEConfig,
   TUNABLE_FIELDS,
 } from "../ssvae/config.ts";
+import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../ssvae/backend.ts";
 import {
   CLASSIFIER_HIDDEN,
@@ -101,7 +102,8 @@ export class Trainer {
   constructor(model: SSVAE, options: TrainerOptions = {}) {
     this.model = model;
     this.#threads = options.threads ?? defaultThreads();
-    this.#backend = options.backend;
+    // The helper thread runs the same backend as this one unless told otherwise.
+    this.#backend = options.backend ?? (tf.getBackend() as BackendName);
     const vars = model.variables();
     this.#optimizer = new AdamW(
       vars,
