@@ -13,10 +13,21 @@
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { defaultConfig, resolveConfig } from "../lib/ssvae/config.ts";
 import { SSVAE } from "../lib/ssvae/model.ts";
-import { loadTrainImages } from "../lib/data/mnist.ts";
+import {
+  type ImageSet,
+  loadTestSet,
+  loadTrainImages,
+} from "../lib/data/mnist.ts";
 import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
 import { loadCheckpoint, saveCheckpoint } from "../lib/training/checkpoint.ts";
 import { TrainingError } from "../lib/training/types.ts";
+import { accuracyOf } from "../lib/training/accuracy.ts";
+import {
+  appendRun,
+  readRuns,
+  type RunRecord,
+  runsPathFor,
+} from "../lib/training/runs.ts";
 import type {
   FromWorker,
   InitMessage,
@@ -35,6 +46,12 @@ interface WorkerState {
   pixelMax: Float32Array;
   trainer: InteractiveTrainer;
   fromCheckpoint: boolean;
+  /** The test set, loaded at the first evaluation. */
+  test: ImageSet | null;
+  /** runs.json as read at init plus this worker's appends. */
+  runs: RunRecord[];
+  /** Why runs.json must not be written (it could not be read), if so. */
+  runsError: string | null;
 }
 
 let state: WorkerState | null = null;
@@ -177,6 +194,13 @@ async function handleInit(msg: InitMessage) {
     );
   }
   const { trainer, fromCheckpoint } = await loadTrainer(msg.weightsPath);
+  let runs: RunRecord[] = [];
+  let runsError: string | null = null;
+  try {
+    runs = await readRuns(runsPathFor(msg.weightsPath));
+  } catch (e) {
+    runsError = errorText(e);
+  }
   state = {
     init: msg,
     count: data.count,
@@ -184,11 +208,115 @@ async function handleInit(msg: InitMessage) {
     pixelMax: data.pixelMax,
     trainer,
     fromCheckpoint,
+    test: null,
+    runs,
+    runsError,
   };
+  post({
+    type: "runs",
+    records: structuredClone(runs),
+    ...(runsError ? { error: runsError } : {}),
+  });
   postModel();
   progress(`predicting ${data.count} images`);
   await predictAll();
   post({ type: "ready" });
+}
+
+/** Images per test-set predict call (no decoder: small buffers). */
+const EVAL_CHUNK = 4096;
+
+/**
+ * Accuracy of the current model on the test set (the --data-dir's t10k files,
+ * scaled with the training pixelMax), appended to runs.json and posted as an
+ * `evaluation` message. Never throws: a failure is reported in the message.
+ */
+async function evaluateRun(
+  s: WorkerState,
+  msg: TrainMessage,
+  run: {
+    outcome: RunRecord["outcome"];
+    epochsRun: number;
+    durationSeconds: number;
+  },
+) {
+  const t0 = performance.now();
+  let record: RunRecord;
+  try {
+    if (!s.test) {
+      progress("loading the test set for evaluation");
+      s.test = await loadTestSet({
+        dataDir: s.init.dataDir,
+        pixelMax: s.pixelMax,
+      });
+    }
+    const test = s.test;
+    const pixels = s.pixelMax.length;
+    const predClass = new Uint8Array(test.count);
+    for (let start = 0; start < test.count; start += EVAL_CHUNK) {
+      const n = Math.min(EVAL_CHUNK, test.count - start);
+      const p = await s.trainer.predict(
+        test.images.subarray(start * pixels, (start + n) * pixels),
+        n,
+        { decode: false },
+      );
+      predClass.set(p.predClass, start);
+    }
+    const acc = accuracyOf(predClass, test.labels);
+    const perClass = new Array<number>(10).fill(0);
+    let labelled = 0;
+    for (const l of msg.labels) {
+      if (!Number.isNaN(l)) {
+        labelled++;
+        perClass[l]++;
+      }
+    }
+    const t = s.trainer;
+    record = {
+      run: s.runs.length + 1,
+      timestamp: new Date().toISOString(),
+      labels: labelled,
+      labelsPerClass: perClass,
+      config: structuredClone(t.model.config),
+      epochs: run.epochsRun,
+      targetEpochs: msg.epochs,
+      totalEpochs: t.epoch,
+      step: t.step,
+      outcome: run.outcome,
+      durationSeconds: run.durationSeconds,
+      evalSeconds: (performance.now() - t0) / 1000,
+      testCount: test.count,
+      accuracy: { overall: acc.overall, perClass: acc.perClass },
+      confusion: acc.confusion,
+    };
+  } catch (e) {
+    post({
+      type: "evaluation",
+      runId: msg.runId,
+      saved: false,
+      message: `evaluation failed: ${errorText(e)}`,
+    });
+    return;
+  }
+  let saved = false;
+  let message: string | undefined;
+  if (s.runsError) {
+    message = `not appended to runs.json: ${s.runsError}`;
+    s.runs = [...s.runs, record];
+  } else {
+    try {
+      s.runs = await appendRun(
+        runsPathFor(s.init.weightsPath),
+        s.runs,
+        record,
+      );
+      saved = true;
+    } catch (e) {
+      s.runs = [...s.runs, record];
+      message = `not appended to runs.json: ${errorText(e)}`;
+    }
+  }
+  post({ type: "evaluation", runId: msg.runId, record, saved, message });
 }
 
 /**
@@ -230,6 +358,8 @@ async function handleTrain(msg: TrainMessage) {
   let stoppedEarly = false;
   let checkpointSaved = false;
   let trained = false;
+  const started = performance.now();
+  let durationSeconds = 0;
   try {
     s.trainer.updateConfig(msg.overrides);
     post({
@@ -283,6 +413,7 @@ async function handleTrain(msg: TrainMessage) {
     // left the model half-updated: fall back to the last checkpoint.
     trained = e instanceof Error && e.name === "TrainingError";
   }
+  durationSeconds = (performance.now() - started) / 1000;
   try {
     if (trained) {
       // Save even a stopped run: its finished epochs are real progress.
@@ -293,6 +424,8 @@ async function handleTrain(msg: TrainMessage) {
       postModel();
       progress(`predicting ${s.count} images`);
       await predictAll();
+      progress("evaluating on the test set");
+      await evaluateRun(s, msg, { outcome, epochsRun, durationSeconds });
     } else {
       await recoverTrainer();
     }

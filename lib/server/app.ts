@@ -17,6 +17,10 @@ import { stateRoutes } from "../../routes/api/state.ts";
 import { latentRoutes } from "../../routes/api/latent.ts";
 import { samplesRoutes } from "../../routes/api/samples.ts";
 import { labelsRoutes } from "../../routes/api/labels.ts";
+import { labelsBulkRoutes } from "../../routes/api/labels_bulk.ts";
+import { probsRoutes } from "../../routes/api/probs.ts";
+import { evaluationsRoutes } from "../../routes/api/evaluations.ts";
+import { thumbnailsRoutes } from "../../routes/api/thumbnails.ts";
 import { trainingRoutes } from "../../routes/api/training.ts";
 import { wsRoutes } from "../../routes/api/ws.ts";
 
@@ -37,7 +41,12 @@ export function createApp(
   app.route("/api/state", stateRoutes(ctx));
   app.route("/api/latent", latentRoutes(ctx));
   app.route("/api/samples", samplesRoutes(ctx));
+  // Batch, export and import first: "/export" must not reach "/:i".
+  app.route("/api/labels", labelsBulkRoutes(ctx));
   app.route("/api/labels", labelsRoutes(ctx));
+  app.route("/api/probs", probsRoutes(ctx));
+  app.route("/api/evaluations", evaluationsRoutes(ctx));
+  app.route("/api/thumbnails", thumbnailsRoutes(ctx));
   app.route("/api/training", trainingRoutes(ctx));
   app.route("/api/ws", wsRoutes(ctx));
 

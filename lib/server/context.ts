@@ -34,5 +34,9 @@ export function apiState(ctx: ServerContext) {
     latentVersion: ctx.training.version,
     step: ctx.training.step,
     labelsRevision: ctx.labels.revision,
+    // Completed labels.csv writes: lets tests check a batch is one write.
+    ...(ctx.options.testHooks
+      ? { labelsWrites: ctx.labels.store.writeCount }
+      : {}),
   };
 }

@@ -17,6 +17,16 @@ export interface LabelResult {
   applied: boolean;
 }
 
+/** Outcome of a batch write (see LabelService.writeMany). */
+export interface BatchResult {
+  /** Changes that now hold (written, or already so). */
+  applied: number;
+  /** Changes that needed the file write (the rest were already so). */
+  changed: number;
+  /** Changes older than the index's last change: not applied; the value kept. */
+  stale: LabelChange[];
+}
+
 export interface LabelCounts {
   count: number;
   labelled: number;
@@ -97,12 +107,69 @@ export class LabelService {
       else this.#inFlight.set(index, left);
     }
     this.revision++;
-    this.#queue({ index, label });
+    this.#queue([{ index, label }]);
     return { index, label, applied: true };
   }
 
-  #queue(change: LabelChange) {
-    this.#pending.push(change);
+  /**
+   * Applies many changes as one atomic file write (LabelStore.setMany) and one
+   * `labels_changed` event. Per index the same rules as `write` hold: a change
+   * older (clientTime) than the index's last change is skipped and reported
+   * in `stale`; one already in effect costs nothing. Indices must be distinct
+   * and valid (the route validates); if the write fails nothing is applied.
+   */
+  async writeMany(
+    changes: LabelChange[],
+    clientTime?: number,
+  ): Promise<BatchResult> {
+    const now = Date.now();
+    const time = clientTime === undefined ? now : Math.min(clientTime, now);
+    const stale: LabelChange[] = [];
+    const toWrite: LabelChange[] = [];
+    /** Previous change times of the indices claimed by this batch. */
+    const previous = new Map<number, number | undefined>();
+    let applied = 0;
+    for (const { index, label } of changes) {
+      const last = this.#changedAt.get(index);
+      if (last !== undefined && time < last) {
+        stale.push({ index, label: this.store.get(index) });
+        continue;
+      }
+      previous.set(index, last);
+      this.#changedAt.set(index, time);
+      applied++;
+      const inFlight = this.#inFlight.get(index) ?? 0;
+      if (inFlight === 0 && this.store.get(index) === label) continue;
+      toWrite.push({ index, label });
+    }
+    if (toWrite.length === 0) return { applied, changed: 0, stale };
+    for (const { index } of toWrite) {
+      this.#inFlight.set(index, (this.#inFlight.get(index) ?? 0) + 1);
+    }
+    try {
+      await this.store.setMany(toWrite);
+    } catch (e) {
+      for (const [index, last] of previous) {
+        if (this.#changedAt.get(index) !== time) continue;
+        if (last === undefined) this.#changedAt.delete(index);
+        else this.#changedAt.set(index, last);
+      }
+      throw e;
+    } finally {
+      for (const { index } of toWrite) {
+        const left = (this.#inFlight.get(index) ?? 1) - 1;
+        if (left === 0) this.#inFlight.delete(index);
+        else this.#inFlight.set(index, left);
+      }
+    }
+    this.revision++;
+    this.#queue(toWrite);
+    return { applied, changed: toWrite.length, stale };
+  }
+
+  #queue(changes: LabelChange[]) {
+    // A loop, not push(...): a batch may hold tens of thousands of changes.
+    for (const c of changes) this.#pending.push(c);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
     // Writes that the store coalesced into one file write resolve together:

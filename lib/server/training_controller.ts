@@ -12,6 +12,7 @@ import type {
   HistoryEntry,
   InitMessage,
   PredictionMessage,
+  RunRecord,
   ToWorker,
   TrainMessage,
 } from "./worker_protocol.ts";
@@ -74,6 +75,10 @@ export class TrainingController {
   snapshot: Snapshot | null = null;
   data: { count: number; rows: number; cols: number; raw: Uint8Array } | null =
     null;
+  /** Test-set evaluations of the runs (runs.json), oldest first. */
+  evaluations: RunRecord[] = [];
+  /** Why runs.json could not be read (then it is not written either). */
+  evaluationsError: string | null = null;
 
   constructor(opts: ControllerOptions) {
     this.#opts = opts;
@@ -240,6 +245,29 @@ export class TrainingController {
       case "prediction":
         this.#setSnapshot(msg);
         break;
+      case "runs":
+        this.evaluations = msg.records;
+        this.evaluationsError = msg.error ?? null;
+        if (msg.error) this.#log(`runs.json: ${msg.error}`);
+        break;
+      case "evaluation": {
+        if (msg.runId !== this.#activeRun) break;
+        if (msg.record) {
+          this.evaluations = [...this.evaluations, msg.record];
+          this.#log(
+            `run ${msg.record.run}: test accuracy ${
+              (100 * msg.record.accuracy.overall).toFixed(2)
+            }% with ${msg.record.labels} labels`,
+          );
+        }
+        if (msg.message) this.#log(msg.message);
+        this.#opts.notify("evaluation", {
+          ...(msg.record ? { record: msg.record } : {}),
+          saved: msg.saved,
+          ...(msg.message ? { message: msg.message } : {}),
+        });
+        break;
+      }
       case "ready": {
         const restarted = this.#workerReady === false && this.#restarts > 0 &&
           !first;

@@ -26,7 +26,10 @@ export function parseIndex(text: string, count: number): number {
   return index;
 }
 
-function rejectUnknown(body: Record<string, unknown>, allowed: string[]) {
+export function rejectUnknown(
+  body: Record<string, unknown>,
+  allowed: string[],
+) {
   const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
   if (unknown.length > 0) {
     throw new HttpError(

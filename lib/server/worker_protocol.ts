@@ -5,8 +5,9 @@
 
 import type { SSVAEConfig } from "../ssvae/config.ts";
 import type { EpochMetrics, HistoryEntry } from "../training/types.ts";
+import type { RunRecord } from "../training/runs.ts";
 
-export type { EpochMetrics, HistoryEntry };
+export type { EpochMetrics, HistoryEntry, RunRecord };
 
 export interface InitMessage {
   type: "init";
@@ -124,6 +125,26 @@ export interface TrainDoneMessage {
   checkpointSaved: boolean;
 }
 
+/** The run records read from runs.json at init (`error`: the file is unreadable). */
+export interface RunsMessage {
+  type: "runs";
+  records: RunRecord[];
+  error?: string;
+}
+
+/**
+ * Test-set evaluation of a finished run, posted before its `train_done`.
+ * `record` is absent when the evaluation failed (`message` says why);
+ * `saved` = appended to runs.json.
+ */
+export interface EvaluationMessage {
+  type: "evaluation";
+  runId: number;
+  record?: RunRecord;
+  saved: boolean;
+  message?: string;
+}
+
 /** A failure outside a run (init, predict); `fatal` = the worker cannot continue. */
 export interface ErrorMessage {
   type: "error";
@@ -140,4 +161,6 @@ export type FromWorker =
   | TrainStartedMessage
   | EpochMessage
   | TrainDoneMessage
+  | RunsMessage
+  | EvaluationMessage
   | ErrorMessage;

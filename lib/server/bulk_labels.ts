@@ -1,0 +1,259 @@
+/**
+ * Many labels at once: the batch body of `PUT /api/labels`, the import body of
+ * `POST /api/labels/import` and its diff (preview), and the export formats.
+ * Pure functions: every check runs before anything is written, so a rejected
+ * request changes nothing.
+ */
+
+import { LabelError, parseLabelsCsv } from "../labels/labels_store.ts";
+import type { LabelChange } from "./label_service.ts";
+import { HttpError } from "./security.ts";
+import { parseClientTime, rejectUnknown } from "./validation.ts";
+
+/** Most changes in one batch (a lasso over a 60k map can exceed it: the page says so). */
+export const MAX_BATCH = 20_000;
+/** Body cap of a batch: 20k changes of `{"index":59999,"label":null},` fit. */
+export const BATCH_BODY_LIMIT = 1024 * 1024;
+/** Body cap of an import: a full 60k-row CSV is ~0.6 MB; JSON escaping adds little. */
+export const IMPORT_BODY_LIMIT = 4 * 1024 * 1024;
+
+export interface BatchBody {
+  changes: LabelChange[];
+  clientTime?: number;
+}
+
+/**
+ * Body of `PUT /api/labels`: `{ changes: [{index, label: 0-9 | null}], clientTime? }`.
+ * 1..MAX_BATCH changes, distinct indices in range; an error names the entry.
+ */
+export function parseBatchBody(
+  body: Record<string, unknown>,
+  count: number,
+): BatchBody {
+  rejectUnknown(body, ["changes", "clientTime"]);
+  const list = body.changes;
+  if (!Array.isArray(list)) {
+    throw new HttpError(
+      400,
+      'field "changes" must be an array of {index, label}',
+    );
+  }
+  if (list.length === 0) throw new HttpError(400, '"changes" is empty');
+  if (list.length > MAX_BATCH) {
+    throw new HttpError(
+      413,
+      `${list.length} changes: at most ${MAX_BATCH} per batch`,
+    );
+  }
+  const seen = new Set<number>();
+  const changes: LabelChange[] = [];
+  list.forEach((c, i) => {
+    if (c === null || typeof c !== "object" || Array.isArray(c)) {
+      throw new HttpError(400, `changes[${i}]: expected {index, label}`);
+    }
+    const entry = c as Record<string, unknown>;
+    const extra = Object.keys(entry).filter((k) =>
+      k !== "index" && k !== "label"
+    );
+    if (extra.length > 0) {
+      throw new HttpError(
+        400,
+        `changes[${i}]: unknown field ${
+          JSON.stringify(extra[0])
+        }; allowed: index, label`,
+      );
+    }
+    const { index, label } = entry;
+    if (
+      typeof index !== "number" || !Number.isInteger(index) || index < 0 ||
+      index >= count
+    ) {
+      throw new HttpError(
+        400,
+        `changes[${i}]: index ${JSON.stringify(index)}: expected an integer 0-${
+          count - 1
+        }`,
+      );
+    }
+    if (!("label" in entry)) {
+      throw new HttpError(
+        400,
+        `changes[${i}]: missing "label" (0-9, or null to remove)`,
+      );
+    }
+    if (
+      label !== null &&
+      (typeof label !== "number" || !Number.isInteger(label) || label < 0 ||
+        label > 9)
+    ) {
+      throw new HttpError(
+        400,
+        `changes[${i}]: label ${
+          JSON.stringify(label)
+        }: expected an integer 0-9 or null`,
+      );
+    }
+    if (seen.has(index)) {
+      throw new HttpError(
+        400,
+        `changes[${i}]: index ${index} appears twice in the batch`,
+      );
+    }
+    seen.add(index);
+    changes.push({ index, label: label as number | null });
+  });
+  return { changes, clientTime: parseClientTime(body.clientTime) };
+}
+
+export type ImportMode = "merge" | "replace";
+
+export interface ImportBody {
+  csv: string;
+  mode: ImportMode;
+  dryRun: boolean;
+  /** File name for messages (shown, never opened). */
+  name: string;
+  /** Apply only if the labels are still at this revision (the preview's). */
+  ifRevision?: number;
+}
+
+/** Body of `POST /api/labels/import`. */
+export function parseImportBody(body: Record<string, unknown>): ImportBody {
+  rejectUnknown(body, ["csv", "mode", "dryRun", "name", "ifRevision"]);
+  if (typeof body.csv !== "string") {
+    throw new HttpError(400, 'field "csv" must be the CSV text (a string)');
+  }
+  const mode = body.mode ?? "merge";
+  if (mode !== "merge" && mode !== "replace") {
+    throw new HttpError(
+      400,
+      `mode ${JSON.stringify(mode)}: expected "merge" or "replace"`,
+    );
+  }
+  const dryRun = body.dryRun ?? false;
+  if (typeof dryRun !== "boolean") {
+    throw new HttpError(400, "dryRun must be true or false");
+  }
+  let name = "import.csv";
+  if (body.name !== undefined) {
+    if (typeof body.name !== "string" || body.name.length > 200) {
+      throw new HttpError(400, "name must be a string of at most 200 chars");
+    }
+    // Only for messages: keep it printable.
+    name = body.name.replace(/[^\w .()+-]/g, "_") || name;
+  }
+  let ifRevision: number | undefined;
+  if (body.ifRevision !== undefined) {
+    const r = body.ifRevision;
+    if (typeof r !== "number" || !Number.isInteger(r) || r < 0) {
+      throw new HttpError(400, "ifRevision must be a non-negative integer");
+    }
+    ifRevision = r;
+  }
+  return { csv: body.csv, mode, dryRun, name, ifRevision };
+}
+
+/** A CSV row that does not parse: 400 with the line and value named. */
+export class ImportError extends HttpError {
+  constructor(
+    message: string,
+    readonly line?: number,
+    readonly value?: string,
+  ) {
+    super(400, message);
+  }
+}
+
+/** Parses an uploaded labels CSV (same rules as labels.csv); errors name the line. */
+export function parseImportCsv(
+  text: string,
+  count: number,
+  name: string,
+): Float32Array {
+  try {
+    return parseLabelsCsv(text, count, name);
+  } catch (e) {
+    if (e instanceof LabelError) {
+      throw new ImportError(e.message, e.line, e.value);
+    }
+    throw e;
+  }
+}
+
+export interface ImportRow {
+  index: number;
+  before: number | null;
+  after: number | null;
+}
+
+export interface ImportDiff {
+  /** The changes to apply, ascending by index. */
+  changes: LabelChange[];
+  added: number;
+  changed: number;
+  removed: number;
+  unchanged: number;
+  /** Labels in the file. */
+  rows: number;
+  /** Labels after the import. */
+  labelledAfter: number;
+  /** Up to `sampleSize` rows of each kind, for the preview. */
+  sample: { added: ImportRow[]; changed: ImportRow[]; removed: ImportRow[] };
+}
+
+/**
+ * What importing `incoming` (NaN = no label in the file) does to `current`.
+ * merge: the file's labels are set, every other label stays.
+ * replace: afterwards the labels are exactly the file's (the rest removed).
+ */
+export function importDiff(
+  current: Float32Array,
+  incoming: Float32Array,
+  mode: ImportMode,
+  sampleSize = 10,
+): ImportDiff {
+  const out: ImportDiff = {
+    changes: [],
+    added: 0,
+    changed: 0,
+    removed: 0,
+    unchanged: 0,
+    rows: 0,
+    labelledAfter: 0,
+    sample: { added: [], changed: [], removed: [] },
+  };
+  const note = (kind: "added" | "changed" | "removed", row: ImportRow) => {
+    out[kind]++;
+    if (out.sample[kind].length < sampleSize) out.sample[kind].push(row);
+    out.changes.push({ index: row.index, label: row.after });
+  };
+  for (let i = 0; i < current.length; i++) {
+    const cur = current[i];
+    const inc = incoming[i];
+    const before = Number.isNaN(cur) ? null : cur;
+    if (!Number.isNaN(inc)) out.rows++;
+    const after = Number.isNaN(inc) ? (mode === "merge" ? before : null) : inc;
+    if (after !== null) out.labelledAfter++;
+    if (before === after) {
+      if (before !== null) out.unchanged++;
+    } else if (before === null) note("added", { index: i, before, after });
+    else if (after === null) note("removed", { index: i, before, after });
+    else note("changed", { index: i, before, after });
+  }
+  return out;
+}
+
+/** JSON export: `{ format, count, labelled, labels: [{index, label}] }`. */
+export function labelsJson(labels: Float32Array): Record<string, unknown> {
+  const rows: Array<{ index: number; label: number }> = [];
+  for (let i = 0; i < labels.length; i++) {
+    if (!Number.isNaN(labels[i])) rows.push({ index: i, label: labels[i] });
+  }
+  return {
+    format: "ssvae-labels/1",
+    count: labels.length,
+    labelled: rows.length,
+    exportedAt: new Date().toISOString(),
+    labels: rows,
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Many labels at once (mounted at /api/labels before the per-index routes):
+ * - PUT /api/labels {changes: [{index, label|null}], clientTime?}: one atomic
+ *   CSV write and one `labels_changed` event (lasso labelling, undo/redo);
+ * - GET /api/labels/export?format=csv|json: a download of all labels;
+ * - POST /api/labels/import {csv, mode?: "merge"|"replace", dryRun?, name?,
+ *   ifRevision?}: a preview (dryRun) or the whole file applied at once.
+ */
+
+import { Hono } from "hono";
+import {
+  BATCH_BODY_LIMIT,
+  IMPORT_BODY_LIMIT,
+  importDiff,
+  ImportError,
+  labelsJson,
+  parseBatchBody,
+  parseImportBody,
+  parseImportCsv,
+} from "../../lib/server/bulk_labels.ts";
+import type { ServerContext } from "../../lib/server/context.ts";
+import { HttpError, readJsonBody } from "../../lib/server/security.ts";
+import { formatLabelsCsv } from "../../lib/labels/labels_store.ts";
+
+function stamp(d = new Date()): string {
+  return d.toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+}
+
+export function labelsBulkRoutes(ctx: ServerContext): Hono {
+  const app = new Hono();
+
+  app.put("/", async (c) => {
+    const body = parseBatchBody(
+      (await readJsonBody(c, { limit: BATCH_BODY_LIMIT }))!,
+      ctx.count,
+    );
+    const result = await ctx.labels.writeMany(body.changes, body.clientTime);
+    return c.json({ ...result, counts: ctx.labels.counts() });
+  });
+
+  app.get("/export", (c) => {
+    const format = c.req.query("format") ?? "csv";
+    if (format !== "csv" && format !== "json") {
+      throw new HttpError(
+        400,
+        `format ${JSON.stringify(format)}: expected "csv" or "json"`,
+      );
+    }
+    const labels = ctx.labels.store.labels;
+    const name = `labels-${stamp()}.${format}`;
+    c.header("Content-Disposition", `attachment; filename="${name}"`);
+    c.header("Cache-Control", "no-store");
+    if (format === "json") return c.json(labelsJson(labels));
+    c.header("Content-Type", "text/csv; charset=utf-8");
+    return c.body(formatLabelsCsv(labels));
+  });
+
+  app.post("/import", async (c) => {
+    const req = parseImportBody(
+      (await readJsonBody(c, { limit: IMPORT_BODY_LIMIT }))!,
+    );
+    let incoming: Float32Array;
+    try {
+      incoming = parseImportCsv(req.csv, ctx.count, req.name);
+    } catch (e) {
+      if (e instanceof ImportError) {
+        return c.json({
+          error: e.message,
+          ...(e.line !== undefined ? { line: e.line } : {}),
+          ...(e.value !== undefined ? { value: e.value } : {}),
+        }, 400);
+      }
+      throw e;
+    }
+    // Writes already queued first: the diff is against what is on disk.
+    await ctx.labels.store.whenIdle();
+    const labelledBefore = ctx.labels.store.labelledCount();
+    const diff = importDiff(ctx.labels.store.labels, incoming, req.mode);
+    const summary = {
+      mode: req.mode,
+      rows: diff.rows,
+      added: diff.added,
+      changed: diff.changed,
+      removed: diff.removed,
+      unchanged: diff.unchanged,
+      labelledBefore,
+      labelledAfter: diff.labelledAfter,
+      sample: diff.sample,
+    };
+    if (req.dryRun) {
+      return c.json({
+        dryRun: true,
+        ...summary,
+        labelsRevision: ctx.labels.revision,
+      });
+    }
+    if (
+      req.ifRevision !== undefined && req.ifRevision !== ctx.labels.revision
+    ) {
+      throw new HttpError(
+        409,
+        "the labels changed since the preview: preview the import again",
+      );
+    }
+    if (diff.changes.length > 0) {
+      await ctx.labels.writeMany(diff.changes);
+      ctx.log(
+        `import ${req.name} (${req.mode}): +${diff.added} ~${diff.changed} -${diff.removed}`,
+      );
+    }
+    return c.json({
+      dryRun: false,
+      ...summary,
+      labelsRevision: ctx.labels.revision,
+      counts: ctx.labels.counts(),
+    });
+  });
+
+  return app;
+}

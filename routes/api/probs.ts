@@ -1,0 +1,38 @@
+/**
+ * GET /api/probs: uint8-quantised class probabilities of every image
+ * (lib/server/probs_snapshot.ts), ETag = the prediction version. The page
+ * ranks its suggestion queue from them.
+ */
+
+import { Hono } from "hono";
+import type { ServerContext } from "../../lib/server/context.ts";
+import { ProbsCache } from "../../lib/server/probs_snapshot.ts";
+import { HttpError } from "../../lib/server/security.ts";
+import { etagMatches } from "../../lib/server/static_files.ts";
+
+export function probsRoutes(ctx: ServerContext): Hono {
+  const app = new Hono();
+  const cache = new ProbsCache();
+  app.get("/", (c) => {
+    const snap = ctx.training.snapshot;
+    if (snap === null) {
+      throw new HttpError(503, "predictions are not ready yet");
+    }
+    const version = ctx.training.version;
+    const { bytes, etag } = cache.get(snap.probs, ctx.count, version);
+    const headers: Record<string, string> = {
+      ETag: etag,
+      "Cache-Control": "no-cache",
+      "X-Latent-Version": String(version),
+    };
+    const inm = c.req.header("if-none-match");
+    if (inm !== undefined && etagMatches(inm, etag)) {
+      return c.body(null, 304, headers);
+    }
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      ...headers,
+      "Content-Type": "application/octet-stream",
+    });
+  });
+  return app;
+}

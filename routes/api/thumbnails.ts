@@ -1,0 +1,44 @@
+/**
+ * GET /api/thumbnails?indices=3,17,42: the original images of up to 100
+ * samples in one response (the selection panel's grid), as raw bytes:
+ * k × rows × cols uint8, in the order asked; `X-Image-Rows`/`-Cols` give the shape.
+ */
+
+import { Hono } from "hono";
+import type { ServerContext } from "../../lib/server/context.ts";
+import { HttpError } from "../../lib/server/security.ts";
+import { parseIndex } from "../../lib/server/validation.ts";
+
+export const MAX_THUMBNAILS = 100;
+
+export function thumbnailsRoutes(ctx: ServerContext): Hono {
+  const app = new Hono();
+  app.get("/", (c) => {
+    const text = c.req.query("indices");
+    if (text === undefined || text === "") {
+      throw new HttpError(400, 'missing query "indices" (e.g. ?indices=1,2,3)');
+    }
+    const parts = text.split(",");
+    if (parts.length > MAX_THUMBNAILS) {
+      throw new HttpError(
+        400,
+        `${parts.length} indices: at most ${MAX_THUMBNAILS} per request`,
+      );
+    }
+    const indices = parts.map((p) => parseIndex(p, ctx.count));
+    const data = ctx.training.data;
+    if (data === null) throw new HttpError(503, "images are not loaded yet");
+    const pixels = data.rows * data.cols;
+    const out = new Uint8Array(indices.length * pixels);
+    indices.forEach((i, k) =>
+      out.set(data.raw.subarray(i * pixels, (i + 1) * pixels), k * pixels)
+    );
+    return c.body(out, 200, {
+      "Content-Type": "application/octet-stream",
+      "Cache-Control": "no-store",
+      "X-Image-Rows": String(data.rows),
+      "X-Image-Cols": String(data.cols),
+    });
+  });
+  return app;
+}
