@@ -123,3 +123,42 @@ Deno.test("train runs on the pure-JS cpu backend too (both threads)", async () =
   assert(/tfjs cpu, [12] thread\(s\)/.test(r.text), r.text);
   await Deno.remove(dir, { recursive: true });
 });
+
+const FASHION = "/usr/share/datasets/fashion-mnist";
+Deno.test({
+  name: "train and infer on Fashion-MNIST with --data-dir (gzipped IDX)",
+  ignore: !(await Deno.stat(FASHION).then(() => true, () => false)),
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "ssvae-cli-" });
+    const common = [
+      "--data-dir",
+      FASHION,
+      "--limit",
+      "300",
+      "--weights",
+      `${dir}/f.ckpt`,
+    ];
+    const train = await run("train", [
+      ...common,
+      "--labels",
+      `${dir}/l.csv`,
+      "--max-epochs",
+      "1",
+    ]);
+    assertEquals(train.code, 0, train.text);
+    assert(/training on 300 images/.test(train.text), train.text);
+    const infer = await run("infer", [
+      ...common,
+      "--split",
+      "test",
+      "--output",
+      `${dir}/out`,
+    ]);
+    assertEquals(infer.code, 0, infer.text);
+    const manifest = JSON.parse(
+      await Deno.readTextFile(`${dir}/out/manifest.json`),
+    );
+    assertEquals([manifest.split, manifest.count], ["test", 300]);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
