@@ -16,6 +16,8 @@ import {
 import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
 import { CsvHistoryExporter } from "../lib/training/callbacks.ts";
 import { TrainingError } from "../lib/training/types.ts";
+import { makeSplit } from "../lib/training/split.ts";
+import { evaluateSplit } from "../lib/training/evaluate.ts";
 
 await initBackend();
 
@@ -336,4 +338,54 @@ Deno.test("predict on two threads equals predict on one", async () => {
   } finally {
     trainer.dispose();
   }
+});
+
+Deno.test("the validation split is fixed, disjoint and complete", () => {
+  const a = makeSplit(1000, 0.1, 42), b = makeSplit(1000, 0.1, 42);
+  assertEquals(a.val, b.val);
+  assertEquals(a.val.length, 100);
+  const all = new Set([...a.train, ...a.val]);
+  assertEquals(all.size, 1000);
+  assert(
+    !a.val.every((v, i) => v === i),
+    "the split is shuffled, not the first rows",
+  );
+  assert(makeSplit(1000, 0.1, 43).val.some((v, i) => v !== a.val[i]));
+  const trainer = newTrainer();
+  assertEquals(trainer.splitFor(N).val, trainer.splitFor(N).val);
+  trainer.dispose();
+});
+
+Deno.test("classification loss averages over labelled samples only", async () => {
+  const model = new SSVAE(small());
+  const labels = someLabels();
+  const labelled = Uint32Array.from(
+    [...labels.keys()].filter((i) => !Number.isNaN(labels[i])),
+  );
+  const withUnlabelled = Uint32Array.from(labels.keys());
+  const config = small();
+  const only = await evaluateSplit(
+    model,
+    config,
+    data.images,
+    labels,
+    labelled,
+  );
+  const diluted = await evaluateSplit(
+    model,
+    config,
+    data.images,
+    labels,
+    withUnlabelled,
+  );
+  assertAlmostEquals(
+    diluted.classification_loss,
+    only.classification_loss,
+    1e-5,
+  );
+  assert(
+    only.classification_loss > 0.5,
+    "an untrained classifier has a real loss",
+  );
+  model.dispose();
 });
