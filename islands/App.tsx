@@ -5,6 +5,10 @@ import { LatentPlot } from "./LatentPlot.tsx";
 import { LossCurves } from "./LossCurves.tsx";
 import { SamplePanel } from "./SamplePanel.tsx";
 import { TrainingControls } from "./TrainingControls.tsx";
+import { SuggestionQueue } from "./SuggestionQueue.tsx";
+import { SelectionPanel } from "./SelectionPanel.tsx";
+import { EvaluationPanel } from "./EvaluationPanel.tsx";
+import { LabelsImportExport } from "./LabelsImportExport.tsx";
 
 /** The whole dashboard; rendered on the server and hydrated in the browser. */
 export function App({ store }: { store: Store }) {
@@ -26,9 +30,15 @@ export function App({ store }: { store: Store }) {
               <DatasetStats />
             </div>
             <LatentPlot />
+            <div class="eval-row">
+              <EvaluationPanel />
+              <LabelsImportExport />
+            </div>
           </div>
           <aside class="col-side">
             <SamplePanel />
+            <SelectionPanel />
+            <SuggestionQueue />
           </aside>
         </main>
       </div>

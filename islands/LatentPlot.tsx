@@ -8,11 +8,22 @@ import {
   latentTraces,
   pointToIndex,
   selectionShapes,
+  suggestionShapes,
 } from "../lib/client/figures.ts";
+import { selectInBox, selectInPolygon } from "../lib/active/selection.ts";
+import type { DragMode } from "../lib/client/active_store.ts";
 import type { LatentSnapshot } from "../lib/client/latent.ts";
 import { CLASS_COLORS, UNLABELLED_COLOR } from "../lib/client/palette.ts";
 import { loadPlotly, type PlotElement } from "../lib/client/plotly.ts";
 import { COLOR_MODES, useStore } from "../lib/client/store.ts";
+
+const DRAG_MODES: ReadonlyArray<
+  { id: DragMode; label: string; title: string }
+> = [
+  { id: "zoom", label: "Zoom", title: "Drag to zoom" },
+  { id: "select", label: "Box", title: "Drag a box to select points" },
+  { id: "lasso", label: "Lasso", title: "Draw around points to select them" },
+];
 
 interface Tip {
   x: number;
@@ -29,6 +40,7 @@ export function LatentPlot() {
   const ready = useSignal(false);
   const mode = store.colorMode.value;
   const snap = store.latent.value;
+  const dragMode = store.active.dragMode.value;
 
   useEffect(() => {
     const el = ref.current as PlotElement | null;
@@ -41,7 +53,17 @@ export function LatentPlot() {
       snap: LatentSnapshot | null;
       mode: string;
       sel: number | null;
-    } = { snap: null, mode: "", sel: null };
+      sugg: Uint32Array | null;
+      drag: DragMode;
+      multi: Uint32Array | null;
+    } = {
+      snap: null,
+      mode: "",
+      sel: null,
+      sugg: null,
+      drag: "zoom",
+      multi: null,
+    };
     let overlay: { ul: Int8Array; sub: LabelledSubset } | null = null;
     const labelled = (s: LatentSnapshot) => {
       if (!overlay || overlay.ul !== s.userLabel) {
@@ -65,11 +87,26 @@ export function LatentPlot() {
           if (!s) return;
           const mode = store.colorMode.value;
           const sel = store.selected.value;
-          const shapes = selectionShapes(s, sel);
+          const active = store.active;
+          const sugg = active.suggestions.value;
+          const drag = active.dragMode.value;
+          const multi = active.selection.value;
+          const shapes = [
+            ...suggestionShapes(s, sugg),
+            ...selectionShapes(s, sel),
+          ];
           const t0 = performance.now();
           if (plotted && drawn.snap === s && drawn.mode === mode) {
-            // Only the selection moved: redraw the X, not the points.
-            if (drawn.sel !== sel) await Plotly.relayout(el, { shapes });
+            // Only the X, the suggestion rings or the drag mode changed:
+            // relayout the shapes (SVG), not the 60k WebGL points.
+            const update: Record<string, unknown> = {};
+            if (drawn.sel !== sel || drawn.sugg !== sugg) {
+              update.shapes = shapes;
+            }
+            if (drawn.drag !== drag) update.dragmode = drag;
+            if (Object.keys(update).length > 0) {
+              await Plotly.relayout(el, update);
+            }
           } else {
             const traces = latentTraces({
               snap: s,
@@ -79,14 +116,20 @@ export function LatentPlot() {
             await Plotly.react(
               el,
               traces,
-              { ...latentLayout(s.version), shapes },
+              { ...latentLayout(s.version, drag), shapes },
               LATENT_CONFIG,
             );
             performance.mark("latent-draw", {
               detail: { mode, ms: performance.now() - t0, count: s.count },
             });
           }
-          drawn = { snap: s, mode, sel };
+          if (multi === null && drawn.multi !== null) {
+            // The selection was labelled or cleared: drop Plotly's outline
+            // and dimming too.
+            await Plotly.relayout(el, { selections: [] });
+            await Plotly.restyle(el, { selectedpoints: [null] });
+          }
+          drawn = { snap: s, mode, sel, sugg, drag, multi };
           if (!plotted) {
             plotted = true;
             attach(el);
@@ -100,6 +143,8 @@ export function LatentPlot() {
           el.dataset.version = String(s.version);
           el.dataset.mode = mode;
           el.dataset.selected = String(sel ?? "");
+          el.dataset.suggestions = Array.from(sugg.subarray(0, 5)).join(",");
+          el.dataset.dragmode = drag;
           el.dataset.draws = String(Number(el.dataset.draws ?? 0) + 1);
         } while (dirty);
       } catch (e) {
@@ -157,6 +202,42 @@ export function LatentPlot() {
         if (Object.keys(ev ?? {}).some((k) => /^[xy]axis|^autosize/.test(k))) {
           tip.value = null;
         }
+        // The mode bar's own buttons change the drag mode too.
+        const d = ev?.dragmode;
+        if (
+          (d === "zoom" || d === "pan" || d === "select" || d === "lasso") &&
+          d !== store.active.dragMode.peek()
+        ) {
+          store.active.dragMode.value = d;
+        }
+      });
+      // Box / lasso: the indices come from the shape in latent coordinates
+      // (lib/active/selection.ts), not from Plotly's per-trace point lists.
+      el.on("plotly_selected", (ev) => {
+        const s = store.latent.value;
+        if (!s) return;
+        let indices: Uint32Array | null = null;
+        let shape: "box" | "lasso" | undefined;
+        if (ev?.range?.x && ev.range.y) {
+          const [x0, x1] = ev.range.x;
+          const [y0, y1] = ev.range.y;
+          indices = selectInBox(s.x, s.y, x0, x1, y0, y1);
+          shape = "box";
+        } else if (ev?.lassoPoints?.x) {
+          const { x, y } = ev.lassoPoints;
+          indices = selectInPolygon(
+            s.x,
+            s.y,
+            x.map((xv: number, k: number) => ({ x: xv, y: y[k] })),
+          );
+          shape = "lasso";
+        }
+        if (indices === null) return;
+        performance.mark("selection", { detail: { count: indices.length } });
+        store.active.actions.setSelection(indices, shape);
+      });
+      el.on("plotly_deselect", () => {
+        store.active.actions.setSelection(null);
       });
     };
 
@@ -165,6 +246,9 @@ export function LatentPlot() {
       void store.latent.value;
       void store.colorMode.value;
       void store.selected.value;
+      void store.active.suggestions.value;
+      void store.active.dragMode.value;
+      void store.active.selection.value;
       draw();
     });
     return () => {
@@ -210,6 +294,27 @@ export function LatentPlot() {
             </button>
           ))}
         </div>
+      </div>
+      <div class="drag-modes">
+        <div class="segmented" role="radiogroup" aria-label="Drag to">
+          {DRAG_MODES.map((d) => (
+            <button
+              type="button"
+              key={d.id}
+              role="radio"
+              aria-checked={dragMode === d.id}
+              class={dragMode === d.id ? "on" : ""}
+              data-drag={d.id}
+              title={d.title}
+              onClick={() => store.active.dragMode.value = d.id}
+            >
+              {d.label}
+            </button>
+          ))}
+        </div>
+        <span class="muted small">
+          <span class="ring-chip" aria-hidden="true" /> top suggestions
+        </span>
       </div>
       <div class="plot-wrap" ref={wrapRef}>
         <div ref={ref} id="latent-plot" class="latent-plot" />

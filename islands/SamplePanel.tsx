@@ -83,10 +83,10 @@ export function SamplePanel() {
           type="button"
           class="btn btn-small"
           id="next-uncertain"
-          title="Select the unlabelled image the model is least sure about (N)"
+          title="Select the next suggestion of the queue below (N or Space)"
           onClick={() => store.actions.selectNextUncertain()}
         >
-          Next uncertain <kbd>N</kbd>
+          Next suggestion <kbd>N</kbd>
         </button>
       </div>
 
@@ -184,7 +184,7 @@ export function SamplePanel() {
       <p class="hint">
         <kbd>0</kbd>–<kbd>9</kbd> label · <kbd>Del</kbd>/<kbd>⌫</kbd> remove ·
         {" "}
-        <kbd>N</kbd> next uncertain
+        <kbd>N</kbd> next suggestion · <kbd>Ctrl Z</kbd> undo
       </p>
     </section>
   );

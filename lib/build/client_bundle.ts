@@ -25,12 +25,13 @@ export const MANIFEST_PATH = `${OUT_DIR}/manifest.json`;
 export const PLOTLY_FILE = `plotly-strict-${plotlyPkg.version}.min.js`;
 
 /** Inputs of the bundle: a change in any of them triggers a rebuild. */
-const SOURCE_DIRS = ["islands", "lib/client"];
+const SOURCE_DIRS = ["islands", "lib/client", "lib/active"];
 const SOURCE_FILES = [
   "deno.json",
   "deno.lock",
   "lib/build/client_bundle.ts",
   "lib/ssvae/config.ts",
+  "lib/ssvae/rng.ts",
   "static/app.css",
 ];
 

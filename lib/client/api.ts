@@ -1,6 +1,15 @@
 /** Thin typed wrappers over the dashboard's HTTP API (docs/architecture.md). */
 import { decodeLatent, type LatentSnapshot } from "./latent.ts";
-import type { ApiState, LabelResult, Sample } from "./types.ts";
+import { decodeProbs, type ProbsSnapshot } from "./suggestions.ts";
+import type {
+  ApiState,
+  BatchResult,
+  ImportResult,
+  LabelChange,
+  LabelResult,
+  RunRecord,
+  Sample,
+} from "./types.ts";
 
 /** A failed API call; `message` is the server's `{ error }` text when it sent one. */
 export class ApiError extends Error {
@@ -88,6 +97,75 @@ export class Api {
         body: JSON.stringify({ clientTime: Date.now() }),
       }),
       `DELETE /api/labels/${index}`,
+    );
+  }
+
+  /** Many labels in one atomic server write (`PUT /api/labels`). */
+  async setLabels(changes: LabelChange[]): Promise<BatchResult> {
+    return json(
+      await fetch(`${this.base}/api/labels`, {
+        method: "PUT",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ changes, clientTime: Date.now() }),
+      }),
+      "PUT /api/labels",
+    );
+  }
+
+  #probsEtag: string | null = null;
+
+  /** Quantised class probabilities; `null` when unchanged since the last call. */
+  async probs(): Promise<ProbsSnapshot | null> {
+    const res = await fetch(`${this.base}/api/probs`, {
+      headers: this.#probsEtag ? { "If-None-Match": this.#probsEtag } : {},
+      cache: "no-store",
+    });
+    if (res.status === 304) return null;
+    if (!res.ok) throw await failure(res, "GET /api/probs");
+    const snap = decodeProbs(await res.arrayBuffer());
+    this.#probsEtag = res.headers.get("ETag");
+    return snap;
+  }
+
+  /** Original images of up to 100 samples: one rows×cols byte block each. */
+  async thumbnails(
+    indices: ArrayLike<number>,
+    signal?: AbortSignal,
+  ): Promise<{ rows: number; cols: number; bytes: Uint8Array }> {
+    const res = await fetch(
+      `${this.base}/api/thumbnails?indices=${Array.from(indices).join(",")}`,
+      { signal, cache: "no-store" },
+    );
+    if (!res.ok) throw await failure(res, "GET /api/thumbnails");
+    return {
+      rows: Number(res.headers.get("X-Image-Rows") ?? 28),
+      cols: Number(res.headers.get("X-Image-Cols") ?? 28),
+      bytes: new Uint8Array(await res.arrayBuffer()),
+    };
+  }
+
+  async evaluations(): Promise<{ runs: RunRecord[]; error?: string }> {
+    return json(
+      await fetch(`${this.base}/api/evaluations`, { cache: "no-store" }),
+      "GET /api/evaluations",
+    );
+  }
+
+  /** Previews (dryRun) or applies a labels CSV. A bad row: ApiError naming it. */
+  async importLabels(body: {
+    csv: string;
+    mode: "merge" | "replace";
+    dryRun: boolean;
+    name?: string;
+    ifRevision?: number;
+  }): Promise<ImportResult> {
+    return json(
+      await fetch(`${this.base}/api/labels/import`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+      "POST /api/labels/import",
     );
   }
 

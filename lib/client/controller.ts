@@ -3,6 +3,7 @@
  * the one WebSocket, refetches the latent snapshot when its version changes,
  * caches samples and handles the keyboard. Nothing here runs on the server.
  */
+import { startActiveController } from "./active_controller.ts";
 import { Api, ApiError } from "./api.ts";
 import { leastCertainUnlabelled, withLabels } from "./latent.ts";
 import { LiveSocket, socketUrl } from "./socket.ts";
@@ -27,8 +28,17 @@ function errorText(e: unknown): string {
   return String(e);
 }
 
+/** Options of Controller.writeLabels. */
+export interface WriteOptions {
+  /** Record for undo, described so ("label #12 as 3"). */
+  undo?: string;
+  /** Toast text on success (default: "Saved: #i is a 3" / "Saved n labels"). */
+  success?: string;
+}
+
 export interface Controller {
   api: Api;
+  writeLabels(changes: LabelChange[], opts?: WriteOptions): Promise<boolean>;
   socket: LiveSocket;
   refreshLatent(force?: boolean): Promise<void>;
   stop(): void;
@@ -157,42 +167,104 @@ export function startController(store: Store): Controller {
     return s && s.index === index ? s.label : null;
   }
 
-  async function changeLabel(label: number | null) {
+  /**
+   * The one client path for label writes: single labels, lasso batches, undo
+   * and redo. Optimistic (plot and counts change now, reverted if the save
+   * fails); one change goes to PUT|DELETE /api/labels/:i, several to the
+   * batch PUT /api/labels (one atomic write on the server). With `undo` the
+   * action is recorded for Ctrl+Z. Resolves true once the server holds it.
+   */
+  async function writeLabels(
+    changes: LabelChange[],
+    opts: WriteOptions = {},
+  ): Promise<boolean> {
+    const befores = changes.map((c) => currentLabel(c.index));
+    const entry = opts.undo
+      ? store.active.undo.record(
+        opts.undo,
+        changes.map((c, k) => ({
+          index: c.index,
+          before: befores[k],
+          after: c.label,
+        })),
+      )
+      : null;
+    // Optimistic: the plot and counts change now; reverted if the save fails.
+    applyLabelChanges(store, changes);
+    recountFromLatent(store);
+    const rollback = () => {
+      applyLabelChanges(
+        store,
+        changes.map((c, k) => ({ index: c.index, label: befores[k] })),
+      );
+      recountFromLatent(store);
+      if (entry) store.active.undo.discard(entry);
+    };
+    if (changes.length === 1) {
+      const { index, label } = changes[0];
+      try {
+        const res = label === null
+          ? await api.deleteLabel(index)
+          : await api.setLabel(index, label);
+        if (!res.applied) {
+          // A newer change (another tab) won: show what the server kept.
+          applyLabelChanges(store, [{ index, label: res.label }]);
+          if (entry) store.active.undo.discard(entry);
+          showToast(
+            store,
+            `#${index}: a newer change from elsewhere was kept`,
+            "info",
+          );
+          return false;
+        }
+        showToast(
+          store,
+          opts.success ??
+            (label === null
+              ? `Removed the label of #${index}`
+              : `Saved: #${index} is a ${label}`),
+          "success",
+        );
+        return true;
+      } catch (e) {
+        rollback();
+        showToast(store, `Label not saved: ${errorText(e)}`, "error");
+        return false;
+      }
+    }
+    try {
+      const res = await api.setLabels(changes);
+      if (res.stale.length > 0) {
+        applyLabelChanges(store, res.stale);
+        recountFromLatent(store);
+      }
+      showToast(
+        store,
+        (opts.success ?? `Saved ${changes.length} labels`) +
+          (res.stale.length > 0
+            ? ` (${res.stale.length} newer changes from elsewhere kept)`
+            : ""),
+        "success",
+      );
+      return true;
+    } catch (e) {
+      rollback();
+      showToast(store, `Labels not saved: ${errorText(e)}`, "error");
+      return false;
+    }
+  }
+
+  function changeLabel(label: number | null) {
     const index = store.selected.value;
     if (index === null) {
       showToast(store, "Select a point first (click it in the plot)", "info");
       return;
     }
-    const before = currentLabel(index);
-    // Optimistic: the plot and counts change now; reverted if the save fails.
-    applyLabelChanges(store, [{ index, label }]);
-    recountFromLatent(store);
-    try {
-      const res = label === null
-        ? await api.deleteLabel(index)
-        : await api.setLabel(index, label);
-      if (!res.applied) {
-        // A newer change (another tab) won: show what the server kept.
-        applyLabelChanges(store, [{ index, label: res.label }]);
-        showToast(
-          store,
-          `#${index}: a newer change from elsewhere was kept`,
-          "info",
-        );
-        return;
-      }
-      showToast(
-        store,
-        label === null
-          ? `Removed the label of #${index}`
-          : `Saved: #${index} is a ${label}`,
-        "success",
-      );
-    } catch (e) {
-      applyLabelChanges(store, [{ index, label: before }]);
-      recountFromLatent(store);
-      showToast(store, `Label not saved: ${errorText(e)}`, "error");
-    }
+    void writeLabels([{ index, label }], {
+      undo: label === null
+        ? `remove the label of #${index}`
+        : `label #${index} as ${label}`,
+    });
   }
 
   // ---- actions ------------------------------------------------------------
@@ -203,8 +275,8 @@ export function startController(store: Store): Controller {
     store.selected.value = index;
     loadSample(index);
   };
-  actions.setLabel = (label: number) => void changeLabel(label);
-  actions.deleteLabel = () => void changeLabel(null);
+  actions.setLabel = (label: number) => changeLabel(label);
+  actions.deleteLabel = () => changeLabel(null);
   actions.selectNextUncertain = () => {
     const snap = store.latent.value;
     if (!snap) return;
@@ -294,6 +366,9 @@ export function startController(store: Store): Controller {
     },
   });
 
+  // Suggestion queue, lasso selection, undo/redo, evaluations.
+  const active = startActiveController(store, { api, writeLabels });
+
   const onKey = (ev: KeyboardEvent) => handleKey(store, ev);
   const onOnline = () => socket.kick();
   document.addEventListener("keydown", onKey);
@@ -340,9 +415,11 @@ export function startController(store: Store): Controller {
 
   return {
     api,
+    writeLabels,
     socket,
     refreshLatent,
     stop() {
+      active.stop();
       socket.stop();
       document.removeEventListener("keydown", onKey);
       removeEventListener("online", onOnline);

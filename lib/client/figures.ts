@@ -20,6 +20,9 @@ type Trace = Record<string, any>;
 // deno-lint-ignore no-explicit-any
 type Layout = Record<string, any>;
 
+/** Colour of box/lasso-selected points. */
+export const SELECTION_COLOR = "#1d4ed8";
+
 /** Curve numbers of the latent figure. */
 export const TRACE_POINTS = 0;
 export const TRACE_LABELLED = 1;
@@ -116,6 +119,9 @@ export function latentTraces(
       },
     };
   }
+  // Box/lasso selection: the chosen points stand out, the rest fade.
+  points.selected = { marker: { color: SELECTION_COLOR, opacity: 1 } };
+  points.unselected = { marker: { opacity: 0.15 } };
   const showOverlay = mode === "labels";
   const overlay: Trace = {
     type: "scattergl",
@@ -137,14 +143,17 @@ export function latentTraces(
   return [points, overlay];
 }
 
-export function latentLayout(version: number): Layout {
+export function latentLayout(
+  version: number,
+  dragmode: "zoom" | "pan" | "select" | "lasso" = "zoom",
+): Layout {
   return {
     // Same revision = Plotly.react keeps the user's zoom and pan. A new
     // latent version (after training) moves every point: start fresh then.
     uirevision: `latent-v${version}`,
     margin: { l: 44, r: 8, t: 8, b: 36 },
     hovermode: "closest",
-    dragmode: "zoom",
+    dragmode,
     showlegend: false,
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "#ffffff",
@@ -173,7 +182,8 @@ export const LATENT_CONFIG = {
   displaylogo: false,
   scrollZoom: true,
   doubleClickDelay: 500,
-  modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d"],
+  // Box and lasso select label many points at once (islands/SelectionPanel.tsx).
+  modeBarButtonsToRemove: ["autoScale2d"],
 };
 
 /** Maps a Plotly click point to a sample index. */
@@ -213,6 +223,43 @@ export function selectionShapes(
     { ...base, line: { color: "#ffffff", width: 5 } },
     { ...base, line: { color: SELECTED_COLOR, width: 3 } },
   ];
+}
+
+/** Colour of the suggestion rings. */
+export const SUGGESTION_COLOR = "#f79009";
+
+/**
+ * Rings around the top suggestions: pixel-sized circles anchored at the
+ * points, drawn with the selection X by one cheap `relayout` of the shapes.
+ * The best suggestion gets a thicker ring.
+ */
+export function suggestionShapes(
+  snap: LatentSnapshot,
+  indices: ArrayLike<number>,
+): Trace[] {
+  const out: Trace[] = [];
+  for (let k = 0; k < indices.length; k++) {
+    const i = indices[k];
+    if (i < 0 || i >= snap.count) continue;
+    const r = k === 0 ? 8 : 6;
+    out.push({
+      type: "circle",
+      xref: "x",
+      yref: "y",
+      xsizemode: "pixel",
+      ysizemode: "pixel",
+      xanchor: snap.x[i],
+      yanchor: snap.y[i],
+      x0: -r,
+      x1: r,
+      y0: -r,
+      y1: r,
+      layer: "above",
+      name: k === 0 ? "suggestion-top" : "suggestion",
+      line: { color: SUGGESTION_COLOR, width: k === 0 ? 2.5 : 1.5 },
+    });
+  }
+  return out;
 }
 
 // ---- loss curves ----------------------------------------------------------

@@ -16,6 +16,7 @@ export interface PlotlyStatic {
   ): Promise<Any>;
   react(el: HTMLElement, data: Any[], layout?: Any, config?: Any): Promise<Any>;
   relayout(el: HTMLElement, update: Any): Promise<Any>;
+  restyle(el: HTMLElement, update: Any, traces?: number[]): Promise<Any>;
   purge(el: HTMLElement): void;
   Plots: { resize(el: HTMLElement): Promise<void> | void };
 }

@@ -9,6 +9,7 @@ import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import type { LatentSnapshot } from "./latent.ts";
 import { withLabels } from "./latent.ts";
+import { createActiveState } from "./active_store.ts";
 import type {
   ApiState,
   Counts,
@@ -94,6 +95,7 @@ export function createStore(props: PageProps = {}) {
     epochs: signal(10),
   };
   const training = signal<TrainingInfo>(s?.training ?? IDLE);
+  const latent = signal<LatentSnapshot | null>(null);
   const store = {
     count: signal(s?.count ?? 0),
     labelled: signal(s?.labelled ?? 0),
@@ -110,7 +112,7 @@ export function createStore(props: PageProps = {}) {
     config: signal<Partial<SSVAEConfig>>(cfg),
     history: signal<HistoryEntry[]>(s?.history ?? []),
     latentVersion: signal(s?.latentVersion ?? 0),
-    latent: signal<LatentSnapshot | null>(null),
+    latent,
     latentError: signal<string | null>(null),
     selected: signal<number | null>(null),
     sample: signal<Sample | null>(null),
@@ -122,6 +124,8 @@ export function createStore(props: PageProps = {}) {
     connection: signal<Connection>("connecting"),
     params,
     actions: { ...NOOP_ACTIONS } as Actions,
+    /** Suggestion queue, lasso selection, undo/redo, evaluations. */
+    active: createActiveState(latent),
   };
   return store;
 }
@@ -349,6 +353,23 @@ export function applyServerMessage(
         applyLabelChanges(store, msg.changes);
         if (msg.counts) applyCounts(store, msg.counts);
         else recountFromLatent(store);
+        break;
+      }
+      case "evaluation": {
+        const r = msg.record;
+        const list = store.active.evaluations.value;
+        if (r && !list.some((e) => e.run === r.run)) {
+          store.active.evaluations.value = [...list, r];
+          pushLog(
+            store,
+            `Test accuracy ${
+              (100 * r.accuracy.overall).toFixed(1)
+            }% with ${r.labels} label${r.labels === 1 ? "" : "s"}`,
+            "success",
+            now,
+          );
+        }
+        if (msg.message) pushLog(store, msg.message, "error", now);
         break;
       }
     }

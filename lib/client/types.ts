@@ -3,8 +3,9 @@
  * (docs/architecture.md, "HTTP API"). Types only: nothing here runs.
  */
 import type { MetricName, SSVAEConfig } from "../ssvae/config.ts";
+import type { RunRecord } from "../training/runs.ts";
 
-export type { MetricName, SSVAEConfig };
+export type { MetricName, RunRecord, SSVAEConfig };
 
 export type SplitMetrics = Record<MetricName, number>;
 export interface EpochMetrics {
@@ -61,6 +62,36 @@ export interface LabelChange {
   label: number | null;
 }
 
+/** `PUT /api/labels` (batch). */
+export interface BatchResult {
+  applied: number;
+  changed: number;
+  /** Not applied (a newer change won): the values the server kept. */
+  stale: LabelChange[];
+  counts?: Counts;
+}
+
+export interface ImportRow {
+  index: number;
+  before: number | null;
+  after: number | null;
+}
+
+/** `POST /api/labels/import` (preview with dryRun, or the applied import). */
+export interface ImportResult {
+  dryRun: boolean;
+  mode: "merge" | "replace";
+  rows: number;
+  added: number;
+  changed: number;
+  removed: number;
+  unchanged: number;
+  labelledBefore: number;
+  labelledAfter: number;
+  sample: { added: ImportRow[]; changed: ImportRow[]; removed: ImportRow[] };
+  labelsRevision: number;
+}
+
 /** Label counts as the server sends them in `hello` and `labels_changed`. */
 export interface Counts {
   labelled?: number;
@@ -104,6 +135,12 @@ export type ServerMessage =
     type: "labels_changed";
     changes: LabelChange[];
     counts?: Counts;
+  }
+  | Base & {
+    type: "evaluation";
+    record?: RunRecord;
+    saved?: boolean;
+    message?: string;
   };
 
 /** What the server passes to `renderPage` (everything optional). */

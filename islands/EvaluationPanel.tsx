@@ -1,0 +1,117 @@
+import { effect } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import {
+  accuracyLayout,
+  accuracyTraces,
+  confusionLayout,
+  confusionTraces,
+  EVAL_CONFIG,
+} from "../lib/client/eval_figures.ts";
+import { loadPlotly, type PlotElement } from "../lib/client/plotly.ts";
+import { useStore } from "../lib/client/store.ts";
+
+/**
+ * After every run the worker scores the model on the MNIST test set: test
+ * accuracy against the number of labels across runs, and the latest run's
+ * confusion matrix with per-class accuracy.
+ */
+export function EvaluationPanel() {
+  const store = useStore();
+  const accRef = useRef<HTMLDivElement>(null);
+  const confRef = useRef<HTMLDivElement>(null);
+  const runs = store.active.evaluations.value;
+  const last = runs.at(-1) ?? null;
+
+  useEffect(() => {
+    const accEl = accRef.current as PlotElement | null;
+    const confEl = confRef.current as PlotElement | null;
+    if (!accEl || !confEl) return;
+    let disposed = false;
+    let drawing = false;
+    let dirty = false;
+    const draw = async () => {
+      if (drawing) {
+        dirty = true;
+        return;
+      }
+      drawing = true;
+      try {
+        const Plotly = await loadPlotly();
+        do {
+          dirty = false;
+          if (disposed) return;
+          const list = store.active.evaluations.value;
+          const latest = list.at(-1);
+          if (!latest) return;
+          await Plotly.react(
+            accEl,
+            accuracyTraces(list),
+            accuracyLayout(),
+            EVAL_CONFIG,
+          );
+          await Plotly.react(
+            confEl,
+            confusionTraces(latest),
+            confusionLayout(latest),
+            EVAL_CONFIG,
+          );
+          accEl.dataset.runs = String(list.length);
+          confEl.dataset.run = String(latest.run);
+        } while (dirty);
+      } catch (e) {
+        accEl.dataset.error = String(e);
+      } finally {
+        drawing = false;
+      }
+    };
+    const stop = effect(() => {
+      if (store.active.evaluations.value.length > 0) draw();
+    });
+    return () => {
+      disposed = true;
+      stop();
+    };
+  }, []);
+
+  return (
+    <section class="card evaluation" aria-labelledby="evaluation-title">
+      <div class="card-head">
+        <h2 id="evaluation-title">Test accuracy</h2>
+        <span class="muted small" id="evaluation-meta">
+          {last
+            ? `${
+              (100 * last.accuracy.overall).toFixed(1)
+            }% after run ${last.run} · ${
+              last.labels.toLocaleString("en-US")
+            } labels · ${last.testCount.toLocaleString("en-US")} test images`
+            : "scored on the test set after each run"}
+        </span>
+      </div>
+      {store.active.evaluationsError.value && (
+        <p class="form-error">{store.active.evaluationsError.value}</p>
+      )}
+      <div class="eval-grid">
+        <div class="eval-wrap">
+          <div ref={accRef} id="accuracy-plot" class="eval-plot" />
+          {!last && (
+            <div class="placeholder" id="evaluation-placeholder">
+              <strong>No evaluation yet</strong>
+              <span>
+                Each training run is scored on the MNIST test set: accuracy
+                against the number of labels appears here.
+              </span>
+            </div>
+          )}
+        </div>
+        <div class="eval-wrap">
+          <div ref={confRef} id="confusion-plot" class="eval-plot" />
+          {!last && (
+            <div class="placeholder">
+              <span>Confusion matrix of the latest run</span>
+            </div>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,160 @@
+import { useSignal } from "@preact/signals";
+import { useEffect, useRef } from "preact/hooks";
+import { THUMBNAILS_SHOWN } from "../lib/client/active_store.ts";
+import { classColor } from "../lib/client/figures.ts";
+import { useStore } from "../lib/client/store.ts";
+
+/** Draws grey bytes (rows × cols) onto a canvas of that size. */
+export function drawBytes(
+  canvas: HTMLCanvasElement,
+  bytes: Uint8Array,
+  rows: number,
+  cols: number,
+) {
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  const img = ctx.createImageData(cols, rows);
+  const d = img.data;
+  for (let i = 0; i < rows * cols; i++) {
+    const v = bytes[i] ?? 0;
+    d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = v;
+    d[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
+/**
+ * The box/lasso selection: how many images, the first 100 as thumbnails
+ * (click one to leave it out), and one key or button to label all of them
+ * in a single write.
+ */
+export function SelectionPanel() {
+  const store = useStore();
+  const a = store.active;
+  const sel = a.selection.value;
+  const excluded = a.excluded.value;
+  const snap = store.latent.value;
+  const gridRef = useRef<HTMLDivElement>(null);
+  const thumbError = useSignal<string | null>(null);
+  const shown = sel ? sel.subarray(0, THUMBNAILS_SHOWN) : null;
+
+  useEffect(() => {
+    if (!shown || shown.length === 0) return;
+    const ctl = new AbortController();
+    a.actions.thumbnails(shown, ctl.signal).then(({ rows, cols, bytes }) => {
+      const grid = gridRef.current;
+      if (!grid || ctl.signal.aborted) return;
+      const px = rows * cols;
+      grid.querySelectorAll("canvas").forEach((c, k) => {
+        const canvas = c as HTMLCanvasElement;
+        canvas.width = cols;
+        canvas.height = rows;
+        drawBytes(canvas, bytes.subarray(k * px, (k + 1) * px), rows, cols);
+      });
+      grid.dataset.loaded = String(shown.length);
+      thumbError.value = null;
+    }).catch((e) => {
+      if (!ctl.signal.aborted) {
+        thumbError.value = `Could not load the images: ${e.message}`;
+      }
+    });
+    return () => ctl.abort();
+  }, [sel]);
+
+  if (!sel) return null;
+  let labelled = 0;
+  if (snap) { for (const i of sel) if (snap.userLabel[i] >= 0) labelled++; }
+  const n = sel.length - [...excluded].filter((i) => sel.includes(i)).length;
+  return (
+    <section
+      class="card selection"
+      id="selection-panel"
+      aria-labelledby="selection-title"
+      data-count={sel.length}
+      data-included={n}
+    >
+      <div class="card-head">
+        <h2 id="selection-title">
+          {a.selectionShape.value === "lasso" ? "Lasso" : "Box"} selection
+        </h2>
+        <button
+          type="button"
+          class="btn btn-small"
+          id="clear-selection"
+          onClick={() => a.actions.setSelection(null)}
+        >
+          Clear <kbd>Esc</kbd>
+        </button>
+      </div>
+      <p class="selection-count" id="selection-count">
+        <b>{sel.length.toLocaleString("en-US")}</b> selected
+        {labelled > 0 && ` · ${labelled.toLocaleString("en-US")} labelled`}
+        {excluded.size > 0 && ` · ${excluded.size} left out`}
+      </p>
+      <div class="thumbs" ref={gridRef} id="selection-thumbs">
+        {Array.from(shown!).map((i) => {
+          const ul = snap && i < snap.count ? snap.userLabel[i] : -1;
+          return (
+            <button
+              type="button"
+              key={i}
+              class={`thumb ${excluded.has(i) ? "excluded" : ""}`}
+              data-index={i}
+              aria-pressed={!excluded.has(i)}
+              title={`#${i}${ul >= 0 ? ` (labelled ${ul})` : ""}: click to ${
+                excluded.has(i) ? "include" : "leave out"
+              }`}
+              onClick={() => a.actions.toggleExcluded(i)}
+            >
+              <canvas width={28} height={28} />
+              {ul >= 0 && (
+                <span
+                  class="thumb-label"
+                  style={{ background: classColor(ul) }}
+                >
+                  {ul}
+                </span>
+              )}
+            </button>
+          );
+        })}
+      </div>
+      {sel.length > THUMBNAILS_SHOWN && (
+        <p class="muted small">
+          Showing the first {THUMBNAILS_SHOWN} of{" "}
+          {sel.length.toLocaleString("en-US")}.
+        </p>
+      )}
+      {thumbError.value && <p class="form-error">{thumbError.value}</p>}
+      <div class="label-buttons" role="group" aria-label="Label all selected">
+        {Array.from({ length: 10 }, (_, d) => (
+          <button
+            type="button"
+            key={d}
+            class="btn label-btn"
+            data-batch-label={d}
+            style={{ "--class-color": classColor(d) }}
+            disabled={n === 0}
+            onClick={() => a.actions.labelSelection(d)}
+          >
+            {d}
+          </button>
+        ))}
+        <button
+          type="button"
+          class="btn btn-danger label-delete"
+          id="batch-delete"
+          disabled={n === 0 || labelled === 0}
+          onClick={() => a.actions.labelSelection(null)}
+        >
+          Remove labels
+        </button>
+      </div>
+      <p class="hint">
+        <kbd>0</kbd>–<kbd>9</kbd> label all {n.toLocaleString("en-US")} ·{" "}
+        <kbd>Del</kbd> remove their labels · <kbd>Esc</kbd>{" "}
+        clear · click a thumbnail to leave it out
+      </p>
+    </section>
+  );
+}

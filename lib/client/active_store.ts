@@ -1,0 +1,98 @@
+/**
+ * State of the active-learning tools (store.active): the suggestion queue,
+ * the lasso/box selection, undo/redo and the per-run evaluations. Signals
+ * only; lib/client/active_controller.ts fills in the actions in the browser.
+ */
+import { computed, signal } from "@preact/signals";
+import type { LatentSnapshot } from "./latent.ts";
+import {
+  type ProbsSnapshot,
+  type Ranking,
+  type Strategy,
+  topUnlabelled,
+} from "./suggestions.ts";
+import type { ImportResult, RunRecord } from "./types.ts";
+import { UndoHistory } from "./undo.ts";
+
+/** Suggestions highlighted on the plot and listed in the queue. */
+export const SUGGESTIONS_SHOWN = 20;
+/** Thumbnails shown for a selection. */
+export const THUMBNAILS_SHOWN = 100;
+/** Most images one batch may label (the server's cap). */
+export const MAX_BATCH = 20_000;
+
+export type DragMode = "zoom" | "pan" | "select" | "lasso";
+
+export interface ActiveActions {
+  /** Selects the next suggestion (N / Space). */
+  nextSuggestion(): void;
+  /** Sets the lasso/box selection (indices ascending), or clears it (null). */
+  setSelection(indices: Uint32Array | null, shape?: "box" | "lasso"): void;
+  toggleExcluded(index: number): void;
+  /** Labels every selected, non-excluded image (null removes): one batch. */
+  labelSelection(label: number | null): void;
+  undo(): void;
+  redo(): void;
+  /** Original images of up to 100 samples (the selection's thumbnails). */
+  thumbnails(
+    indices: ArrayLike<number>,
+    signal?: AbortSignal,
+  ): Promise<{ rows: number; cols: number; bytes: Uint8Array }>;
+  /** Previews (dryRun) or applies a labels CSV. */
+  importLabels(body: ImportRequest): Promise<ImportResult>;
+}
+
+export interface ImportRequest {
+  csv: string;
+  mode: "merge" | "replace";
+  dryRun: boolean;
+  name?: string;
+  ifRevision?: number;
+}
+
+const notReady = () => Promise.reject(new Error("not connected yet"));
+
+const noop = () => {};
+
+export function createActiveState(latent: { value: LatentSnapshot | null }) {
+  const ranking = signal<Ranking | null>(null);
+  const strategy = signal<Strategy>("least_confidence");
+  const state = {
+    strategy,
+    probs: signal<ProbsSnapshot | null>(null),
+    ranking,
+    /** Why the probabilities could not be loaded. */
+    error: signal<string | null>(null),
+    /** The best unlabelled images, best first (follows every label). */
+    suggestions: computed(() => {
+      const r = ranking.value;
+      const snap = latent.value;
+      if (!r || !snap || r.strategy !== strategy.value) {
+        return new Uint32Array(0);
+      }
+      return topUnlabelled(r, snap.userLabel, SUGGESTIONS_SHOWN);
+    }),
+    /** The lasso/box selection (ascending indices), null = none. */
+    selection: signal<Uint32Array | null>(null),
+    selectionShape: signal<"box" | "lasso" | null>(null),
+    /** Selected images left out of the batch (clicked thumbnails). */
+    excluded: signal<ReadonlySet<number>>(new Set()),
+    dragMode: signal<DragMode>("zoom"),
+    evaluations: signal<RunRecord[]>([]),
+    evaluationsError: signal<string | null>(null),
+    undo: new UndoHistory(),
+    actions: {
+      nextSuggestion: noop,
+      setSelection: noop,
+      toggleExcluded: noop,
+      labelSelection: noop,
+      undo: noop,
+      redo: noop,
+      thumbnails: notReady,
+      importLabels: notReady,
+    } as ActiveActions,
+  };
+  return state;
+}
+
+export type ActiveState = ReturnType<typeof createActiveState>;

@@ -1,0 +1,123 @@
+/**
+ * Plotly figures of the evaluation card, pure functions of the run records:
+ * test accuracy against the number of labels (one point per run), and the
+ * confusion matrix of the latest run.
+ */
+import type { RunRecord } from "./types.ts";
+
+// deno-lint-ignore no-explicit-any
+type Trace = Record<string, any>;
+// deno-lint-ignore no-explicit-any
+type Layout = Record<string, any>;
+
+const FONT = {
+  family: "Inter, system-ui, sans-serif",
+  size: 11,
+  color: "#475467",
+};
+
+const pct = (v: number) => Math.round(v * 10000) / 100;
+
+/** One point per run, in run order (a line through them shows the history). */
+export function accuracyTraces(runs: RunRecord[]): Trace[] {
+  return [{
+    type: "scatter",
+    mode: runs.length > 1 ? "lines+markers" : "markers",
+    name: "test accuracy",
+    x: runs.map((r) => r.labels),
+    y: runs.map((r) => pct(r.accuracy.overall)),
+    text: runs.map((r) =>
+      `run ${r.run}: ${r.epochs} epoch${r.epochs === 1 ? "" : "s"}` +
+      (r.outcome === "complete" ? "" : ` (${r.outcome})`)
+    ),
+    hovertemplate: "%{y:.2f}% with %{x} labels<br>%{text}<extra></extra>",
+    line: { color: "#1d4ed8", width: 2 },
+    marker: {
+      size: runs.map((_, k) => (k === runs.length - 1 ? 10 : 7)),
+      color: "#1d4ed8",
+      line: { color: "#ffffff", width: 1 },
+    },
+  }];
+}
+
+export function accuracyLayout(): Layout {
+  return {
+    uirevision: "accuracy",
+    margin: { l: 44, r: 8, t: 8, b: 36 },
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "#ffffff",
+    font: FONT,
+    showlegend: false,
+    hovermode: "closest",
+    xaxis: {
+      title: { text: "labels", standoff: 2 },
+      gridcolor: "#eef0f3",
+      zeroline: false,
+      rangemode: "tozero",
+    },
+    yaxis: {
+      title: { text: "test accuracy %", standoff: 2 },
+      gridcolor: "#eef0f3",
+      zeroline: false,
+      range: [0, 100],
+    },
+  };
+}
+
+/**
+ * The confusion matrix (rows = true class, columns = predicted), coloured by
+ * the share of each true class, with the counts written in the cells and
+ * each row's accuracy in its tick label.
+ */
+export function confusionTraces(run: RunRecord): Trace[] {
+  const m = run.confusion;
+  const share = m.map((row) => {
+    const n = row.reduce((a, b) => a + b, 0);
+    return row.map((v) => (n ? v / n : 0));
+  });
+  return [{
+    type: "heatmap",
+    z: share,
+    text: m.map((row) => row.map(String)),
+    texttemplate: "%{text}",
+    textfont: { size: 9 },
+    x: m.map((_, c) => String(c)),
+    y: m.map((_, c) => String(c)),
+    colorscale: [[0, "#ffffff"], [0.15, "#dbe7ff"], [1, "#1d4ed8"]],
+    zmin: 0,
+    zmax: 1,
+    showscale: false,
+    xgap: 1,
+    ygap: 1,
+    hovertemplate:
+      "true %{y}, predicted %{x}: %{text} (%{z:.1%} of true %{y})<extra></extra>",
+  }];
+}
+
+export function confusionLayout(run: RunRecord): Layout {
+  const acc = run.accuracy.perClass;
+  return {
+    margin: { l: 64, r: 8, t: 8, b: 36 },
+    paper_bgcolor: "rgba(0,0,0,0)",
+    plot_bgcolor: "#ffffff",
+    font: FONT,
+    xaxis: {
+      title: { text: "predicted", standoff: 2 },
+      type: "category",
+      side: "bottom",
+    },
+    yaxis: {
+      title: { text: "true", standoff: 2 },
+      type: "category",
+      autorange: "reversed",
+      tickvals: acc.map((_, c) => String(c)),
+      ticktext: acc.map((a, c) => `${c} · ${Math.round(100 * a)}%`),
+    },
+  };
+}
+
+export const EVAL_CONFIG = {
+  responsive: true,
+  displaylogo: false,
+  displayModeBar: false,
+};

@@ -1,0 +1,149 @@
+/**
+ * The suggestion queue: which unlabelled image to label next. The class
+ * probabilities come from `GET /api/probs` (one byte each); scores and the
+ * ranking come from lib/active/strategies.ts, computed here in the browser.
+ *
+ * Ranking all N images costs one sort per (prediction version, strategy);
+ * after a label only the walk down that order is repeated (labelled images
+ * are skipped), so the queue follows every label in well under a millisecond.
+ */
+import {
+  acquisitionScores,
+  type Strategy,
+  topSuggestions,
+} from "../active/strategies.ts";
+
+export { STRATEGIES, type Strategy } from "../active/strategies.ts";
+
+export const STRATEGY_NAMES: Record<Strategy, string> = {
+  least_confidence: "Least confidence",
+  margin: "Margin",
+  entropy: "Entropy",
+  random: "Random",
+};
+
+export const PROBS_MAGIC = "PRB1";
+
+export class ProbsFormatError extends Error {
+  override name = "ProbsFormatError";
+}
+
+/** A decoded `GET /api/probs` body. */
+export interface ProbsSnapshot {
+  version: number;
+  count: number;
+  classes: number;
+  /** count × classes, dequantised to byte / 255. */
+  probs: Float32Array;
+}
+
+/** Decodes "PRB1", u32 version, u32 N, u32 classes, u8 p·255 [N × classes]. */
+export function decodeProbs(buffer: ArrayBuffer): ProbsSnapshot {
+  if (buffer.byteLength < 16) {
+    throw new ProbsFormatError(`probs: ${buffer.byteLength} bytes, header 16`);
+  }
+  const view = new DataView(buffer);
+  const magic = String.fromCharCode(
+    ...new Uint8Array(buffer, 0, 4),
+  );
+  if (magic !== PROBS_MAGIC) {
+    throw new ProbsFormatError(`probs magic ${JSON.stringify(magic)}`);
+  }
+  const version = view.getUint32(4, true);
+  const count = view.getUint32(8, true);
+  const classes = view.getUint32(12, true);
+  if (buffer.byteLength < 16 + count * classes) {
+    throw new ProbsFormatError(
+      `probs of ${count}×${classes} need ${
+        16 + count * classes
+      } bytes, got ${buffer.byteLength}`,
+    );
+  }
+  const bytes = new Uint8Array(buffer, 16, count * classes);
+  const probs = new Float32Array(count * classes);
+  for (let i = 0; i < probs.length; i++) probs[i] = bytes[i] / 255;
+  return { version, count, classes, probs };
+}
+
+/** Seed of the random baseline: stable within a prediction version. */
+export function randomSeed(version: number): number {
+  return 1000 + version;
+}
+
+/** Every image ranked by one strategy (most useful first). */
+export interface Ranking {
+  version: number;
+  strategy: Strategy;
+  /** Indices, best first. */
+  order: Uint32Array;
+  /** rank[i] = position of image i in `order`. */
+  rank: Uint32Array;
+  /** Milliseconds spent scoring and sorting. */
+  ms: number;
+}
+
+/** Scores every image and sorts (ties: lower index first). */
+export function rankAll(snap: ProbsSnapshot, strategy: Strategy): Ranking {
+  const t0 = performance.now();
+  const scores = acquisitionScores(
+    snap.probs,
+    strategy,
+    randomSeed(snap.version),
+  );
+  // topSuggestions over "all unlabelled" is the full order.
+  const order = topSuggestions(
+    scores,
+    new Float32Array(snap.count).fill(NaN),
+    snap.count,
+  );
+  const rank = new Uint32Array(snap.count);
+  for (let p = 0; p < order.length; p++) rank[order[p]] = p;
+  return {
+    version: snap.version,
+    strategy,
+    order,
+    rank,
+    ms: performance.now() - t0,
+  };
+}
+
+/** The first `k` unlabelled images (userLabel < 0) in ranking order. */
+export function topUnlabelled(
+  ranking: Ranking,
+  userLabel: Int8Array,
+  k: number,
+): Uint32Array {
+  const out: number[] = [];
+  const { order } = ranking;
+  for (let p = 0; p < order.length && out.length < k; p++) {
+    const i = order[p];
+    if (i < userLabel.length && userLabel[i] < 0) out.push(i);
+  }
+  return Uint32Array.from(out);
+}
+
+/**
+ * The next suggestion after `current`: the first unlabelled image ranked
+ * below it (so pressing N again walks down the queue), or the best one when
+ * `current` is not an unlabelled image. -1 when every image is labelled.
+ */
+export function nextSuggestion(
+  ranking: Ranking,
+  userLabel: Int8Array,
+  current: number | null,
+): number {
+  const { order, rank } = ranking;
+  const from = current !== null && current >= 0 && current < rank.length &&
+      userLabel[current] < 0
+    ? rank[current] + 1
+    : 0;
+  for (let pass = 0; pass < 2; pass++) {
+    const start = pass === 0 ? from : 0;
+    const end = pass === 0 ? order.length : from;
+    for (let p = start; p < end; p++) {
+      const i = order[p];
+      if (userLabel[i] < 0 && i !== current) return i;
+    }
+  }
+  return -1;
+}
