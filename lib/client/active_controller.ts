@@ -76,6 +76,8 @@ export function startActiveController(
 
   // ---- actions --------------------------------------------------------------
   const actions = a.actions;
+  /** The last image N picked: pressing N on it again walks down the queue. */
+  let lastPick = -1;
   actions.nextSuggestion = () => {
     const snap = store.latent.value;
     if (!snap) return;
@@ -83,11 +85,18 @@ export function startActiveController(
     const current = store.selected.value;
     const pick =
       r && r.strategy === a.strategy.value && r.order.length === snap.count
-        ? nextSuggestion(r, snap.userLabel, current)
+        // From a point picked elsewhere (a click), N starts at the top.
+        ? nextSuggestion(
+          r,
+          snap.userLabel,
+          current === lastPick ? current : null,
+        )
         // Probabilities not loaded yet: certainty from the snapshot.
         : leastCertainUnlabelled(snap, current ?? -1);
-    if (pick >= 0) store.actions.select(pick);
-    else showToast(store, "Every point is labelled", "info");
+    if (pick >= 0) {
+      lastPick = pick;
+      store.actions.select(pick);
+    } else showToast(store, "Every point is labelled", "info");
   };
   // The page's "N = next uncertain" is the queue's next suggestion now.
   store.actions.selectNextUncertain = () => actions.nextSuggestion();

@@ -192,6 +192,7 @@ export interface ImportDiff {
   added: number;
   changed: number;
   removed: number;
+  /** Rows of the file whose label is already set so. */
   unchanged: number;
   /** Labels in the file. */
   rows: number;
@@ -235,7 +236,8 @@ export function importDiff(
     const after = Number.isNaN(inc) ? (mode === "merge" ? before : null) : inc;
     if (after !== null) out.labelledAfter++;
     if (before === after) {
-      if (before !== null) out.unchanged++;
+      // Rows of the file that already hold their label.
+      if (!Number.isNaN(inc)) out.unchanged++;
     } else if (before === null) note("added", { index: i, before, after });
     else if (after === null) note("removed", { index: i, before, after });
     else note("changed", { index: i, before, after });
