@@ -95,19 +95,18 @@ export class SSVAE {
     this.config = structuredClone(config);
     const rng = new Rng(config.random_seed);
     const prefix = `ssvae${nextModelId++}`;
-    this.layers = denseLayerSpecs(config).map((spec) => ({
-      spec,
-      kernel: tf.variable(
-        lecunNormal(rng, spec.inDim, spec.outDim),
-        true,
-        `${prefix}/${spec.name}/kernel`,
-      ),
-      bias: tf.variable(
-        tf.zeros([spec.outDim]),
-        true,
-        `${prefix}/${spec.name}/bias`,
-      ),
-    }));
+    // A variable holds its own reference to the initial data: drop ours.
+    this.layers = denseLayerSpecs(config).map((spec) => {
+      const init = lecunNormal(rng, spec.inDim, spec.outDim);
+      const zeros = tf.zeros([spec.outDim]);
+      const layer = {
+        spec,
+        kernel: tf.variable(init, true, `${prefix}/${spec.name}/kernel`),
+        bias: tf.variable(zeros, true, `${prefix}/${spec.name}/bias`),
+      };
+      tf.dispose([init, zeros]);
+      return layer;
+    });
     this.#byName = new Map(this.layers.map((l) => [l.spec.name, l]));
   }
 
