@@ -25,6 +25,7 @@ import {
   saveCheckpoint,
 } from "../lib/training/checkpoint.ts";
 import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
+import { TrainingError } from "../lib/training/types.ts";
 import { DEFAULT_LABELS, DEFAULT_WEIGHTS, parseCli, runCli } from "./args.ts";
 
 const USAGE = `Usage: deno task train [flags]
@@ -72,10 +73,22 @@ await runCli(async () => {
   };
   Deno.addSignalListener("SIGINT", stop);
   try {
-    const result = await trainer.fit(data.images, store.labels.slice(), [
-      new ConsoleLogger(),
-      new CsvHistoryExporter(historyPath),
-    ]);
+    let result;
+    try {
+      result = await trainer.fit(data.images, store.labels.slice(), [
+        new ConsoleLogger(),
+        new CsvHistoryExporter(historyPath),
+      ]);
+    } catch (err) {
+      // The trainer restored its last good epoch: keep those epochs, then fail.
+      if (err instanceof TrainingError && trainer.epoch > 0) {
+        await saveCheckpoint(weights, trainer);
+        console.error(
+          `checkpoint ${weights} saved at the last good epoch ${trainer.epoch}`,
+        );
+      }
+      throw err;
+    }
     await saveCheckpoint(weights, trainer);
     const why = result.stopRequested
       ? "stopped"

@@ -162,3 +162,34 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test("a diverging run fails with the reason and keeps its good epochs", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ssvae-cli-" });
+  const weights = `${dir}/m.ckpt`;
+  // Absurd loss weights and step size overflow float32 in the second epoch.
+  const r = await run("train", [
+    ...["--limit", "300", "--max-epochs", "30", "--learning-rate", "1"],
+    ...["--recon-weight", "1000000", "--kl-weight", "1000"],
+    ...["--weights", weights, "--labels", `${dir}/l.csv`],
+  ]);
+  assertEquals(r.code, 1, r.text);
+  assert(
+    /error: epoch 2: .*not finite; parameters restored/.test(r.text),
+    r.text,
+  );
+  assert(/saved at the last good epoch 1/.test(r.text), r.text);
+  const infer = await run("infer", [
+    "--weights",
+    weights,
+    "--limit",
+    "10",
+    "--output",
+    `${dir}/o`,
+  ]);
+  assertEquals(infer.code, 0, infer.text);
+  const manifest = JSON.parse(
+    await Deno.readTextFile(`${dir}/o/manifest.json`),
+  );
+  assertEquals(manifest.epoch, 1);
+  await Deno.remove(dir, { recursive: true });
+});

@@ -10,6 +10,7 @@ import { resolveConfig, type SSVAEConfig } from "../lib/ssvae/config.ts";
 import { SSVAE } from "../lib/ssvae/model.ts";
 import {
   CheckpointError,
+  encodeCheckpoint,
   loadCheckpoint,
   saveCheckpoint,
 } from "../lib/training/checkpoint.ts";
@@ -34,6 +35,18 @@ const small = (o: Partial<SSVAEConfig> = {}) =>
 const newTrainer = (o: Partial<SSVAEConfig> = {}, threads: 1 | 2 = 1) =>
   new InteractiveTrainer(new SSVAE(small(o)), { threads });
 const tmp = () => Deno.makeTempDir({ prefix: "ssvae-train-" });
+
+/** Replaces the start of a checkpoint's header text and recomputes its checksum. */
+async function reseal(
+  bytes: Uint8Array,
+  headStart: string,
+): Promise<Uint8Array> {
+  const out = bytes.slice();
+  out.set(new TextEncoder().encode(headStart), 44);
+  const digest = await crypto.subtle.digest("SHA-256", out.subarray(44));
+  out.set(new Uint8Array(digest), 12);
+  return out;
+}
 
 function maxAbsDiff(a: Float32Array[], b: Float32Array[]): number {
   let d = 0;
@@ -254,6 +267,33 @@ Deno.test("a corrupt, truncated or mismatched checkpoint is refused with a clear
     () => loadCheckpoint(`${dir}/junk.ckpt`),
     CheckpointError,
     "magic",
+  );
+
+  // An altered header (the step counter) is caught too, not just the weights.
+  const text = new TextDecoder().decode(bytes.subarray(0, 4000));
+  const at = text.indexOf('"step":') + '"step":'.length;
+  const tampered = bytes.slice();
+  tampered[at] = tampered[at] === 0x39 ? 0x38 : tampered[at] + 1;
+  await Deno.writeFile(`${dir}/header.ckpt`, tampered);
+  await assertRejects(
+    () => loadCheckpoint(`${dir}/header.ckpt`),
+    CheckpointError,
+    "checksum",
+  );
+
+  // A well-formed file whose tensor table does not match its config is refused.
+  const wrong = await encodeCheckpoint(trainer);
+  const json = new TextDecoder().decode(wrong.subarray(44, 44 + 3000));
+  const swapped = json.replace(
+    "encoder/dense_0/kernel",
+    "encoder/dense_9/kernel",
+  );
+  const fixed = await reseal(wrong, swapped);
+  await Deno.writeFile(`${dir}/layout.ckpt`, fixed);
+  await assertRejects(
+    () => loadCheckpoint(`${dir}/layout.ckpt`),
+    CheckpointError,
+    "params[0] is encoder/dense_9/kernel",
   );
 
   await assertRejects(

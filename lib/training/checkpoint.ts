@@ -2,10 +2,11 @@
  * The checkpoint file: config, weights, optimizer moments, step and epoch counters,
  * random stream and history in one file, written atomically.
  *
- * Layout: the 8-byte magic `SSVAECK1`, a uint32 header length (little-endian), the
- * JSON header, zero padding to a multiple of 4, then every float32 array back to
- * back. The header carries a SHA-256 of the body, so a truncated or altered file
- * is refused instead of loading garbage weights.
+ * Layout: the 8-byte magic `SSVAECK2`, a uint32 header length (little-endian), a
+ * 32-byte SHA-256 of everything after it, the JSON header, zero padding to a
+ * multiple of 4, then every float32 array back to back. The checksum covers the
+ * header too, so a truncated or altered file is refused instead of loading
+ * garbage weights or counters.
  */
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../atomic_file.ts";
@@ -14,13 +15,15 @@ import {
   resolveConfig,
   type SSVAEConfig,
 } from "../ssvae/config.ts";
-import { SSVAE } from "../ssvae/model.ts";
+import { denseLayerSpecs, SSVAE } from "../ssvae/model.ts";
 import { InteractiveTrainer } from "./interactive_trainer.ts";
 import type { TrainerOptions, TrainerState } from "./trainer.ts";
 import type { HistoryEntry } from "./types.ts";
 
-const MAGIC = "SSVAECK1";
-const FORMAT_VERSION = 1;
+const MAGIC = "SSVAECK2";
+const FORMAT_VERSION = 2;
+/** Magic, header length, checksum: the bytes before the header. */
+const PREAMBLE = 8 + 4 + 32;
 
 /** A checkpoint that cannot be read or does not fit the model. */
 export class CheckpointError extends Error {
@@ -47,7 +50,6 @@ interface Header {
   moments1: TensorEntry[];
   moments2: TensorEntry[];
   bodyBytes: number;
-  bodySha256: string;
 }
 
 /** Serialises a trainer's whole state to bytes. */
@@ -90,16 +92,15 @@ export async function encodeCheckpoint(
     moments1,
     moments2,
     bodyBytes: bodyBytes.length,
-    bodySha256: await sha256Hex(bodyBytes),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const headerEnd = 12 + json.length;
-  const bodyStart = Math.ceil(headerEnd / 4) * 4;
+  const bodyStart = Math.ceil((PREAMBLE + json.length) / 4) * 4;
   const out = new Uint8Array(bodyStart + bodyBytes.length);
   out.set(new TextEncoder().encode(MAGIC), 0);
   new DataView(out.buffer).setUint32(8, json.length, true);
-  out.set(json, 12);
+  out.set(json, PREAMBLE);
   out.set(bodyBytes, bodyStart);
+  out.set(await sha256(out.subarray(PREAMBLE)), 12);
   return out;
 }
 
@@ -121,36 +122,40 @@ export async function decodeCheckpoint(
     throw new CheckpointError(`${source}: ${why}`);
   };
   if (
-    bytes.length < 12 ||
+    bytes.length < PREAMBLE ||
     new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC
   ) {
-    fail("not an SSVAE checkpoint (bad magic number)");
+    fail("not an SSVAE checkpoint of this format (bad magic number)");
   }
   const headerLen = new DataView(bytes.buffer, bytes.byteOffset).getUint32(
     8,
     true,
   );
-  if (12 + headerLen > bytes.length) fail("truncated header");
+  if (PREAMBLE + headerLen > bytes.length) fail("truncated header");
   let header: Header;
   try {
     header = JSON.parse(
-      new TextDecoder().decode(bytes.subarray(12, 12 + headerLen)),
+      new TextDecoder().decode(
+        bytes.subarray(PREAMBLE, PREAMBLE + headerLen),
+      ),
     );
   } catch (err) {
     return fail(`unreadable header (${(err as Error).message})`);
   }
-  if (header.format !== FORMAT_VERSION) {
-    fail(`unsupported format version ${header.format}`);
-  }
-  const bodyStart = Math.ceil((12 + headerLen) / 4) * 4;
-  const bodyBytes = bytes.slice(bodyStart);
-  if (bodyBytes.length !== header.bodyBytes) {
+  const bodyStart = Math.ceil((PREAMBLE + headerLen) / 4) * 4;
+  if (bytes.length - bodyStart !== header.bodyBytes) {
     fail(
-      `body is ${bodyBytes.length} bytes, expected ${header.bodyBytes} (truncated?)`,
+      `body is ${
+        bytes.length - bodyStart
+      } bytes, expected ${header.bodyBytes} (truncated?)`,
     );
   }
-  if (await sha256Hex(bodyBytes) !== header.bodySha256) {
+  const digest = await sha256(bytes.subarray(PREAMBLE));
+  if (digest.some((b, i) => b !== bytes[12 + i])) {
     fail("checksum mismatch (corrupt file)");
+  }
+  if (header.format !== FORMAT_VERSION) {
+    fail(`unsupported format version ${header.format}`);
   }
   let config: SSVAEConfig;
   try {
@@ -158,7 +163,8 @@ export async function decodeCheckpoint(
   } catch (err) {
     return fail(`invalid config (${(err as Error).message})`);
   }
-  const body = new Float32Array(bodyBytes.buffer);
+  const body = new Float32Array(bytes.slice(bodyStart).buffer);
+  checkLayout(header, config, body.length, fail);
   const arrays = (es: TensorEntry[]) =>
     es.map((e) => body.slice(e.offset, e.offset + e.length));
   return {
@@ -232,11 +238,57 @@ export async function checkpointExists(path: string): Promise<boolean> {
   }
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    bytes as Uint8Array<ArrayBuffer>,
+async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
   );
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
+}
+
+/**
+ * Checks that the tensor table matches the architecture of `config` (names,
+ * shapes, lengths) and tiles the body exactly: values, then both moments.
+ */
+function checkLayout(
+  header: Header,
+  config: SSVAEConfig,
+  bodyFloats: number,
+  fail: (why: string) => never,
+): void {
+  const specs = denseLayerSpecs(config).flatMap((l) => [
+    { name: `${l.name}/kernel`, shape: [l.inDim, l.outDim] },
+    { name: `${l.name}/bias`, shape: [l.outDim] },
+  ]);
+  let offset = 0;
+  const tables: [string, TensorEntry[]][] = [
+    ["params", header.params],
+    ["moments1", header.moments1],
+    ["moments2", header.moments2],
+  ];
+  for (const [table, entries] of tables) {
+    if (!Array.isArray(entries) || entries.length !== specs.length) {
+      fail(
+        `${table} lists ${entries?.length} tensors; the architecture has ${specs.length}`,
+      );
+    }
+    entries.forEach((e, i) => {
+      const want = specs[i];
+      const size = want.shape.reduce((a, b) => a * b, 1);
+      if (
+        e.name !== want.name ||
+        JSON.stringify(e.shape) !== JSON.stringify(want.shape) ||
+        e.length !== size || e.offset !== offset
+      ) {
+        fail(
+          `${table}[${i}] is ${e.name} ${
+            JSON.stringify(e.shape)
+          } at ${e.offset}; ` +
+            `expected ${want.name} ${JSON.stringify(want.shape)} at ${offset}`,
+        );
+      }
+      offset += size;
+    });
+  }
+  if (offset !== bodyFloats) {
+    fail(`the tensors cover ${offset} of ${bodyFloats} floats`);
+  }
 }
