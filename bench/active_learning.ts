@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import {
   acquisitionScores,
+  isStrategy,
   STRATEGIES,
   type Strategy,
   topSuggestions,
@@ -34,10 +35,29 @@ const { values } = parseArgs({
     seed: { type: "string", default: "42" },
   },
 });
-const pool = Number(values.pool), rounds = Number(values.rounds);
-const perRound = Number(values["per-round"]), epochs = Number(values.epochs);
-const warmup = Number(values["warmup-epochs"]), seed = Number(values.seed);
-const strategies = (values.strategies as string).split(",") as Strategy[];
+/** A whole-number flag, or exit with a clear message. */
+function whole(name: keyof typeof values): number {
+  const v = Number(values[name]);
+  if (!Number.isInteger(v) || v < 0) {
+    console.error(
+      `error: --${name} must be a whole number, got ${values[name]}`,
+    );
+    Deno.exit(1);
+  }
+  return v;
+}
+const pool = whole("pool"), rounds = whole("rounds");
+const perRound = whole("per-round"), epochs = whole("epochs");
+const warmup = whole("warmup-epochs"), seed = whole("seed");
+const strategies = (values.strategies as string).split(",").map((s) => {
+  if (!isStrategy(s)) {
+    console.error(
+      `error: unknown strategy ${s}; choose from ${STRATEGIES.join(", ")}`,
+    );
+    Deno.exit(1);
+  }
+  return s;
+});
 
 await initBackend();
 const train = await loadTrainImages({ limit: pool });
@@ -54,7 +74,10 @@ const started = performance.now();
 for (const strategy of strategies) {
   // Every strategy starts from the same model and the same 10 labels.
   const trainer = new InteractiveTrainer(new SSVAE(config));
-  const labels = labelsPerClass(train.labels, 1, seed);
+  // Labels come from the training split only: a label on a validation image
+  // never reaches the classifier and would skew the comparison.
+  const split = trainer.splitFor(train.count);
+  const labels = labelsPerClass(train.labels, 1, seed, split.train);
   const accuracies: number[] = [];
   const testAccuracy = () =>
     accuracyOf(
@@ -69,8 +92,10 @@ for (const strategy of strategies) {
     const { probs } = await trainer.predict(train.images, train.count, {
       decode: false,
     });
+    const scores = acquisitionScores(probs, strategy, seed + r);
+    for (const i of split.val) scores[i] = -Infinity;
     const picks = topSuggestions(
-      acquisitionScores(probs, strategy, seed + r),
+      scores,
       labels,
       perRound,
     );

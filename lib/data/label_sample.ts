@@ -3,14 +3,16 @@ import { Rng } from "../ssvae/rng.ts";
 
 /**
  * Picks `perClass` random indices of each class 0-9 from `trueLabels` (seeded),
- * and returns a labels array (NaN = unlabelled) holding just those.
+ * only among `candidates` when given, and returns a labels array (NaN =
+ * unlabelled) holding just those.
  */
 export function labelsPerClass(
   trueLabels: Uint8Array,
   perClass: number,
   seed: number,
+  candidates: Uint32Array = Uint32Array.from(trueLabels.keys()),
 ): Float32Array {
-  const order = new Rng(seed).shuffle(Uint32Array.from(trueLabels.keys()));
+  const order = new Rng(seed).shuffle(Uint32Array.from(candidates));
   const labels = new Float32Array(trueLabels.length).fill(NaN);
   const taken = new Array(10).fill(0);
   for (const i of order) {
