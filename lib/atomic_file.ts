@@ -56,3 +56,37 @@ async function syncDir(dir: string): Promise<void> {
     handle.close();
   }
 }
+
+/**
+ * Removes temp files that a writer of `path` killed mid-write left behind
+ * (`.<name>.<uuid>.tmp`). Only files older than `minAgeMs` go: a younger one may
+ * belong to another process writing right now.
+ */
+export async function removeStaleTempFiles(
+  path: string,
+  minAgeMs = 10 * 60_000,
+): Promise<number> {
+  const slash = path.lastIndexOf("/");
+  const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
+  const prefix = `.${path.slice(slash + 1)}.`;
+  let removed = 0;
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      if (
+        !entry.isFile || !entry.name.startsWith(prefix) ||
+        !entry.name.endsWith(".tmp")
+      ) {
+        continue;
+      }
+      const file = `${dir}/${entry.name}`;
+      const mtime = (await Deno.stat(file)).mtime?.getTime() ?? Date.now();
+      if (Date.now() - mtime >= minAgeMs) {
+        await Deno.remove(file).catch(() => {});
+        removed++;
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  return removed;
+}

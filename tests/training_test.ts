@@ -270,8 +270,9 @@ Deno.test("a corrupt, truncated or mismatched checkpoint is refused with a clear
   );
 
   // An altered header (the step counter) is caught too, not just the weights.
-  const text = new TextDecoder().decode(bytes.subarray(0, 4000));
-  const at = text.indexOf('"step":') + '"step":'.length;
+  // The header is ASCII JSON after the 44-byte preamble.
+  const text = new TextDecoder().decode(bytes.subarray(44, 4044));
+  const at = 44 + text.indexOf('"step":') + '"step":'.length;
   const tampered = bytes.slice();
   tampered[at] = tampered[at] === 0x39 ? 0x38 : tampered[at] + 1;
   await Deno.writeFile(`${dir}/header.ckpt`, tampered);

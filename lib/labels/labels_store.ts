@@ -11,7 +11,7 @@
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { dirname } from "node:path";
-import { writeFileAtomic } from "../atomic_file.ts";
+import { removeStaleTempFiles, writeFileAtomic } from "../atomic_file.ts";
 
 /** A bad label, index or labels file. For CSV rows it names the line and the value. */
 export class LabelError extends Error {
@@ -80,7 +80,13 @@ export class LabelStore {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
     if (text !== null) {
-      return new LabelStore(path, count, parseLabelsCsv(text, count, path));
+      const store = new LabelStore(
+        path,
+        count,
+        parseLabelsCsv(text, count, path),
+      );
+      await removeStaleTempFiles(path);
+      return store;
     }
     const store = new LabelStore(
       path,

@@ -9,7 +9,7 @@
  * garbage weights or counters.
  */
 import { dirname } from "node:path";
-import { writeFileAtomic } from "../atomic_file.ts";
+import { removeStaleTempFiles, writeFileAtomic } from "../atomic_file.ts";
 import {
   ARCHITECTURE_FIELDS,
   resolveConfig,
@@ -110,6 +110,8 @@ export async function saveCheckpoint(
   trainer: InteractiveTrainer,
 ): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
+  // A killed save leaves a ~6 MB temp file: clear old ones before adding another.
+  await removeStaleTempFiles(path);
   await writeFileAtomic(path, await encodeCheckpoint(trainer));
 }
 
