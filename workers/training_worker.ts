@@ -83,13 +83,33 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Which version of the checkpoint file this worker last loaded or saved
+ * (mtime, size, inode), so a checkpoint written meanwhile by `deno task train`
+ * is noticed instead of silently overwritten. null: no file.
+ */
+let diskStamp: string | null = null;
+
+async function stampOf(path: string): Promise<string | null> {
+  try {
+    const st = await Deno.stat(path);
+    return `${st.mtime?.getTime()}:${st.size}:${st.ino}`;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
 /** The checkpoint if there is one, else a fresh model seeded by the default config. */
 async function loadTrainer(
   weightsPath: string,
 ): Promise<{ trainer: InteractiveTrainer; fromCheckpoint: boolean }> {
   if (await exists(weightsPath)) {
     progress(`loading checkpoint ${weightsPath}`);
-    return { trainer: await loadCheckpoint(weightsPath), fromCheckpoint: true };
+    const stamp = await stampOf(weightsPath);
+    const trainer = await loadCheckpoint(weightsPath);
+    diskStamp = stamp;
+    return { trainer, fromCheckpoint: true };
   }
   progress(`no checkpoint at ${weightsPath}: building a fresh seeded model`);
   const model = new SSVAE(resolveConfig({}, defaultConfig()));
@@ -361,6 +381,15 @@ async function handleTrain(msg: TrainMessage) {
   const started = performance.now();
   let durationSeconds = 0;
   try {
+    const onDisk = await stampOf(s.init.weightsPath);
+    if (onDisk !== null && onDisk !== diskStamp) {
+      // Another process (the CLI) trained and saved meanwhile: go on from its
+      // checkpoint rather than from the older model held here.
+      progress(
+        "the checkpoint changed on disk (trained elsewhere): continuing from it",
+      );
+      await recoverTrainer();
+    }
     s.trainer.updateConfig(msg.overrides);
     post({
       type: "train_started",
@@ -418,7 +447,21 @@ async function handleTrain(msg: TrainMessage) {
     if (trained) {
       // Save even a stopped run: its finished epochs are real progress.
       progress("saving checkpoint");
+      const onDisk = await stampOf(s.init.weightsPath);
+      if (onDisk !== null && onDisk !== diskStamp) {
+        // Written by another process during this run: keep both.
+        const aside = s.init.weightsPath.replace(
+          /(\.ckpt)?$/,
+          `.dashboard-${Date.now()}.ckpt`,
+        );
+        await saveCheckpoint(aside, s.trainer);
+        throw new Error(
+          `the checkpoint was rewritten by another process during this run; ` +
+            `it was kept, and this run was saved to ${aside}`,
+        );
+      }
       await saveCheckpoint(s.init.weightsPath, s.trainer);
+      diskStamp = await stampOf(s.init.weightsPath);
       checkpointSaved = true;
       s.fromCheckpoint = true;
       postModel();
