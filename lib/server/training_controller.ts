@@ -349,7 +349,13 @@ export class TrainingController {
         }
         this.#log(`training worker error: ${msg.message}`);
         if (msg.fatal) {
-          // A restarted worker failed to initialise: no point in looping.
+          // A restarted worker failed to initialise: no point in looping. Let
+          // it go (it holds the images), so a start reports this reason
+          // instead of "restarting".
+          this.#generation++;
+          this.#worker?.terminate();
+          this.#worker = null;
+          this.#workerReady = false;
           this.info = {
             status: "error",
             epoch: 0,

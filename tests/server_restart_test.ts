@@ -1,0 +1,53 @@
+/**
+ * A worker that dies and whose replacement cannot start (the checkpoint went
+ * bad meanwhile) is let go: training start then reports the real reason.
+ */
+import { assertEquals, assertMatch } from "./server_assert.ts";
+import { connectWs, json, startServer } from "./server_helpers.ts";
+
+Deno.test(
+  "a replacement worker that fails to start is reported, not retried forever",
+  { sanitizeOps: false, sanitizeResources: false },
+  async () => {
+    const srv = await startServer({ limit: 500, testHooks: true });
+    const ws = await connectWs(srv.wsUrl);
+    try {
+      await ws.waitFor((m) => m.type === "hello");
+      const r = await json(srv.base, "POST", "/api/training/start", {
+        epochs: 1,
+      });
+      assertEquals(r.status, 202);
+      await ws.waitFor((m) => m.type === "training_complete", 120_000);
+      // Corrupt the checkpoint, then kill the worker: its replacement must load it.
+      const bytes = await Deno.readFile(srv.weightsPath);
+      bytes[bytes.length - 10] ^= 0xff;
+      await Deno.writeFile(srv.weightsPath, bytes);
+      const seq = ws.messages.at(-1)!.seq as number;
+      await json(srv.base, "POST", "/api/_test/fault", { fault: "crash" });
+      const failed = await ws.waitFor(
+        (m) =>
+          (m.seq as number) > seq && m.type === "training_error" &&
+          /failed to start/.test(String(m.message)),
+        60_000,
+      );
+      assertMatch(String(failed.message), /checksum mismatch/);
+      const again = await json(srv.base, "POST", "/api/training/start", {
+        epochs: 1,
+      });
+      assertEquals(again.status, 503);
+      assertMatch(
+        String(again.body.error),
+        /failed to start: .*checksum mismatch/,
+      );
+      // Labels keep working.
+      assertEquals(
+        (await json(srv.base, "PUT", "/api/labels/3", { label: 4 })).status,
+        200,
+      );
+    } finally {
+      ws.close();
+      await srv.stop();
+      await Deno.remove(srv.dir, { recursive: true });
+    }
+  },
+);
