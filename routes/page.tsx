@@ -46,6 +46,8 @@ export function renderPage(props: PageProps = {}): string {
 <meta name="description" content="Label MNIST digits in the latent space of a semi-supervised VAE and retrain it live.">
 <meta name="theme-color" content="#1d4ed8">
 <link rel="icon" href="/static/icon.svg" type="image/svg+xml">
+<link rel="manifest" href="/static/manifest.webmanifest">
+<link rel="apple-touch-icon" href="/static/icons/icon-192.png">
 <link rel="stylesheet" href="${escapeHtml(assets.css)}">
 <link rel="preload" as="script" id="plotly-preload" href="${
     escapeHtml(assets.plotly)
