@@ -23,6 +23,8 @@ import { evaluationsRoutes } from "../../routes/api/evaluations.ts";
 import { thumbnailsRoutes } from "../../routes/api/thumbnails.ts";
 import { trainingRoutes } from "../../routes/api/training.ts";
 import { wsRoutes } from "../../routes/api/ws.ts";
+import { imagesRoutes } from "../../routes/api/images.ts";
+import { pwaRoutes } from "../../routes/pwa.ts";
 
 /** Renders the full HTML document for `/` (routes/page.tsx's renderPage). */
 export type PageRenderer = (props: {
@@ -49,6 +51,9 @@ export function createApp(
   app.route("/api/thumbnails", thumbnailsRoutes(ctx));
   app.route("/api/training", trainingRoutes(ctx));
   app.route("/api/ws", wsRoutes(ctx));
+  app.route("/api/images", imagesRoutes(ctx));
+  // Service worker and offline shell at the root scope (PWA).
+  app.route("/", pwaRoutes(ctx, renderPage));
 
   if (ctx.options.testHooks) {
     // Fault injection for the worker-death and training-error tests only.

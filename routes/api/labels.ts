@@ -2,19 +2,143 @@
  * PUT /api/labels/:i {label, clientTime?} and DELETE /api/labels/:i.
  * The response is sent only after memory and labels.csv both hold the change;
  * every connected client hears about it through the hub.
+ *
+ * POST /api/labels/sync {ops: [{index, label|null, clientTime}]}: an offline
+ * client's queued operations, replayed in order, each last-writer-wins by its
+ * own clientTime (lib/client/outbox.ts sends them).
  */
 
 import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
-import { readJsonBody } from "../../lib/server/security.ts";
+import { HttpError, readJsonBody } from "../../lib/server/security.ts";
 import {
+  parseClientTime,
   parseDeleteBody,
   parseIndex,
   parseLabelBody,
 } from "../../lib/server/validation.ts";
 
+/** At most this many operations per sync request (~50 bytes each). */
+export const SYNC_MAX_OPS = 1000;
+const SYNC_BODY_LIMIT = 128 * 1024;
+
+/** One queued operation; `error` when it cannot apply here (it is skipped). */
+export interface SyncOp {
+  index: number;
+  label: number | null;
+  clientTime: number;
+  error?: string;
+}
+
+/**
+ * Body of POST /api/labels/sync. A malformed body is a 400 for the whole
+ * request; an operation that is well-formed but cannot apply on this data
+ * set (index out of range) gets its own `error` and the others still apply.
+ */
+export function parseSyncBody(
+  body: Record<string, unknown>,
+  count: number,
+): SyncOp[] {
+  const extra = Object.keys(body).filter((k) => k !== "ops");
+  if (extra.length > 0) {
+    throw new HttpError(
+      400,
+      `unknown field ${JSON.stringify(extra[0])}; allowed: ops`,
+    );
+  }
+  const ops = body.ops;
+  if (!Array.isArray(ops)) {
+    throw new HttpError(400, 'missing field "ops": expected an array');
+  }
+  if (ops.length > SYNC_MAX_OPS) {
+    throw new HttpError(
+      400,
+      `${ops.length} operations: at most ${SYNC_MAX_OPS} per request`,
+    );
+  }
+  return ops.map((op, i): SyncOp => {
+    const where = `ops[${i}]`;
+    if (op === null || typeof op !== "object" || Array.isArray(op)) {
+      throw new HttpError(400, `${where}: expected an object`);
+    }
+    const o = op as Record<string, unknown>;
+    const unknown = Object.keys(o).filter(
+      (k) => !["index", "label", "clientTime"].includes(k),
+    );
+    if (unknown.length > 0) {
+      throw new HttpError(
+        400,
+        `${where}: unknown field ${
+          JSON.stringify(unknown[0])
+        }; allowed: index, label, clientTime`,
+      );
+    }
+    const { index, label } = o;
+    if (
+      typeof index !== "number" || !Number.isInteger(index) || index < 0
+    ) {
+      throw new HttpError(
+        400,
+        `${where}.index ${
+          JSON.stringify(index)
+        }: expected a non-negative integer`,
+      );
+    }
+    if (
+      label !== null &&
+      (typeof label !== "number" || !Number.isInteger(label) || label < 0 ||
+        label > 9)
+    ) {
+      throw new HttpError(
+        400,
+        `${where}.label ${
+          JSON.stringify(label)
+        }: expected an integer 0-9 or null (delete)`,
+      );
+    }
+    if (o.clientTime === undefined || o.clientTime === null) {
+      throw new HttpError(400, `${where}: missing field "clientTime"`);
+    }
+    let clientTime: number;
+    try {
+      clientTime = parseClientTime(o.clientTime)!;
+    } catch (e) {
+      throw new HttpError(400, `${where}: ${(e as Error).message}`);
+    }
+    const out: SyncOp = { index, label: label as number | null, clientTime };
+    if (index >= count) {
+      out.error =
+        `index ${index} out of range: the data set has ${count} images`;
+    }
+    return out;
+  });
+}
+
 export function labelsRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
+
+  app.post("/sync", async (c) => {
+    const ops = parseSyncBody(
+      (await readJsonBody(c, { limit: SYNC_BODY_LIMIT }))!,
+      ctx.count,
+    );
+    // Each write decides last-writer-wins synchronously when called, so
+    // calling them in order applies the operations in order; the label store
+    // coalesces the file writes of the whole batch.
+    const results = await Promise.all(
+      ops.map((op) =>
+        op.error !== undefined
+          ? { index: op.index, label: null, applied: false, error: op.error }
+          : ctx.labels.write(op.index, op.label, op.clientTime)
+      ),
+    );
+    // The authoritative value of every index the batch touched.
+    const labels = [...new Set(ops.map((o) => o.index))]
+      .filter((i) => i < ctx.count)
+      .map((index) => ({ index, label: ctx.labels.store.get(index) }));
+    c.header("Cache-Control", "no-store");
+    return c.json({ results, labels, counts: ctx.labels.counts() });
+  });
 
   app.get("/:i", (c) => {
     const index = parseIndex(c.req.param("i"), ctx.count);

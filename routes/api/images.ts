@@ -1,0 +1,103 @@
+/**
+ * The original images as raw bytes, for the offline cache of the page:
+ * - GET /api/images → `{ id, count, rows, cols, chunkSize, chunks, bytes }`;
+ * - GET /api/images/:id/:k → chunk k: images k·chunkSize … (k+1)·chunkSize−1,
+ *   row-major uint8, `rows·cols` bytes each (the last chunk may be shorter).
+ *
+ * `id` is a digest of the data set, so a chunk URL names fixed bytes forever:
+ * chunks are `immutable`, and a server restarted on other data (--data-dir,
+ * --limit) answers 404 to the old URLs instead of serving mismatched images.
+ */
+
+import { Hono } from "hono";
+import type { ServerContext } from "../../lib/server/context.ts";
+import { HttpError } from "../../lib/server/security.ts";
+import { etagMatches } from "../../lib/server/static_files.ts";
+
+/** Images per chunk: 2048 × 784 B ≈ 1.6 MB, 30 chunks for MNIST's 60k. */
+export const IMAGE_CHUNK = 2048;
+
+export interface ImagesMeta {
+  id: string;
+  count: number;
+  rows: number;
+  cols: number;
+  chunkSize: number;
+  chunks: number;
+  bytes: number;
+}
+
+async function digest(raw: Uint8Array, count: number): Promise<string> {
+  const d = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", raw as Uint8Array<ArrayBuffer>),
+  );
+  const hex = Array.from(d.slice(0, 8), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+  return `${count}-${hex}`;
+}
+
+export function imagesRoutes(ctx: ServerContext): Hono {
+  const app = new Hono();
+  // Hashing 47 MB takes ~70 ms: once, on first use, not at start-up.
+  let meta: Promise<ImagesMeta> | null = null;
+  const getMeta = (): Promise<ImagesMeta> => {
+    const data = ctx.training.data;
+    if (data === null) {
+      throw new HttpError(503, "the images are not loaded yet");
+    }
+    meta ??= digest(data.raw, data.count).then((id) => ({
+      id,
+      count: data.count,
+      rows: data.rows,
+      cols: data.cols,
+      chunkSize: IMAGE_CHUNK,
+      chunks: Math.ceil(data.count / IMAGE_CHUNK),
+      bytes: data.raw.byteLength,
+    }));
+    return meta;
+  };
+
+  app.get("/", async (c) => {
+    c.header("Cache-Control", "no-store");
+    return c.json(await getMeta());
+  });
+
+  app.get("/:id/:k", async (c) => {
+    const m = await getMeta();
+    const id = c.req.param("id");
+    const text = c.req.param("k");
+    if (id !== m.id) {
+      throw new HttpError(
+        404,
+        `image set ${JSON.stringify(id)} is not served here (now ${m.id})`,
+      );
+    }
+    if (!/^\d{1,6}$/.test(text) || Number(text) >= m.chunks) {
+      throw new HttpError(
+        404,
+        `chunk ${JSON.stringify(text)}: expected 0-${m.chunks - 1}`,
+      );
+    }
+    const k = Number(text);
+    const etag = `"img-${m.id}-${k}"`;
+    const headers: Record<string, string> = {
+      "Cache-Control": "public, max-age=31536000, immutable",
+      ETag: etag,
+    };
+    const inm = c.req.header("if-none-match");
+    if (inm !== undefined && etagMatches(inm, etag)) {
+      return c.body(null, 304, headers);
+    }
+    const pixels = m.rows * m.cols;
+    const start = k * m.chunkSize * pixels;
+    const end = Math.min(m.count, (k + 1) * m.chunkSize) * pixels;
+    const bytes = ctx.training.data!.raw.subarray(start, end);
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+      ...headers,
+      "Content-Type": "application/octet-stream",
+      "X-Image-Count": String(end / pixels - k * m.chunkSize),
+    });
+  });
+
+  return app;
+}
