@@ -5,6 +5,8 @@ import { LatentPlot } from "./LatentPlot.tsx";
 import { LossCurves } from "./LossCurves.tsx";
 import { SamplePanel } from "./SamplePanel.tsx";
 import { TrainingControls } from "./TrainingControls.tsx";
+import { SyncBadge } from "./SyncBadge.tsx";
+import { UpdatePrompt } from "./UpdatePrompt.tsx";
 import { SuggestionQueue } from "./SuggestionQueue.tsx";
 import { SelectionPanel } from "./SelectionPanel.tsx";
 import { EvaluationPanel } from "./EvaluationPanel.tsx";
@@ -20,7 +22,10 @@ export function App({ store }: { store: Store }) {
             <img src="/static/icon.svg" alt="" width="28" height="28" />
             <h1>SSVAE Active Learning Dashboard</h1>
           </div>
-          <ConnectionBadge />
+          <div class="topbar-status">
+            <SyncBadge />
+            <ConnectionBadge />
+          </div>
         </header>
         <main class="layout">
           <div class="col-main">
@@ -41,6 +46,7 @@ export function App({ store }: { store: Store }) {
             <SuggestionQueue />
           </aside>
         </main>
+        <UpdatePrompt />
       </div>
     </StoreContext.Provider>
   );

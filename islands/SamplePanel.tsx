@@ -67,7 +67,10 @@ export function SamplePanel() {
     return () => clearTimeout(id);
   }, [toast]);
 
-  const probs = shown ? sample.probs : null;
+  // Offline, a sample built from the cached image has no probabilities and
+  // no reconstruction (only the model could derive it).
+  const probs = shown && sample.probs.length > 0 ? sample.probs : null;
+  const hasRecon = shown && sample.recon !== "";
 
   return (
     <section
@@ -108,10 +111,14 @@ export function SamplePanel() {
             id="sample-recon"
             width={SIDE}
             height={SIDE}
-            class={shown ? "" : "blank"}
+            class={hasRecon ? "" : "blank"}
             aria-label="Reconstruction"
           />
-          <figcaption>Reconstruction</figcaption>
+          <figcaption>
+            {shown && !hasRecon
+              ? "Reconstruction: not cached offline"
+              : "Reconstruction"}
+          </figcaption>
         </figure>
       </div>
 

@@ -2,6 +2,7 @@
 import { hydrate } from "preact";
 import { startController } from "../lib/client/controller.ts";
 import { loadPlotly } from "../lib/client/plotly.ts";
+import { startPwa } from "../lib/client/pwa.ts";
 import { createStore } from "../lib/client/store.ts";
 import type { PageProps } from "../lib/client/types.ts";
 import { App } from "./App.tsx";
@@ -13,6 +14,8 @@ const props: PageProps = propsEl?.textContent
   : {};
 const store = createStore(props);
 // Network first (snapshot + socket), then Plotly's big parse, then hydration.
-startController(store);
+const controller = startController(store);
+// Offline queue and caches, service worker, updates (after the first draw).
+startPwa(store, controller);
 loadPlotly();
 hydrate(<App store={store} />, document.getElementById("app")!);

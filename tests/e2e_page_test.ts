@@ -431,27 +431,45 @@ Deno.test({
       );
 
       await t.step(
-        "server gone: the label fails in red, the badge says reconnecting",
+        "server gone: the label waits on this device; a reload comes from the cache",
         async () => {
           await page.waitForSelector(
             ".sample[data-index]:not([data-index=''])",
           );
+          // The service worker and the offline copies are in place.
+          await page.waitForSelector('[data-offline-ready="true"]', {
+            state: "attached",
+            timeout: 30_000,
+          });
           await srv.stop();
           await page.waitForSelector('[data-connection="reconnecting"]', {
             timeout: 10_000,
           });
           await page.keyboard.press("4");
-          const toast = page.locator("#label-toast.toast-error");
-          await toast.waitFor({ timeout: 10_000 });
-          assert((await toast.textContent())!.startsWith("Label not saved"));
-          assertEquals(
-            await toast.evaluate((el) => getComputedStyle(el).color),
-            RED,
+          // Queued for the server's return (issue 5), not rolled back.
+          await page.waitForFunction(
+            () =>
+              document.getElementById("sync-badge")?.textContent ===
+                "Offline — 1 change pending",
+            null,
+            { timeout: 10_000 },
           );
-          // The optimistic label was rolled back.
           assertEquals(
             await page.textContent('[data-stat="labelled"]'),
-            "0",
+            "1",
+          );
+          await page.reload();
+          assertEquals(await waitForPoints(page), LIMIT);
+          await page.waitForFunction(
+            () =>
+              document.getElementById("sync-badge")?.textContent ===
+                "Offline — 1 change pending",
+            null,
+            { timeout: 10_000 },
+          );
+          assertEquals(
+            await page.textContent('[data-stat="labelled"]'),
+            "1",
           );
         },
       );

@@ -5,7 +5,10 @@
  * - static/vendor/plotly-strict-<version>.min.js: Plotly's CSP-safe build
  *   (no eval / new Function), copied from npm; the version in the name makes
  *   long-lived caching safe;
- * - static/build/manifest.json: URLs with a content hash (`?v=`) for the page.
+ * - static/build/manifest.json: URLs with a content hash (`?v=`) for the page;
+ * - static/build/sw.js: the service worker (lib/client/service_worker.ts) with
+ *   its precache list — the exact versioned URLs above, plus the offline shell,
+ *   web app manifest and icons with a content revision — built in.
  *
  * Every file is written to a temp name and renamed, so servers started in
  * parallel (the test suite) never read a half-written bundle.
@@ -33,7 +36,31 @@ const SOURCE_FILES = [
   "lib/ssvae/config.ts",
   "lib/ssvae/rng.ts",
   "static/app.css",
+  "routes/page.tsx",
+  "static/manifest.webmanifest",
+  "static/icon.svg",
+  "static/icons/icon-192.png",
+  "static/icons/icon-512.png",
+  "static/icons/icon-512-maskable.png",
 ];
+
+export const SW_PATH = `${OUT_DIR}/sw.js`;
+/** Static files precached with a content revision (URL → file below static/). */
+const PRECACHED_STATIC = [
+  "manifest.webmanifest",
+  "icon.svg",
+  "icons/icon-192.png",
+  "icons/icon-512.png",
+  "icons/icon-512-maskable.png",
+];
+/** Served by routes/pwa.ts; what lib/client/pwa_shared.ts's SHELL_URL names. */
+const SHELL_URL = "/app-shell";
+
+export interface PrecacheEntry {
+  url: string;
+  /** null: the URL itself is versioned (content hash or version in the name). */
+  revision: string | null;
+}
 
 export interface AssetManifest {
   /** URL of the app bundle, with a content-hash query. */
@@ -157,12 +184,16 @@ export function buildClientAssets(
 
 async function doBuild(force: boolean): Promise<void> {
   await copyPlotly(force);
-  const [src, out, man] = await Promise.all([
+  const [src, out, man, sw] = await Promise.all([
     newestSource(),
     mtime(`${OUT_DIR}/app.js`),
     mtime(MANIFEST_PATH),
+    mtime(SW_PATH),
   ]);
-  if (!force && out > 0 && man > 0 && src <= out && src <= man) return;
+  if (
+    !force && out > 0 && man > 0 && sw > 0 && src <= out && src <= man &&
+    src <= sw
+  ) return;
   try {
     const js = await bundle();
     let css = new Uint8Array(0);
@@ -182,10 +213,65 @@ async function doBuild(force: boolean): Promise<void> {
       new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"),
     );
     manifestCache = null;
+    await buildServiceWorker(manifest);
   } finally {
     // The esbuild service is a child process: let the caller's process exit.
     await esbuild.stop();
   }
+}
+
+/** What the service worker precaches for the build described by `manifest`. */
+export async function precacheEntries(
+  manifest: AssetManifest,
+): Promise<PrecacheEntry[]> {
+  const enc = new TextEncoder();
+  const page = await Deno.readFile(`${ROOT}/routes/page.tsx`);
+  // The shell is the page template around the bundle's components: it
+  // changes exactly when the template or a versioned asset URL does.
+  const shell = new Uint8Array([
+    ...enc.encode(`${manifest.app}\n${manifest.css}\n${manifest.plotly}\n`),
+    ...page,
+  ]);
+  const entries: PrecacheEntry[] = [
+    { url: manifest.app, revision: null },
+    { url: manifest.css, revision: null },
+    { url: manifest.plotly, revision: null },
+    { url: SHELL_URL, revision: await hash(shell) },
+  ];
+  for (const rel of PRECACHED_STATIC) {
+    const bytes = await Deno.readFile(`${ROOT}/static/${rel}`);
+    entries.push({ url: `/static/${rel}`, revision: await hash(bytes) });
+  }
+  return entries;
+}
+
+/** Bundles the service worker with this build's precache list built in. */
+async function buildServiceWorker(manifest: AssetManifest): Promise<void> {
+  const entries = await precacheEntries(manifest);
+  const json = JSON.stringify(entries);
+  const result = await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: [`${ROOT}/lib/client/service_worker.ts`],
+    outfile: SW_PATH,
+    bundle: true,
+    write: false,
+    format: "iife",
+    platform: "browser",
+    target: ["es2022", "chrome110", "firefox115", "safari16"],
+    minify: true,
+    legalComments: "none",
+    logLevel: "silent",
+    define: {
+      "process.env.NODE_ENV": '"production"',
+      __PRECACHE_JSON__: JSON.stringify(json),
+      __BUILD_ID__: JSON.stringify(
+        await hash(new TextEncoder().encode(json)),
+      ),
+    },
+  });
+  const js = result.outputFiles?.find((f) => f.path.endsWith(".js"));
+  if (!js) throw new Error("esbuild produced no sw.js");
+  await writeAtomic(SW_PATH, js.contents);
 }
 
 let manifestCache: { mtime: number; value: AssetManifest } | null = null;

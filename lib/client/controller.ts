@@ -115,7 +115,7 @@ export function startController(store: Store): Controller {
     if (!p) {
       const version = store.latent.value?.version;
       p = api.sample(index, signal).then((s) => {
-        if (store.latent.value?.version === version) {
+        if (store.latent.value?.version === version && !s.offline) {
           samples.set(index, s);
           if (samples.size > SAMPLE_CACHE) {
             samples.delete(samples.keys().next().value!);

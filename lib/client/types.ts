@@ -47,7 +47,12 @@ export interface Sample {
   probs: number[];
   /** base64 of 784 bytes, row-major 28×28. */
   original: string;
+  /** "" when not available (offline, not cached). */
   recon: string;
+  /** Model version the prediction and reconstruction come from. */
+  latentVersion?: number;
+  /** Put together offline (lib/client/pwa.ts): not to be kept once online. */
+  offline?: boolean;
 }
 
 /** `PUT|DELETE /api/labels/:i`. */
