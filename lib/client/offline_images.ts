@@ -92,8 +92,13 @@ export class OfflineImages {
           throw new Error(`GET ${url}: HTTP ${res.status}`);
         }
         await cache.put(url, res);
-        // Leave the main thread and network to the user between chunks.
-        await new Promise((r) => setTimeout(r, 30));
+        // Leave the main thread and network to the user between chunks:
+        // the next one starts when the page is idle.
+        await new Promise((r) =>
+          "requestIdleCallback" in globalThis
+            ? requestIdleCallback(r, { timeout: 1000 })
+            : setTimeout(r, 50)
+        );
       }
       opts.onProgress?.(++done, m.chunks);
     }
