@@ -51,3 +51,44 @@ Deno.test(
     }
   },
 );
+
+Deno.test(
+  "a snapshot cached from an earlier server run never answers 304 after a restart",
+  { sanitizeOps: false, sanitizeResources: false },
+  async () => {
+    const first = await startServer({ limit: 300 });
+    const a = await fetch(`${first.base}/api/latent`);
+    await a.body?.cancel();
+    const p = await fetch(`${first.base}/api/probs`);
+    await p.body?.cancel();
+    const [latentTag, probsTag] = [
+      a.headers.get("etag")!,
+      p.headers.get("etag")!,
+    ];
+    await first.stop();
+    // Same files, same version numbers: only the boot id differs.
+    const second = await startServer({ limit: 300, dir: first.dir });
+    try {
+      for (
+        const [path, tag] of [["/api/latent", latentTag], [
+          "/api/probs",
+          probsTag,
+        ]]
+      ) {
+        const r = await fetch(`${second.base}${path}`, {
+          headers: { "If-None-Match": tag },
+        });
+        await r.body?.cancel();
+        assertEquals(r.status, 200, `${path} with the old ETag ${tag}`);
+        const same = await fetch(`${second.base}${path}`, {
+          headers: { "If-None-Match": r.headers.get("etag")! },
+        });
+        await same.body?.cancel();
+        assertEquals(same.status, 304);
+      }
+    } finally {
+      await second.stop();
+      await Deno.remove(first.dir, { recursive: true });
+    }
+  },
+);

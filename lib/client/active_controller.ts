@@ -30,7 +30,7 @@ function plural(n: number, word: string): string {
 export function startActiveController(
   store: Store,
   { api, writeLabels }: ActiveDeps,
-): { stop(): void } {
+): { stop(): void; refreshProbs(): void } {
   const a = store.active;
   const disposers: Array<() => void> = [];
 
@@ -239,5 +239,7 @@ export function startActiveController(
       removeEventListener("keydown", onKey, true);
       for (const d of disposers) d();
     },
+    /** Re-asks for the probabilities (after a reconnect: the server may have restarted). */
+    refreshProbs,
   };
 }

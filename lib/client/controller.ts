@@ -349,8 +349,11 @@ export function startController(store: Store): Controller {
         hellos++;
         if (hellos > 1) {
           pushLog(store, "Reconnected", "success");
-          // Labels may have changed while we were away: fetch unconditionally.
+          // Labels may have changed while we were away, and the server may
+          // have restarted with another model (same version numbers, new boot
+          // id in the ETags): fetch unconditionally.
           refreshLatent(true);
+          active.refreshProbs();
           api.state().then((s) => {
             store.config.value = s.config;
           }).catch(() => {});

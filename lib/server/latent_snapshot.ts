@@ -1,3 +1,5 @@
+import { BOOT_ID } from "./boot_id.ts";
+
 /**
  * The compact binary latent snapshot served at /api/latent (layout in
  * docs/architecture.md). JSON for 60k points would be ~3 MB and slow to parse;
@@ -146,6 +148,10 @@ export class LatentCache {
   }
 }
 
+/**
+ * Versions restart at 1 with every server start; the boot id keeps an ETag from
+ * an earlier run (other labels, another model) from ever matching.
+ */
 export function latentEtag(version: number, labelsRev: number): string {
-  return `"v${version}-l${labelsRev}"`;
+  return `"${BOOT_ID}-v${version}-l${labelsRev}"`;
 }

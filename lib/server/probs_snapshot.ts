@@ -7,6 +7,8 @@
  * u8 round(p * 255)[N × classes], row-major. 600 kB for 60k images.
  */
 
+import { BOOT_ID } from "./boot_id.ts";
+
 export const PROBS_MAGIC = "PRB1";
 export const PROBS_HEADER_BYTES = 16;
 
@@ -46,6 +48,6 @@ export class ProbsCache {
       this.#bytes = encodeProbs(probs, count, 10, version);
       this.#version = version;
     }
-    return { bytes: this.#bytes, etag: `"p${version}"` };
+    return { bytes: this.#bytes, etag: `"${BOOT_ID}-p${version}"` };
   }
 }

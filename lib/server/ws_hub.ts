@@ -1,7 +1,8 @@
 /**
  * Fan-out of server events to every connected browser. Each message carries a
- * server-wide sequence number so a client can tell it missed something (a gap)
- * and refetch /api/state instead of drawing a stale view.
+ * server-wide sequence number, so events can be put in order against the
+ * `hello` a socket starts with. Nothing is replayed: a client that lost its
+ * connection gets a fresh `hello` with the whole state when it reconnects.
  */
 
 /** Minimal socket surface (Deno's WebSocket satisfies it). */
