@@ -467,9 +467,14 @@ Deno.test({
             null,
             { timeout: 10_000 },
           );
-          assertEquals(
-            await page.textContent('[data-stat="labelled"]'),
-            "1",
+          // The pending label is laid over the cached snapshot once the queue
+          // is read back from IndexedDB, which may come just after the badge.
+          await page.waitForFunction(
+            () =>
+              document.querySelector('[data-stat="labelled"]')?.textContent ===
+                "1",
+            null,
+            { timeout: 10_000 },
           );
         },
       );
