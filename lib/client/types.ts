@@ -4,19 +4,20 @@
  */
 import type { MetricName, SSVAEConfig } from "../ssvae/config.ts";
 import type { RunRecord } from "../training/runs.ts";
+import type {
+  EpochMetrics,
+  HistoryEntry,
+  SplitMetrics,
+} from "../training/types.ts";
 
-export type { MetricName, RunRecord, SSVAEConfig };
-
-export type SplitMetrics = Record<MetricName, number>;
-export interface EpochMetrics {
-  train: SplitMetrics;
-  val: SplitMetrics;
-}
-export interface HistoryEntry extends EpochMetrics {
-  epoch: number;
-  step: number;
-  seconds: number;
-}
+export type {
+  EpochMetrics,
+  HistoryEntry,
+  MetricName,
+  RunRecord,
+  SplitMetrics,
+  SSVAEConfig,
+};
 
 export type TrainingStatus = "idle" | "training" | "stopping" | "error";
 
