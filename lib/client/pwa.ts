@@ -381,6 +381,16 @@ export function startPwa(store: Store, controller: Controller): PwaHandle {
     }, PERSIST_DELAY_MS);
   }));
   disposers.push(effect(() => {
+    // Offline the snapshot (with the queue laid over it) is the only source of
+    // the counts: a cached /api/state that lands after it, or the socket that
+    // only now gives up, must not leave the stats at the server's old figure.
+    void store.labelled.value;
+    void store.connection.value;
+    if (offline() && store.latent.peek()) {
+      queueMicrotask(() => recountFromLatent(store));
+    }
+  }));
+  disposers.push(effect(() => {
     void store.history.value;
     void store.config.value;
     void store.labelled.value;
