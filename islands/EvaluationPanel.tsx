@@ -7,7 +7,7 @@ import {
   confusionTraces,
   EVAL_CONFIG,
 } from "../lib/client/eval_figures.ts";
-import { loadPlotly, type PlotElement } from "../lib/client/plotly.ts";
+import { coalescedDraw, type PlotElement } from "../lib/client/plotly.ts";
 import { useStore } from "../lib/client/store.ts";
 
 /**
@@ -27,43 +27,31 @@ export function EvaluationPanel() {
     const confEl = confRef.current as PlotElement | null;
     if (!accEl || !confEl) return;
     let disposed = false;
-    let drawing = false;
-    let dirty = false;
-    const draw = async () => {
-      if (drawing) {
-        dirty = true;
-        return;
-      }
-      drawing = true;
-      try {
-        const Plotly = await loadPlotly();
-        do {
-          dirty = false;
-          if (disposed) return;
-          const list = store.active.evaluations.value;
-          const latest = list.at(-1);
-          if (!latest) return;
-          await Plotly.react(
-            accEl,
-            accuracyTraces(list),
-            accuracyLayout(),
-            EVAL_CONFIG,
-          );
-          await Plotly.react(
-            confEl,
-            confusionTraces(latest),
-            confusionLayout(latest),
-            EVAL_CONFIG,
-          );
-          accEl.dataset.runs = String(list.length);
-          confEl.dataset.run = String(latest.run);
-        } while (dirty);
-      } catch (e) {
+    const draw = coalescedDraw(
+      async (Plotly) => {
+        if (disposed) return;
+        const list = store.active.evaluations.value;
+        const latest = list.at(-1);
+        if (!latest) return;
+        await Plotly.react(
+          accEl,
+          accuracyTraces(list),
+          accuracyLayout(),
+          EVAL_CONFIG,
+        );
+        await Plotly.react(
+          confEl,
+          confusionTraces(latest),
+          confusionLayout(latest),
+          EVAL_CONFIG,
+        );
+        accEl.dataset.runs = String(list.length);
+        confEl.dataset.run = String(latest.run);
+      },
+      (e) => {
         accEl.dataset.error = String(e);
-      } finally {
-        drawing = false;
-      }
-    };
+      },
+    );
     const stop = effect(() => {
       if (store.active.evaluations.value.length > 0) draw();
     });

@@ -14,7 +14,7 @@ import { selectInBox, selectInPolygon } from "../lib/active/selection.ts";
 import type { DragMode } from "../lib/client/active_store.ts";
 import type { LatentSnapshot } from "../lib/client/latent.ts";
 import { CLASS_COLORS, UNLABELLED_COLOR } from "../lib/client/palette.ts";
-import { loadPlotly, type PlotElement } from "../lib/client/plotly.ts";
+import { coalescedDraw, type PlotElement } from "../lib/client/plotly.ts";
 import { COLOR_MODES, useStore } from "../lib/client/store.ts";
 
 const DRAG_MODES: ReadonlyArray<
@@ -46,8 +46,6 @@ export function LatentPlot() {
     const el = ref.current as PlotElement | null;
     if (!el) return;
     let disposed = false;
-    let drawing = false;
-    let dirty = false;
     let plotted = false;
     let drawn: {
       snap: LatentSnapshot | null;
@@ -72,89 +70,79 @@ export function LatentPlot() {
       return overlay.sub;
     };
 
-    const draw = async () => {
-      if (drawing) {
-        dirty = true;
-        return;
-      }
-      drawing = true;
-      try {
-        const Plotly = await loadPlotly();
-        do {
-          dirty = false;
-          if (disposed) return;
-          const s = store.latent.value;
-          if (!s) return;
-          const mode = store.colorMode.value;
-          const sel = store.selected.value;
-          const active = store.active;
-          const sugg = active.suggestions.value;
-          const drag = active.dragMode.value;
-          const multi = active.selection.value;
-          const shapes = [
-            ...suggestionShapes(s, sugg),
-            ...selectionShapes(s, sel),
-          ];
-          const t0 = performance.now();
-          if (plotted && drawn.snap === s && drawn.mode === mode) {
-            // Only the X, the suggestion rings or the drag mode changed:
-            // relayout the shapes (SVG), not the 60k WebGL points.
-            const update: Record<string, unknown> = {};
-            if (drawn.sel !== sel || drawn.sugg !== sugg) {
-              update.shapes = shapes;
-            }
-            if (drawn.drag !== drag) update.dragmode = drag;
-            if (Object.keys(update).length > 0) {
-              await Plotly.relayout(el, update);
-            }
-          } else {
-            const traces = latentTraces({
-              snap: s,
-              mode,
-              labelled: labelled(s),
-            });
-            await Plotly.react(
-              el,
-              traces,
-              { ...latentLayout(s.version, drag), shapes },
-              LATENT_CONFIG,
-            );
-            performance.mark("latent-draw", {
-              detail: { mode, ms: performance.now() - t0, count: s.count },
-            });
+    const draw = coalescedDraw(
+      async (Plotly) => {
+        if (disposed) return;
+        const s = store.latent.value;
+        if (!s) return;
+        const mode = store.colorMode.value;
+        const sel = store.selected.value;
+        const active = store.active;
+        const sugg = active.suggestions.value;
+        const drag = active.dragMode.value;
+        const multi = active.selection.value;
+        const shapes = [
+          ...suggestionShapes(s, sugg),
+          ...selectionShapes(s, sel),
+        ];
+        const t0 = performance.now();
+        if (plotted && drawn.snap === s && drawn.mode === mode) {
+          // Only the X, the suggestion rings or the drag mode changed:
+          // relayout the shapes (SVG), not the 60k WebGL points.
+          const update: Record<string, unknown> = {};
+          if (drawn.sel !== sel || drawn.sugg !== sugg) {
+            update.shapes = shapes;
           }
-          if (multi === null && drawn.multi !== null) {
-            // The selection was labelled or cleared: drop Plotly's outline
-            // and dimming too.
-            await Plotly.relayout(el, { selections: [] });
-            await Plotly.restyle(el, { selectedpoints: [null] });
+          if (drawn.drag !== drag) update.dragmode = drag;
+          if (Object.keys(update).length > 0) {
+            await Plotly.relayout(el, update);
           }
-          drawn = { snap: s, mode, sel, sugg, drag, multi };
-          if (!plotted) {
-            plotted = true;
-            attach(el);
-            ready.value = true;
-            performance.mark("latent-drawn", {
-              detail: { count: s.count, version: s.version },
-            });
-            requestAnimationFrame(() => performance.mark("latent-painted"));
-          }
-          el.dataset.points = String(s.count);
-          el.dataset.version = String(s.version);
-          el.dataset.mode = mode;
-          el.dataset.selected = String(sel ?? "");
-          el.dataset.suggestions = Array.from(sugg.subarray(0, 5)).join(",");
-          el.dataset.dragmode = drag;
-          el.dataset.draws = String(Number(el.dataset.draws ?? 0) + 1);
-        } while (dirty);
-      } catch (e) {
+        } else {
+          const traces = latentTraces({
+            snap: s,
+            mode,
+            labelled: labelled(s),
+          });
+          await Plotly.react(
+            el,
+            traces,
+            { ...latentLayout(s.version, drag), shapes },
+            LATENT_CONFIG,
+          );
+          performance.mark("latent-draw", {
+            detail: { mode, ms: performance.now() - t0, count: s.count },
+          });
+        }
+        if (multi === null && drawn.multi !== null) {
+          // The selection was labelled or cleared: drop Plotly's outline
+          // and dimming too.
+          await Plotly.relayout(el, { selections: [] });
+          await Plotly.restyle(el, { selectedpoints: [null] });
+        }
+        drawn = { snap: s, mode, sel, sugg, drag, multi };
+        if (!plotted) {
+          plotted = true;
+          attach(el);
+          ready.value = true;
+          performance.mark("latent-drawn", {
+            detail: { count: s.count, version: s.version },
+          });
+          requestAnimationFrame(() => performance.mark("latent-painted"));
+        }
+        el.dataset.points = String(s.count);
+        el.dataset.version = String(s.version);
+        el.dataset.mode = mode;
+        el.dataset.selected = String(sel ?? "");
+        el.dataset.suggestions = Array.from(sugg.subarray(0, 5)).join(",");
+        el.dataset.dragmode = drag;
+        el.dataset.draws = String(Number(el.dataset.draws ?? 0) + 1);
+      },
+      (e) => {
         store.latentError.value = `Could not draw the latent space: ${
           (e as Error).message
         }`;
-      } finally {
-        drawing = false;
-      }
-    };
+      },
+    );
 
     const attach = (el: PlotElement) => {
       el.on("plotly_click", (ev) => {

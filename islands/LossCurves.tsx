@@ -1,7 +1,7 @@
 import { effect } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import { LOSS_CONFIG, lossLayout, lossTraces } from "../lib/client/figures.ts";
-import { loadPlotly, type PlotElement } from "../lib/client/plotly.ts";
+import { coalescedDraw, type PlotElement } from "../lib/client/plotly.ts";
 import { useStore } from "../lib/client/store.ts";
 
 /** Train/val totals (bold) and component losses (light), live per epoch. */
@@ -14,34 +14,22 @@ export function LossCurves() {
     const el = ref.current as PlotElement | null;
     if (!el) return;
     let disposed = false;
-    let drawing = false;
-    let dirty = false;
-    const draw = async () => {
-      if (drawing) {
-        dirty = true;
-        return;
-      }
-      drawing = true;
-      try {
-        const Plotly = await loadPlotly();
-        do {
-          dirty = false;
-          if (disposed) return;
-          const history = store.history.value;
-          await Plotly.react(
-            el,
-            lossTraces(history),
-            lossLayout(),
-            LOSS_CONFIG,
-          );
-          el.dataset.epochs = String(history.length);
-        } while (dirty);
-      } catch (e) {
+    const draw = coalescedDraw(
+      async (Plotly) => {
+        if (disposed) return;
+        const history = store.history.value;
+        await Plotly.react(
+          el,
+          lossTraces(history),
+          lossLayout(),
+          LOSS_CONFIG,
+        );
+        el.dataset.epochs = String(history.length);
+      },
+      (e) => {
         el.dataset.error = String(e);
-      } finally {
-        drawing = false;
-      }
-    };
+      },
+    );
     const stop = effect(() => {
       if (store.history.value.length > 0) draw();
     });

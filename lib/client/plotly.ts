@@ -74,3 +74,34 @@ export function loadPlotly(timeoutMs = 60_000): Promise<PlotlyStatic> {
   });
   return pending;
 }
+
+/**
+ * A redraw that never overlaps itself: a call that arrives while a draw is
+ * running marks it dirty, and the running draw makes one more pass with the
+ * newest state. `render` simply returns when there is nothing to draw.
+ */
+export function coalescedDraw(
+  render: (Plotly: PlotlyStatic) => Promise<void>,
+  onError: (e: unknown) => void,
+): () => Promise<void> {
+  let drawing = false;
+  let dirty = false;
+  return async () => {
+    if (drawing) {
+      dirty = true;
+      return;
+    }
+    drawing = true;
+    try {
+      const Plotly = await loadPlotly();
+      do {
+        dirty = false;
+        await render(Plotly);
+      } while (dirty);
+    } catch (e) {
+      onError(e);
+    } finally {
+      drawing = false;
+    }
+  };
+}
