@@ -84,6 +84,7 @@ self.onmessage = async (e: MessageEvent<HelperRequest>) => {
             prediction.predClass,
             prediction.certainty,
             prediction.probs,
+            prediction.features,
           ]
             .map((a) => a.buffer as ArrayBuffer),
         );

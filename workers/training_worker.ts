@@ -282,7 +282,11 @@ async function evaluateRun(
       );
       predClass.set(p.predClass, start);
     }
-    const acc = accuracyOf(predClass, test.labels);
+    const classifier = accuracyOf(predClass, test.labels);
+    const graphPred = msg.graphTestPred?.length === test.count
+      ? msg.graphTestPred
+      : null;
+    const acc = graphPred ? accuracyOf(graphPred, test.labels) : classifier;
     const perClass = new Array<number>(10).fill(0);
     let labelled = 0;
     for (const l of msg.labels) {
@@ -308,6 +312,8 @@ async function evaluateRun(
       testCount: test.count,
       accuracy: { overall: acc.overall, perClass: acc.perClass },
       confusion: acc.confusion,
+      predictor: graphPred ? "graph" : "classifier",
+      classifierAccuracy: classifier.overall,
     };
   } catch (e) {
     post({
@@ -403,6 +409,7 @@ async function handleTrain(msg: TrainMessage) {
       s.images,
       msg.labels,
       {
+        targets: msg.targets?.length === s.count * 10 ? msg.targets : undefined,
         callbacks: [{
           onEpochEnd(_epoch, metrics, history) {
             runEpoch++;

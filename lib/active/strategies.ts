@@ -5,6 +5,7 @@
 import { Rng } from "../ssvae/rng.ts";
 
 export const STRATEGIES = [
+  "auto",
   "least_confidence",
   "margin",
   "entropy",
@@ -21,6 +22,9 @@ export function isStrategy(name: unknown): name is Strategy {
 }
 
 /**
+ * "auto" is the default queue of the label graph (lib/active/coverage.ts,
+ * ranked on the server); the others score each sample here.
+ *
  * One score per sample from `probs` (N × 10 softmax rows):
  * - least_confidence: 1 − max p
  * - margin: 1 − (p₁ − p₂), the top two classes' gap, inverted
@@ -34,6 +38,11 @@ export function acquisitionScores(
 ): Float32Array {
   const n = probs.length / NUM_CLASSES;
   const scores = new Float32Array(n);
+  if (strategy === "auto") {
+    throw new Error(
+      '"auto" is ranked by the label graph (lib/active/coverage.ts)',
+    );
+  }
   if (strategy === "random") {
     const rng = new Rng(seed);
     for (let i = 0; i < n; i++) scores[i] = rng.uniform();

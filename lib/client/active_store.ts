@@ -56,7 +56,7 @@ const noop = () => {};
 
 export function createActiveState(latent: { value: LatentSnapshot | null }) {
   const ranking = signal<Ranking | null>(null);
-  const strategy = signal<Strategy>("least_confidence");
+  const strategy = signal<Strategy>("auto");
   const state = {
     strategy,
     probs: signal<ProbsSnapshot | null>(null),

@@ -16,6 +16,7 @@ import {
 export { STRATEGIES, type Strategy } from "../active/strategies.ts";
 
 export const STRATEGY_NAMES: Record<Strategy, string> = {
+  auto: "Coverage (default)",
   least_confidence: "Least confidence",
   margin: "Margin",
   entropy: "Entropy",
@@ -35,6 +36,9 @@ export interface ProbsSnapshot {
   classes: number;
   /** count × classes, dequantised to byte / 255. */
   probs: Float32Array;
+  /** The server's default queue (label graph), best first; empty if none. */
+  queue: Uint32Array;
+  queuePhase: "coverage" | "uncertainty" | null;
 }
 
 /** Decodes "PRB1", u32 version, u32 N, u32 classes, u8 p·255 [N × classes]. */
@@ -62,7 +66,25 @@ export function decodeProbs(buffer: ArrayBuffer): ProbsSnapshot {
   const bytes = new Uint8Array(buffer, 16, count * classes);
   const probs = new Float32Array(count * classes);
   for (let i = 0; i < probs.length; i++) probs[i] = bytes[i] / 255;
-  return { version, count, classes, probs };
+  // The queue trailer (optional: a body without one has no default queue).
+  const at = (16 + count * classes + 3) & ~3;
+  let queue = new Uint32Array(0);
+  let queuePhase: ProbsSnapshot["queuePhase"] = null;
+  if (buffer.byteLength >= at + 8) {
+    const phase = view.getUint32(at, true);
+    const m = view.getUint32(at + 4, true);
+    if (buffer.byteLength < at + 8 + 4 * m) {
+      throw new ProbsFormatError(`probs queue of ${m} needs more bytes`);
+    }
+    queue = new Uint32Array(m);
+    for (let i = 0; i < m; i++) {
+      const v = view.getUint32(at + 8 + 4 * i, true);
+      if (v >= count) throw new ProbsFormatError(`probs queue index ${v}`);
+      queue[i] = v;
+    }
+    queuePhase = phase === 1 ? "coverage" : phase === 2 ? "uncertainty" : null;
+  }
+  return { version, count, classes, probs, queue, queuePhase };
 }
 
 /** Seed of the random baseline: stable within a prediction version. */
@@ -82,9 +104,35 @@ export interface Ranking {
   ms: number;
 }
 
-/** Scores every image and sorts (ties: lower index first). */
+/**
+ * Scores every image and sorts (ties: lower index first). "auto" is the
+ * server's queue (label graph: typical images of regions no label covers
+ * yet), followed by every other image by margin.
+ */
 export function rankAll(snap: ProbsSnapshot, strategy: Strategy): Ranking {
   const t0 = performance.now();
+  if (strategy === "auto") {
+    const rest = rankAll(snap, "margin");
+    const order = new Uint32Array(snap.count);
+    const seen = new Uint8Array(snap.count);
+    let p = 0;
+    for (const i of snap.queue) {
+      if (!seen[i]) {
+        seen[i] = 1;
+        order[p++] = i;
+      }
+    }
+    for (const i of rest.order) if (!seen[i]) order[p++] = i;
+    const rank = new Uint32Array(snap.count);
+    for (let q = 0; q < order.length; q++) rank[order[q]] = q;
+    return {
+      version: snap.version,
+      strategy,
+      order,
+      rank,
+      ms: performance.now() - t0,
+    };
+  }
   const scores = acquisitionScores(
     snap.probs,
     strategy,

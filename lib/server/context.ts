@@ -6,6 +6,7 @@ import type { WsHub } from "./ws_hub.ts";
 import type { LatentCache } from "./latent_snapshot.ts";
 import type { LabelService } from "./label_service.ts";
 import type { TrainingController } from "./training_controller.ts";
+import type { GraphController } from "./graph_controller.ts";
 import type { StaticFiles } from "./static_files.ts";
 
 export interface ServerContext {
@@ -14,6 +15,7 @@ export interface ServerContext {
   hub: WsHub;
   labels: LabelService;
   training: TrainingController;
+  graph: GraphController;
   latent: LatentCache;
   staticFiles: StaticFiles;
   /** Number of images served (N). */
@@ -29,6 +31,7 @@ export function apiState(ctx: ServerContext) {
     labelled: counts.labelled,
     countsPerClass: counts.countsPerClass,
     training: ctx.training.info,
+    graph: ctx.graph.info,
     config: ctx.training.config ?? {},
     history: ctx.training.history,
     latentVersion: ctx.training.version,

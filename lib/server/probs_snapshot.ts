@@ -5,6 +5,8 @@
  *
  * Little-endian: "PRB1", u32 version, u32 N, u32 classes (10), then
  * u8 round(p * 255)[N × classes], row-major. 600 kB for 60k images.
+ * Then, padded to 4 bytes, the default suggestion queue: u32 phase
+ * (0 none, 1 coverage, 2 uncertainty), u32 M, u32 index[M], best first.
  */
 
 import { BOOT_ID } from "./boot_id.ts";
@@ -12,13 +14,24 @@ import { BOOT_ID } from "./boot_id.ts";
 export const PROBS_MAGIC = "PRB1";
 export const PROBS_HEADER_BYTES = 16;
 
+/** The default queue carried after the probabilities. */
+export interface QueueTrailer {
+  phase: "coverage" | "uncertainty" | null;
+  order: Uint32Array;
+}
+
+export const PHASE_CODES = { none: 0, coverage: 1, uncertainty: 2 } as const;
+
 export function encodeProbs(
   probs: Float32Array,
   count: number,
   classes: number,
   version: number,
+  queue: QueueTrailer = { phase: null, order: new Uint32Array(0) },
 ): Uint8Array {
-  const out = new Uint8Array(PROBS_HEADER_BYTES + count * classes);
+  const body = PROBS_HEADER_BYTES + count * classes;
+  const trailerAt = (body + 3) & ~3;
+  const out = new Uint8Array(trailerAt + 8 + 4 * queue.order.length);
   const view = new DataView(out.buffer);
   for (let i = 0; i < 4; i++) out[i] = PROBS_MAGIC.charCodeAt(i);
   view.setUint32(4, version >>> 0, true);
@@ -30,6 +43,11 @@ export function encodeProbs(
     out[PROBS_HEADER_BYTES + i] = p > 0
       ? (p >= 1 ? 255 : Math.round(p * 255))
       : 0; // NaN too
+  }
+  view.setUint32(trailerAt, PHASE_CODES[queue.phase ?? "none"], true);
+  view.setUint32(trailerAt + 4, queue.order.length, true);
+  for (let i = 0; i < queue.order.length; i++) {
+    view.setUint32(trailerAt + 8 + 4 * i, queue.order[i], true);
   }
   return out;
 }
@@ -43,9 +61,10 @@ export class ProbsCache {
     probs: Float32Array,
     count: number,
     version: number,
+    queue?: QueueTrailer,
   ): { bytes: Uint8Array; etag: string } {
     if (this.#bytes === null || this.#version !== version) {
-      this.#bytes = encodeProbs(probs, count, 10, version);
+      this.#bytes = encodeProbs(probs, count, 10, version, queue);
       this.#version = version;
     }
     return { bytes: this.#bytes, etag: `"${BOOT_ID}-p${version}"` };

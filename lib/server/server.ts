@@ -9,7 +9,9 @@ import { buildClientAssets } from "../build/client_bundle.ts";
 import { renderPage } from "../../routes/page.tsx";
 import { createApp } from "./app.ts";
 import type { ServerContext } from "./context.ts";
+import { GraphController } from "./graph_controller.ts";
 import { LabelService } from "./label_service.ts";
+import { makeSplit } from "../training/split.ts";
 import { LatentCache } from "./latent_snapshot.ts";
 import type { ServerOptions } from "./options.ts";
 import type { ListenAddress } from "./security.ts";
@@ -33,6 +35,12 @@ async function buildClient(log: (l: string) => void): Promise<void> {
   await buildClientAssets();
   const ms = performance.now() - t0;
   if (ms > 200) log(`client assets built in ${(ms / 1000).toFixed(1)} s`);
+}
+
+/** The label graph's cache folder: `cache/` beside the checkpoint. */
+function graphCacheDir(weightsPath: string): string {
+  const slash = weightsPath.lastIndexOf("/");
+  return `${slash >= 0 ? weightsPath.slice(0, slash) : "."}/cache`;
 }
 
 export async function startServer(
@@ -70,7 +78,42 @@ export async function startServer(
     throw e;
   }
 
-  const labels = new LabelService(store, notify);
+  // The label graph: predictions that follow every label (graph worker).
+  let labels!: LabelService;
+  let excludeKey = "", exclude: Uint8Array | null = null;
+  const graph = new GraphController({
+    init: {
+      dataDir: options.dataDir,
+      limit: options.limit,
+      cacheDir: graphCacheDir(options.weightsPath),
+    },
+    labels: () => ({ labels: store.labels, revision: labels.revision }),
+    // The model's validation images are never suggested: their labels would
+    // only score the model, not train it.
+    exclude: () => {
+      const c = training.config;
+      if (!c || c.val_split <= 0) return null;
+      const key = `${store.labels.length}:${c.val_split}:${c.random_seed}`;
+      if (key !== excludeKey) {
+        excludeKey = key;
+        exclude = new Uint8Array(store.labels.length);
+        for (
+          const i of makeSplit(store.labels.length, c.val_split, c.random_seed)
+            .val
+        ) {
+          exclude[i] = 1;
+        }
+      }
+      return exclude;
+    },
+    onPropagation: (p) => training.applyGraphPredictions(p),
+    log,
+  });
+  labels = new LabelService(store, (type, payload) => {
+    notify(type, payload);
+    if (type === "labels_changed") graph.labelsChanged();
+  });
+  graph.start();
   const addr: ListenAddress = { host: options.host, port: options.port };
   const ctx: ServerContext = {
     options,
@@ -78,6 +121,7 @@ export async function startServer(
     hub,
     labels,
     training,
+    graph,
     latent: new LatentCache(),
     staticFiles: new StaticFiles(new URL("static", ROOT).pathname),
     count: training.data!.count,
@@ -125,6 +169,7 @@ export async function startServer(
       closing ??= (async () => {
         labels.flush();
         hub.closeAll();
+        graph.shutdown();
         training.shutdown();
         await server.shutdown();
       })();

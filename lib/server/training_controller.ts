@@ -5,6 +5,7 @@
  */
 
 import type { SSVAEConfig } from "../ssvae/config.ts";
+import type { PropagationMessage } from "./graph_protocol.ts";
 import type {
   DataLoadedMessage,
   Fault,
@@ -370,6 +371,32 @@ export class TrainingController {
     }
   }
 
+  /**
+   * The label graph's predictions for the current labels: they replace the
+   * classifier's in the snapshot (class, certainty, probabilities; the map's
+   * positions and the reconstructions stay the model's) and bump its
+   * version, so every page recolours and re-ranks within a second of a label.
+   */
+  graph: PropagationMessage | null = null;
+
+  applyGraphPredictions(p: PropagationMessage) {
+    if (this.data && p.predClass.length !== this.data.count) return;
+    this.graph = p;
+    if (!this.snapshot) return;
+    this.snapshot = {
+      ...this.snapshot,
+      predClass: p.predClass,
+      certainty: p.certainty,
+      probs: p.probs,
+    };
+    this.version++;
+    this.#opts.notify("latent_updated", {
+      version: this.version,
+      source: "labels",
+      labelsRevision: p.revision,
+    });
+  }
+
   #setSnapshot(msg: PredictionMessage) {
     if (this.data && msg.predClass.length !== this.data.count) {
       this.#log(
@@ -377,13 +404,15 @@ export class TrainingController {
       );
       return;
     }
+    // While the graph has predictions, they are the ones shown (see above).
+    const g = this.graph;
     this.snapshot = {
       latent: msg.latent,
       latentDim: msg.latentDim,
       recon: msg.recon,
-      predClass: msg.predClass,
-      certainty: msg.certainty,
-      probs: msg.probs,
+      predClass: g ? g.predClass : msg.predClass,
+      certainty: g ? g.certainty : msg.certainty,
+      probs: g ? g.probs : msg.probs,
     };
     this.version++;
     this.#log(
@@ -420,12 +449,26 @@ export class TrainingController {
     const runId = ++this.#runId;
     this.#activeRun = runId;
     const copy = labels.slice();
+    // The graph's soft labels train the unlabelled images (pseudo_label_weight),
+    // and its test predictions are what the run's accuracy reports.
+    const targets = this.graph?.probs.slice();
+    const graphTestPred = this.graph?.testPred.length
+      ? this.graph.testPred.slice()
+      : undefined;
     this.info = { status: "training", epoch: 0, targetEpochs: epochs };
     const config = { ...(this.config ?? {}), ...overrides };
     this.#opts.notify("training_started", { targetEpochs: epochs, config });
     this.#post(
-      { type: "train", runId, epochs, overrides, labels: copy },
-      [copy.buffer],
+      {
+        type: "train",
+        runId,
+        epochs,
+        overrides,
+        labels: copy,
+        targets,
+        graphTestPred,
+      },
+      [copy.buffer, ...(targets ? [targets.buffer] : [])],
     );
     return this.info;
   }

@@ -29,6 +29,13 @@ export interface TrainMessage {
   >;
   /** A copy of the label view at train start (NaN = unlabelled); transferred. */
   labels: Float32Array;
+  /** The label graph's probabilities (N × 10) at train start: soft labels; transferred. */
+  targets?: Float32Array;
+  /**
+   * The label graph's predicted class of every test image at train start:
+   * the run's reported test accuracy is the dashboard's predictions'.
+   */
+  graphTestPred?: Uint8Array;
 }
 
 export interface StopMessage {

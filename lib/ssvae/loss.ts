@@ -36,12 +36,69 @@ export interface LossNormalizer {
   labelledCount: number;
 }
 
+/**
+ * Distance of each class's prior component from the origin, in z's first two
+ * dimensions. Adjacent centres on the circle are 2·R·sin(π/10) ≈ 2.5 apart: far
+ * enough that unit Gaussians mostly separate, close enough that the map stays
+ * one picture.
+ */
+export const CLASS_PRIOR_RADIUS = 4;
+
+/** The 10 × latentDim centres of the class-mixture prior (zeros beyond dim 2). */
+export function classPriorCentres(latentDim: number): Float32Array {
+  const c = new Float32Array(10 * latentDim);
+  for (let k = 0; k < 10; k++) {
+    const a = (2 * Math.PI * k) / 10;
+    c[k * latentDim] = CLASS_PRIOR_RADIUS * Math.cos(a);
+    if (latentDim > 1) c[k * latentDim + 1] = CLASS_PRIOR_RADIUS * Math.sin(a);
+  }
+  return c;
+}
+
+/**
+ * Per-sample prior mean of z under the class-mixture prior: the centres
+ * weighted by the sample's (soft) label row, normalised to sum 1; 0 for a row
+ * with no label. The expected KL to the components, Σ_k t_k KL(q‖N(μ_k, I)),
+ * equals KL(q‖N(Σ_k t_k μ_k, I)) up to a constant, so one mean per sample
+ * gives the same gradient.
+ */
+export function classPriorMean(
+  targets: tf.Tensor2D,
+  latentDim: number,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const sum = tf.sum(targets, 1, true);
+    const weights = tf.div(targets, tf.maximum(sum, 1e-12));
+    const centres = tf.tensor2d(classPriorCentres(latentDim), [10, latentDim]);
+    return tf.matMul(weights, centres) as tf.Tensor2D;
+  });
+}
+
+/**
+ * KL(N(m, exp(lv)) ‖ N(priorMean, I)) per sample (summed over z's dimensions);
+ * `priorMean` null means the standard normal prior of the reference.
+ */
+export function klPerSample(
+  m: tf.Tensor2D,
+  lv: tf.Tensor2D,
+  priorMean: tf.Tensor2D | null,
+): tf.Tensor1D {
+  const d = priorMean ? tf.sub(m, priorMean) : m;
+  return tf.mul(
+    tf.sum(tf.sub(tf.sub(tf.add(lv, 1), tf.square(d)), tf.exp(lv)), 1),
+    -0.5,
+  ) as tf.Tensor1D;
+}
+
 /** Computes the loss terms of the spec for one batch (or one shard of it). */
 export function ssvaeLoss(
   x: tf.Tensor2D,
   out: ForwardOutputs,
   labels: LabelBatch,
-  config: Pick<SSVAEConfig, "recon_weight" | "kl_weight" | "label_weight">,
+  config: Pick<
+    SSVAEConfig,
+    "recon_weight" | "kl_weight" | "label_weight" | "prior"
+  >,
   normalizer: LossNormalizer = {
     batchSize: x.shape[0],
     labelledCount: labels.labelledCount,
@@ -55,12 +112,11 @@ export function ssvaeLoss(
   const reconstruction = tf.mul(mse, config.recon_weight) as tf.Scalar;
 
   const { zMean: m, zLogvar: lv } = out;
-  const klPerSample = tf.mul(
-    tf.sum(tf.sub(tf.sub(tf.add(lv, 1), tf.square(m)), tf.exp(lv)), 1),
-    -0.5,
-  );
+  const priorMean = config.prior === "class_mixture"
+    ? classPriorMean(labels.oneHot, m.shape[1])
+    : null;
   const kl = tf.mul(
-    tf.div(tf.sum(klPerSample), normalizer.batchSize),
+    tf.div(tf.sum(klPerSample(m, lv, priorMean)), normalizer.batchSize),
     config.kl_weight,
   ) as tf.Scalar;
 

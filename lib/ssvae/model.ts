@@ -30,10 +30,22 @@ export interface Prediction {
   certainty: Float32Array;
   /** N × 10 softmax probabilities. */
   probs: Float32Array;
+  /**
+   * N × featureDim: the encoder's last hidden layer, what the neighbour graph
+   * is built on (`featureDim(config)` wide).
+   */
+  features: Float32Array;
+}
+
+/** Width of `Prediction.features`: the encoder's last hidden layer. */
+export function featureDim(config: SSVAEConfig): number {
+  return config.hidden_dims[config.hidden_dims.length - 1];
 }
 
 /** Tensors of one forward pass. */
 export interface ForwardOutputs {
+  /** The encoder's last hidden layer. */
+  hidden: tf.Tensor2D;
   zMean: tf.Tensor2D;
   zLogvar: tf.Tensor2D;
   recon: tf.Tensor2D;
@@ -65,7 +77,9 @@ export function denseLayerSpecs(config: SSVAEConfig): LayerSpec[] {
     inDim = d;
   });
   specs.push({ name: "decoder/output", inDim, outDim: IMAGE_SIZE });
-  inDim = config.latent_dim;
+  inDim = config.classifier_input === "hidden"
+    ? featureDim(config)
+    : config.latent_dim;
   CLASSIFIER_HIDDEN.forEach((d, i) => {
     specs.push({ name: `classifier/dense_${i}`, inDim, outDim: d });
     inDim = d;
@@ -142,13 +156,16 @@ export class SSVAE {
     return activate ? tf.leakyRelu(y, LEAKY_SLOPE) : y;
   }
 
-  /** Encoder: the posterior mean and log-variance of z. */
-  encode(x: tf.Tensor2D): { zMean: tf.Tensor2D; zLogvar: tf.Tensor2D } {
+  /** Encoder: its last hidden layer, and the posterior mean and log-variance of z. */
+  encode(
+    x: tf.Tensor2D,
+  ): { hidden: tf.Tensor2D; zMean: tf.Tensor2D; zLogvar: tf.Tensor2D } {
     let h = x;
     this.config.hidden_dims.forEach((_, i) => {
       h = this.#dense(`encoder/dense_${i}`, h, true);
     });
     return {
+      hidden: h,
       zMean: this.#dense("encoder/z_mean", h, false),
       zLogvar: this.#dense("encoder/z_logvar", h, false),
     };
@@ -163,9 +180,12 @@ export class SSVAE {
     return this.#dense("decoder/output", h, false);
   }
 
-  /** Classifier on z: logits, with dropout when masks are given (training). */
-  classify(z: tf.Tensor2D, dropoutMasks?: tf.Tensor2D[]): tf.Tensor2D {
-    let h = z;
+  /**
+   * Classifier logits from its input (z or the hidden layer, per
+   * `config.classifier_input`), with dropout when masks are given (training).
+   */
+  classify(input: tf.Tensor2D, dropoutMasks?: tf.Tensor2D[]): tf.Tensor2D {
+    let h = input;
     CLASSIFIER_HIDDEN.forEach((_, i) => {
       h = this.#dense(`classifier/dense_${i}`, h, true);
       if (dropoutMasks) h = tf.mul(h, dropoutMasks[i]);
@@ -178,18 +198,22 @@ export class SSVAE {
    * without it (evaluation, predict) z is the posterior mean.
    */
   forward(x: tf.Tensor2D, noise?: ForwardNoise): ForwardOutputs {
-    const { zMean, zLogvar } = this.encode(x);
+    const { hidden, zMean, zLogvar } = this.encode(x);
     const z = noise
       ? tf.add(
         zMean,
         tf.mul(tf.exp(tf.mul(zLogvar, 0.5)), noise.eps),
       ) as tf.Tensor2D
       : zMean;
+    const classifierInput = this.config.classifier_input === "hidden"
+      ? hidden
+      : z;
     return {
+      hidden,
       zMean,
       zLogvar,
       recon: this.decode(z),
-      logits: this.classify(z, noise?.dropoutMasks),
+      logits: this.classify(classifierInput, noise?.dropoutMasks),
     };
   }
 
@@ -205,31 +229,33 @@ export class SSVAE {
     const batchSize = opts.batchSize ?? 2048;
     const decode = opts.decode ?? true;
     const L = this.config.latent_dim;
-    const out: Prediction = {
-      latent: new Float32Array(count * L),
-      recon: new Float32Array(decode ? count * IMAGE_SIZE : 0),
-      predClass: new Uint8Array(count),
-      certainty: new Float32Array(count),
-      probs: new Float32Array(count * NUM_CLASSES),
-    };
+    const H = featureDim(this.config);
+    const out = emptyPrediction(count, L, H, decode);
     for (let start = 0; start < count; start += batchSize) {
       const n = Math.min(batchSize, count - start);
-      const [latent, probs, recon] = tf.tidy(() => {
+      const [latent, hidden, probs, recon] = tf.tidy(() => {
         const x = tf.tensor2d(
           images.subarray(start * IMAGE_SIZE, (start + n) * IMAGE_SIZE),
           [n, IMAGE_SIZE],
         );
-        const { zMean } = this.encode(x);
-        const p = tf.softmax(this.classify(zMean));
-        return decode ? [zMean, p, this.decode(zMean)] : [zMean, p];
+        const { hidden, zMean } = this.encode(x);
+        const p = tf.softmax(
+          this.classify(
+            this.config.classifier_input === "hidden" ? hidden : zMean,
+          ),
+        );
+        return decode
+          ? [zMean, hidden, p, this.decode(zMean)]
+          : [zMean, hidden, p];
       });
       out.latent.set(latent.dataSync() as Float32Array, start * L);
+      out.features.set(hidden.dataSync() as Float32Array, start * H);
       const p = probs.dataSync() as Float32Array;
       out.probs.set(p, start * NUM_CLASSES);
       if (recon) {
         out.recon.set(recon.dataSync() as Float32Array, start * IMAGE_SIZE);
       }
-      tf.dispose([latent, probs, recon]);
+      tf.dispose([latent, hidden, probs, recon]);
       for (let i = 0; i < n; i++) {
         let best = 0;
         for (let k = 1; k < NUM_CLASSES; k++) {
@@ -256,6 +282,23 @@ export class SSVAE {
   dispose(): void {
     tf.dispose(this.variables());
   }
+}
+
+/** Zero-filled prediction arrays for `count` images. */
+export function emptyPrediction(
+  count: number,
+  latentDim: number,
+  featureWidth: number,
+  decode: boolean,
+): Prediction {
+  return {
+    latent: new Float32Array(count * latentDim),
+    recon: new Float32Array(decode ? count * IMAGE_SIZE : 0),
+    predClass: new Uint8Array(count),
+    certainty: new Float32Array(count),
+    probs: new Float32Array(count * NUM_CLASSES),
+    features: new Float32Array(count * featureWidth),
+  };
 }
 
 /** LeCun normal, truncated at ±2σ like Flax's `lecun_normal`. */

@@ -11,12 +11,15 @@ export interface Rows {
 
 /**
  * Gathers the rows `indices` of `images` and of `labels` (NaN = unlabelled, which
- * becomes an all-zero one-hot row).
+ * becomes an all-zero one-hot row). With `soft`, an unlabelled row takes its
+ * soft target row times `soft.weight` instead, and `labelledCount` becomes the
+ * total target weight (the classification mean's denominator).
  */
 export function gatherRows(
   images: Float32Array,
   labels: Float32Array,
   indices: ArrayLike<number>,
+  soft?: { targets: Float32Array; weight: number },
 ): Rows {
   const n = indices.length;
   const x = new Float32Array(n * IMAGE_SIZE);
@@ -32,6 +35,12 @@ export function gatherRows(
     if (!Number.isNaN(y)) {
       oneHot[r * NUM_CLASSES + y] = 1;
       labelledCount++;
+    } else if (soft) {
+      for (let k = 0; k < NUM_CLASSES; k++) {
+        const t = soft.targets[i * NUM_CLASSES + k] * soft.weight;
+        oneHot[r * NUM_CLASSES + k] = t;
+        labelledCount += t;
+      }
     }
   }
   return { x, oneHot, labelledCount, count: n };

@@ -14,10 +14,23 @@ export class InteractiveTrainer extends Trainer {
     numEpochs: number,
     images: Float32Array,
     labels: Float32Array,
-    opts: { callbacks?: TrainCallbacks[]; overrides?: Partial<SSVAEConfig> } =
-      {},
+    opts: {
+      callbacks?: TrainCallbacks[];
+      overrides?: Partial<SSVAEConfig>;
+      /**
+       * N × 10 soft labels for the unlabelled images (the neighbour graph's),
+       * weighted by `pseudo_label_weight`; rows of labelled images are ignored.
+       */
+      targets?: Float32Array;
+    } = {},
   ): Promise<TrainResult> {
     if (opts.overrides) this.updateConfig(opts.overrides);
-    return this.run(numEpochs, images, labels, opts.callbacks ?? []);
+    return this.run(
+      numEpochs,
+      images,
+      labels,
+      opts.callbacks ?? [],
+      opts.targets,
+    );
   }
 }

@@ -36,9 +36,17 @@ export interface RunRecord {
   /** Seconds spent predicting and scoring the test set. */
   evalSeconds: number;
   testCount: number;
+  /**
+   * Accuracy of the dashboard's predictions: the label graph's when it had
+   * predicted (`predictor: "graph"`), else the model's classifier.
+   */
   accuracy: { overall: number; perClass: number[] };
-  /** confusion[true][predicted], 10 × 10 counts. */
+  /** confusion[true][predicted], 10 × 10 counts, of the same predictions. */
   confusion: number[][];
+  /** Which predictions `accuracy` scores (absent in older records: "classifier"). */
+  predictor?: "graph" | "classifier";
+  /** The model's own classifier on the test set, for comparison. */
+  classifierAccuracy?: number;
 }
 
 export class RunsFileError extends Error {

@@ -6,7 +6,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { SSVAEConfig } from "../ssvae/config.ts";
-import { type LossNormalizer, ssvaeLoss } from "../ssvae/loss.ts";
+import {
+  classPriorMean,
+  klPerSample,
+  type LossNormalizer,
+  ssvaeLoss,
+} from "../ssvae/loss.ts";
 import { IMAGE_SIZE, NUM_CLASSES, type SSVAE } from "../ssvae/model.ts";
 
 /** Host arrays of one shard of a training batch. */
@@ -120,11 +125,10 @@ export function evalSums(
         tf.sum(tf.squaredDifference(xb, out.recon)),
         IMAGE_SIZE,
       );
-      const lv = out.zLogvar, m = out.zMean;
-      const kl = tf.mul(
-        tf.sum(tf.sub(tf.sub(tf.add(lv, 1), tf.square(m)), tf.exp(lv))),
-        -0.5,
-      );
+      const priorMean = model.config.prior === "class_mixture"
+        ? classPriorMean(yb, out.zMean.shape[1])
+        : null;
+      const kl = tf.sum(klPerSample(out.zMean, out.zLogvar, priorMean));
       const ce = tf.neg(tf.sum(tf.mul(yb, tf.logSoftmax(out.logits))));
       return tf.stack([mse, kl, ce]);
     });

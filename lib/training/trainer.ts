@@ -12,6 +12,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendName } from "../ssvae/backend.ts";
 import {
   CLASSIFIER_HIDDEN,
+  emptyPrediction,
+  featureDim,
   IMAGE_SIZE,
   NUM_CLASSES,
   type Prediction,
@@ -190,12 +192,18 @@ export class Trainer {
     images: Float32Array,
     labels: Float32Array,
     callbacks: TrainCallbacks[] = [],
+    targets?: Float32Array,
   ): Promise<TrainResult> {
     if (this.#running) throw new TrainingError("training is already running");
     const count = labels.length;
     if (images.length !== count * IMAGE_SIZE) {
       throw new TrainingError(
         `images hold ${images.length / IMAGE_SIZE} samples but labels ${count}`,
+      );
+    }
+    if (targets && targets.length !== count * NUM_CLASSES) {
+      throw new TrainingError(
+        `targets hold ${targets.length / NUM_CLASSES} rows but labels ${count}`,
       );
     }
     if (!Number.isInteger(numEpochs) || numEpochs < 1) {
@@ -225,6 +233,7 @@ export class Trainer {
           labels,
           split.train,
           good,
+          targets,
         );
         if (!finished) break;
         const metrics = await this.#evaluate(images, labels, split);
@@ -292,13 +301,19 @@ export class Trainer {
     labels: Float32Array,
     trainIdx: Uint32Array,
     good: Snapshot,
+    targets?: Float32Array,
   ): Promise<boolean> {
     const order = this.#rng.shuffle(Uint32Array.from(trainIdx));
     const bs = this.config.batch_size;
     let lastYield = performance.now();
     for (let s = 0; s < order.length; s += bs) {
       if (this.#stopRequested) return false;
-      const loss = await this.#step(images, labels, order.subarray(s, s + bs));
+      const loss = await this.#step(
+        images,
+        labels,
+        order.subarray(s, s + bs),
+        targets,
+      );
       if (!Number.isFinite(loss)) {
         this.#restore(good);
         throw new TrainingError(
@@ -325,9 +340,17 @@ export class Trainer {
     images: Float32Array,
     labels: Float32Array,
     indices: Uint32Array,
+    targets?: Float32Array,
   ): Promise<number> {
     const cfg = this.config;
-    const rows = gatherRows(images, labels, indices);
+    const rows = gatherRows(
+      images,
+      labels,
+      indices,
+      targets && cfg.pseudo_label_weight > 0
+        ? { targets, weight: cfg.pseudo_label_weight }
+        : undefined,
+    );
     const whole: ShardInput = { ...rows, ...this.#drawNoise(rows.count) };
     const normalizer = {
       batchSize: rows.count,
@@ -453,15 +476,11 @@ export class Trainer {
     }
     const decode = opts.decode ?? true;
     const L = this.config.latent_dim;
-    const out: Prediction = {
-      latent: new Float32Array(count * L),
-      recon: new Float32Array(decode ? count * IMAGE_SIZE : 0),
-      predClass: new Uint8Array(count),
-      certainty: new Float32Array(count),
-      probs: new Float32Array(count * NUM_CLASSES),
-    };
+    const H = featureDim(this.config);
+    const out = emptyPrediction(count, L, H, decode);
     const place = (p: Prediction, at: number) => {
       out.latent.set(p.latent, at * L);
+      out.features.set(p.features, at * H);
       if (decode) out.recon.set(p.recon, at * IMAGE_SIZE);
       out.predClass.set(p.predClass, at);
       out.certainty.set(p.certainty, at);

@@ -1,7 +1,8 @@
 /**
  * GET /api/probs: uint8-quantised class probabilities of every image
  * (lib/server/probs_snapshot.ts), ETag = the prediction version. The page
- * ranks its suggestion queue from them.
+ * ranks its suggestion queue from them; the label graph's default queue
+ * (coverage suggestions) rides along after them.
  */
 
 import { Hono } from "hono";
@@ -19,7 +20,13 @@ export function probsRoutes(ctx: ServerContext): Hono {
       throw new HttpError(503, "predictions are not ready yet");
     }
     const version = ctx.training.version;
-    const { bytes, etag } = cache.get(snap.probs, ctx.count, version);
+    const g = ctx.training.graph;
+    const { bytes, etag } = cache.get(
+      snap.probs,
+      ctx.count,
+      version,
+      g ? { phase: g.phase, order: g.order } : undefined,
+    );
     const headers: Record<string, string> = {
       ETag: etag,
       "Cache-Control": "no-cache",

@@ -1,0 +1,158 @@
+/**
+ * Exact k-nearest neighbours by squared Euclidean distance, in blocks:
+ * ‖q‖² + ‖x‖² − 2 q·xᵀ with one XNNPACK matMul per block of queries, then
+ * tfjs' TopK. Exact search keeps the graph reproducible (an approximate index
+ * would make label spreading depend on its random build); 60k × 60k in 50-d
+ * takes about as long as the reference's blocked PyTorch search.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { kmeans } from "./kmeans.ts";
+
+/** k neighbours per row: indices and squared distances, nearest first. */
+export interface Neighbours {
+  n: number;
+  k: number;
+  index: Int32Array;
+  dist2: Float32Array;
+}
+
+/**
+ * For each of `nq` query rows, its `k` nearest rows of `base` (nb × dim).
+ * With `excludeSelf`, queries are the base rows themselves (query i = base
+ * row `offset + i`) and a row is never its own neighbour.
+ */
+export function knn(
+  base: Float32Array,
+  nb: number,
+  dim: number,
+  queries: Float32Array,
+  nq: number,
+  k: number,
+  opts: { excludeSelf?: boolean; block?: number } = {},
+): Neighbours {
+  const extra = opts.excludeSelf ? 1 : 0;
+  const block = opts.block ?? 512;
+  const index = new Int32Array(nq * k);
+  const dist2 = new Float32Array(nq * k);
+  const baseT = tf.tidy(() => tf.transpose(tf.tensor2d(base, [nb, dim])));
+  const baseNorm = tf.tidy(() => tf.sum(tf.square(baseT), 0).reshape([1, nb]));
+  for (let s = 0; s < nq; s += block) {
+    const m = Math.min(block, nq - s);
+    const [vals, idx] = tf.tidy(() => {
+      const q = tf.tensor2d(queries.subarray(s * dim, (s + m) * dim), [m, dim]);
+      const qn = tf.sum(tf.square(q), 1).reshape([m, 1]);
+      // Negated distances so TopK's largest are the nearest.
+      const negD = tf.sub(tf.mul(tf.matMul(q, baseT), 2), tf.add(qn, baseNorm));
+      const top = tf.topk(negD, k + extra, true);
+      return [top.values, top.indices];
+    });
+    const v = vals.dataSync() as Float32Array;
+    const ix = idx.dataSync() as Int32Array;
+    tf.dispose([vals, idx]);
+    for (let r = 0; r < m; r++) {
+      const self = s + r;
+      let w = 0;
+      for (let j = 0; j < k + extra && w < k; j++) {
+        const nb = ix[r * (k + extra) + j];
+        if (extra && nb === self) continue;
+        index[(s + r) * k + w] = nb;
+        dist2[(s + r) * k + w] = Math.max(0, -v[r * (k + extra) + j]);
+        w++;
+      }
+      // The row itself was not among the top k+1 (exact duplicates): drop the last.
+    }
+  }
+  tf.dispose([baseT, baseNorm]);
+  return { n: nq, k, index, dist2 };
+}
+
+/**
+ * Approximate k nearest neighbours of every row among the rows themselves
+ * (never itself), for graphs rebuilt after each training run: an inverted-file
+ * search. k-means cuts the rows into `lists` cells; each cell's rows are
+ * compared exactly (one matMul) with the rows of the `probes` cells whose
+ * centroids are nearest its own. Exact search over 60k rows costs ~25 s on the
+ * wasm backend (its matMul is memory-bound for these shapes); this takes a few
+ * seconds and finds nearly all true neighbours (bench/graph_bench.ts).
+ */
+export function approximateKnn(
+  data: Float32Array,
+  n: number,
+  dim: number,
+  k: number,
+  opts: { lists?: number; probes?: number; seed?: number } = {},
+): Neighbours {
+  const lists = Math.max(
+    1,
+    Math.min(opts.lists ?? Math.round(Math.sqrt(n)), n),
+  );
+  const probes = Math.min(lists, opts.probes ?? 8);
+  const km = kmeans(data, n, dim, lists, { seed: opts.seed, iterations: 6 });
+  const members: number[][] = Array.from({ length: lists }, () => []);
+  for (let i = 0; i < n; i++) members[km.assign[i]].push(i);
+  // Each cell's nearest cells by centroid distance (itself first).
+  const near: number[][] = [];
+  for (let c = 0; c < lists; c++) {
+    const d = new Float64Array(lists);
+    for (let o = 0; o < lists; o++) {
+      let s = 0;
+      for (let j = 0; j < dim; j++) {
+        const t = km.centroids[c * dim + j] - km.centroids[o * dim + j];
+        s += t * t;
+      }
+      d[o] = s;
+    }
+    near.push(
+      [...d.keys()].sort((a, b) => d[a] - d[b]).slice(0, probes),
+    );
+  }
+  const index = new Int32Array(n * k).fill(-1);
+  const dist2 = new Float32Array(n * k).fill(Infinity);
+  for (let c = 0; c < lists; c++) {
+    const queries = members[c];
+    if (queries.length === 0) continue;
+    const cand = near[c].flatMap((o) => members[o]);
+    const kk = Math.min(k + 1, cand.length);
+    const q = gather(data, queries, dim);
+    const b = gather(data, cand, dim);
+    const [vals, idx] = tf.tidy(() => {
+      const qt = tf.tensor2d(q, [queries.length, dim]);
+      const bt = tf.tensor2d(b, [cand.length, dim]);
+      const qn = tf.sum(tf.square(qt), 1).reshape([queries.length, 1]);
+      const bn = tf.sum(tf.square(bt), 1).reshape([1, cand.length]);
+      const negD = tf.sub(
+        tf.mul(tf.matMul(qt, tf.transpose(bt)), 2),
+        tf.add(qn, bn),
+      );
+      const top = tf.topk(negD, kk, true);
+      return [top.values, top.indices];
+    });
+    const v = vals.dataSync() as Float32Array;
+    const ix = idx.dataSync() as Int32Array;
+    tf.dispose([vals, idx]);
+    queries.forEach((self, r) => {
+      let w = 0;
+      for (let j = 0; j < kk && w < k; j++) {
+        const nb = cand[ix[r * kk + j]];
+        if (nb === self) continue;
+        index[self * k + w] = nb;
+        dist2[self * k + w] = Math.max(0, -v[r * kk + j]);
+        w++;
+      }
+      // Fewer candidates than k (tiny data): repeat the farthest found.
+      for (; w < k && w > 0; w++) {
+        index[self * k + w] = index[self * k + w - 1];
+        dist2[self * k + w] = dist2[self * k + w - 1];
+      }
+    });
+  }
+  return { n, k, index, dist2 };
+}
+
+function gather(data: Float32Array, rows: number[], dim: number): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) =>
+    out.set(data.subarray(r * dim, (r + 1) * dim), i * dim)
+  );
+  return out;
+}

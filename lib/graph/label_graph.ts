@@ -1,0 +1,341 @@
+/**
+ * The label graph of a data set: everything "predictions follow every label"
+ * and the cold-start suggestions need, built once from the images and cached.
+ *
+ * - a 10-nearest-neighbour graph of the images in 50 principal components
+ *   (pixels / 255, mean-centred: the baseline's space), label spreading over it;
+ * - a spectral embedding of that graph and k-means levels of it, the regions
+ *   the coverage suggestions walk (lib/active/coverage.ts);
+ * - the test images' neighbours among the training images, so a test image
+ *   takes the vote of its 10 nearest training images (test accuracy).
+ *
+ * Building costs ~15-25 s for 60k images on 2 cores; the cache file makes a
+ * later start load it in well under a second.
+ */
+import { writeFileAtomic } from "../atomic_file.ts";
+import {
+  centrality,
+  type CoverageMap,
+  defaultOrder,
+  typicality,
+} from "../active/coverage.ts";
+import { kmeans } from "./kmeans.ts";
+import { approximateKnn, knn, type Neighbours } from "./knn.ts";
+import {
+  buildGraph,
+  type Graph,
+  NUM_CLASSES,
+  spreadLabels,
+  spreadProbabilities,
+  voteOfNeighbours,
+} from "./label_spreading.ts";
+import { fitPca, type Pca, projectPca } from "./pca.ts";
+import { spectralEmbedding } from "./spectral.ts";
+
+/** Principal components of the pixel space (the baseline's 50). */
+export const PCA_DIMS = 50;
+/** Neighbours per image. */
+export const NEIGHBOURS = 10;
+/** Columns of the spectral embedding the coverage clusters are made in. */
+export const SPECTRAL_DIMS = 24;
+/** Cluster counts of the coverage levels, coarse to fine. */
+export const COVERAGE_LEVELS = [20, 40, 80, 160, 320, 640];
+/** Bump when the cache layout or any construction step changes. */
+const CACHE_VERSION = 1;
+
+/** Predictions of one propagation. */
+export interface Propagation {
+  probs: Float32Array;
+  predClass: Uint8Array;
+  certainty: Float32Array;
+  ms: number;
+}
+
+/** The built parts; all typed arrays, so they cache as one binary file. */
+interface Parts {
+  n: number;
+  pca: Pca;
+  nb: Neighbours;
+  spectral: Float32Array;
+  levels: CoverageMap["levels"];
+  /** The test images' nearest training images (null without a test set). */
+  testNb: Neighbours | null;
+}
+
+/** The graph, the coverage map and (once computed) the test neighbours. */
+export class LabelGraph {
+  readonly n: number;
+  readonly graph: Graph;
+  readonly coverage: CoverageMap;
+  readonly #parts: Parts;
+
+  private constructor(parts: Parts) {
+    this.#parts = parts;
+    this.n = parts.n;
+    this.graph = buildGraph(parts.nb);
+    this.coverage = {
+      n: parts.n,
+      levels: parts.levels,
+      typicality: typicality(parts.nb),
+    };
+  }
+
+  /**
+   * Builds the graph of `n` images (`raw`: n × pixels bytes). `exact` uses
+   * exact neighbour search (the baseline's; ~25 s at 60k) instead of the
+   * inverted-file search (a few seconds, nearly the same neighbours).
+   */
+  static build(
+    raw: Uint8Array,
+    n: number,
+    pixels: number,
+    opts: {
+      seed?: number;
+      exact?: boolean;
+      test?: { raw: Uint8Array; count: number };
+      progress?: (step: string) => void;
+    } = {},
+  ): LabelGraph {
+    const seed = opts.seed ?? 0;
+    const say = opts.progress ?? (() => {});
+    const x = scalePixels(raw);
+    say("principal components");
+    const pca = fitPca(x, n, pixels, Math.min(PCA_DIMS, pixels), seed);
+    const z = projectPca(pca, x, n);
+    say("neighbour graph");
+    const k = Math.min(NEIGHBOURS, n - 1);
+    const nb = opts.exact
+      ? knn(z, n, pca.k, z, n, k, { excludeSelf: true })
+      : approximateKnn(z, n, pca.k, k, { seed });
+    say("spectral embedding");
+    const dims = Math.min(SPECTRAL_DIMS, n);
+    const spectral = spectralEmbedding(buildGraph(nb), dims, {
+      seed,
+      iterations: 120,
+    });
+    say("coverage clusters");
+    const levels = COVERAGE_LEVELS.filter((c) => c <= n).map((c, i) => {
+      const km = kmeans(spectral, n, dims, c, {
+        seed: seed + i,
+        iterations: 10,
+      });
+      return {
+        k: c,
+        dim: dims,
+        centroids: km.centroids,
+        assign: km.assign,
+        centrality: centrality(spectral, dims, km.centroids, km.assign),
+      };
+    });
+    let testNb: Neighbours | null = null;
+    if (opts.test && opts.test.count > 0) {
+      say("test images' neighbours");
+      const zt = projectPca(pca, scalePixels(opts.test.raw), opts.test.count);
+      testNb = knn(z, n, pca.k, zt, opts.test.count, k);
+    }
+    return new LabelGraph({ n, pca, nb, spectral, levels, testNb });
+  }
+
+  /** Label spreading from `labels` (NaN = none): probabilities of every image. */
+  propagate(labels: Float32Array): Propagation {
+    const t0 = performance.now();
+    const probs = spreadProbabilities(spreadLabels(this.graph, labels), labels);
+    const predClass = new Uint8Array(this.n);
+    const certainty = new Float32Array(this.n);
+    for (let i = 0; i < this.n; i++) {
+      let best = 0;
+      for (let c = 1; c < NUM_CLASSES; c++) {
+        if (probs[i * NUM_CLASSES + c] > probs[i * NUM_CLASSES + best]) {
+          best = c;
+        }
+      }
+      predClass[i] = best;
+      certainty[i] = probs[i * NUM_CLASSES + best];
+    }
+    return { probs, predClass, certainty, ms: performance.now() - t0 };
+  }
+
+  /** The default suggestion queue (coverage, then uncertainty past `switchAt`). */
+  suggest(
+    labels: Float32Array,
+    probs: Float32Array,
+    limit: number,
+    opts: { exclude?: Uint8Array; switchAt?: number } = {},
+  ): { phase: "coverage" | "uncertainty"; order: Uint32Array } {
+    return defaultOrder(this.coverage, probs, labels, limit, {
+      exclude: opts.exclude,
+      switchAt: opts.switchAt ?? DEFAULT_SWITCH_AT,
+    });
+  }
+
+  /**
+   * Predicted classes of the test images (given at build): each takes the
+   * vote of its nearest training images' predicted classes. null without a
+   * test set.
+   */
+  classifyTest(trainClass: Uint8Array): Uint8Array | null {
+    const t = this.#parts.testNb;
+    return t ? voteOfNeighbours(t, trainClass) : null;
+  }
+
+  /** The cache file's bytes. */
+  serialize(): Uint8Array {
+    const p = this.#parts;
+    const arrays: ArrayBufferView[] = [
+      p.pca.mean,
+      p.pca.components,
+      p.nb.index,
+      p.nb.dist2,
+      p.spectral,
+      ...p.levels.flatMap((l) => [l.centroids, l.assign, l.centrality]),
+      ...(p.testNb ? [p.testNb.index] : []),
+    ];
+    const header = new TextEncoder().encode(JSON.stringify({
+      version: CACHE_VERSION,
+      n: p.n,
+      pca: { dim: p.pca.dim, k: p.pca.k },
+      k: p.nb.k,
+      spectralDims: p.spectral.length / p.n,
+      levels: p.levels.map((l) => ({ k: l.k, dim: l.dim })),
+      testCount: p.testNb?.n ?? 0,
+      lengths: arrays.map((a) => a.byteLength),
+    }));
+    const pad = (4 - ((8 + header.length) % 4)) % 4;
+    const total = 8 + header.length + pad +
+      arrays.reduce((s, a) => s + a.byteLength, 0);
+    const out = new Uint8Array(total);
+    const view = new DataView(out.buffer);
+    out.set(new TextEncoder().encode("LGR1"), 0);
+    view.setUint32(4, header.length + pad, true);
+    out.set(header, 8);
+    out.fill(32, 8 + header.length, 8 + header.length + pad);
+    let off = 8 + header.length + pad;
+    for (const a of arrays) {
+      out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), off);
+      off += a.byteLength;
+    }
+    return out;
+  }
+
+  /** Reads a cache file's bytes; null when it is not a current cache of `n` images. */
+  static deserialize(bytes: Uint8Array, n: number): LabelGraph | null {
+    try {
+      if (new TextDecoder().decode(bytes.subarray(0, 4)) !== "LGR1") {
+        return null;
+      }
+      const hlen = new DataView(bytes.buffer, bytes.byteOffset).getUint32(
+        4,
+        true,
+      );
+      const h = JSON.parse(
+        new TextDecoder().decode(bytes.subarray(8, 8 + hlen)),
+      );
+      if (h.version !== CACHE_VERSION || h.n !== n) return null;
+      const buf = bytes.slice(8 + hlen).buffer;
+      let off = 0, i = 0;
+      const take = <T>(
+        ctor: new (b: ArrayBuffer, o: number, l: number) => T,
+        size: number,
+      ) => {
+        const len = h.lengths[i++];
+        const a = new ctor(buf, off, len / size);
+        off += len;
+        return a;
+      };
+      const mean = take(Float32Array, 4), components = take(Float32Array, 4);
+      const index = take(Int32Array, 4), dist2 = take(Float32Array, 4);
+      const spectral = take(Float32Array, 4);
+      const levels = (h.levels as { k: number; dim: number }[]).map((l) => ({
+        k: l.k,
+        dim: l.dim,
+        centroids: take(Float32Array, 4),
+        assign: take(Int32Array, 4),
+        centrality: take(Float32Array, 4),
+      }));
+      const testNb: Neighbours | null = h.testCount > 0
+        ? {
+          n: h.testCount,
+          k: h.k,
+          index: take(Int32Array, 4),
+          dist2: new Float32Array(h.testCount * h.k),
+        }
+        : null;
+      if (off !== buf.byteLength) return null;
+      return new LabelGraph({
+        n,
+        pca: { dim: h.pca.dim, k: h.pca.k, mean, components },
+        nb: { n, k: h.k, index, dist2 },
+        spectral,
+        levels,
+        testNb,
+      });
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * The cached graph for these images at `cacheDir`, or a new one built and
+   * cached there (atomically; a cache that cannot be written is only
+   * reported). The file is named by a digest of the images, so a changed
+   * data set never reads another's graph.
+   */
+  static async loadOrBuild(
+    raw: Uint8Array,
+    n: number,
+    pixels: number,
+    cacheDir: string,
+    opts: {
+      test?: { raw: Uint8Array; count: number };
+      progress?: (step: string) => void;
+    } = {},
+  ): Promise<LabelGraph> {
+    const digest = await sha256Hex([
+      raw.subarray(0, n * pixels),
+      opts.test?.raw.subarray(0, opts.test.count * pixels) ?? new Uint8Array(),
+    ]);
+    const path = `${cacheDir}/label-graph-${digest.slice(0, 16)}.bin`;
+    try {
+      const g = LabelGraph.deserialize(await Deno.readFile(path), n);
+      if (g) return g;
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) {
+        opts.progress?.(`cache unreadable (${e}); rebuilding`);
+      }
+    }
+    const g = LabelGraph.build(raw, n, pixels, opts);
+    try {
+      await Deno.mkdir(cacheDir, { recursive: true });
+      await writeFileAtomic(path, g.serialize());
+    } catch (e) {
+      opts.progress?.(`cache not written: ${e}`);
+    }
+    return g;
+  }
+}
+
+/**
+ * Labels below this count get coverage suggestions; from it on, uncertainty.
+ * Measured (bench/active_learning.ts, README): on MNIST, margin uncertainty
+ * over the propagated labels lost to coverage at every budget up to 300, so
+ * the default stays on coverage for any budget the bench covers.
+ */
+export const DEFAULT_SWITCH_AT = Infinity;
+
+/** Pixels / 255 as float32: the baseline's scale (PCA centres them). */
+export function scalePixels(raw: Uint8Array): Float32Array {
+  const x = new Float32Array(raw.length);
+  for (let i = 0; i < raw.length; i++) x[i] = raw[i] / 255;
+  return x;
+}
+
+async function sha256Hex(parts: Uint8Array[]): Promise<string> {
+  const all = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    all.set(p, off);
+    off += p.length;
+  }
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
+}

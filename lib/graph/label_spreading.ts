@@ -1,0 +1,187 @@
+/**
+ * Label spreading (Zhou et al. 2004, "Learning with local and global
+ * consistency") over a symmetric k-nearest-neighbour graph: what makes the
+ * predictions follow every label at once, without a training run.
+ *
+ * Hand-written: it is a sparse matrix and a 10-column iteration, a few dozen
+ * lines, and no npm package does it for typed arrays without a heavy numeric
+ * stack.
+ */
+import type { Neighbours } from "./knn.ts";
+
+export const NUM_CLASSES = 10;
+
+/** The normalised affinity S = D^-1/2 W D^-1/2 in CSR form. */
+export interface Graph {
+  n: number;
+  rowPtr: Int32Array;
+  col: Int32Array;
+  val: Float32Array;
+}
+
+/**
+ * W_ij = exp(−d²_ij / (σ_i σ_j)) with σ_i the distance to i's k-th neighbour
+ * (local scaling), made symmetric as W + Wᵀ, then normalised.
+ */
+export function buildGraph(nb: Neighbours): Graph {
+  const { n, k, index, dist2 } = nb;
+  const sigma = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    sigma[i] = Math.sqrt(dist2[i * k + k - 1]) || 1e-6;
+  }
+  // Count each row's entries in W + Wᵀ (a pair listed both ways is summed).
+  const deg = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) {
+      deg[i]++;
+      deg[index[i * k + j]]++;
+    }
+  }
+  const rowPtr = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) rowPtr[i + 1] = rowPtr[i] + deg[i];
+  const col = new Int32Array(rowPtr[n]);
+  const val = new Float32Array(rowPtr[n]);
+  const fill = rowPtr.slice(0, n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) {
+      const t = index[i * k + j];
+      const w = Math.exp(-dist2[i * k + j] / (sigma[i] * sigma[t]));
+      col[fill[i]] = t;
+      val[fill[i]++] = w;
+      col[fill[t]] = i;
+      val[fill[t]++] = w;
+    }
+  }
+  const d = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) s += val[e];
+    d[i] = s > 0 ? 1 / Math.sqrt(s) : 0;
+  }
+  for (let i = 0; i < n; i++) {
+    for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) val[e] *= d[i] * d[col[e]];
+  }
+  return { n, rowPtr, col, val };
+}
+
+/** Options of one propagation. */
+export interface SpreadOptions {
+  alpha?: number;
+  iterations?: number;
+  /** A previous result to start from (fewer iterations reach the fixed point). */
+  init?: Float32Array;
+}
+
+/**
+ * F ← α S F + (1 − α) Y0 from F = Y0 (or `init`); Y0 one-hot rows for the
+ * labelled images (labels[i] a class, NaN = unlabelled). Returns the raw F
+ * (n × 10); `spreadProbabilities` turns it into per-row distributions.
+ */
+export function spreadLabels(
+  graph: Graph,
+  labels: Float32Array,
+  opts: SpreadOptions = {},
+): Float32Array {
+  const alpha = opts.alpha ?? 0.99;
+  const iterations = opts.iterations ?? 30;
+  const { n, rowPtr, col, val } = graph;
+  const C = NUM_CLASSES;
+  const y0 = new Float32Array(n * C);
+  for (let i = 0; i < n; i++) {
+    const y = labels[i];
+    if (!Number.isNaN(y)) y0[i * C + y] = 1 - alpha;
+  }
+  let f = opts.init
+    ? Float32Array.from(opts.init)
+    : y0.map((v) => v / (1 - alpha));
+  let next = new Float32Array(n * C);
+  for (let it = 0; it < iterations; it++) {
+    for (let i = 0; i < n; i++) {
+      const o = i * C;
+      let a0 = 0,
+        a1 = 0,
+        a2 = 0,
+        a3 = 0,
+        a4 = 0,
+        a5 = 0,
+        a6 = 0,
+        a7 = 0,
+        a8 = 0,
+        a9 = 0;
+      for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
+        const w = val[e], p = col[e] * C;
+        a0 += w * f[p];
+        a1 += w * f[p + 1];
+        a2 += w * f[p + 2];
+        a3 += w * f[p + 3];
+        a4 += w * f[p + 4];
+        a5 += w * f[p + 5];
+        a6 += w * f[p + 6];
+        a7 += w * f[p + 7];
+        a8 += w * f[p + 8];
+        a9 += w * f[p + 9];
+      }
+      next[o] = alpha * a0 + y0[o];
+      next[o + 1] = alpha * a1 + y0[o + 1];
+      next[o + 2] = alpha * a2 + y0[o + 2];
+      next[o + 3] = alpha * a3 + y0[o + 3];
+      next[o + 4] = alpha * a4 + y0[o + 4];
+      next[o + 5] = alpha * a5 + y0[o + 5];
+      next[o + 6] = alpha * a6 + y0[o + 6];
+      next[o + 7] = alpha * a7 + y0[o + 7];
+      next[o + 8] = alpha * a8 + y0[o + 8];
+      next[o + 9] = alpha * a9 + y0[o + 9];
+    }
+    [f, next] = [next, f];
+  }
+  return f;
+}
+
+/**
+ * Per-row class distributions from F: each row divided by its sum; a row the
+ * labels never reached is uniform. Labelled rows are one-hot on their label.
+ */
+export function spreadProbabilities(
+  f: Float32Array,
+  labels: Float32Array,
+): Float32Array {
+  const C = NUM_CLASSES;
+  const n = labels.length;
+  const p = new Float32Array(n * C);
+  for (let i = 0; i < n; i++) {
+    const o = i * C;
+    const y = labels[i];
+    if (!Number.isNaN(y)) {
+      p[o + y] = 1;
+      continue;
+    }
+    let s = 0;
+    for (let c = 0; c < C; c++) s += Math.max(0, f[o + c]);
+    for (let c = 0; c < C; c++) {
+      p[o + c] = s > 0 ? Math.max(0, f[o + c]) / s : 1 / C;
+    }
+  }
+  return p;
+}
+
+/**
+ * Inductive prediction for new points (the test set): the vote of each point's
+ * neighbours among the graph's nodes, each neighbour voting its predicted class.
+ */
+export function voteOfNeighbours(
+  nb: Neighbours,
+  nodeClass: Uint8Array,
+): Uint8Array {
+  const out = new Uint8Array(nb.n);
+  const votes = new Float32Array(NUM_CLASSES);
+  for (let i = 0; i < nb.n; i++) {
+    votes.fill(0);
+    for (let j = 0; j < nb.k; j++) {
+      votes[nodeClass[nb.index[i * nb.k + j]]] += 1;
+    }
+    let best = 0;
+    for (let c = 1; c < NUM_CLASSES; c++) if (votes[c] > votes[best]) best = c;
+    out[i] = best;
+  }
+  return out;
+}

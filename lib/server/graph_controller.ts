@@ -1,0 +1,134 @@
+/**
+ * Main-thread side of the graph worker: sends the labels after every change
+ * (at most one propagation in flight; changes that arrive meanwhile are sent
+ * together when it answers) and keeps the latest propagation for the
+ * snapshot, the suggestion queue and the next training run's soft labels.
+ */
+
+import type {
+  FromGraphWorker,
+  GraphInitMessage,
+  PropagationMessage,
+} from "./graph_protocol.ts";
+
+export type GraphStatus = "building" | "ready" | "error";
+
+/** What `GET /api/state` says about the graph. */
+export interface GraphInfo {
+  status: GraphStatus;
+  message?: string;
+  /** Labels revision of the latest propagation (-1: none yet). */
+  revision: number;
+  /** Milliseconds the latest propagation took in the worker. */
+  ms: number;
+  phase: "coverage" | "uncertainty" | null;
+}
+
+export interface GraphControllerOptions {
+  init: Omit<GraphInitMessage, "type">;
+  /** The live labels (NaN = none) and their revision, read when sending. */
+  labels: () => { labels: Float32Array; revision: number };
+  /** Images never suggested (the model's validation split), read when sending. */
+  exclude: () => Uint8Array | null;
+  onPropagation: (p: PropagationMessage) => void;
+  log: (line: string) => void;
+  workerUrl?: URL;
+}
+
+export class GraphController {
+  readonly #opts: GraphControllerOptions;
+  #worker: Worker | null = null;
+  #inFlight = false;
+  #dirty = false;
+  info: GraphInfo = { status: "building", revision: -1, ms: 0, phase: null };
+  latest: PropagationMessage | null = null;
+
+  constructor(opts: GraphControllerOptions) {
+    this.#opts = opts;
+  }
+
+  /** Starts the worker; the first propagation follows the build by itself. */
+  start(): void {
+    const url = this.#opts.workerUrl ??
+      new URL("../../workers/graph_worker.ts", import.meta.url);
+    const w = new Worker(url, { type: "module" });
+    this.#worker = w;
+    w.onmessage = (e: MessageEvent<FromGraphWorker>) => this.#handle(e.data);
+    w.onerror = (e) => {
+      e.preventDefault();
+      this.info = {
+        ...this.info,
+        status: "error",
+        message: `graph worker died: ${e.message}`,
+      };
+      this.#opts.log(this.info.message!);
+      this.#worker = null;
+    };
+    w.postMessage({ type: "init", ...this.#opts.init });
+  }
+
+  /** The labels changed: propagate them (coalesced with any in flight). */
+  labelsChanged(): void {
+    if (this.info.status !== "ready" || !this.#worker) return;
+    if (this.#inFlight) {
+      this.#dirty = true;
+      return;
+    }
+    this.#send();
+  }
+
+  #send() {
+    const { labels, revision } = this.#opts.labels();
+    const copy = labels.slice();
+    const exclude = this.#opts.exclude();
+    this.#inFlight = true;
+    this.#dirty = false;
+    this.#worker!.postMessage({
+      type: "labels",
+      revision,
+      labels: copy,
+      exclude: exclude ? exclude.slice() : null,
+    }, [copy.buffer]);
+  }
+
+  #handle(msg: FromGraphWorker) {
+    switch (msg.type) {
+      case "progress":
+        this.#opts.log(msg.message);
+        return;
+      case "ready":
+        this.info = { ...this.info, status: "ready", message: undefined };
+        this.#opts.log(
+          `label graph of ${msg.count} images ${
+            msg.fromCache ? "loaded from cache" : "built"
+          } in ${msg.seconds.toFixed(1)} s`,
+        );
+        this.#send();
+        return;
+      case "propagation":
+        this.#inFlight = false;
+        this.latest = msg;
+        this.info = {
+          ...this.info,
+          revision: msg.revision,
+          ms: msg.ms,
+          phase: msg.phase,
+        };
+        this.#opts.onPropagation(msg);
+        if (this.#dirty) this.#send();
+        return;
+      case "error":
+        this.#inFlight = false;
+        this.#opts.log(`label graph: ${msg.message}`);
+        if (msg.fatal) {
+          this.info = { ...this.info, status: "error", message: msg.message };
+        }
+        return;
+    }
+  }
+
+  shutdown(): void {
+    this.#worker?.terminate();
+    this.#worker = null;
+  }
+}

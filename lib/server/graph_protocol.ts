@@ -1,0 +1,66 @@
+/**
+ * Messages between the server's main thread and workers/graph_worker.ts (the
+ * label graph: predictions that follow every label, and the default
+ * suggestion queue). Types only, shared by both sides.
+ */
+
+export interface GraphInitMessage {
+  type: "init";
+  dataDir?: string;
+  limit?: number;
+  /** Folder of the graph cache file (built once per data set). */
+  cacheDir: string;
+}
+
+/** Propagate these labels (NaN = none); `exclude` marks images never suggested. */
+export interface GraphLabelsMessage {
+  type: "labels";
+  revision: number;
+  labels: Float32Array;
+  exclude: Uint8Array | null;
+}
+
+export type ToGraphWorker = GraphInitMessage | GraphLabelsMessage;
+
+export interface GraphReadyMessage {
+  type: "ready";
+  count: number;
+  fromCache: boolean;
+  seconds: number;
+}
+
+export interface GraphProgressMessage {
+  type: "progress";
+  message: string;
+}
+
+/** One propagation's result; every buffer is transferred. */
+export interface PropagationMessage {
+  type: "propagation";
+  revision: number;
+  probs: Float32Array;
+  predClass: Uint8Array;
+  certainty: Float32Array;
+  /** The default queue, best first (up to SUGGESTION_LIMIT). */
+  order: Uint32Array;
+  phase: "coverage" | "uncertainty";
+  /** Predicted classes of the test images (their neighbours' vote); empty without a test set. */
+  testPred: Uint8Array;
+  /** Milliseconds spent propagating and ranking. */
+  ms: number;
+}
+
+export interface GraphErrorMessage {
+  type: "error";
+  message: string;
+  fatal: boolean;
+}
+
+export type FromGraphWorker =
+  | GraphReadyMessage
+  | GraphProgressMessage
+  | PropagationMessage
+  | GraphErrorMessage;
+
+/** How many suggestions of the default queue the server keeps per propagation. */
+export const SUGGESTION_LIMIT = 500;
