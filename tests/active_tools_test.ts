@@ -56,10 +56,19 @@ function throwsHttp(fn: () => unknown, status: number, match: RegExp) {
 
 Deno.test("probs: encoded by the server, decoded by the page (1/255 steps)", () => {
   const p = rows([0.97, 0.03], [0.5, 0.5], [0.4, 0.3, 0.3]);
-  const bytes = encodeProbs(p, 3, 10, 7);
-  assertEquals(bytes.length, 16 + 30);
+  const bytes = encodeProbs(p, 3, 10, 7, {
+    phase: "coverage",
+    order: Uint32Array.from([2, 0]),
+  });
+  // Header, 30 probability bytes padded to 32, then phase, M and 2 indices.
+  assertEquals(bytes.length, 16 + 32 + 8 + 8);
   const snap = decodeProbs(bytes.slice().buffer);
   assertEquals([snap.version, snap.count, snap.classes], [7, 3, 10]);
+  assertEquals([...snap.queue], [2, 0]);
+  assertEquals(snap.queuePhase, "coverage");
+  // A body without the queue trailer still decodes (no default queue).
+  const bare = decodeProbs(bytes.slice(0, 16 + 30).buffer);
+  assertEquals([bare.queue.length, bare.queuePhase], [0, null]);
   for (let i = 0; i < 30; i++) {
     assert(Math.abs(snap.probs[i] - p[i]) <= 0.5 / 255 + 1e-6, `p[${i}]`);
   }
@@ -80,7 +89,14 @@ Deno.test("queue: ranking, top unlabelled, and N walking down the queue", () => 
     [0.4, 0.3, 0.3],
     [0.5, 0.1, 0.1, 0.1, 0.1, 0.1],
   );
-  const snap = { version: 1, count: 4, classes: 10, probs: p };
+  const snap = {
+    version: 1,
+    count: 4,
+    classes: 10,
+    probs: p,
+    queue: new Uint32Array(0),
+    queuePhase: null,
+  };
   const ul = new Int8Array(4).fill(-1);
   const lc = rankAll(snap, "least_confidence");
   assertEquals([...lc.order], [2, 1, 3, 0]);
@@ -344,9 +360,11 @@ Deno.test("suggestion rings: pixel circles at the points, the best one thicker",
     count: 3,
     classes: 10,
     probs: rows([0.9, 0.1], [0.4, 0.6], [0.5, 0.5]),
+    queue: new Uint32Array(0),
+    queuePhase: null,
   };
   store.active.strategy.value = "margin";
-  store.active.ranking.value = rankAll(store.active.probs.value, "margin");
+  store.active.ranking.value = rankAll(store.active.probs.value!, "margin");
   assertEquals([...store.active.suggestions.value], [2, 1, 0]);
   store.latent.value = { ...snap, userLabel: Int8Array.from([-1, -1, 3]) };
   assertEquals([...store.active.suggestions.value], [1, 0]);

@@ -53,6 +53,8 @@ export interface ServerOptions {
   args?: string[];
   /** Seconds to wait for the "listening on" line. */
   timeout?: number;
+  /** Run the label graph (default off, see tests/server_helpers.ts). */
+  graph?: boolean;
 }
 
 /** Starts `deno run -A main.ts --port 0 ...` and waits until it listens. */
@@ -75,6 +77,7 @@ export async function startDashboard(
   ];
   if (opts.limit !== undefined) args.push("--limit", String(opts.limit));
   if (opts.testHooks) args.push("--test-hooks");
+  if (!opts.graph) args.push("--no-graph");
   args.push(...(opts.args ?? []));
   const child = new Deno.Command(Deno.execPath(), {
     args,

@@ -32,6 +32,11 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Let the server bundle the client at start (default: skipped, --no-build). */
   build?: boolean;
+  /**
+   * Run the label graph (default off: its propagations bump the prediction
+   * version at moments of their own, which tests of other things count).
+   */
+  graph?: boolean;
 }
 
 /** Starts main.ts and resolves once it prints its "listening on" line. */
@@ -53,6 +58,7 @@ export async function startServer(
     "--weights",
     weightsPath,
     ...(opts.build ? [] : ["--no-build"]),
+    ...(opts.graph ? [] : ["--no-graph"]),
     ...(opts.testHooks ? ["--test-hooks"] : []),
     ...(opts.extraArgs ?? []),
   ];

@@ -1,8 +1,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
-import { resolveConfig } from "../lib/ssvae/config.ts";
-import { ssvaeLoss } from "../lib/ssvae/loss.ts";
+import { presetConfig, resolveConfig } from "../lib/ssvae/config.ts";
+import {
+  CLASS_PRIOR_RADIUS,
+  classPriorCentres,
+  classPriorMean,
+  klPerSample,
+  ssvaeLoss,
+} from "../lib/ssvae/loss.ts";
 import { IMAGE_SIZE, SSVAE } from "../lib/ssvae/model.ts";
 import { Rng } from "../lib/ssvae/rng.ts";
 
@@ -119,72 +125,119 @@ Deno.test("loss terms match hand-computed values on a tiny batch", () => {
   assertEquals(none.classification.dataSync()[0], 0);
 });
 
-Deno.test("gradients match central finite differences on a tiny model", () => {
-  const config = resolveConfig({
-    hidden_dims: [6, 5],
-    latent_dim: 2,
-    recon_weight: 1,
-    kl_weight: 0.7,
-  });
-  const model = new SSVAE(config);
-  const rng = new Rng(3);
-  const n = 4;
-  const x = tf.tensor2d(
-    Float32Array.from({ length: n * IMAGE_SIZE }, () => rng.uniform()),
-    [n, IMAGE_SIZE],
-  );
-  const noise = {
-    eps: tf.tensor2d(rng.fillNormal(new Float32Array(n * 2)), [n, 2]),
-    dropoutMasks: [0, 1].map(() =>
-      tf.tensor2d(
-        Float32Array.from(
-          { length: n * 64 },
-          () => (rng.uniform() < 0.2 ? 0 : 1.25),
-        ),
-        [n, 64],
-      )
-    ),
-  };
-  const oneHot = tf.oneHot(tf.tensor1d([3, 1, 0, 0], "int32"), 10).toFloat()
-    .mul(
-      tf.tensor2d([[1], [1], [0], [0]]),
-    ) as tf.Tensor2D;
-  const labels = { oneHot, labelledCount: 2 };
-  const lossOf = () =>
-    ssvaeLoss(x, model.forward(x, noise), labels, config).total;
-  const vars = model.variables();
-  const { grads } = tf.variableGrads(lossOf, vars);
-  let checked = 0, strongest = 0;
-  for (const v of vars) {
-    const g = grads[v.name].dataSync() as Float32Array;
-    const values = Float32Array.from(v.dataSync());
-    // A few entries of every tensor, the largest-gradient one included.
-    const largest = g.reduce(
-      (best, x, i) => (Math.abs(x) > Math.abs(g[best]) ? i : best),
-      0,
+for (
+  const [name, preset, soft] of [
+    ["the original SSVAE", "original", false],
+    [
+      "the graph preset: class-mixture prior and soft graph labels",
+      "graph",
+      true,
+    ],
+  ] as const
+) {
+  Deno.test(`gradients match central finite differences on a tiny model: ${name}`, () => {
+    const config = resolveConfig({
+      hidden_dims: [6, 5],
+      latent_dim: 2,
+      recon_weight: 1,
+      kl_weight: 0.7,
+      // The preset's 100 would swamp the other terms in float32 differences.
+      label_weight: 1,
+    }, presetConfig(preset));
+    const model = new SSVAE(config);
+    const rng = new Rng(3);
+    const n = 4;
+    const x = tf.tensor2d(
+      Float32Array.from({ length: n * IMAGE_SIZE }, () => rng.uniform()),
+      [n, IMAGE_SIZE],
     );
-    const picks = [...new Set([0, values.length - 1, largest])];
-    for (const i of picks) {
-      const h = 1e-2;
-      const at = (delta: number) => {
-        const moved = values.slice();
-        moved[i] += delta;
-        v.assign(tf.tensor(moved, v.shape));
-        return tf.tidy(() => lossOf().dataSync()[0]);
-      };
-      const numeric = (at(h) - at(-h)) / (2 * h);
-      v.assign(tf.tensor(values, v.shape));
-      const tol = 2e-3 + 2e-2 * Math.abs(numeric);
-      assert(
-        Math.abs(numeric - g[i]) <= tol,
-        `${v.name}[${i}]: analytic ${g[i]} vs numeric ${numeric}`,
+    const noise = {
+      eps: tf.tensor2d(rng.fillNormal(new Float32Array(n * 2)), [n, 2]),
+      dropoutMasks: [0, 1].map(() =>
+        tf.tensor2d(
+          Float32Array.from(
+            { length: n * 64 },
+            () => (rng.uniform() < 0.2 ? 0 : 1.25),
+          ),
+          [n, 64],
+        )
+      ),
+    };
+    // Two labelled rows; with `soft`, a third row carries soft graph labels
+    // (weight 0.5) that pull its z toward a mix of two class centres.
+    const rowsOf = [
+      [0, 0, 0, 1, 0, 0, 0, 0, 0, 0],
+      [0, 1, 0, 0, 0, 0, 0, 0, 0, 0],
+      soft ? [0.3, 0, 0, 0, 0, 0, 0, 0, 0.2, 0] : new Array(10).fill(0),
+      new Array(10).fill(0),
+    ];
+    const oneHot = tf.tensor2d(rowsOf) as tf.Tensor2D;
+    const labels = { oneHot, labelledCount: soft ? 2.5 : 2 };
+    const lossOf = () =>
+      ssvaeLoss(x, model.forward(x, noise), labels, config).total;
+    const vars = model.variables();
+    const { grads } = tf.variableGrads(lossOf, vars);
+    let checked = 0, strongest = 0;
+    for (const v of vars) {
+      const g = grads[v.name].dataSync() as Float32Array;
+      const values = Float32Array.from(v.dataSync());
+      // A few entries of every tensor, the largest-gradient one included.
+      const largest = g.reduce(
+        (best, x, i) => (Math.abs(x) > Math.abs(g[best]) ? i : best),
+        0,
       );
-      checked++;
-      strongest = Math.max(strongest, Math.abs(g[i]));
+      const picks = [...new Set([0, values.length - 1, largest])];
+      for (const i of picks) {
+        const h = 1e-2;
+        const at = (delta: number) => {
+          const moved = values.slice();
+          moved[i] += delta;
+          v.assign(tf.tensor(moved, v.shape));
+          return tf.tidy(() => lossOf().dataSync()[0]);
+        };
+        const numeric = (at(h) - at(-h)) / (2 * h);
+        v.assign(tf.tensor(values, v.shape));
+        const tol = 2e-3 + 2e-2 * Math.abs(numeric);
+        assert(
+          Math.abs(numeric - g[i]) <= tol,
+          `${v.name}[${i}]: analytic ${g[i]} vs numeric ${numeric}`,
+        );
+        checked++;
+        strongest = Math.max(strongest, Math.abs(g[i]));
+      }
     }
-  }
-  assert(checked >= vars.length * 2);
-  // Every tensor's largest entry really was compared, and it is not vanishingly small.
-  assert(strongest > 1e-2, `largest gradient checked: ${strongest}`);
-  model.dispose();
+    assert(checked >= vars.length * 2);
+    // Every tensor's largest entry really was compared, and it is not vanishingly small.
+    assert(strongest > 1e-2, `largest gradient checked: ${strongest}`);
+    model.dispose();
+  });
+}
+
+Deno.test("class-mixture prior: KL to the label's centre, soft rows to the weighted mean", () => {
+  const L = 2;
+  const centres = classPriorCentres(L);
+  // Class 0 at (R, 0), class 5 at (−R, 0).
+  assertAlmostEquals(centres[0], CLASS_PRIOR_RADIUS, 1e-6);
+  assertAlmostEquals(centres[5 * L], -CLASS_PRIOR_RADIUS, 1e-5);
+  const targets = tf.tensor2d([
+    [1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    [0.25, 0, 0, 0, 0, 0.25, 0, 0, 0, 0], // half 0, half 5: the origin
+    new Array(10).fill(0), // unlabelled: prior mean 0, as N(0, I)
+  ]) as tf.Tensor2D;
+  const mean = classPriorMean(targets, L).arraySync();
+  assertAlmostEquals(mean[0][0], CLASS_PRIOR_RADIUS, 1e-5);
+  assertAlmostEquals(mean[1][0], 0, 1e-5);
+  assertEquals(mean[2], [0, 0]);
+  // KL(N(m, e^lv) ‖ N(μ, I)) = ½ Σ (e^lv + (m − μ)² − 1 − lv), by hand.
+  const m = tf.tensor2d([[3, 1], [0, 0], [1, 2]]) as tf.Tensor2D;
+  const lv = tf.tensor2d([[0, Math.log(2)], [0, 0], [0, 0]]) as tf.Tensor2D;
+  const kl = klPerSample(m, lv, classPriorMean(targets, L)).arraySync();
+  const R = CLASS_PRIOR_RADIUS;
+  assertAlmostEquals(
+    kl[0],
+    0.5 * ((3 - R) ** 2 + (2 + 1 - 1 - Math.log(2))),
+    1e-4,
+  );
+  assertAlmostEquals(kl[1], 0, 1e-6);
+  assertAlmostEquals(kl[2], 0.5 * (1 + 4), 1e-5);
 });

@@ -16,7 +16,7 @@ import {
 export { STRATEGIES, type Strategy } from "../active/strategies.ts";
 
 export const STRATEGY_NAMES: Record<Strategy, string> = {
-  auto: "Coverage (default)",
+  auto: "Auto",
   least_confidence: "Least confidence",
   margin: "Margin",
   entropy: "Entropy",

@@ -11,7 +11,7 @@ import type {
   PropagationMessage,
 } from "./graph_protocol.ts";
 
-export type GraphStatus = "building" | "ready" | "error";
+export type GraphStatus = "building" | "ready" | "error" | "off";
 
 /** What `GET /api/state` says about the graph. */
 export interface GraphInfo {

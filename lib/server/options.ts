@@ -15,6 +15,11 @@ export interface ServerOptions {
   skipClientBuild: boolean;
   /** Enables /api/_test/* fault-injection routes; never set in normal use. */
   testHooks: boolean;
+  /**
+   * The label graph (predictions that follow every label, coverage
+   * suggestions). Off: the model's classifier predicts, as before it existed.
+   */
+  graph: boolean;
 }
 
 export class OptionsError extends Error {
@@ -29,6 +34,7 @@ export const USAGE = `Usage: deno task start [options]
   --data-dir DIR    folder with the MNIST IDX files (default: embedded)   [SSVAE_DATA_DIR]
   --limit N         use only the first N training images                  [SSVAE_LIMIT]
   --no-build        do not rebuild the browser bundle at start            [SSVAE_NO_BUILD=1]
+  --no-graph        no label graph: predictions only from the model       [SSVAE_NO_GRAPH=1]
   --help`;
 
 function toInt(
@@ -68,6 +74,7 @@ export function parseOptions(
         "data-dir": { type: "string" },
         limit: { type: "string" },
         "no-build": { type: "boolean" },
+        "no-graph": { type: "boolean" },
         "test-hooks": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -97,5 +104,6 @@ export function parseOptions(
       : toInt("limit", limit, 1, 10_000_000),
     skipClientBuild: v["no-build"] === true || env("SSVAE_NO_BUILD") === "1",
     testHooks: v["test-hooks"] === true || env("SSVAE_TEST_HOOKS") === "1",
+    graph: !(v["no-graph"] === true || env("SSVAE_NO_GRAPH") === "1"),
   };
 }

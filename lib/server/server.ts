@@ -113,7 +113,8 @@ export async function startServer(
     notify(type, payload);
     if (type === "labels_changed") graph.labelsChanged();
   });
-  graph.start();
+  if (options.graph) graph.start();
+  else graph.info = { ...graph.info, status: "off" };
   const addr: ListenAddress = { host: options.host, port: options.port };
   const ctx: ServerContext = {
     options,

@@ -93,12 +93,14 @@ export function klPerSample(
 /** Computes the loss terms of the spec for one batch (or one shard of it). */
 export function ssvaeLoss(
   x: tf.Tensor2D,
-  out: ForwardOutputs,
+  out: Omit<ForwardOutputs, "hidden">,
   labels: LabelBatch,
-  config: Pick<
-    SSVAEConfig,
-    "recon_weight" | "kl_weight" | "label_weight" | "prior"
-  >,
+  config:
+    & Pick<
+      SSVAEConfig,
+      "recon_weight" | "kl_weight" | "label_weight"
+    >
+    & Partial<Pick<SSVAEConfig, "prior">>,
   normalizer: LossNormalizer = {
     batchSize: x.shape[0],
     labelledCount: labels.labelledCount,

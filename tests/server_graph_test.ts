@@ -1,0 +1,169 @@
+/**
+ * The label graph in the running server: predictions and the default queue
+ * follow a label without training, the first suggestions are spread over the
+ * map, and a training run learns from the graph's soft labels and reports
+ * the graph's test accuracy.
+ */
+import { assert, assertEquals } from "./server_assert.ts";
+import { connectWs, json, startServer } from "./server_helpers.ts";
+import { decodeLatent } from "../lib/client/latent.ts";
+import { decodeProbs } from "../lib/client/suggestions.ts";
+import { loadTrainImages } from "../lib/data/mnist.ts";
+
+const LIMIT = 3000;
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test(
+  "label graph: predictions follow each label; coverage first; training uses it",
+  opts,
+  async (t) => {
+    const srv = await startServer({ limit: LIMIT, graph: true });
+    const { base } = srv;
+    const ws = await connectWs(srv.wsUrl);
+    const truth = (await loadTrainImages({ limit: LIMIT })).labels;
+    const probs = async () =>
+      decodeProbs(await (await fetch(`${base}/api/probs`)).arrayBuffer());
+    try {
+      // The graph is built after the server listens; its first propagation
+      // (no labels yet) brings the coverage queue.
+      await ws.waitFor((m) =>
+        m.type === "latent_updated" && m.source === "labels"
+      );
+      const first = await probs();
+
+      await t.step(
+        "the first 10 suggestions are spread over the map",
+        async () => {
+          assertEquals(first.queuePhase, "coverage");
+          const picks = [...first.queue.subarray(0, 10)];
+          assertEquals(picks.length, 10);
+          const classes = new Set(picks.map((i) => truth[i]));
+          assert(
+            classes.size >= 7,
+            `first 10 suggestions cover ${classes.size} digits`,
+          );
+          // On the map (the fresh model's 2-D latent), no suggestion is among
+          // another's 10 nearest points.
+          const snap = decodeLatent(
+            await (await fetch(`${base}/api/latent`)).arrayBuffer(),
+          );
+          for (const i of picks) {
+            const d = Array.from(
+              { length: snap.count },
+              (_, j) =>
+                (snap.x[j] - snap.x[i]) ** 2 + (snap.y[j] - snap.y[i]) ** 2,
+            );
+            const near = [...d.keys()].filter((j) => j !== i)
+              .sort((a, b) => d[a] - d[b]).slice(0, 10);
+            for (const j of picks) {
+              assert(
+                j === i || !near.includes(j),
+                `suggestions ${i} and ${j} are map neighbours`,
+              );
+            }
+          }
+        },
+      );
+
+      await t.step(
+        "a label changes the predictions and the queue, without training",
+        async () => {
+          const top = first.queue[0];
+          const seq = ws.messages.length;
+          const r = await json(base, "PUT", `/api/labels/${top}`, {
+            label: truth[top],
+          });
+          assertEquals(r.status, 200);
+          const ev = await ws.waitFor((m) =>
+            ws.messages.indexOf(m) >= seq && m.type === "latent_updated" &&
+            m.source === "labels"
+          );
+          assert((ev.version as number) > first.version);
+          const after = await probs();
+          assertEquals(after.version, ev.version);
+          assert(
+            !after.queue.includes(top),
+            "the labelled image left the queue",
+          );
+          // Its class now spreads: its neighbours are predicted as it.
+          let same = 0;
+          for (let i = 0; i < LIMIT; i++) {
+            let best = 0;
+            for (let k = 1; k < 10; k++) {
+              if (after.probs[i * 10 + k] > after.probs[i * 10 + best]) {
+                best = k;
+              }
+            }
+            if (best === truth[top]) same++;
+          }
+          assertEquals(
+            same,
+            LIMIT,
+            "one label: every image predicted as its class",
+          );
+          const state = await json(base, "GET", "/api/state");
+          const graph = state.body.graph as { status: string; ms: number };
+          assertEquals(graph.status, "ready");
+          assert(graph.ms > 0);
+          assertEquals(state.body.training, {
+            status: "idle",
+            epoch: 0,
+            targetEpochs: 0,
+          });
+        },
+      );
+
+      await t.step(
+        "a training run takes the graph's soft labels and reports its accuracy",
+        async () => {
+          // A few more labels, from the queue.
+          const q = (await probs()).queue;
+          const changes = [...q.subarray(0, 9)].map((i) => ({
+            index: i,
+            label: truth[i],
+          }));
+          assertEquals(
+            (await json(base, "PUT", "/api/labels", { changes })).status,
+            200,
+          );
+          await ws.waitFor((m) =>
+            m.type === "latent_updated" && m.source === "labels" &&
+            (m.labelsRevision as number) >= 2
+          );
+          const seq = ws.messages.length;
+          const r = await json(base, "POST", "/api/training/start", {
+            epochs: 1,
+          });
+          assertEquals(r.status, 202);
+          const done = await ws.waitFor(
+            (m) =>
+              ws.messages.indexOf(m) >= seq &&
+              ["training_complete", "training_error"].includes(
+                m.type as string,
+              ),
+            120_000,
+          );
+          assertEquals(done.type, "training_complete");
+          const runs = (await json(base, "GET", "/api/evaluations")).body
+            .runs as Array<{
+              predictor: string;
+              accuracy: { overall: number };
+              classifierAccuracy: number;
+              labels: number;
+            }>;
+          assertEquals(runs.length, 1);
+          assertEquals(runs[0].predictor, "graph");
+          assertEquals(runs[0].labels, 10);
+          assert(
+            runs[0].accuracy.overall > 0.5,
+            `graph test accuracy ${runs[0].accuracy.overall}`,
+          );
+          assertEquals(typeof runs[0].classifierAccuracy, "number");
+        },
+      );
+    } finally {
+      await ws.close();
+      await srv.stop();
+    }
+  },
+);
