@@ -5,11 +5,15 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { dirname } from "node:path";
-import { loadTrainImages } from "../lib/data/mnist.ts";
+import { loadTestSet, loadTrainImages } from "../lib/data/mnist.ts";
+import { LabelGraph } from "../lib/graph/label_graph.ts";
 import { LabelStore } from "../lib/labels/labels_store.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
 import {
   ARCHITECTURE_FIELDS,
+  isPreset,
+  presetConfig,
+  PRESETS,
   resolveConfig,
   type SSVAEConfig,
   TUNABLE_FIELDS,
@@ -33,6 +37,9 @@ const USAGE = `Usage: deno task train [flags]
   --weights PATH         checkpoint to continue from and write (default ${DEFAULT_WEIGHTS})
   --history PATH         history CSV (default: history.csv beside the checkpoint)
   --fresh                ignore an existing checkpoint and start from a new model
+  --preset NAME          a new model's configuration: graph (default: the label
+                         graph's soft labels, class-mixture prior) or original
+                         (the reference SSVAE of the spec)
   --data-dir DIR         MNIST-layout IDX files (default: the embedded MNIST)
   --limit N              use the first N training images
   --backend wasm|cpu     tfjs backend (default wasm)
@@ -47,8 +54,15 @@ await runCli(async () => {
     weights: { type: "string", default: DEFAULT_WEIGHTS },
     history: { type: "string" },
     fresh: { type: "boolean", default: false },
+    preset: { type: "string", default: "graph" },
   });
   if (values.help) return console.log(USAGE);
+  const preset = values.preset as string;
+  if (!isPreset(preset)) {
+    throw new Error(
+      `--preset must be one of ${PRESETS.join(", ")}, got ${preset}`,
+    );
+  }
   const weights = values.weights as string;
   const historyPath = (values.history as string | undefined) ??
     `${dirname(weights)}/history.csv`;
@@ -58,9 +72,26 @@ await runCli(async () => {
   const store = await LabelStore.open(values.labels as string, data.count);
   const trainer = await openTrainer(
     weights,
+    resolveConfig(overrides, presetConfig(preset)),
     overrides,
     values.fresh as boolean,
   );
+  // The graph's soft labels, as the dashboard gives them (same cache file).
+  let targets: Float32Array | undefined;
+  if (trainer.config.pseudo_label_weight > 0 && store.labelledCount() > 0) {
+    const test = await loadTestSet(dataOptions).catch(() => null);
+    const graph = await LabelGraph.loadOrBuild(
+      data.raw,
+      data.count,
+      data.rows * data.cols,
+      `${dirname(weights)}/cache`,
+      {
+        test: test ? { raw: test.raw, count: test.count } : undefined,
+        progress: (step) => console.log(`label graph: ${step}`),
+      },
+    );
+    targets = graph.propagate(store.labels).probs;
+  }
   console.log(
     `training on ${data.count} images, ${store.labelledCount()} labelled; ` +
       `model at epoch ${trainer.epoch}, step ${trainer.step}; ` +
@@ -78,7 +109,7 @@ await runCli(async () => {
       result = await trainer.fit(data.images, store.labels.slice(), [
         new ConsoleLogger(),
         new CsvHistoryExporter(historyPath),
-      ]);
+      ], targets);
     } catch (err) {
       // The trainer restored its last good epoch: keep those epochs, then fail.
       if (err instanceof TrainingError && trainer.epoch > 0) {
@@ -107,11 +138,12 @@ await runCli(async () => {
 /** Continues the checkpoint (refusing changed architecture flags) or builds a new model. */
 async function openTrainer(
   weights: string,
+  freshConfig: SSVAEConfig,
   overrides: Partial<SSVAEConfig>,
   fresh: boolean,
 ): Promise<InteractiveTrainer> {
   if (fresh || !(await checkpointExists(weights))) {
-    return new InteractiveTrainer(new SSVAE(resolveConfig(overrides)));
+    return new InteractiveTrainer(new SSVAE(freshConfig));
   }
   const trainer = await loadCheckpoint(weights);
   for (const field of ARCHITECTURE_FIELDS) {

@@ -54,6 +54,15 @@ export function SuggestionQueue() {
           </button>
         ))}
       </div>
+      {strategy === "auto" && (
+        <p class="muted small" id="queue-phase">
+          {a.probs.value?.queuePhase === "coverage"
+            ? "Typical images of regions no label covers yet. Every label updates the predictions at once."
+            : a.probs.value?.queuePhase === "uncertainty"
+            ? "The images the predictions are least sure of."
+            : "By margin until the label graph is ready."}
+        </p>
+      )}
       {a.error.value && <p class="form-error">{a.error.value}</p>}
       <ol
         class="queue-list"

@@ -1,7 +1,12 @@
 import * as tf from "@tensorflow/tfjs";
 import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
-import { presetConfig, resolveConfig } from "../lib/ssvae/config.ts";
+import {
+  checkpointConfig,
+  presetConfig,
+  resolveConfig,
+  type SSVAEConfig,
+} from "../lib/ssvae/config.ts";
 import {
   CLASS_PRIOR_RADIUS,
   classPriorCentres,
@@ -240,4 +245,15 @@ Deno.test("class-mixture prior: KL to the label's centre, soft rows to the weigh
   );
   assertAlmostEquals(kl[1], 0, 1e-6);
   assertAlmostEquals(kl[2], 0.5 * (1 + 4), 1e-5);
+});
+
+Deno.test("a checkpoint written before the presets loads as the original SSVAE", () => {
+  const stored: Partial<SSVAEConfig> = { ...presetConfig("original") };
+  delete stored.classifier_input;
+  delete stored.prior;
+  delete stored.pseudo_label_weight;
+  assertEquals(checkpointConfig(stored), presetConfig("original"));
+  // A new checkpoint keeps what it says.
+  assertEquals(checkpointConfig(presetConfig("graph")), presetConfig("graph"));
+  assertEquals(presetConfig("graph").prior, "class_mixture");
 });

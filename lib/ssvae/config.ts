@@ -44,6 +44,22 @@ export type PriorKind = "normal" | "class_mixture";
 export const PRESETS = ["original", "graph"] as const;
 export type PresetName = typeof PRESETS[number];
 
+/** Whether `name` is a preset's name. */
+export function isPreset(name: unknown): name is PresetName {
+  return typeof name === "string" &&
+    (PRESETS as readonly string[]).includes(name);
+}
+
+/**
+ * The config stored in a checkpoint, completed: one written before the graph
+ * preset existed has no `classifier_input`, `prior` or `pseudo_label_weight`,
+ * and was the reference model, so it gets the reference's values (not the
+ * new default's) and loads exactly as before.
+ */
+export function checkpointConfig(stored: Partial<SSVAEConfig>): SSVAEConfig {
+  return resolveConfig({ ...ORIGINAL_MODEL_FIELDS, ...stored });
+}
+
 /** The fields a checkpoint written before they existed gets: the reference's. */
 export const ORIGINAL_MODEL_FIELDS: Pick<
   SSVAEConfig,

@@ -12,7 +12,7 @@ import { dirname } from "node:path";
 import { removeStaleTempFiles, writeFileAtomic } from "../atomic_file.ts";
 import {
   ARCHITECTURE_FIELDS,
-  resolveConfig,
+  checkpointConfig,
   type SSVAEConfig,
 } from "../ssvae/config.ts";
 import { denseLayerSpecs, SSVAE } from "../ssvae/model.ts";
@@ -161,7 +161,7 @@ export async function decodeCheckpoint(
   }
   let config: SSVAEConfig;
   try {
-    config = resolveConfig(header.config);
+    config = checkpointConfig(header.config);
   } catch (err) {
     return fail(`invalid config (${(err as Error).message})`);
   }

@@ -178,8 +178,9 @@ export class Trainer {
     images: Float32Array,
     labels: Float32Array,
     callbacks: TrainCallbacks[] = [],
+    targets?: Float32Array,
   ): Promise<TrainResult> {
-    return this.run(this.config.max_epochs, images, labels, callbacks);
+    return this.run(this.config.max_epochs, images, labels, callbacks, targets);
   }
 
   /**
