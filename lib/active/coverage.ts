@@ -65,8 +65,9 @@ export function typicality(nb: Neighbours): Float32Array {
  * clusters as there will be labels, it walks farthest-first over the
  * clusters' centres: the next cluster is the one whose centre is farthest
  * from every cluster already holding a label (the first: the largest), among
- * clusters of at least a quarter of the mean size, and it proposes that
- * cluster's most central image. Farthest-first, not largest-first: the
+ * clusters of at least a quarter of the mean size, weighted by √size and,
+ * with `doubt`, by how unsure the predictions inside it are; it proposes
+ * that cluster's most central image. Farthest-first, not largest-first: the
  * largest clusters are often the same digit written two ways, while in the
  * spectral embedding distinct digits sit far apart. `exclude[i]` (for example
  * the validation split) is never proposed. Returns up to `limit` indices.
@@ -76,6 +77,7 @@ export function coverageOrder(
   labels: Float32Array,
   limit: number,
   exclude?: Uint8Array,
+  doubt?: { probs: Float32Array; power: number },
 ): Uint32Array {
   let labelled = 0;
   for (let i = 0; i < map.n; i++) if (!Number.isNaN(labels[i])) labelled++;
@@ -99,6 +101,26 @@ export function coverageOrder(
       }
     }
     const minSize = map.n / k / 4;
+    // Optionally, how unsure the predictions are inside each cluster (mean
+    // 1 − max p): an uncovered cluster the labels already predict well
+    // needs a label less.
+    const unsure = new Float64Array(k).fill(1);
+    if (doubt && doubt.power > 0) {
+      unsure.fill(0);
+      for (let i = 0; i < map.n; i++) {
+        let top = 0;
+        for (let c = 0; c < 10; c++) {
+          top = Math.max(top, doubt.probs[i * 10 + c]);
+        }
+        unsure[level.assign[i]] += 1 - top;
+      }
+      for (let c = 0; c < k; c++) {
+        unsure[c] = Math.pow(
+          unsure[c] / Math.max(1, size[c]) + 1e-3,
+          doubt.power,
+        );
+      }
+    }
     // Distance of every cluster centre to the nearest covered centre.
     const far = new Float64Array(k).fill(Infinity);
     const cover = (c: number) => {
@@ -120,7 +142,7 @@ export function coverageOrder(
         if (covered[c] || best[c] < 0 || size[c] < minSize) continue;
         // Far, and big: a small far cluster is often a rare way of writing
         // a digit already covered.
-        const score = first ? size[c] : far[c] * Math.sqrt(size[c]);
+        const score = first ? size[c] : far[c] * Math.sqrt(size[c]) * unsure[c];
         if (pick < 0 || score > pickScore) {
           pick = c;
           pickScore = score;
@@ -183,14 +205,26 @@ export function defaultOrder(
   probs: Float32Array,
   labels: Float32Array,
   limit: number,
-  opts: { exclude?: Uint8Array; switchAt: number; densityPower?: number },
+  opts: {
+    exclude?: Uint8Array;
+    switchAt: number;
+    densityPower?: number;
+    /** Weight coverage by the clusters' prediction doubt (0 = off). */
+    doubtPower?: number;
+  },
 ): { phase: "coverage" | "uncertainty"; order: Uint32Array } {
   let labelled = 0;
   for (let i = 0; i < labels.length; i++) {
     if (!Number.isNaN(labels[i])) labelled++;
   }
   if (labelled < opts.switchAt) {
-    const order = coverageOrder(map, labels, limit, opts.exclude);
+    const order = coverageOrder(
+      map,
+      labels,
+      limit,
+      opts.exclude,
+      opts.doubtPower ? { probs, power: opts.doubtPower } : undefined,
+    );
     if (order.length > 0) return { phase: "coverage", order };
   }
   return {

@@ -79,7 +79,12 @@ export async function startServer(
   }
 
   // The label graph: predictions that follow every label (graph worker).
-  let labels!: LabelService;
+  // The graph is declared below; the label service only calls it on a flush,
+  // which is never synchronous.
+  const labels = new LabelService(store, (type, payload) => {
+    notify(type, payload);
+    if (type === "labels_changed") graph.labelsChanged();
+  });
   let excludeKey = "", exclude: Uint8Array | null = null;
   const graph = new GraphController({
     init: {
@@ -108,10 +113,6 @@ export async function startServer(
     },
     onPropagation: (p) => training.applyGraphPredictions(p),
     log,
-  });
-  labels = new LabelService(store, (type, payload) => {
-    notify(type, payload);
-    if (type === "labels_changed") graph.labelsChanged();
   });
   if (options.graph) graph.start();
   else graph.info = { ...graph.info, status: "off" };
