@@ -7,12 +7,15 @@
  *   cache) and warm (reload: Plotly and the bundle from cache);
  * - click on a point → original and reconstruction shown;
  * - colour-mode switch → recoloured plot;
+ * - label key → the whole map's predictions updated by the label graph
+ *   (server propagation, both snapshots refetched, plot redrawn);
  * - JS heap after load.
  * Times are measured inside the page (event timestamps and performance marks,
  * up to the next animation frame), so Playwright's own latency is not counted.
  *
  * Flags: --limit N (default 60000), --runs N (default 3), --json, --url URL
- * (use a running server instead of starting one).
+ * (use a running server instead of starting one), --no-graph (the server
+ * without its label graph). With the graph, measuring starts once it is built.
  */
 import { parseArgs } from "node:util";
 import type { Page } from "playwright-core";
@@ -35,8 +38,10 @@ const { values: flags } = parseArgs({
     runs: { type: "string", default: "3" },
     json: { type: "boolean", default: false },
     url: { type: "string" },
+    "no-graph": { type: "boolean", default: false },
   },
 });
+const GRAPH = !flags["no-graph"];
 const LIMIT = Number(flags.limit);
 const RUNS = Math.max(1, Number(flags.runs));
 
@@ -90,10 +95,24 @@ async function run() {
   let url = flags.url;
   const t0 = performance.now();
   if (!url) {
-    server = await startDashboard({ limit: LIMIT, timeout: 300 });
+    server = await startDashboard({ limit: LIMIT, timeout: 300, graph: GRAPH });
     url = server.url;
   }
   const serverReadyS = (performance.now() - t0) / 1000;
+  // The graph builds after the server listens (about a minute at 60k the
+  // first time): measure the page once it is ready, not while it competes.
+  let graphReadyS = NaN;
+  if (GRAPH) {
+    for (let i = 0; i < 600; i++) {
+      const s = await (await fetch(`${url}/api/state`)).json();
+      if (s.graph?.status === "ready" && s.graph.revision >= 0) {
+        graphReadyS = (performance.now() - t0) / 1000;
+        break;
+      }
+      if (s.graph?.status === "error" || s.graph?.status === "off") break;
+      await sleep(500);
+    }
+  }
   const browser = await launchBrowser();
   const results = {
     points: LIMIT,
@@ -106,6 +125,9 @@ async function run() {
     modeMs: {} as Record<string, number[]>,
     /** Label key (3, then Delete) → plot redrawn with the new colour. */
     labelMs: [] as number[],
+    /** Label key → the label graph's new predictions drawn (predicted mode). */
+    propagateMs: [] as number[],
+    graphReadySeconds: 0,
     heapMB: 0,
     latentKB: 0,
   };
@@ -252,6 +274,48 @@ async function run() {
       }
     }
 
+    // Label key → every point's predicted class redrawn from the label
+    // graph's new propagation (predicted-class mode).
+    if (GRAPH) {
+      results.graphReadySeconds = Number(graphReadyS.toFixed(1));
+      await page.click('.segmented button[data-mode="predicted"]');
+      await sleep(500);
+      for (let r = 0; r < RUNS; r++) {
+        for (const key of ["7", "Delete"]) {
+          await page.evaluate(() => {
+            // deno-lint-ignore no-explicit-any
+            const w = window as any;
+            w.__benchResult = null;
+            addEventListener("keydown", (ev) => {
+              const start = ev.timeStamp;
+              const loads = performance.getEntriesByName("latent-loaded").length;
+              let draws = -1;
+              const poll = () => {
+                const l = performance.getEntriesByName("latent-loaded").length;
+                const d = performance.getEntriesByName("latent-draw").length;
+                if (draws < 0 && l > loads) draws = d;
+                if (draws >= 0 && d > draws) {
+                  requestAnimationFrame(() =>
+                    w.__benchResult = performance.now() - start
+                  );
+                } else requestAnimationFrame(poll);
+              };
+              requestAnimationFrame(poll);
+            }, { once: true, capture: true });
+          });
+          await page.keyboard.press(key);
+          const ms = await page.waitForFunction(
+            // deno-lint-ignore no-explicit-any
+            () => (window as any).__benchResult,
+            null,
+            { timeout: 20_000 },
+          ).then((h) => h.jsonValue()).catch(() => NaN) as number;
+          if (Number.isFinite(ms)) results.propagateMs.push(ms);
+          await sleep(1500);
+        }
+      }
+    }
+
     // Heap after load (after a GC, so it is what the page keeps).
     const cdp = await context.newCDPSession(page);
     await cdp.send("HeapProfiler.collectGarbage");
@@ -309,6 +373,13 @@ if (flags.json) {
     );
   }
   console.log(`     label key → point recoloured:      ${fmt(r.labelMs)}`);
+  if (GRAPH) {
+    console.log(
+      `${ok(r.propagateMs, 1000)} label key → map's predictions updated: ${
+        fmt(r.propagateMs)
+      }  [target ≤ 1000; graph ready ${r.graphReadySeconds} s after start]`,
+    );
+  }
   console.log(`     colour-mode switch, all:            ${fmt(allMode)}`);
   console.log(`     JS heap after load (after GC):      ${r.heapMB} MB`);
 }

@@ -111,9 +111,10 @@ export interface Ranking {
  */
 export function rankAll(snap: ProbsSnapshot, strategy: Strategy): Ranking {
   const t0 = performance.now();
+  let order: Uint32Array;
   if (strategy === "auto") {
-    const rest = rankAll(snap, "margin");
-    const order = new Uint32Array(snap.count);
+    const rest = rankAll(snap, "margin").order;
+    order = new Uint32Array(snap.count);
     const seen = new Uint8Array(snap.count);
     let p = 0;
     for (const i of snap.queue) {
@@ -122,28 +123,20 @@ export function rankAll(snap: ProbsSnapshot, strategy: Strategy): Ranking {
         order[p++] = i;
       }
     }
-    for (const i of rest.order) if (!seen[i]) order[p++] = i;
-    const rank = new Uint32Array(snap.count);
-    for (let q = 0; q < order.length; q++) rank[order[q]] = q;
-    return {
-      version: snap.version,
+    for (const i of rest) if (!seen[i]) order[p++] = i;
+  } else {
+    const scores = acquisitionScores(
+      snap.probs,
       strategy,
-      order,
-      rank,
-      ms: performance.now() - t0,
-    };
+      randomSeed(snap.version),
+    );
+    // topSuggestions over "all unlabelled" is the full order.
+    order = topSuggestions(
+      scores,
+      new Float32Array(snap.count).fill(NaN),
+      snap.count,
+    );
   }
-  const scores = acquisitionScores(
-    snap.probs,
-    strategy,
-    randomSeed(snap.version),
-  );
-  // topSuggestions over "all unlabelled" is the full order.
-  const order = topSuggestions(
-    scores,
-    new Float32Array(snap.count).fill(NaN),
-    snap.count,
-  );
   const rank = new Uint32Array(snap.count);
   for (let p = 0; p < order.length; p++) rank[order[p]] = p;
   return {
