@@ -288,17 +288,16 @@ async function run() {
             w.__benchResult = null;
             addEventListener("keydown", (ev) => {
               const start = ev.timeStamp;
-              const loads = performance.getEntriesByName("latent-loaded").length;
-              let draws = -1;
+              // The first snapshot loaded after the key, then the first draw
+              // after that load, by their own timestamps (a poll may wake up
+              // after both).
+              const after = (name: string, t: number) =>
+                performance.getEntriesByName(name).find((e) => e.startTime > t);
               const poll = () => {
-                const l = performance.getEntriesByName("latent-loaded").length;
-                const d = performance.getEntriesByName("latent-draw").length;
-                if (draws < 0 && l > loads) draws = d;
-                if (draws >= 0 && d > draws) {
-                  requestAnimationFrame(() =>
-                    w.__benchResult = performance.now() - start
-                  );
-                } else requestAnimationFrame(poll);
+                const loaded = after("latent-loaded", start);
+                const drawn = loaded && after("latent-draw", loaded.startTime);
+                if (drawn) w.__benchResult = drawn.startTime - start;
+                else requestAnimationFrame(poll);
               };
               requestAnimationFrame(poll);
             }, { once: true, capture: true });
