@@ -372,3 +372,19 @@ Deno.test("suggestion rings: pixel circles at the points, the best one thicker",
   store.active.strategy.value = "entropy";
   assertEquals([...store.active.suggestions.value], []);
 });
+
+Deno.test("queue: Auto is the server's queue first, then every other image by margin", () => {
+  const p = rows([0.97, 0.03], [0.5, 0.5], [0.4, 0.3, 0.3], [0.6, 0.4]);
+  const snap = {
+    version: 3,
+    count: 4,
+    classes: 10,
+    probs: p,
+    queue: Uint32Array.from([3, 0, 3]),
+    queuePhase: "coverage" as const,
+  };
+  const r = rankAll(snap, "auto");
+  // 3 and 0 from the queue (the repeat dropped), then margin order: 1, 2.
+  assertEquals([...r.order], [3, 0, 1, 2]);
+  assertEquals([...r.rank], [1, 2, 3, 0]);
+});
