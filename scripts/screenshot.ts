@@ -1,8 +1,7 @@
 /**
- * Retakes docs/screenshot.png (1440×900) and docs/screenshot-narrow.png
- * (800×1000): a dashboard on the full 60k with its label graph, 100 labels
- * taken from the Auto queue, and two short training runs, in headless Chromium
- * (needs /usr/bin/chromium). `deno run -A scripts/screenshot.ts`
+ * Retakes docs/screenshot.png: a dashboard on the full 60k with 20 labels per
+ * class and two short training runs, in headless Chromium (needs /usr/bin/chromium).
+ * `deno run -A scripts/screenshot.ts`
  */
 import {
   launchBrowser,
@@ -11,37 +10,22 @@ import {
   startDashboard,
   waitForPoints,
 } from "../tests/e2e_support.ts";
-import { decodeProbs } from "../lib/client/suggestions.ts";
+import { labelsPerClass } from "../lib/data/label_sample.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
-const srv = await startDashboard({ timeout: 120, graph: true });
+const srv = await startDashboard({ timeout: 120 });
 const base = srv.url.replace(/\/$/, "");
 const data = await loadTrainImages();
+const labels = labelsPerClass(data.labels, 20, 42);
+const changes = [...labels.keys()].filter((i) => !Number.isNaN(labels[i])).map((
+  i,
+) => ({ index: i, label: labels[i] }));
 const h = { "Content-Type": "application/json", Origin: base };
-/** The server's state once the label graph has propagated `revision`. */
-async function propagated(revision: number) {
-  for (;;) {
-    const s = await (await fetch(`${base}/api/state`)).json();
-    if (s.graph.status === "ready" && s.graph.revision >= revision) return s;
-    if (s.graph.status === "error") throw new Error(s.graph.message);
-    await sleep(300);
-  }
-}
-// 100 labels as a user following the Auto queue would give them.
-let revision = (await propagated(0)).labelsRevision;
-for (let k = 0; k < 100; k++) {
-  const probs = decodeProbs(
-    await (await fetch(`${base}/api/probs`)).arrayBuffer(),
-  );
-  const i = probs.queue[0];
-  const r = await fetch(`${base}/api/labels/${i}`, {
-    method: "PUT",
-    headers: h,
-    body: JSON.stringify({ label: data.labels[i] }),
-  });
-  if (!r.ok) throw new Error(`labelling failed: ${r.status} ${await r.text()}`);
-  revision = (await propagated(revision + 1)).graph.revision;
-}
-let r: Response;
+let r = await fetch(`${base}/api/labels`, {
+  method: "PUT",
+  headers: h,
+  body: JSON.stringify({ changes }),
+});
+if (!r.ok) throw new Error(`labelling failed: ${r.status} ${await r.text()}`);
 for (const epochs of [4, 3]) {
   r = await fetch(`${base}/api/training/start`, {
     method: "POST",
@@ -67,8 +51,5 @@ await sleep(2500);
 await page.keyboard.press("n");
 await sleep(1500);
 await page.screenshot({ path: `${ROOT}docs/screenshot.png`, fullPage: true });
-await page.setViewportSize({ width: 800, height: 1000 });
-await sleep(1500);
-await page.screenshot({ path: `${ROOT}docs/screenshot-narrow.png` });
 await browser.close();
 await srv.stop();

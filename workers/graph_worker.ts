@@ -71,6 +71,8 @@ async function handle(msg: ToGraphWorker): Promise<void> {
     },
   );
   const testPred = graph.classifyTest(p.predClass) ?? new Uint8Array(0);
+  let labelled = 0;
+  for (const l of msg.labels) if (!Number.isNaN(l)) labelled++;
   post({
     type: "propagation",
     revision: msg.revision,
@@ -81,6 +83,7 @@ async function handle(msg: ToGraphWorker): Promise<void> {
     phase,
     testPred,
     ms: performance.now() - t0,
+    labelled,
   }, [
     p.probs.buffer,
     p.predClass.buffer,

@@ -48,6 +48,8 @@ export interface PropagationMessage {
   testPred: Uint8Array;
   /** Milliseconds spent propagating and ranking. */
   ms: number;
+  /** How many labels were propagated (0: the probabilities are uniform). */
+  labelled: number;
 }
 
 export interface GraphErrorMessage {

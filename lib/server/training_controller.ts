@@ -378,16 +378,22 @@ export class TrainingController {
    * version, so every page recolours and re-ranks within a second of a label.
    */
   graph: PropagationMessage | null = null;
+  /** The model's own last predictions (shown while no label exists). */
+  #modelPredictions: PredictionMessage | null = null;
 
   applyGraphPredictions(p: PropagationMessage) {
     if (this.data && p.predClass.length !== this.data.count) return;
     this.graph = p;
     if (!this.snapshot) return;
+    // With no label the graph knows nothing (uniform): keep the model's
+    // predictions, and only the queue changes.
+    const model = this.#modelPredictions;
+    const use = p.labelled > 0 ? p : model;
     this.snapshot = {
       ...this.snapshot,
-      predClass: p.predClass,
-      certainty: p.certainty,
-      probs: p.probs,
+      predClass: use?.predClass ?? this.snapshot.predClass,
+      certainty: use?.certainty ?? this.snapshot.certainty,
+      probs: use?.probs ?? this.snapshot.probs,
     };
     this.version++;
     this.#opts.notify("latent_updated", {
@@ -405,7 +411,8 @@ export class TrainingController {
       return;
     }
     // While the graph has predictions, they are the ones shown (see above).
-    const g = this.graph;
+    this.#modelPredictions = msg;
+    const g = this.graph && this.graph.labelled > 0 ? this.graph : null;
     this.snapshot = {
       latent: msg.latent,
       latentDim: msg.latentDim,
