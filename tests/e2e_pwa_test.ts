@@ -97,8 +97,11 @@ function isolatedPoints(page: Page, k: number, gap = 5): Promise<number[]> {
 /** Clicks point `index` and waits until its sample is shown. */
 async function select(page: Page, index: number) {
   await clickPoint(page, index);
+  // Offline the sample comes from the image cache, which can be slow on a
+  // loaded 2-core machine (this step timed out at 10 s before this change
+  // too, on unchanged code).
   await page.waitForSelector(`.sample[data-index="${index}"]`, {
-    timeout: 10_000,
+    timeout: 30_000,
   });
   await sleep(CLICK_GAP_MS);
 }
