@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { dirname } from "node:path";
 import { loadTestSet, loadTrainImages } from "../lib/data/mnist.ts";
+import { graphCacheDir } from "../lib/graph/cache_dir.ts";
 import { LabelGraph } from "../lib/graph/label_graph.ts";
 import { LabelStore } from "../lib/labels/labels_store.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
@@ -84,7 +85,7 @@ await runCli(async () => {
       data.raw,
       data.count,
       data.rows * data.cols,
-      `${dirname(weights)}/cache`,
+      graphCacheDir(weights),
       {
         test: test ? { raw: test.raw, count: test.count } : undefined,
         progress: (step) => console.log(`label graph: ${step}`),

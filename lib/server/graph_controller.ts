@@ -41,7 +41,6 @@ export class GraphController {
   #inFlight = false;
   #dirty = false;
   info: GraphInfo = { status: "building", revision: -1, ms: 0, phase: null };
-  latest: PropagationMessage | null = null;
 
   constructor(opts: GraphControllerOptions) {
     this.#opts = opts;
@@ -107,7 +106,6 @@ export class GraphController {
         return;
       case "propagation":
         this.#inFlight = false;
-        this.latest = msg;
         this.info = {
           ...this.info,
           revision: msg.revision,

@@ -12,6 +12,7 @@ import type { ServerContext } from "./context.ts";
 import { GraphController } from "./graph_controller.ts";
 import { LabelService } from "./label_service.ts";
 import { makeSplit } from "../training/split.ts";
+import { graphCacheDir } from "../graph/cache_dir.ts";
 import { LatentCache } from "./latent_snapshot.ts";
 import type { ServerOptions } from "./options.ts";
 import type { ListenAddress } from "./security.ts";
@@ -35,12 +36,6 @@ async function buildClient(log: (l: string) => void): Promise<void> {
   await buildClientAssets();
   const ms = performance.now() - t0;
   if (ms > 200) log(`client assets built in ${(ms / 1000).toFixed(1)} s`);
-}
-
-/** The label graph's cache folder: `cache/` beside the checkpoint. */
-function graphCacheDir(weightsPath: string): string {
-  const slash = weightsPath.lastIndexOf("/");
-  return `${slash >= 0 ? weightsPath.slice(0, slash) : "."}/cache`;
 }
 
 export async function startServer(

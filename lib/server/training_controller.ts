@@ -384,16 +384,10 @@ export class TrainingController {
   applyGraphPredictions(p: PropagationMessage) {
     if (this.data && p.predClass.length !== this.data.count) return;
     this.graph = p;
-    if (!this.snapshot) return;
-    // With no label the graph knows nothing (uniform): keep the model's
-    // predictions, and only the queue changes.
-    const model = this.#modelPredictions;
-    const use = p.labelled > 0 ? p : model;
+    if (!this.snapshot || !this.#modelPredictions) return;
     this.snapshot = {
       ...this.snapshot,
-      predClass: use?.predClass ?? this.snapshot.predClass,
-      certainty: use?.certainty ?? this.snapshot.certainty,
-      probs: use?.probs ?? this.snapshot.probs,
+      ...this.#shownPredictions(this.#modelPredictions),
     };
     this.version++;
     this.#opts.notify("latent_updated", {
@@ -403,6 +397,18 @@ export class TrainingController {
     });
   }
 
+  /**
+   * The predictions the page shows: the graph's once it has propagated a
+   * label; with none it knows nothing (uniform), so the model's stay and
+   * the graph gives only the queue.
+   */
+  #shownPredictions(
+    model: PredictionMessage,
+  ): Pick<Snapshot, "predClass" | "certainty" | "probs"> {
+    const g = this.graph && this.graph.labelled > 0 ? this.graph : model;
+    return { predClass: g.predClass, certainty: g.certainty, probs: g.probs };
+  }
+
   #setSnapshot(msg: PredictionMessage) {
     if (this.data && msg.predClass.length !== this.data.count) {
       this.#log(
@@ -410,16 +416,12 @@ export class TrainingController {
       );
       return;
     }
-    // While the graph has predictions, they are the ones shown (see above).
     this.#modelPredictions = msg;
-    const g = this.graph && this.graph.labelled > 0 ? this.graph : null;
     this.snapshot = {
       latent: msg.latent,
       latentDim: msg.latentDim,
       recon: msg.recon,
-      predClass: g ? g.predClass : msg.predClass,
-      certainty: g ? g.certainty : msg.certainty,
-      probs: g ? g.probs : msg.probs,
+      ...this.#shownPredictions(msg),
     };
     this.version++;
     this.#log(
