@@ -90,6 +90,56 @@ async function loadTime(
   };
 }
 
+/**
+ * ms from pressing `key` until the plot is redrawn: "redraw" = the next draw
+ * (up to the following frame); "snapshot" = the first draw after a new latent
+ * snapshot was loaded (the label graph's propagation), by the marks' own
+ * timestamps, since a poll may wake up after both.
+ */
+async function timeKey(
+  page: Page,
+  key: string,
+  until: "redraw" | "snapshot",
+): Promise<number> {
+  await page.evaluate((until) => {
+    // deno-lint-ignore no-explicit-any
+    const w = window as any;
+    w.__benchResult = null;
+    addEventListener("keydown", (ev) => {
+      const start = ev.timeStamp;
+      const seen = performance.getEntriesByName("latent-draw").length;
+      const after = (name: string, t: number) =>
+        performance.getEntriesByName(name).find((e) => e.startTime > t);
+      const poll = () => {
+        if (until === "redraw") {
+          if (performance.getEntriesByName("latent-draw").length > seen) {
+            requestAnimationFrame(() =>
+              w.__benchResult = performance.now() - start
+            );
+            return;
+          }
+        } else {
+          const loaded = after("latent-loaded", start);
+          const drawn = loaded && after("latent-draw", loaded.startTime);
+          if (drawn) {
+            w.__benchResult = drawn.startTime - start;
+            return;
+          }
+        }
+        requestAnimationFrame(poll);
+      };
+      requestAnimationFrame(poll);
+    }, { once: true, capture: true });
+  }, until);
+  await page.keyboard.press(key);
+  return await page.waitForFunction(
+    // deno-lint-ignore no-explicit-any
+    () => (window as any).__benchResult,
+    null,
+    { timeout: 20_000 },
+  ).then((h) => h.jsonValue()) as number;
+}
+
 async function run() {
   let server: DashboardServer | null = null;
   let url = flags.url;
@@ -245,31 +295,7 @@ async function run() {
     // Label key → the point recoloured in the plot (user-labels mode).
     for (let r = 0; r < RUNS; r++) {
       for (const key of ["3", "Delete"]) {
-        await page.evaluate(() => {
-          // deno-lint-ignore no-explicit-any
-          const w = window as any;
-          w.__benchResult = null;
-          addEventListener("keydown", (ev) => {
-            const start = ev.timeStamp;
-            const seen = performance.getEntriesByName("latent-draw").length;
-            const poll = () => {
-              if (performance.getEntriesByName("latent-draw").length > seen) {
-                requestAnimationFrame(() =>
-                  w.__benchResult = performance.now() - start
-                );
-              } else requestAnimationFrame(poll);
-            };
-            requestAnimationFrame(poll);
-          }, { once: true, capture: true });
-        });
-        await page.keyboard.press(key);
-        const ms = await page.waitForFunction(
-          // deno-lint-ignore no-explicit-any
-          () => (window as any).__benchResult,
-          null,
-          { timeout: 20_000 },
-        ).then((h) => h.jsonValue()) as number;
-        results.labelMs.push(ms);
+        results.labelMs.push(await timeKey(page, key, "redraw"));
         await sleep(300);
       }
     }
@@ -282,33 +308,7 @@ async function run() {
       await sleep(500);
       for (let r = 0; r < RUNS; r++) {
         for (const key of ["7", "Delete"]) {
-          await page.evaluate(() => {
-            // deno-lint-ignore no-explicit-any
-            const w = window as any;
-            w.__benchResult = null;
-            addEventListener("keydown", (ev) => {
-              const start = ev.timeStamp;
-              // The first snapshot loaded after the key, then the first draw
-              // after that load, by their own timestamps (a poll may wake up
-              // after both).
-              const after = (name: string, t: number) =>
-                performance.getEntriesByName(name).find((e) => e.startTime > t);
-              const poll = () => {
-                const loaded = after("latent-loaded", start);
-                const drawn = loaded && after("latent-draw", loaded.startTime);
-                if (drawn) w.__benchResult = drawn.startTime - start;
-                else requestAnimationFrame(poll);
-              };
-              requestAnimationFrame(poll);
-            }, { once: true, capture: true });
-          });
-          await page.keyboard.press(key);
-          const ms = await page.waitForFunction(
-            // deno-lint-ignore no-explicit-any
-            () => (window as any).__benchResult,
-            null,
-            { timeout: 20_000 },
-          ).then((h) => h.jsonValue()).catch(() => NaN) as number;
+          const ms = await timeKey(page, key, "snapshot").catch(() => NaN);
           if (Number.isFinite(ms)) results.propagateMs.push(ms);
           await sleep(1500);
         }
