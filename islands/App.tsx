@@ -1,18 +1,29 @@
+import { actionTitle } from "../lib/client/key_actions.ts";
 import { type Store, StoreContext } from "../lib/client/store.ts";
+import { ConfirmDialog } from "./ConfirmDialog.tsx";
 import { ConnectionBadge } from "./ConnectionBadge.tsx";
 import { DatasetStats } from "./DatasetStats.tsx";
+import { EvaluationPanel } from "./EvaluationPanel.tsx";
+import { Guide } from "./Guide.tsx";
+import { LabelsImportExport } from "./LabelsImportExport.tsx";
 import { LatentPlot } from "./LatentPlot.tsx";
 import { LossCurves } from "./LossCurves.tsx";
 import { SamplePanel } from "./SamplePanel.tsx";
-import { TrainingControls } from "./TrainingControls.tsx";
-import { SyncBadge } from "./SyncBadge.tsx";
-import { UpdatePrompt } from "./UpdatePrompt.tsx";
-import { SuggestionQueue } from "./SuggestionQueue.tsx";
 import { SelectionPanel } from "./SelectionPanel.tsx";
-import { EvaluationPanel } from "./EvaluationPanel.tsx";
-import { LabelsImportExport } from "./LabelsImportExport.tsx";
+import { ShortcutHelp } from "./ShortcutHelp.tsx";
+import { SuggestionQueue } from "./SuggestionQueue.tsx";
+import { SyncBadge } from "./SyncBadge.tsx";
+import { TrainingBar } from "./TrainingBar.tsx";
+import { TrainingLog } from "./TrainingLog.tsx";
+import { UpdatePrompt } from "./UpdatePrompt.tsx";
 
-/** The whole dashboard; rendered on the server and hydrated in the browser. */
+/**
+ * The whole dashboard; rendered on the server and hydrated in the browser.
+ * First screen: the map and the selected sample side by side (label buttons
+ * included), training in the top bar; curves, stats, evaluation and files
+ * below. The sample panel comes first in the DOM, so Tab reaches the label
+ * buttons before the map's controls; CSS places it on the right.
+ */
 export function App({ store }: { store: Store }) {
   return (
     <StoreContext.Provider value={store}>
@@ -20,32 +31,50 @@ export function App({ store }: { store: Store }) {
         <header class="topbar">
           <div class="brand">
             <img src="/static/icon.svg" alt="" width="28" height="28" />
-            <h1>SSVAE Active Learning Dashboard</h1>
+            <h1>
+              SSVAE <span class="brand-long">Active Learning Dashboard</span>
+            </h1>
           </div>
+          <TrainingBar />
           <div class="topbar-status">
             <SyncBadge />
             <ConnectionBadge />
+            <button
+              type="button"
+              class="btn btn-small btn-help"
+              id="help-button"
+              title={actionTitle("help")}
+              aria-label="Keyboard shortcuts"
+              onClick={() => store.ui.helpOpen.value = true}
+            >
+              ?
+            </button>
           </div>
         </header>
-        <main class="layout">
-          <div class="col-main">
-            <TrainingControls />
-            <div class="metrics-row">
-              <LossCurves />
-              <DatasetStats />
-            </div>
-            <LatentPlot />
-            <div class="eval-row">
-              <EvaluationPanel />
-              <LabelsImportExport />
-            </div>
-          </div>
-          <aside class="col-side">
+        <Guide />
+        <main class="workspace">
+          <aside class="col-side" aria-label="Selected image and suggestions">
             <SamplePanel />
             <SelectionPanel />
             <SuggestionQueue />
           </aside>
+          <div class="col-map">
+            <LatentPlot />
+          </div>
         </main>
+        <section class="details" aria-label="Training and evaluation">
+          <div class="metrics-row">
+            <LossCurves />
+            <TrainingLog />
+            <DatasetStats />
+          </div>
+          <div class="eval-row">
+            <EvaluationPanel />
+            <LabelsImportExport />
+          </div>
+        </section>
+        <ShortcutHelp />
+        <ConfirmDialog />
         <UpdatePrompt />
       </div>
     </StoreContext.Provider>

@@ -1,20 +1,30 @@
 import { effect, useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import {
-  type LabelledSubset,
-  labelledSubset,
+  boundsTrace,
   LATENT_CONFIG,
   latentLayout,
-  latentTraces,
-  pointToIndex,
   selectionShapes,
   suggestionShapes,
 } from "../lib/client/figures.ts";
 import { selectInBox, selectInPolygon } from "../lib/active/selection.ts";
 import type { DragMode } from "../lib/client/active_store.ts";
 import type { LatentSnapshot } from "../lib/client/latent.ts";
-import { CLASS_COLORS, UNLABELLED_COLOR } from "../lib/client/palette.ts";
+import {
+  CLASS_COLORS,
+  SELECTION_COLOR,
+  UNLABELLED_COLOR,
+} from "../lib/client/palette.ts";
 import { coalescedDraw, type PlotElement } from "../lib/client/plotly.ts";
+import {
+  baseColors,
+  certaintyCss,
+  labelledPoints,
+  markerSize,
+  selectedPoints,
+} from "../lib/client/point_colors.ts";
+import { type PixelScale, PointIndex } from "../lib/client/point_index.ts";
+import { PointLayer } from "../lib/client/point_layer.ts";
 import { COLOR_MODES, useStore } from "../lib/client/store.ts";
 
 const DRAG_MODES: ReadonlyArray<
@@ -25,13 +35,31 @@ const DRAG_MODES: ReadonlyArray<
   { id: "lasso", label: "Lasso", title: "Draw around points to select them" },
 ];
 
+/** A click lands on the nearest point within this many pixels. */
+const HIT_RADIUS = 10;
+/** Mouse travel (px) beyond which a press is a drag, not a click. */
+const CLICK_SLOP = 4;
+
 interface Tip {
   x: number;
   y: number;
   index: number;
 }
 
-/** The 2-D latent space: every image as a WebGL point, coloured by mode. */
+function interleave(x: Float32Array, y: Float32Array, n: number) {
+  const xy = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    xy[2 * i] = x[i];
+    xy[2 * i + 1] = y[i];
+  }
+  return xy;
+}
+
+/**
+ * The 2-D latent space: every image as a point, coloured by mode. The points
+ * are a WebGL layer of ours (lib/client/point_layer.ts) inside Plotly's plot
+ * area; Plotly draws the axes, the X and rings, and runs zoom/pan/box/lasso.
+ */
 export function LatentPlot() {
   const store = useStore();
   const ref = useRef<HTMLDivElement>(null);
@@ -41,100 +69,189 @@ export function LatentPlot() {
   const mode = store.colorMode.value;
   const snap = store.latent.value;
   const dragMode = store.active.dragMode.value;
+  const sel = store.active.selection.value;
 
   useEffect(() => {
     const el = ref.current as PlotElement | null;
-    if (!el) return;
+    const wrap = wrapRef.current;
+    if (!el || !wrap) return;
     let disposed = false;
     let plotted = false;
-    let drawn: {
-      snap: LatentSnapshot | null;
-      mode: string;
-      sel: number | null;
-      sugg: Uint32Array | null;
-      drag: DragMode;
-      multi: Uint32Array | null;
-    } = {
-      snap: null,
+    const canvas = document.createElement("canvas");
+    canvas.className = "point-layer";
+    canvas.setAttribute("aria-hidden", "true");
+    let layer: PointLayer | null = null;
+    let index: PointIndex | null = null;
+    /** What the layers and the Plotly figure currently show. */
+    const drawn = {
+      version: -1,
+      x: null as Float32Array | null,
       mode: "",
-      sel: null,
-      sugg: null,
-      drag: "zoom",
-      multi: null,
+      colorsOf: null as Uint8Array | null,
+      userLabel: null as Int8Array | null,
+      sel: null as number | null,
+      sugg: null as Uint32Array | null,
+      drag: "zoom" as DragMode,
+      multi: null as Uint32Array | null,
+      excluded: null as ReadonlySet<number> | null,
     };
-    let overlay: { ul: Int8Array; sub: LabelledSubset } | null = null;
-    const labelled = (s: LatentSnapshot) => {
-      if (!overlay || overlay.ul !== s.userLabel) {
-        overlay = { ul: s.userLabel, sub: labelledSubset(s) };
-      }
-      return overlay.sub;
+
+    /** Pixels per latent unit (signed: screen y grows downwards). */
+    const scale = (): PixelScale | null => {
+      const fl = el._fullLayout;
+      if (!fl?.xaxis?.range) return null;
+      const [x0, x1] = fl.xaxis.range;
+      const [y0, y1] = fl.yaxis.range;
+      return {
+        sx: fl.xaxis._length / (x1 - x0),
+        sy: -fl.yaxis._length / (y1 - y0),
+      };
     };
+
+    /** Places the canvas over the plot area and copies the axes' ranges. */
+    const syncView = () => {
+      const fl = el._fullLayout;
+      if (!layer || !fl?.xaxis?.range) return;
+      const host = el.querySelector(".gl-container") ?? el;
+      if (canvas.parentNode !== host) host.appendChild(canvas);
+      const { l, t } = fl._size;
+      canvas.style.left = `${l}px`;
+      canvas.style.top = `${t}px`;
+      layer.resize(fl.xaxis._length, fl.yaxis._length);
+      const [x0, x1] = fl.xaxis.range;
+      const [y0, y1] = fl.yaxis.range;
+      layer.setView({ x0, x1, y0, y1 });
+    };
+
+    const mark = (what: string, t0: number, s: LatentSnapshot) =>
+      performance.mark("latent-draw", {
+        detail: {
+          what,
+          mode: drawn.mode,
+          ms: performance.now() - t0,
+          count: s.count,
+        },
+      });
 
     const draw = coalescedDraw(
       async (Plotly) => {
         if (disposed) return;
         const s = store.latent.value;
         if (!s) return;
+        const t0 = performance.now();
         const mode = store.colorMode.value;
         const sel = store.selected.value;
-        const active = store.active;
-        const sugg = active.suggestions.value;
-        const drag = active.dragMode.value;
-        const multi = active.selection.value;
-        const shapes = [
-          ...suggestionShapes(s, sugg),
-          ...selectionShapes(s, sel),
-        ];
-        const t0 = performance.now();
-        if (plotted && drawn.snap === s && drawn.mode === mode) {
-          // Only the X, the suggestion rings or the drag mode changed:
-          // relayout the shapes (SVG), not the 60k WebGL points.
-          const update: Record<string, unknown> = {};
-          if (drawn.sel !== sel || drawn.sugg !== sugg) {
-            update.shapes = shapes;
-          }
-          if (drawn.drag !== drag) update.dragmode = drag;
-          if (Object.keys(update).length > 0) {
-            await Plotly.relayout(el, update);
-          }
-        } else {
-          const traces = latentTraces({
-            snap: s,
-            mode,
-            labelled: labelled(s),
-          });
+        const a = store.active;
+        const sugg = a.suggestions.value;
+        const drag = a.dragMode.value;
+        const multi = a.selection.value;
+        const excluded = a.excluded.value;
+        if (!layer) layer = new PointLayer(canvas);
+
+        // 1. New positions (a new model version): the one Plotly re-plot.
+        const moved = s.x !== drawn.x || s.version !== drawn.version;
+        if (moved) {
+          index = new PointIndex(s.x, s.y, s.count);
+          layer.setPoints(
+            "base",
+            interleave(s.x, s.y, s.count),
+            baseColors(s, mode),
+          );
+          const size = markerSize(s.count);
+          layer.setStyle("base", { size });
+          layer.setStyle("labelled", { size: size + 3, outline: 0.3 });
+          layer.setStyle("selection", { size: size + 1 });
+          drawn.mode = mode;
+          drawn.colorsOf = s.predClass;
+          drawn.userLabel = null;
+          drawn.multi = null;
           await Plotly.react(
             el,
-            traces,
-            { ...latentLayout(s.version, drag), shapes },
+            [boundsTrace(index)],
+            {
+              ...latentLayout(s.version, drag, index),
+              shapes: [
+                ...suggestionShapes(s, sugg, ringGap(index)),
+                ...selectionShapes(s, sel),
+              ],
+            },
             LATENT_CONFIG,
           );
-          performance.mark("latent-draw", {
-            detail: { mode, ms: performance.now() - t0, count: s.count },
-          });
+          drawn.sel = sel;
+          drawn.sugg = sugg;
+          drawn.drag = drag;
+          if (!plotted) {
+            plotted = true;
+            attach(el);
+          }
         }
-        if (multi === null && drawn.multi !== null) {
-          // The selection was labelled or cleared: drop Plotly's outline
-          // and dimming too.
-          await Plotly.relayout(el, { selections: [] });
-          await Plotly.restyle(el, { selectedpoints: [null] });
+        // 2. The cheap layers: colours, labels, selection. Painted now, so a
+        // label is on screen in the next frame whatever Plotly does after.
+        if (mode !== drawn.mode || s.predClass !== drawn.colorsOf) {
+          layer.setColors("base", baseColors(s, mode));
+          drawn.mode = mode;
+          drawn.colorsOf = s.predClass;
         }
-        drawn = { snap: s, mode, sel, sugg, drag, multi };
-        if (!plotted) {
-          plotted = true;
-          attach(el);
+        if (s.userLabel !== drawn.userLabel) {
+          const p = labelledPoints(s);
+          layer.setPoints("labelled", p.xy, p.rgba);
+          drawn.userLabel = s.userLabel;
+        }
+        if (multi !== drawn.multi || excluded !== drawn.excluded) {
+          if (multi) {
+            const p = selectedPoints(s, multi, excluded);
+            layer.setPoints("selection", p.xy, p.rgba);
+          }
+          layer.setStyle("selection", { visible: multi !== null });
+          // The rest of the map fades so the selection stands out.
+          layer.setStyle("base", { alpha: multi ? 0.35 : 1 });
+          layer.setStyle("labelled", { alpha: multi ? 0.5 : 1 });
+          if (multi === null && drawn.multi !== null) {
+            // Labelled or cleared: drop Plotly's outline too.
+            await Plotly.relayout(el, { selections: [] });
+          }
+          drawn.multi = multi;
+          drawn.excluded = excluded;
+        }
+        syncView();
+        layer.draw();
+        mark(moved ? "plot" : "layers", t0, s);
+        if (!ready.value) {
           ready.value = true;
           performance.mark("latent-drawn", {
             detail: { count: s.count, version: s.version },
           });
           requestAnimationFrame(() => performance.mark("latent-painted"));
         }
+        // 3. The X, the rings and the drag mode: one SVG relayout.
+        const update: Record<string, unknown> = {};
+        if (!moved && (drawn.sel !== sel || drawn.sugg !== sugg)) {
+          update.shapes = [
+            ...suggestionShapes(s, sugg, ringGap(index!)),
+            ...selectionShapes(s, sel),
+          ];
+        }
+        if (!moved && drawn.drag !== drag) update.dragmode = drag;
+        if (Object.keys(update).length > 0) await Plotly.relayout(el, update);
+        drawn.sel = sel;
+        drawn.sugg = sugg;
+        drawn.drag = drag;
+        drawn.version = s.version;
+        drawn.x = s.x;
+        // Test and bench seam: what is drawn, in latent coordinates.
+        Object.assign(el, { latentPoints: { x: s.x, y: s.y, count: s.count } });
         el.dataset.points = String(s.count);
         el.dataset.version = String(s.version);
         el.dataset.mode = mode;
         el.dataset.selected = String(sel ?? "");
         el.dataset.suggestions = Array.from(sugg.subarray(0, 5)).join(",");
         el.dataset.dragmode = drag;
+        el.dataset.labelled = String(
+          labelledCount(s.userLabel, s.count),
+        );
+        el.dataset.highlighted = String(
+          multi ? multi.length - excludedIn(multi, excluded) : 0,
+        );
         el.dataset.draws = String(Number(el.dataset.draws ?? 0) + 1);
       },
       (e) => {
@@ -144,49 +261,97 @@ export function LatentPlot() {
       },
     );
 
+    const toLatent = (clientX: number, clientY: number) => {
+      const fl = el._fullLayout;
+      if (!fl?.xaxis?.range) return null;
+      const r = el.getBoundingClientRect();
+      const px = clientX - r.left - fl._size.l;
+      const py = clientY - r.top - fl._size.t;
+      if (px < 0 || py < 0 || px > fl.xaxis._length || py > fl.yaxis._length) {
+        return null;
+      }
+      return { x: fl.xaxis.p2l(px), y: fl.yaxis.p2l(py), px, py };
+    };
+    const pointAt = (clientX: number, clientY: number): number => {
+      const p = toLatent(clientX, clientY);
+      const sc = scale();
+      if (!p || !sc || !index) return -1;
+      return index.nearest(p.x, p.y, HIT_RADIUS, sc);
+    };
+
     const attach = (el: PlotElement) => {
-      el.on("plotly_click", (ev) => {
-        const pt = ev?.points?.[0];
-        const s = store.latent.value;
-        if (!pt || !s) return;
-        const i = pointToIndex(
-          pt.curveNumber,
-          pt.pointIndex ?? pt.pointNumber,
-          labelled(s),
-        );
-        if (i !== null) store.actions.select(i);
+      // Clicks: our own hit test (Plotly has no trace to hit). A press that
+      // moves less than CLICK_SLOP is a click in every drag mode.
+      let down: { x: number; y: number } | null = null;
+      let beforeClick: number | null = null;
+      let lastClick = 0;
+      el.addEventListener("mousedown", (ev) => {
+        if (ev.button === 0) down = { x: ev.clientX, y: ev.clientY };
+      }, true);
+      const onUp = (ev: MouseEvent) => {
+        if (!down || ev.button !== 0) return;
+        const moved = Math.hypot(ev.clientX - down.x, ev.clientY - down.y);
+        down = null;
+        if (moved > CLICK_SLOP) return;
+        const i = pointAt(ev.clientX, ev.clientY);
+        if (i < 0) return;
+        // The first click of a double-click (zoom reset) must not change the
+        // selection: remember what was selected before this click.
+        const now = performance.now();
+        if (now - lastClick > 500) beforeClick = store.selected.peek();
+        lastClick = now;
+        store.actions.select(i);
+      };
+      addEventListener("mouseup", onUp, true);
+      el.on("plotly_doubleclick", () => {
+        if (beforeClick !== null && beforeClick !== store.selected.peek()) {
+          store.actions.select(beforeClick);
+        }
       });
+
+      // Hover: tooltip and sample prefetch, once per frame at most.
       let prefetchTimer: ReturnType<typeof setTimeout> | undefined;
-      el.on("plotly_hover", (ev) => {
-        const pt = ev?.points?.[0];
-        const s = store.latent.value;
-        const wrap = wrapRef.current;
-        if (!pt || !s || !wrap) return;
-        const i = pointToIndex(
-          pt.curveNumber,
-          pt.pointIndex ?? pt.pointNumber,
-          labelled(s),
-        );
-        if (i === null) return;
-        const r = wrap.getBoundingClientRect();
-        const me = ev.event as MouseEvent | undefined;
-        const fl = el._fullLayout;
-        const x = me
-          ? me.clientX - r.left
-          : fl.xaxis._offset + fl.xaxis.l2p(s.x[i]);
-        const y = me
-          ? me.clientY - r.top
-          : fl.yaxis._offset + fl.yaxis.l2p(s.y[i]);
-        tip.value = { x, y, index: i };
-        clearTimeout(prefetchTimer);
-        prefetchTimer = setTimeout(() => store.actions.prefetch(i), 120);
+      let hoverFrame = 0;
+      let last: MouseEvent | null = null;
+      el.addEventListener("mousemove", (ev) => {
+        last = ev;
+        if (hoverFrame) return;
+        hoverFrame = requestAnimationFrame(() => {
+          hoverFrame = 0;
+          const me = last;
+          const s = store.latent.value;
+          if (!me || !s || down) return;
+          const i = pointAt(me.clientX, me.clientY);
+          if (i < 0) {
+            tip.value = null;
+            el.style.cursor = "";
+            return;
+          }
+          el.style.cursor = "pointer";
+          const r = wrap.getBoundingClientRect();
+          tip.value = {
+            x: me.clientX - r.left,
+            y: me.clientY - r.top,
+            index: i,
+          };
+          clearTimeout(prefetchTimer);
+          prefetchTimer = setTimeout(() => store.actions.prefetch(i), 120);
+        });
       });
-      el.on("plotly_unhover", () => {
+      el.addEventListener("mouseleave", () => {
         tip.value = null;
         clearTimeout(prefetchTimer);
       });
-      // Zoom or pan moves the points away from the tooltip (a moved X does not).
+
+      // Zoom and pan move the points: follow every step of a drag or wheel.
+      const follow = () => {
+        syncView();
+        layer?.schedule();
+      };
+      el.on("plotly_relayouting", follow);
+      el.on("plotly_afterplot", follow);
       el.on("plotly_relayout", (ev) => {
+        follow();
         if (Object.keys(ev ?? {}).some((k) => /^[xy]axis|^autosize/.test(k))) {
           tip.value = null;
         }
@@ -200,7 +365,7 @@ export function LatentPlot() {
         }
       });
       // Box / lasso: the indices come from the shape in latent coordinates
-      // (lib/active/selection.ts), not from Plotly's per-trace point lists.
+      // (lib/active/selection.ts).
       el.on("plotly_selected", (ev) => {
         const s = store.latent.value;
         if (!s) return;
@@ -227,7 +392,14 @@ export function LatentPlot() {
       el.on("plotly_deselect", () => {
         store.active.actions.setSelection(null);
       });
+      const ro = new ResizeObserver(follow);
+      ro.observe(wrap);
+      cleanup.push(() => {
+        ro.disconnect();
+        removeEventListener("mouseup", onUp, true);
+      });
     };
+    const cleanup: Array<() => void> = [];
 
     const stop = effect(() => {
       // Subscribe to everything the figure depends on, then draw once.
@@ -237,13 +409,43 @@ export function LatentPlot() {
       void store.active.suggestions.value;
       void store.active.dragMode.value;
       void store.active.selection.value;
+      void store.active.excluded.value;
       draw();
     });
     return () => {
       disposed = true;
       stop();
+      for (const c of cleanup) c();
+      layer?.dispose();
     };
   }, []);
+
+  /** Arrow keys on the focused map walk to the nearest point that way. */
+  const onMapKey = (ev: KeyboardEvent) => {
+    const dir: Record<string, [number, number]> = {
+      ArrowLeft: [-1, 0],
+      ArrowRight: [1, 0],
+      ArrowUp: [0, -1],
+      ArrowDown: [0, 1],
+    };
+    const d = dir[ev.key];
+    const el = ref.current as PlotElement | null;
+    const s = store.latent.value;
+    if (!d || !el || !s) return;
+    ev.preventDefault();
+    const from = store.selected.value;
+    if (from === null) {
+      store.actions.selectNextUncertain();
+      return;
+    }
+    const fl = el._fullLayout;
+    if (!fl?.xaxis?.range) return;
+    const sx = fl.xaxis._length / (fl.xaxis.range[1] - fl.xaxis.range[0]);
+    const sy = -fl.yaxis._length / (fl.yaxis.range[1] - fl.yaxis.range[0]);
+    const idx = new PointIndex(s.x, s.y, s.count);
+    const next = idx.step(from, d[0], d[1], { sx, sy });
+    if (next >= 0) store.actions.select(next);
+  };
 
   const t = tip.value;
   let tipText: string[] | null = null;
@@ -282,8 +484,6 @@ export function LatentPlot() {
             </button>
           ))}
         </div>
-      </div>
-      <div class="drag-modes">
         <div class="segmented" role="radiogroup" aria-label="Drag to">
           {DRAG_MODES.map((d) => (
             <button
@@ -300,11 +500,23 @@ export function LatentPlot() {
             </button>
           ))}
         </div>
-        <span class="muted small">
-          <span class="ring-chip" aria-hidden="true" /> top suggestions
-        </span>
       </div>
-      <div class="plot-wrap" ref={wrapRef}>
+      {sel && (
+        <div class="selection-banner" id="selection-banner" role="status">
+          <b>{sel.length.toLocaleString("en-US")}</b> selected: keys{" "}
+          <kbd>0</kbd>–<kbd>9</kbd> now label <b>all of them</b> ·{" "}
+          <kbd>Esc</kbd> clears
+        </div>
+      )}
+      <div
+        class="plot-wrap"
+        ref={wrapRef}
+        tabIndex={0}
+        role="application"
+        aria-label="Latent map: arrow keys move between points, 0–9 label the selected point"
+        aria-describedby="latent-legend"
+        onKeyDown={onMapKey}
+      >
         <div ref={ref} id="latent-plot" class="latent-plot" />
         {!ready.value && (
           <div class="placeholder plot-loading" aria-busy="true">
@@ -330,37 +542,64 @@ export function LatentPlot() {
           </div>
         )}
       </div>
-      {mode !== "certainty" && (
-        <div class="legend" aria-label="Colour legend">
-          {CLASS_COLORS.map((c, d) => (
+      <div class="legend" id="latent-legend" aria-label="Colour legend">
+        {mode === "certainty"
+          ? (
+            <span class="chip certainty-scale">
+              <i style={{ background: certaintyCss(26) }} />unsure
+              <i style={{ background: certaintyCss(140) }} />
+              <i style={{ background: certaintyCss(255) }} />sure
+            </span>
+          )
+          : CLASS_COLORS.map((c, d) => (
             <span class="chip" key={d}>
               <i style={{ background: c }} />
               {d}
             </span>
           ))}
-          {mode === "labels" && (
-            <span class="chip">
-              <i style={{ background: UNLABELLED_COLOR }} />unlabelled
-            </span>
-          )}
+        {mode === "labels" && (
           <span class="chip">
-            <i class="x">✕</i>selected
+            <i style={{ background: UNLABELLED_COLOR }} />unlabelled
           </span>
-          <span class="muted small legend-hint">
-            drag to zoom · double-click to reset · scroll to zoom
-          </span>
-        </div>
-      )}
-      {mode === "certainty" && (
-        <div class="legend">
-          <span class="muted small">
-            Red = the model is unsure: good candidates to label.
-          </span>
+        )}
+        {mode !== "labels" && (
           <span class="chip">
-            <i class="x">✕</i>selected
+            <i class="ringed" />labelled (outlined)
           </span>
-        </div>
-      )}
+        )}
+        <span class="chip">
+          <i class="x">✕</i>selected
+        </span>
+        <span class="chip">
+          <i class="ring-chip" />suggested
+        </span>
+        {sel && (
+          <span class="chip">
+            <i style={{ background: SELECTION_COLOR }} />in the selection
+          </span>
+        )}
+        <span class="muted small legend-hint">
+          scroll or drag to zoom · double-click resets
+        </span>
+      </div>
     </section>
   );
+}
+
+/** Minimum latent distance between two suggestion rings: 2% of the map. */
+function ringGap(index: PointIndex): number {
+  return 0.02 * Math.hypot(index.x1 - index.x0, index.y1 - index.y0);
+}
+
+function labelledCount(ul: Int8Array, n: number): number {
+  let c = 0;
+  for (let i = 0; i < n; i++) if (ul[i] >= 0) c++;
+  return c;
+}
+
+function excludedIn(sel: Uint32Array, excluded: ReadonlySet<number>): number {
+  if (excluded.size === 0) return 0;
+  let c = 0;
+  for (const i of sel) if (excluded.has(i)) c++;
+  return c;
 }

@@ -1,6 +1,11 @@
 import { effect } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { LOSS_CONFIG, lossLayout, lossTraces } from "../lib/client/figures.ts";
+import {
+  epochAxis,
+  LOSS_CONFIG,
+  lossLayout,
+  lossTraces,
+} from "../lib/client/figures.ts";
 import { coalescedDraw, type PlotElement } from "../lib/client/plotly.ts";
 import { useStore } from "../lib/client/store.ts";
 
@@ -8,7 +13,8 @@ import { useStore } from "../lib/client/store.ts";
 export function LossCurves() {
   const store = useStore();
   const ref = useRef<HTMLDivElement>(null);
-  const empty = store.history.value.length === 0;
+  const empty = store.history.value.length === 0 &&
+    store.progress.value === null;
 
   useEffect(() => {
     const el = ref.current as PlotElement | null;
@@ -18,10 +24,15 @@ export function LossCurves() {
       async (Plotly) => {
         if (disposed) return;
         const history = store.history.value;
+        const p = store.progress.value;
+        const x0 = epochAxis(history).at(-1) ?? 0;
+        const live = p && store.isTraining.value
+          ? { x: x0 + p.batch / Math.max(1, p.batches), loss: p.loss }
+          : null;
         await Plotly.react(
           el,
-          lossTraces(history),
-          lossLayout(),
+          lossTraces(history, live),
+          lossLayout(Math.max(1, live ? Math.ceil(live.x) : x0)),
           LOSS_CONFIG,
         );
         el.dataset.epochs = String(history.length);
@@ -31,7 +42,8 @@ export function LossCurves() {
       },
     );
     const stop = effect(() => {
-      if (store.history.value.length > 0) draw();
+      const live = store.progress.value !== null;
+      if (store.history.value.length > 0 || live) draw();
     });
     return () => {
       disposed = true;

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import { base64ToBytes } from "../lib/client/api.ts";
 import { classColor } from "../lib/client/figures.ts";
+import { actionTitle } from "../lib/client/key_actions.ts";
 import { useStore } from "../lib/client/store.ts";
 
 const SIDE = 28;
@@ -44,6 +45,9 @@ export function SamplePanel() {
   const loading = store.sampleLoading.value;
   const error = store.sampleError.value;
   const toast = store.toast.value;
+  const selection = store.active.selection.value;
+  const untrained = store.history.value.length === 0 &&
+    !store.isTraining.value;
 
   // The user label comes from the live snapshot (updated by every tab).
   const label = selected !== null && snap && selected < snap.count
@@ -86,12 +90,22 @@ export function SamplePanel() {
           type="button"
           class="btn btn-small"
           id="next-uncertain"
-          title="Select the next suggestion of the queue below (N or Space)"
+          title={actionTitle("next")}
           onClick={() => store.actions.selectNextUncertain()}
         >
           Next suggestion <kbd>N</kbd>
         </button>
       </div>
+
+      {untrained && (
+        <p class="note" id="untrained-note">
+          <b>Untrained model.</b>{" "}
+          Its reconstructions are noise and, until you label, its predictions
+          are guesses. Label a few images (<kbd>N</kbd>, then the digit), then
+          {" "}
+          <b>▶ Train</b>.
+        </p>
+      )}
 
       <div class={`digits ${loading ? "loading" : ""}`}>
         <figure>
@@ -153,7 +167,13 @@ export function SamplePanel() {
         </div>
       )}
 
-      <div class="label-buttons" role="group" aria-label="Set label">
+      <div
+        class="label-buttons"
+        role="group"
+        aria-label={selected === null
+          ? "Label the selected image"
+          : `Label image #${selected}`}
+      >
         {Array.from({ length: 10 }, (_, d) => (
           <button
             type="button"
@@ -188,11 +208,21 @@ export function SamplePanel() {
         {toast?.text ?? ""}
       </div>
 
-      <p class="hint">
-        <kbd>0</kbd>–<kbd>9</kbd> label · <kbd>Del</kbd>/<kbd>⌫</kbd> remove ·
-        {" "}
-        <kbd>N</kbd> next suggestion · <kbd>Ctrl Z</kbd> undo
-      </p>
+      {selection
+        ? (
+          <p class="hint hint-selection">
+            Keys <kbd>0</kbd>–<kbd>9</kbd> label the{" "}
+            <b>{selection.length.toLocaleString("en-US")} selected images</b>,
+            not this one · <kbd>Esc</kbd> clears the selection
+          </p>
+        )
+        : (
+          <p class="hint">
+            <kbd>0</kbd>–<kbd>9</kbd> label this image · <kbd>Del</kbd> remove ·
+            {" "}
+            <kbd>N</kbd> next · <kbd>?</kbd> all shortcuts
+          </p>
+        )}
     </section>
   );
 }

@@ -1,4 +1,4 @@
-import { SUGGESTION_COLOR } from "../lib/client/figures.ts";
+import { SUGGESTION_COLOR } from "../lib/client/palette.ts";
 import { useStore } from "../lib/client/store.ts";
 import { STRATEGIES, STRATEGY_NAMES } from "../lib/client/suggestions.ts";
 

@@ -28,6 +28,7 @@ import {
 import { HttpError } from "../lib/server/security.ts";
 import {
   accuracyTraces,
+  compactCount,
   confusionLayout,
   confusionTraces,
 } from "../lib/client/eval_figures.ts";
@@ -324,6 +325,17 @@ Deno.test("evaluation figures and the `evaluation` event", () => {
   const [acc] = accuracyTraces(runs);
   assertEquals(acc.x, [10, 40]);
   assertEquals(acc.y, [50, 75]);
+  // The line joins runs by label count, not run order (no zig-zag); the
+  // newest run has the big marker.
+  const [zig] = accuracyTraces([
+    run(1, 40, 0.7),
+    run(2, 10, 0.5),
+    run(3, 20, 0.6),
+  ]);
+  assertEquals(zig.x, [10, 20, 40]);
+  assertEquals(zig.marker.size, [7, 11, 7]);
+  assertEquals(compactCount(999), "999");
+  assertEquals(compactCount(1135), "1.1k");
   const [heat] = confusionTraces(runs[1]);
   assertEquals(heat.type, "heatmap");
   assertEquals(heat.text[3][3], "90");
@@ -348,10 +360,12 @@ Deno.test("suggestion rings: pixel circles at the points, the best one thicker",
     certainty: new Uint8Array(3),
     userLabel: new Int8Array(3).fill(-1),
   };
+  // Each ring is a white halo under a dark circle.
   const shapes = suggestionShapes(snap, [2, 0]);
-  assertEquals(shapes.map((s) => [s.xanchor, s.yanchor]), [[2, 7], [0, 5]]);
-  assertEquals(shapes[0].xsizemode, "pixel");
-  assert(shapes[0].line.width > shapes[1].line.width);
+  const rings = shapes.filter((s) => s.line.color !== "#ffffff");
+  assertEquals(rings.map((s) => [s.xanchor, s.yanchor]), [[2, 7], [0, 5]]);
+  assertEquals(rings[0].xsizemode, "pixel");
+  assert(rings[0].line.width > rings[1].line.width);
   // The store's suggestions follow the ranking and every label.
   const store = createStore();
   store.latent.value = snap;

@@ -1,14 +1,22 @@
 import {
+  boundsTrace,
   epochAxis,
-  labelledSubset,
+  epochTicks,
   latentLayout,
-  latentTraces,
+  lossLayout,
   lossTraces,
-  pointToIndex,
   selectionShapes,
-  TRACE_LABELLED,
-  TRACE_POINTS,
+  suggestionShapes,
 } from "../lib/client/figures.ts";
+import {
+  baseColors,
+  labelledPoints,
+  selectedPoints,
+} from "../lib/client/point_colors.ts";
+import { PointIndex } from "../lib/client/point_index.ts";
+import { planBatch, planSummary } from "../lib/client/batch_plan.ts";
+import { dispatchKey, KEY_ACTIONS } from "../lib/client/key_actions.ts";
+import { CLASS_COLORS, SELECTION_COLOR } from "../lib/client/palette.ts";
 import { decodeLatent } from "../lib/client/latent.ts";
 import {
   applyServerMessage,
@@ -186,24 +194,83 @@ Deno.test("hello replaces the state and asks for a latent refetch", () => {
   assertEquals(s.labelled.value, 9);
 });
 
-Deno.test("latent figure: typed arrays as is, overlay maps back to indices, X as a shape", () => {
+Deno.test("latent map colours: one RGBA array per mode, labels on their own layer", () => {
   const snap = snapshot(5);
-  const labelled = labelledSubset(snap);
-  assertEquals(Array.from(labelled.index), [2]);
-  const t = latentTraces({ snap, mode: "labels", labelled });
-  assertEquals(t.length, 2);
-  assert(t[TRACE_POINTS].x === snap.x, "x passed without copying");
-  assertEquals(t[TRACE_POINTS].type, "scattergl");
-  assertEquals(Array.from(t[TRACE_LABELLED].x), [snap.x[2]]);
-  const p = latentTraces({ snap, mode: "predicted", labelled });
-  assert(p[TRACE_POINTS].marker.color === snap.predClass);
-  assertEquals(p[TRACE_LABELLED].x.length, 0);
-  const c = latentTraces({ snap, mode: "certainty", labelled });
-  assert(c[TRACE_POINTS].marker.color === snap.certainty);
-  assertEquals(c[TRACE_POINTS].marker.showscale, true);
-  assertEquals(pointToIndex(TRACE_POINTS, 3, labelled), 3);
-  assertEquals(pointToIndex(TRACE_LABELLED, 0, labelled), 2);
-  assertEquals(pointToIndex(7, 0, labelled), null);
+  const hex = (c: string) =>
+    [1, 3, 5].map((k) => parseInt(c.slice(k, k + 2), 16));
+  // User labels: every base point grey (a label never recolours the 60k).
+  const l = baseColors(snap, "labels");
+  assertEquals(l.length, 20);
+  assertEquals(Array.from(l.subarray(0, 4)), Array.from(l.subarray(8, 12)));
+  // Predicted class 3 → class 3's colour.
+  const p = baseColors(snap, "predicted");
+  assertEquals(Array.from(p.subarray(0, 3)), hex(CLASS_COLORS[3]));
+  // Certainty 50% sits between the scale's ends.
+  const c = baseColors(snap, "certainty");
+  assert(c[0] !== p[0] || c[1] !== p[1], "certainty differs from class");
+  // The labelled layer: only #2, in label 4's colour, opaque.
+  const lab = labelledPoints(snap);
+  assertEquals(Array.from(lab.index), [2]);
+  assertEquals(Array.from(lab.xy), [snap.x[2], snap.y[2]]);
+  assertEquals(Array.from(lab.rgba), [...hex(CLASS_COLORS[4]), 255]);
+  // The selection layer leaves out the excluded points.
+  const sel = selectedPoints(snap, Uint32Array.from([0, 1, 3]), new Set([1]));
+  assertEquals(Array.from(sel.index), [0, 3]);
+  assertEquals(Array.from(sel.rgba.subarray(0, 3)), hex(SELECTION_COLOR));
+});
+
+Deno.test("point index: the nearest point within a pixel radius, at any zoom", () => {
+  // A 100×100 grid of points one latent unit apart, plus a point far away.
+  const n = 10_001;
+  const x = new Float32Array(n);
+  const y = new Float32Array(n);
+  for (let i = 0; i < 10_000; i++) {
+    x[i] = i % 100;
+    y[i] = Math.floor(i / 100);
+  }
+  x[10_000] = 1000;
+  y[10_000] = 1000;
+  const idx = new PointIndex(x, y);
+  const near = { sx: 10, sy: -10 }; // 10 px per unit
+  assertEquals(idx.nearest(42.2, 17.1, 5, near), 17 * 100 + 42);
+  // 0.45 units = 4.5 px away: within 5 px, not within 4.
+  assertEquals(idx.nearest(42.45, 17, 5, near), 17 * 100 + 42);
+  assertEquals(idx.nearest(42.45, 17, 4, near), -1);
+  // Zoomed out (0.01 px per unit) the far point is near in pixels too.
+  assertEquals(idx.nearest(990, 990, 1, { sx: 0.01, sy: -0.01 }), 10_000);
+  // Arrow keys: right of (42, 17) is (43, 17); "up" on screen is y + 1.
+  assertEquals(idx.step(17 * 100 + 42, 1, 0, near), 17 * 100 + 43);
+  assertEquals(idx.step(17 * 100 + 42, 0, -1, near), 18 * 100 + 42);
+  // Brute force agrees on random queries.
+  let s = 7;
+  const rand = () => (s = (s * 16807) % 2147483647) / 2147483647;
+  for (let k = 0; k < 200; k++) {
+    const qx = rand() * 100, qy = rand() * 100, r = 1 + rand() * 20;
+    let best = -1, bestD = r * r;
+    for (let i = 0; i < n; i++) {
+      const d = ((x[i] - qx) * 10) ** 2 + ((y[i] - qy) * 10) ** 2;
+      if (d < bestD || (d === bestD && i < best)) {
+        bestD = d;
+        best = i;
+      }
+    }
+    assertEquals(idx.nearest(qx, qy, r, near), best);
+  }
+});
+
+Deno.test("latent figure: invisible corner points, fixed padded ranges, X and rings as shapes", () => {
+  const snap = snapshot(5);
+  const idx = new PointIndex(snap.x, snap.y);
+  const t = boundsTrace(idx);
+  assertEquals(t.x, [idx.x0, idx.x1]);
+  assertEquals(t.marker.opacity, 0);
+  const lay = latentLayout(1, "zoom", idx);
+  assert(lay.xaxis.range[0] < idx.x0 && lay.xaxis.range[1] > idx.x1);
+  // Rings: a white halo and a dark ring each; one close to another is skipped.
+  const rings = suggestionShapes(snap, [0, 1, 4], 0);
+  assertEquals(rings.length, 6);
+  assertEquals(rings[0].name, "suggestion-top");
+  assertEquals(suggestionShapes(snap, [0, 1, 4], 100).length, 2);
   const x = selectionShapes(snap, 4);
   assertEquals(x.length, 2);
   assertEquals(x[1].xanchor, snap.x[4]);
@@ -232,4 +299,102 @@ Deno.test("loss figure: bold totals last, components lighter, epochs on x", () =
   assertEquals(fmtLoss(NaN), "–");
   assertEquals(fmtLoss(1234.56), "1235");
   assertEquals(fmtLoss(0.012345), "0.0123");
+  // Whole-epoch ticks only ("0 1 1 2 2" before).
+  assertEquals(epochTicks(2), { tick0: 0, dtick: 1 });
+  assertEquals(epochTicks(40).dtick, 5);
+  assertEquals(lossLayout(3).xaxis.dtick, 1);
+  // The running epoch's loss shows before its epoch ends.
+  const live = lossTraces(h, { x: 3.5, loss: 6.5 }).at(-1)!;
+  assertEquals([live.x, live.y], [[3.5], [6.5]]);
+  assertEquals(lossTraces(h, null).length, lossTraces(h).length);
+});
+
+Deno.test("batch progress moves the bar inside an epoch and clears at the end", () => {
+  const s = createStore({ state: state() });
+  applyServerMessage(s, { type: "training_started", targetEpochs: 4 });
+  applyServerMessage(s, {
+    type: "batch",
+    epoch: 2,
+    targetEpochs: 4,
+    batch: 10,
+    batches: 40,
+    elapsedMs: 5000,
+    etaMs: 9000,
+    loss: 123,
+  });
+  assertEquals(s.progress.value?.batch, 10);
+  assertEquals(s.training.value.epoch, 1, "epoch 1 done while in epoch 2");
+  applyServerMessage(s, { type: "training_stopped" });
+  assertEquals(s.progress.value, null);
+  assertEquals(s.training.value.status, "idle");
+});
+
+Deno.test("batch plan: new, changed and unchanged; asks when labels change or > 200", () => {
+  const ul = new Int8Array([-1, -1, 3, 7, 7, -1]);
+  const p = planBatch(ul, [0, 1, 2, 3, 4, 5], new Set([5]), 7);
+  assertEquals([p.added, p.changed, p.unchanged], [2, 1, 2]);
+  assertEquals(p.changes, [
+    { index: 0, label: 7 },
+    { index: 1, label: 7 },
+    { index: 2, label: 7 },
+  ]);
+  assert(p.confirm, "a label would change");
+  assertEquals(planSummary(p, 7), "2 new, 1 changed, 2 already 7");
+  const fresh = planBatch(ul, [0, 1], new Set(), 4);
+  assert(!fresh.confirm, "2 new labels: no question");
+  const many = planBatch(
+    new Int8Array(300).fill(-1),
+    [...Array(300).keys()],
+    new Set(),
+    1,
+  );
+  assert(many.confirm, "300 new labels: asks");
+  const removal = planBatch(ul, [2, 3, 0], new Set(), null);
+  assertEquals([removal.added, removal.changed, removal.unchanged], [0, 2, 1]);
+  assertEquals(planSummary(removal, null), "2 labels removed");
+});
+
+Deno.test("key table: digits label the selection when there is one, ? toggles help", () => {
+  const s = createStore({ state: state() });
+  const calls: string[] = [];
+  s.actions.setLabel = (d) => calls.push(`one ${d}`);
+  s.active.actions.labelSelection = (d) => calls.push(`batch ${d}`);
+  s.active.actions.undo = () => calls.push("undo");
+  const key = (key: string, mods: Partial<KeyboardEvent> = {}) => {
+    const ev = {
+      key,
+      ctrlKey: false,
+      metaKey: false,
+      altKey: false,
+      shiftKey: false,
+      defaultPrevented: false,
+      target: null,
+      preventDefault() {
+        this.defaultPrevented = true;
+      },
+      ...mods,
+    };
+    return dispatchKey(s, ev as unknown as KeyboardEvent);
+  };
+  assertEquals(key("7"), "label");
+  s.active.selection.value = Uint32Array.from([1, 2]);
+  key("8");
+  assertEquals(key("z", { ctrlKey: true }), "undo");
+  assertEquals(calls, ["one 7", "batch 8", "undo"]);
+  assertEquals(key("?"), "help");
+  assert(s.ui.helpOpen.value);
+  assertEquals(key("5"), null, "keys are off while the help is open");
+  assertEquals(key("Escape"), "help");
+  assert(!s.ui.helpOpen.value);
+  // With a question open, keys belong to the dialog.
+  s.ui.confirm.value = {
+    title: "t",
+    lines: [],
+    confirmLabel: "ok",
+    onConfirm() {},
+  };
+  assertEquals(key("3"), null);
+  // Every entry has keys, a label and a group; ids are unique.
+  assertEquals(new Set(KEY_ACTIONS.map((a) => a.id)).size, KEY_ACTIONS.length);
+  for (const a of KEY_ACTIONS) assert(a.keys.length > 0 && a.label && a.group);
 });

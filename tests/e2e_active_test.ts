@@ -62,13 +62,20 @@ function topList(page: Page): Promise<number[]> {
  * A square of `2·half` pixels around some point of the plot holding between
  * `min` and `max` points, with no point near its edge: its page-space corners.
  */
-function findBox(page: Page, half: number, min: number, max: number) {
-  return page.evaluate(([half, min, max]) => {
+function findBox(
+  page: Page,
+  half: number,
+  min: number,
+  max: number,
+  /** Also hold at least one image with an index below this (labelled). */
+  labelledBelow = 0,
+) {
+  return page.evaluate(([half, min, max, labelledBelow]) => {
     // deno-lint-ignore no-explicit-any
     const el = document.getElementById("latent-plot") as any;
     const fl = el._fullLayout;
-    const { x, y } = el.data[0];
-    const n = x.length;
+    const { x, y } = el.latentPoints;
+    const n = el.latentPoints.count;
     const px = new Float32Array(n), py = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       px[i] = fl.xaxis.l2p(x[i]);
@@ -80,16 +87,20 @@ function findBox(page: Page, half: number, min: number, max: number) {
       if (cx < 40 || cx > w - 40 || cy < 40 || cy > h - 60) continue;
       // No point within 2 px of the edge: pixel rounding of the drag then
       // cannot move a point in or out (the trained map is dense).
-      let k = 0, edge = 0;
+      let k = 0, edge = 0, old = 0;
       for (let i = 0; i < n; i++) {
         const dx = Math.abs(px[i] - cx), dy = Math.abs(py[i] - cy);
-        if (dx < half && dy < half) k++;
+        if (dx < half && dy < half) {
+          k++;
+          if (i < labelledBelow) old++;
+        }
         if (
           dx < half + 2 && dy < half + 2 &&
           (dx > half - 2 || dy > half - 2)
         ) edge++;
       }
-      if (k >= min && k <= max && edge === 0) {
+      const mixed = labelledBelow === 0 || (old > 0 && old < k);
+      if (k >= min && k <= max && edge === 0 && mixed) {
         const r = el.getBoundingClientRect();
         const ox = r.left + fl.xaxis._offset, oy = r.top + fl.yaxis._offset;
         return {
@@ -102,7 +113,7 @@ function findBox(page: Page, half: number, min: number, max: number) {
       }
     }
     return null;
-  }, [half, min, max] as const);
+  }, [half, min, max, labelledBelow] as const);
 }
 
 Deno.test({
@@ -221,21 +232,26 @@ Deno.test({
           for (let i = 0; i < 200; i++) ul[i] = 0;
           const want = topUnlabelled(rankAll(probs, "auto"), ul, 3);
           assertEquals((await topList(page)).slice(0, 3), [...want]);
-          // Rings on the plot: 20 circles, the first on the top suggestion.
+          // Rings on the plot: up to 20 (one of two close suggestions gets
+          // none), the first on the top suggestion.
           const ring = await page.evaluate(() => {
             // deno-lint-ignore no-explicit-any
             const el = document.getElementById("latent-plot") as any;
-            const s = el._fullLayout.shapes.filter((s: { type: string }) =>
-              s.type === "circle"
-            );
-            return { n: s.length, x: s[0].xanchor, y: s[0].yanchor };
+            const s = el._fullLayout.shapes.filter((
+              s: { type: string; line: { color: string } },
+            ) => s.type === "circle" && s.line.color !== "#ffffff");
+            return {
+              n: s.length >= 5 && s.length <= 20,
+              x: s[0].xanchor,
+              y: s[0].yanchor,
+            };
           });
           const at = await page.evaluate((i) => {
             // deno-lint-ignore no-explicit-any
             const el = document.getElementById("latent-plot") as any;
-            return { x: el.data[0].x[i], y: el.data[0].y[i] };
+            return { x: el.latentPoints.x[i], y: el.latentPoints.y[i] };
           }, want[0]);
-          assertEquals(ring, { n: 20, ...at });
+          assertEquals(ring, { n: true, ...at });
 
           // Select something else, then N → the top suggestion.
           const other = await isolatedPoint(page);
@@ -335,11 +351,8 @@ Deno.test({
           assertEquals(await writes(), w0 + 1, "one labels.csv write");
           await page.waitForSelector("#selection-panel", { state: "detached" });
           await page.waitForSelector("#label-toast.toast-success");
-          assert(
-            (await page.textContent("#label-toast"))!.includes(
-              `${count - 1} images labelled 7`,
-            ),
-          );
+          const toast = (await page.textContent("#label-toast"))!;
+          assert(toast.includes(`Labelled ${count - 1} images as 7`), toast);
         },
       );
 
@@ -367,6 +380,96 @@ Deno.test({
         );
         assertEquals(pageErrors, []);
       });
+
+      await t.step(
+        "a selection over labelled images is drawn, asks 'N new, M changed' first, and undoes",
+        async () => {
+          await page.waitForSelector('#latent-plot[data-dragmode="select"]');
+          await page.locator("#latent-plot").scrollIntoViewIfNeeded();
+          let box = null;
+          for (const half of [14, 20, 28, 40]) {
+            box ??= await findBox(page, half, 4, 60, 200);
+          }
+          assert(box, "a box holding labelled and unlabelled images");
+          const before = await csv();
+          const w0 = await writes();
+          await page.mouse.move(box.x0, box.y0);
+          await page.mouse.down();
+          await page.mouse.move(box.x1, box.y1, { steps: 6 });
+          await page.mouse.up();
+          const panel = page.locator("#selection-panel");
+          await panel.waitFor({ timeout: 5000 });
+          const count = Number(await panel.getAttribute("data-count"));
+          // Drawn on the map: the selected points in the selection colour.
+          await page.waitForSelector(
+            `#latent-plot[data-highlighted="${count}"]`,
+          );
+          const red = await page.evaluate(() => {
+            const c = document.querySelector(
+              "#latent-plot canvas.point-layer",
+            ) as HTMLCanvasElement;
+            const gl = c.getContext("webgl")!;
+            const px = new Uint8Array(c.width * c.height * 4);
+            gl.readPixels(
+              0,
+              0,
+              c.width,
+              c.height,
+              gl.RGBA,
+              gl.UNSIGNED_BYTE,
+              px,
+            );
+            let n = 0;
+            for (let i = 0; i < px.length; i += 4) {
+              if (px[i] > 200 && px[i + 1] < 40 && px[i + 2] < 60) n++;
+            }
+            return n;
+          });
+          assert(red > 0, "selected points painted in the selection colour");
+          assert(
+            (await page.textContent("#selection-banner"))!.includes(
+              "now label all of them",
+            ),
+          );
+          const indices = await page.$$eval(
+            "#selection-thumbs .thumb",
+            (els) => els.map((e) => Number((e as HTMLElement).dataset.index)),
+          );
+          assertEquals(indices.length, count);
+          const changed = indices.filter((i) => i < 200).length;
+          assert(changed > 0 && changed < count);
+          // The key asks first; Esc cancels and nothing is written.
+          await page.keyboard.press("4");
+          const dialog = page.locator("#confirm-dialog[open]");
+          await dialog.waitFor();
+          const text = (await dialog.textContent())!;
+          assert(
+            text.includes(`${count - changed} new, ${changed} changed`),
+            text,
+          );
+          await page.keyboard.press("Escape");
+          await dialog.waitFor({ state: "detached" });
+          assertEquals(await csv(), before);
+          assertEquals(await writes(), w0);
+          // Asked again, Enter confirms: one write, and the result says so.
+          await page.keyboard.press("4");
+          await dialog.waitFor();
+          await page.keyboard.press("Enter");
+          await waitUntil("batch in the CSV", async () => {
+            const t = await csv();
+            return indices.every((i) => t.includes(`\n${i},4\n`));
+          });
+          assertEquals(await writes(), w0 + 1, "one labels.csv write");
+          await page.waitForSelector("#label-toast.toast-success");
+          assert(
+            (await page.textContent("#label-toast"))!.includes(
+              `${count - changed} new, ${changed} changed`,
+            ),
+          );
+          await page.keyboard.press("Control+z");
+          await waitUntil("undone", async () => (await csv()) === before);
+        },
+      );
     } finally {
       await browser?.close().catch(() => {});
       await server?.stop();

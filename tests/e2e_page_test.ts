@@ -48,10 +48,15 @@ async function waitUntil<T>(
   }
 }
 
-/** Non-background pixels in the plot's WebGL canvases. */
+/** Non-background pixels in the plot's WebGL canvases (and their checksum). */
 function glInk(page: Page): Promise<number> {
+  return glPixels(page).then((p) => p.ink);
+}
+
+function glPixels(page: Page): Promise<{ ink: number; sum: number }> {
   return page.evaluate(() => {
     let ink = 0;
+    let sum = 0;
     for (const c of document.querySelectorAll("#latent-plot canvas")) {
       const canvas = c as HTMLCanvasElement;
       const gl = (canvas.getContext("webgl2") ?? canvas.getContext("webgl")) as
@@ -68,9 +73,14 @@ function glInk(page: Page): Promise<number> {
         gl.UNSIGNED_BYTE,
         px,
       );
-      for (let i = 3; i < px.length; i += 4) if (px[i] !== 0) ink++;
+      for (let i = 3; i < px.length; i += 4) {
+        if (px[i] !== 0) {
+          ink++;
+          sum = (sum + px[i - 3] * 3 + px[i - 2] * 5 + px[i - 1] * 7) % 1e9;
+        }
+      }
     }
-    return ink;
+    return { ink, sum };
   });
 }
 
@@ -79,9 +89,8 @@ function plotInfo(page: Page) {
     // deno-lint-ignore no-explicit-any
     const el = document.getElementById("latent-plot") as any;
     return {
-      n: el.data[0].x.length as number,
-      labelled: Array.from(el.data[1].x as ArrayLike<number>).length,
-      colorLength: el.data[0].marker.color?.length ?? 0,
+      n: el.latentPoints.count as number,
+      labelled: Number(el.dataset.labelled),
       mode: el.dataset.mode as string,
       version: Number(el.dataset.version),
       xrange: el._fullLayout.xaxis.range.slice() as number[],
@@ -195,10 +204,11 @@ Deno.test({
           const at = await page.evaluate((i) => {
             // deno-lint-ignore no-explicit-any
             const el = document.getElementById("latent-plot") as any;
-            return { x: el.data[0].x[i], y: el.data[0].y[i] };
+            const p = el.latentPoints;
+            return { x: p.x[i], y: p.y[i] };
           }, index);
           assertEquals({ x: x.x, y: x.y }, at);
-          assertEquals(x.color, "#e3001b");
+          assertEquals(x.color, "#101828");
         },
       );
 
@@ -288,12 +298,18 @@ Deno.test({
           zoomed.xrange[1] - zoomed.xrange[0] < full.xrange[1] - full.xrange[0],
           "the drag zoomed in",
         );
+        const sums = new Set<number>();
         for (const mode of ["predicted", "certainty", "labels"]) {
           await page.click(`.segmented button[data-mode="${mode}"]`);
           await page.waitForSelector(`#latent-plot[data-mode="${mode}"]`);
           const info = await plotInfo(page);
           assertEquals(info.n, LIMIT);
-          if (mode !== "labels") assertEquals(info.colorLength, LIMIT);
+          // Each mode paints other colours.
+          sums.add((await glPixels(page)).sum);
+          assertEquals(
+            sums.size,
+            ["predicted", "certainty", "labels"].indexOf(mode) + 1,
+          );
           assertEquals(info.xrange, zoomed.xrange, `zoom kept in ${mode}`);
           assertEquals(info.yrange, zoomed.yrange);
         }
@@ -337,7 +353,9 @@ Deno.test({
           );
           assertEquals((await plotInfo(page)).n, LIMIT);
           assert(
-            (await page.textContent("#progress-text"))!.includes("epoch 1/1"),
+            (await page.textContent("#progress-text"))!.includes(
+              "Trained 1 epoch ",
+            ),
           );
           assert(
             (await page.textContent("#training-log"))!.includes(

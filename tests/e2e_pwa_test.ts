@@ -66,8 +66,8 @@ function isolatedPoints(page: Page, k: number, gap = 5): Promise<number[]> {
     // deno-lint-ignore no-explicit-any
     const el = document.getElementById("latent-plot") as any;
     const fl = el._fullLayout;
-    const { x, y } = el.data[0];
-    const n = x.length;
+    const { x, y } = el.latentPoints;
+    const n = el.latentPoints.count;
     const px = new Float32Array(n);
     const py = new Float32Array(n);
     for (let i = 0; i < n; i++) {

@@ -166,7 +166,7 @@ export function pointPixel(
     // deno-lint-ignore no-explicit-any
     const el = document.getElementById("latent-plot") as any;
     const fl = el._fullLayout;
-    const trace = el.data[0];
+    const trace = el.latentPoints;
     // Mouse events only land inside the viewport: bring the point into it.
     const px = fl.xaxis._offset + fl.xaxis.l2p(trace.x[i]);
     const py = fl.yaxis._offset + fl.yaxis.l2p(trace.y[i]);
@@ -188,8 +188,8 @@ export function isolatedPoint(page: Page, minGap = 6): Promise<number> {
     // deno-lint-ignore no-explicit-any
     const el = document.getElementById("latent-plot") as any;
     const fl = el._fullLayout;
-    const { x, y } = el.data[0];
-    const n = x.length;
+    const { x, y } = el.latentPoints;
+    const n = el.latentPoints.count;
     const px = new Float32Array(n);
     const py = new Float32Array(n);
     for (let i = 0; i < n; i++) {

@@ -11,16 +11,33 @@
 import { effect } from "@preact/signals";
 import { MAX_BATCH } from "./active_store.ts";
 import type { Api } from "./api.ts";
-import { isTypingTarget, type WriteOptions } from "./controller.ts";
+import type { WriteOptions } from "./controller.ts";
+import { planBatch, planSummary } from "./batch_plan.ts";
 import { leastCertainUnlabelled } from "./latent.ts";
 import { pushLog, showToast, type Store } from "./store.ts";
 import { nextSuggestion, rankAll } from "./suggestions.ts";
 import type { LabelChange } from "./types.ts";
-import { applyChanges, revertChanges } from "./undo.ts";
+import { applyChanges, revertChanges, type UndoChange } from "./undo.ts";
 
 export interface ActiveDeps {
   api: Api;
   writeLabels(changes: LabelChange[], opts?: WriteOptions): Promise<boolean>;
+}
+
+/** index → label maps before and after, as undo changes. */
+function diffLabels(
+  before: Map<number, number>,
+  after: Map<number, number>,
+): UndoChange[] {
+  const out: UndoChange[] = [];
+  for (const [index, b] of before) {
+    const x = after.get(index) ?? null;
+    if (x !== b) out.push({ index, before: b, after: x });
+  }
+  for (const [index, x] of after) {
+    if (!before.has(index)) out.push({ index, before: null, after: x });
+  }
+  return out.sort((p, q) => p.index - q.index);
 }
 
 function plural(n: number, word: string): string {
@@ -114,39 +131,70 @@ export function startActiveController(
     else next.add(index);
     a.excluded.value = next;
   };
-  actions.labelSelection = async (label) => {
+  actions.labelSelection = (label) => {
     const sel = a.selection.value;
-    if (!sel) return;
-    const excluded = a.excluded.value;
-    const changes: LabelChange[] = [];
-    for (const index of sel) {
-      if (!excluded.has(index)) changes.push({ index, label });
-    }
-    if (changes.length === 0) {
-      showToast(store, "Every selected image is excluded", "info");
-      return;
-    }
-    if (changes.length > MAX_BATCH) {
+    const snap = store.latent.value;
+    if (!sel || !snap) return;
+    const plan = planBatch(snap.userLabel, sel, a.excluded.value, label);
+    if (plan.changes.length === 0) {
       showToast(
         store,
-        `${plural(changes.length, "image")} selected: at most ${
+        plan.unchanged > 0
+          ? `Nothing to change: every selected image is already ${
+            label ?? "unlabelled"
+          }`
+          : "Every selected image is excluded",
+        "info",
+      );
+      return;
+    }
+    if (plan.changes.length > MAX_BATCH) {
+      showToast(
+        store,
+        `${plural(plan.changes.length, "image")} to change: at most ${
           MAX_BATCH.toLocaleString("en-US")
         } per batch`,
         "error",
       );
       return;
     }
+    const summary = planSummary(plan, label);
     const what = label === null
-      ? `remove the labels of ${plural(changes.length, "image")}`
-      : `label ${plural(changes.length, "image")} as ${label}`;
-    const ok = await writeLabels(changes, {
-      undo: what,
-      success: label === null
-        ? `Removed the labels of ${plural(changes.length, "image")}`
-        : `Saved: ${plural(changes.length, "image")} labelled ${label}`,
-    });
-    // Done with this selection (a failed write keeps it for a retry).
-    if (ok && a.selection.value === sel) actions.setSelection(null);
+      ? `remove the labels of ${plural(plan.changes.length, "image")}`
+      : `label ${plural(plan.changes.length, "image")} as ${label}`;
+    const apply = async () => {
+      const ok = await writeLabels(plan.changes, {
+        undo: what,
+        success: label === null
+          ? `Removed the labels of ${plural(plan.changes.length, "image")}`
+          : `Labelled ${
+            plural(plan.changes.length, "image")
+          } as ${label}: ${summary} (Ctrl+Z undoes)`,
+      });
+      // Done with this selection (a failed write keeps it for a retry).
+      if (ok && a.selection.value === sel) actions.setSelection(null);
+    };
+    if (!plan.confirm) {
+      void apply();
+      return;
+    }
+    store.ui.confirm.value = {
+      title: label === null
+        ? `Remove ${plural(plan.changes.length, "label")}?`
+        : `Label ${plural(plan.changes.length, "image")} as ${label}?`,
+      lines: [
+        summary + ".",
+        plan.changed > 0
+          ? `${
+            plural(plan.changed, "existing label")
+          } will be overwritten. Ctrl+Z undoes the whole batch.`
+          : "Ctrl+Z undoes the whole batch.",
+      ],
+      confirmLabel: label === null
+        ? `Remove ${plan.changes.length.toLocaleString("en-US")}`
+        : `Label ${plan.changes.length.toLocaleString("en-US")} as ${label}`,
+      onConfirm: () => void apply(),
+    };
   };
   actions.undo = async () => {
     const e = a.undo.takeUndo();
@@ -172,7 +220,37 @@ export function startActiveController(
   };
 
   actions.thumbnails = (indices, signal) => api.thumbnails(indices, signal);
-  actions.importLabels = (body) => api.importLabels(body);
+  actions.importLabels = async (body) => {
+    if (body.dryRun) return api.importLabels(body);
+    // An import is one undoable action: the labels before and after it.
+    const before = await api.exportLabels();
+    const result = await api.importLabels(body);
+    try {
+      const after = await api.exportLabels();
+      const changes = diffLabels(before, after);
+      if (changes.length > MAX_BATCH) {
+        pushLog(
+          store,
+          `The import changed ${changes.length} labels: too many to undo in one batch (${MAX_BATCH})`,
+          "info",
+        );
+      } else {
+        a.undo.record(
+          `import ${body.name ?? "a labels file"} (${
+            plural(changes.length, "change")
+          })`,
+          changes,
+        );
+      }
+    } catch (e) {
+      pushLog(
+        store,
+        `The import cannot be undone: ${(e as Error).message}`,
+        "error",
+      );
+    }
+    return result;
+  };
 
   // ---- evaluations ----------------------------------------------------------
   async function loadEvaluations() {
@@ -193,50 +271,8 @@ export function startActiveController(
     if (store.connection.value === "open") loadEvaluations();
   }));
 
-  // ---- keys -----------------------------------------------------------------
-  const onKey = (ev: KeyboardEvent) => {
-    if (ev.defaultPrevented || isTypingTarget(ev.target)) return;
-    const key = ev.key;
-    if ((ev.ctrlKey || ev.metaKey) && !ev.altKey) {
-      const k = key.toLowerCase();
-      if (k === "z" && !ev.shiftKey) {
-        ev.preventDefault();
-        actions.undo();
-      } else if ((k === "z" && ev.shiftKey) || (k === "y" && !ev.shiftKey)) {
-        ev.preventDefault();
-        actions.redo();
-      }
-      return;
-    }
-    if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-    if (key === " ") {
-      // Space on a button presses it; elsewhere it is "next suggestion".
-      const t = ev.target as HTMLElement | null;
-      if (t && t.closest?.("button, a, summary, [role=button]")) return;
-      ev.preventDefault();
-      actions.nextSuggestion();
-      return;
-    }
-    if (!a.selection.value) return;
-    // With a lasso/box selection, labels go to all of it.
-    if (key.length === 1 && key >= "0" && key <= "9") {
-      ev.preventDefault();
-      actions.labelSelection(Number(key));
-    } else if (key === "Delete" || key === "Backspace") {
-      ev.preventDefault();
-      actions.labelSelection(null);
-    } else if (key === "Escape") {
-      ev.preventDefault();
-      actions.setSelection(null);
-    }
-  };
-  // Capture phase: runs before the page's own key handler, which skips
-  // events handled here (defaultPrevented).
-  addEventListener("keydown", onKey, true);
-
   return {
     stop() {
-      removeEventListener("keydown", onKey, true);
       for (const d of disposers) d();
     },
     /** Re-asks for the probabilities (after a reconnect: the server may have restarted). */

@@ -151,6 +151,19 @@ export class Api {
     );
   }
 
+  /** Every label on the server, index → label (the JSON export). */
+  async exportLabels(): Promise<Map<number, number>> {
+    const body = await json<
+      { labels: Array<{ index: number; label: number }> }
+    >(
+      await fetch(`${this.base}/api/labels/export?format=json`, {
+        cache: "no-store",
+      }),
+      "GET /api/labels/export",
+    );
+    return new Map(body.labels.map((r) => [r.index, r.label]));
+  }
+
   /** Previews (dryRun) or applies a labels CSV. A bad row: ApiError naming it. */
   async importLabels(body: {
     csv: string;

@@ -5,6 +5,8 @@
  */
 import { startActiveController } from "./active_controller.ts";
 import { Api, ApiError } from "./api.ts";
+import { dispatchKey } from "./key_actions.ts";
+import { pwa } from "./pwa_state.ts";
 import { leastCertainUnlabelled, withLabels } from "./latent.ts";
 import { LiveSocket, socketUrl } from "./socket.ts";
 import {
@@ -19,6 +21,10 @@ import {
 import type { LabelChange, Sample } from "./types.ts";
 
 const SAMPLE_CACHE = 256;
+
+/** The offline layer answers writes it only queued with `queued: true`. */
+const isQueued = (res: unknown) =>
+  (res as { queued?: boolean } | null)?.queued === true;
 
 function errorText(e: unknown): string {
   if (e instanceof ApiError) return e.message;
@@ -217,6 +223,19 @@ export function startController(store: Store): Controller {
           );
           return false;
         }
+        if (isQueued(res)) {
+          // Offline: it is on this device only until the next sync.
+          showToast(
+            store,
+            `Queued offline: ${
+              label === null
+                ? `#${index} unlabelled`
+                : `#${index} is a ${label}`
+            } (syncs when back online)`,
+            "info",
+          );
+          return true;
+        }
         showToast(
           store,
           opts.success ??
@@ -237,6 +256,14 @@ export function startController(store: Store): Controller {
       if (res.stale.length > 0) {
         applyLabelChanges(store, res.stale);
         recountFromLatent(store);
+      }
+      if (isQueued(res)) {
+        showToast(
+          store,
+          `Queued offline: ${changes.length} label changes (sync when back online)`,
+          "info",
+        );
+        return true;
       }
       showToast(
         store,
@@ -288,6 +315,14 @@ export function startController(store: Store): Controller {
     if (!samples.has(index)) fetchSample(index).catch(() => {});
   };
   actions.startTraining = async () => {
+    if (!pwa.online.value || store.connection.value !== "open") {
+      pushLog(
+        store,
+        "Training needs the server: reconnect first (labels made offline sync then)",
+        "error",
+      );
+      return;
+    }
     const p = store.params;
     const body = {
       // Sent as typed: the server validates (1-200) and its 400 is shown.
@@ -372,7 +407,21 @@ export function startController(store: Store): Controller {
   // Suggestion queue, lasso selection, undo/redo, evaluations.
   const active = startActiveController(store, { api, writeLabels });
 
-  const onKey = (ev: KeyboardEvent) => handleKey(store, ev);
+  // The first screen's heights (map, side column) follow the top bar and the
+  // guide, whose heights change with the window and the training state.
+  const frame = new ResizeObserver(() => {
+    const root = document.documentElement.style;
+    const bar = document.querySelector<HTMLElement>(".topbar");
+    const guide = document.querySelector<HTMLElement>(".guide");
+    root.setProperty("--topbar-h", `${bar?.offsetHeight ?? 56}px`);
+    root.setProperty("--guide-h", `${guide ? guide.offsetHeight + 10 : 0}px`);
+  });
+  for (const sel of [".topbar", ".app"]) {
+    const el = document.querySelector(sel);
+    if (el) frame.observe(el);
+  }
+  // Every shortcut goes through the one action table.
+  const onKey = (ev: KeyboardEvent) => dispatchKey(store, ev);
   const onOnline = () => socket.kick();
   document.addEventListener("keydown", onKey);
   addEventListener("online", onOnline);
@@ -425,37 +474,8 @@ export function startController(store: Store): Controller {
       active.stop();
       socket.stop();
       document.removeEventListener("keydown", onKey);
+      frame.disconnect();
       removeEventListener("online", onOnline);
     },
   };
-}
-
-/** Whether a key press belongs to a text field (then shortcuts stay off). */
-export function isTypingTarget(t: EventTarget | null): boolean {
-  if (!t || !(t instanceof HTMLElement)) return false;
-  if (t.isContentEditable) return true;
-  if (t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) {
-    return true;
-  }
-  if (t instanceof HTMLInputElement) {
-    // Sliders, buttons and checkboxes take no text: digits still label.
-    return !["range", "button", "checkbox", "radio", "submit", "reset"]
-      .includes(t.type);
-  }
-  return false;
-}
-
-export function handleKey(store: Store, ev: KeyboardEvent) {
-  if (ev.defaultPrevented || ev.ctrlKey || ev.metaKey || ev.altKey) return;
-  if (isTypingTarget(ev.target)) return;
-  if (ev.key.length === 1 && ev.key >= "0" && ev.key <= "9") {
-    ev.preventDefault();
-    store.actions.setLabel(Number(ev.key));
-  } else if (ev.key === "Delete" || ev.key === "Backspace") {
-    ev.preventDefault();
-    store.actions.deleteLabel();
-  } else if (ev.key === "n" || ev.key === "N") {
-    ev.preventDefault();
-    store.actions.selectNextUncertain();
-  }
 }

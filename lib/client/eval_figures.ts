@@ -18,8 +18,23 @@ const FONT = {
 
 const pct = (v: number) => Math.round(v * 10000) / 100;
 
-/** One point per run, in run order (a line through them shows the history). */
-export function accuracyTraces(runs: RunRecord[]): Trace[] {
+/** 7 → "7", 1135 → "1.1k", 12000 → "12k": fits a confusion-matrix cell. */
+export function compactCount(v: number): string {
+  if (v < 1000) return String(v);
+  if (v < 10_000) return `${(v / 1000).toFixed(1)}k`;
+  return `${Math.round(v / 1000)}k`;
+}
+
+/**
+ * One point per run; the line joins them by number of labels (in run order
+ * it zig-zagged whenever labels were removed or a run repeated a count). The
+ * newest run's marker is the big one.
+ */
+export function accuracyTraces(records: RunRecord[]): Trace[] {
+  const newest = records.at(-1);
+  const runs = [...records].sort((a, b) =>
+    a.labels - b.labels || a.run - b.run
+  );
   return [{
     type: "scatter",
     mode: runs.length > 1 ? "lines+markers" : "markers",
@@ -33,7 +48,7 @@ export function accuracyTraces(runs: RunRecord[]): Trace[] {
     hovertemplate: "%{y:.2f}% with %{x} labels<br>%{text}<extra></extra>",
     line: { color: "#1d4ed8", width: 2 },
     marker: {
-      size: runs.map((_, k) => (k === runs.length - 1 ? 10 : 7)),
+      size: runs.map((r) => (r === newest ? 11 : 7)),
       color: "#1d4ed8",
       line: { color: "#ffffff", width: 1 },
     },
@@ -78,7 +93,9 @@ export function confusionTraces(run: RunRecord): Trace[] {
   return [{
     type: "heatmap",
     z: share,
-    text: m.map((row) => row.map(String)),
+    // Cells are ~25 px wide: 4-digit counts read "1.1k" (exact on hover).
+    text: m.map((row) => row.map(compactCount)),
+    customdata: m,
     texttemplate: "%{text}",
     textfont: { size: 9 },
     x: m.map((_, c) => String(c)),
@@ -90,7 +107,7 @@ export function confusionTraces(run: RunRecord): Trace[] {
     xgap: 1,
     ygap: 1,
     hovertemplate:
-      "true %{y}, predicted %{x}: %{text} (%{z:.1%} of true %{y})<extra></extra>",
+      "true %{y}, predicted %{x}: %{customdata} (%{z:.1%} of true %{y})<extra></extra>",
   }];
 }
 

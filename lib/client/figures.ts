@@ -6,13 +6,11 @@
  */
 import type { LatentSnapshot } from "./latent.ts";
 import {
-  CERTAINTY_COLORSCALE,
   CLASS_COLORS,
-  classColorscale,
   SELECTED_COLOR,
+  SUGGESTION_COLOR,
   UNLABELLED_COLOR,
 } from "./palette.ts";
-import type { ColorMode } from "./store.ts";
 import type { HistoryEntry, MetricName } from "./types.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -20,132 +18,45 @@ type Trace = Record<string, any>;
 // deno-lint-ignore no-explicit-any
 type Layout = Record<string, any>;
 
-/** Colour of box/lasso-selected points. */
-export const SELECTION_COLOR = "#1d4ed8";
-
-/** Curve numbers of the latent figure. */
-export const TRACE_POINTS = 0;
-export const TRACE_LABELLED = 1;
-
-/** Labelled points of a snapshot (the overlay of the "user labels" mode). */
-export interface LabelledSubset {
-  index: Int32Array;
-  x: Float32Array;
-  y: Float32Array;
-  label: Uint8Array;
-}
-
-export function labelledSubset(snap: LatentSnapshot): LabelledSubset {
-  let n = 0;
-  const ul = snap.userLabel;
-  for (let i = 0; i < snap.count; i++) if (ul[i] >= 0) n++;
-  const out = {
-    index: new Int32Array(n),
-    x: new Float32Array(n),
-    y: new Float32Array(n),
-    label: new Uint8Array(n),
-  };
-  let j = 0;
-  for (let i = 0; i < snap.count; i++) {
-    if (ul[i] >= 0) {
-      out.index[j] = i;
-      out.x[j] = snap.x[i];
-      out.y[j] = snap.y[i];
-      out.label[j] = ul[i];
-      j++;
-    }
-  }
-  return out;
-}
-
-/** Marker size that keeps 60k points readable and 2k points visible. */
-export function markerSize(count: number): number {
-  if (count > 30_000) return 3;
-  if (count > 10_000) return 4;
-  if (count > 3_000) return 5;
-  return 6;
-}
-
-export interface LatentFigureInput {
-  snap: LatentSnapshot;
-  mode: ColorMode;
-  /** Precomputed overlay (cached by the caller per userLabel array). */
-  labelled: LabelledSubset;
-}
-
-const EMPTY = new Float32Array(0);
-
-export function latentTraces(
-  { snap, mode, labelled }: LatentFigureInput,
-): Trace[] {
-  const size = markerSize(snap.count);
-  const points: Trace = {
-    type: "scattergl",
+/**
+ * The latent figure's only Plotly trace: two invisible points at the corners
+ * of the map's bounding box. The points themselves are drawn by our WebGL
+ * layer (lib/client/point_layer.ts); Plotly keeps the axes, zoom, pan, the
+ * box/lasso outline and the SVG shapes, and needs a trace for the select
+ * modes to work.
+ */
+export function boundsTrace(
+  bounds: { x0: number; x1: number; y0: number; y1: number },
+): Trace {
+  return {
+    type: "scatter",
     mode: "markers",
-    name: "points",
-    x: snap.x,
-    y: snap.y,
+    name: "bounds",
+    x: [bounds.x0, bounds.x1],
+    y: [bounds.y0, bounds.y1],
     hoverinfo: "none",
-    marker: { size, opacity: 0.75 },
+    marker: { size: 1, opacity: 0 },
+    // Plotly's own dimming of unselected points would hide nothing here.
+    selected: { marker: { opacity: 0 } },
+    unselected: { marker: { opacity: 0 } },
   };
-  if (mode === "labels") {
-    points.marker = { size, color: UNLABELLED_COLOR, opacity: 0.6 };
-  } else if (mode === "predicted") {
-    points.marker = {
-      size,
-      opacity: 0.8,
-      color: snap.predClass,
-      colorscale: classColorscale(),
-      cmin: -0.5,
-      cmax: 9.5,
-      showscale: false,
-    };
-  } else {
-    points.marker = {
-      size,
-      opacity: 0.8,
-      color: snap.certainty,
-      colorscale: CERTAINTY_COLORSCALE,
-      cmin: 25.5,
-      cmax: 255,
-      showscale: true,
-      colorbar: {
-        title: { text: "Certainty", side: "right" },
-        tickvals: [25.5, 76.5, 127.5, 178.5, 229.5, 255],
-        ticktext: ["10%", "30%", "50%", "70%", "90%", "100%"],
-        thickness: 12,
-        len: 0.9,
-        outlinewidth: 0,
-      },
-    };
-  }
-  // Box/lasso selection: the chosen points stand out, the rest fade.
-  points.selected = { marker: { color: SELECTION_COLOR, opacity: 1 } };
-  points.unselected = { marker: { opacity: 0.15 } };
-  const showOverlay = mode === "labels";
-  const overlay: Trace = {
-    type: "scattergl",
-    mode: "markers",
-    name: "labelled",
-    x: showOverlay ? labelled.x : EMPTY,
-    y: showOverlay ? labelled.y : EMPTY,
-    hoverinfo: "none",
-    marker: {
-      size: size + 3,
-      color: showOverlay ? labelled.label : [],
-      colorscale: classColorscale(),
-      cmin: -0.5,
-      cmax: 9.5,
-      showscale: false,
-      line: { width: 0.5, color: "#ffffff" },
-    },
-  };
-  return [points, overlay];
+}
+
+/** Axis ranges that show every point with a margin of 4%. */
+export function paddedRange(lo: number, hi: number): [number, number] {
+  const pad = (hi - lo) * 0.04 || 1;
+  return [lo - pad, hi + pad];
 }
 
 export function latentLayout(
   version: number,
   dragmode: "zoom" | "pan" | "select" | "lasso" = "zoom",
+  bounds: { x0: number; x1: number; y0: number; y1: number } = {
+    x0: -1,
+    x1: 1,
+    y0: -1,
+    y1: 1,
+  },
 ): Layout {
   return {
     // Same revision = Plotly.react keeps the user's zoom and pan. A new
@@ -164,12 +75,16 @@ export function latentLayout(
     },
     xaxis: {
       title: { text: "z₁", standoff: 4 },
+      // Fixed ranges (double-click returns to them): the corners trace is
+      // invisible, so Plotly's autorange padding is computed here.
+      range: paddedRange(bounds.x0, bounds.x1),
       zeroline: false,
       gridcolor: "#eef0f3",
       showline: false,
     },
     yaxis: {
       title: { text: "z₂", standoff: 4 },
+      range: paddedRange(bounds.y0, bounds.y1),
       zeroline: false,
       gridcolor: "#eef0f3",
       showline: false,
@@ -182,23 +97,16 @@ export const LATENT_CONFIG = {
   displaylogo: false,
   scrollZoom: true,
   doubleClickDelay: 500,
+  // Plotly's "double-click to zoom back out" notice covered the page's
+  // buttons; the legend says it instead.
+  showTips: false,
   // Box and lasso select label many points at once (islands/SelectionPanel.tsx).
   modeBarButtonsToRemove: ["autoScale2d"],
 };
 
-/** Maps a Plotly click point to a sample index. */
-export function pointToIndex(
-  curveNumber: number,
-  pointIndex: number,
-  labelled: LabelledSubset,
-): number | null {
-  if (curveNumber === TRACE_POINTS) return pointIndex;
-  if (curveNumber === TRACE_LABELLED) return labelled.index[pointIndex] ?? null;
-  return null;
-}
-
 /**
- * The red X on the selected point: a layout shape sized in pixels and
+ * The X on the selected point (dark on a white halo: visible on every
+ * class colour and on both ends of the certainty scale): a layout shape sized in pixels and
  * anchored at the point. Moving it is a cheap `Plotly.relayout` of the
  * shapes (SVG), not a re-render of 60k WebGL points.
  */
@@ -220,29 +128,37 @@ export function selectionShapes(
     name: "selected",
   };
   return [
-    { ...base, line: { color: "#ffffff", width: 5 } },
-    { ...base, line: { color: SELECTED_COLOR, width: 3 } },
+    { ...base, line: { color: "#ffffff", width: 6 } },
+    { ...base, line: { color: SELECTED_COLOR, width: 2.5 } },
   ];
 }
-
-/** Colour of the suggestion rings. */
-export const SUGGESTION_COLOR = "#f79009";
 
 /**
  * Rings around the top suggestions: pixel-sized circles anchored at the
  * points, drawn with the selection X by one cheap `relayout` of the shapes.
- * The best suggestion gets a thicker ring.
+ * Dark on a white halo, so no class colour hides them; the best suggestion
+ * gets a thicker ring. A suggestion within `minGap` (latent units) of one
+ * already ringed gets none: a queue that favours one region would otherwise
+ * pile 20 rings onto one spot.
  */
 export function suggestionShapes(
   snap: LatentSnapshot,
   indices: ArrayLike<number>,
+  minGap = 0,
 ): Trace[] {
   const out: Trace[] = [];
+  const kept: number[] = [];
   for (let k = 0; k < indices.length; k++) {
     const i = indices[k];
     if (i < 0 || i >= snap.count) continue;
-    const r = k === 0 ? 8 : 6;
-    out.push({
+    const near = kept.some((j) =>
+      Math.hypot(snap.x[j] - snap.x[i], snap.y[j] - snap.y[i]) < minGap
+    );
+    if (near) continue;
+    kept.push(i);
+    const top = kept.length === 1;
+    const r = top ? 8 : 6;
+    const ring = {
       type: "circle",
       xref: "x",
       yref: "y",
@@ -255,9 +171,12 @@ export function suggestionShapes(
       y0: -r,
       y1: r,
       layer: "above",
-      name: k === 0 ? "suggestion-top" : "suggestion",
-      line: { color: SUGGESTION_COLOR, width: k === 0 ? 2.5 : 1.5 },
-    });
+      name: top ? "suggestion-top" : "suggestion",
+    };
+    out.push(
+      { ...ring, line: { color: "#ffffff", width: top ? 5 : 4 } },
+      { ...ring, line: { color: SUGGESTION_COLOR, width: top ? 2.5 : 1.5 } },
+    );
   }
   return out;
 }
@@ -282,7 +201,17 @@ export function epochAxis(history: HistoryEntry[]): number[] {
   return increasing ? e : history.map((_, i) => i + 1);
 }
 
-export function lossTraces(history: HistoryEntry[]): Trace[] {
+/** The running epoch's loss so far (from the `batch` progress messages). */
+export interface LivePoint {
+  /** Fractional epoch: epochs done + batches done / batches. */
+  x: number;
+  loss: number;
+}
+
+export function lossTraces(
+  history: HistoryEntry[],
+  live: LivePoint | null = null,
+): Trace[] {
   const x = epochAxis(history);
   const col = (split: "train" | "val", key: MetricName) =>
     history.map((h) => {
@@ -331,10 +260,35 @@ export function lossTraces(history: HistoryEntry[]): Trace[] {
     marker: { size: 5, symbol: "diamond" },
     hovertemplate: "%{y:.4g}",
   });
+  if (live && Number.isFinite(live.loss) && live.loss > 0) {
+    // The first point of a run shows before its first epoch ends.
+    traces.push({
+      type: "scatter",
+      mode: "markers",
+      name: "train (this epoch)",
+      x: [live.x],
+      y: [live.loss],
+      marker: {
+        size: 8,
+        color: "rgba(0,0,0,0)",
+        line: { color: TRAIN_COLOR, width: 2 },
+      },
+      hovertemplate: "%{y:.4g} (running mean)",
+    });
+  }
   return traces;
 }
 
-export function lossLayout(): Layout {
+/** Epoch ticks: whole numbers only, at most ~8 of them. */
+export function epochTicks(last: number): { tick0: number; dtick: number } {
+  const n = Math.max(1, Math.ceil(last));
+  const nice = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000];
+  const dtick = nice.find((d) => n / d <= 8) ?? Math.ceil(n / 8);
+  return { tick0: 0, dtick };
+}
+
+export function lossLayout(lastEpoch = 1): Layout {
+  const ticks = epochTicks(lastEpoch);
   return {
     uirevision: "loss",
     margin: { l: 48, r: 8, t: 28, b: 34 },
@@ -357,6 +311,10 @@ export function lossLayout(): Layout {
       title: { text: "epoch", standoff: 2 },
       gridcolor: "#eef0f3",
       zeroline: false,
+      // Plotly's automatic ticks on a few epochs read "0 1 1 2 2".
+      tickmode: "linear",
+      tick0: ticks.tick0,
+      dtick: ticks.dtick,
       tickformat: "d",
       rangemode: "tozero",
     },

@@ -1,6 +1,7 @@
 /**
  * Colours of the dashboard: one per digit class (distinct on white, none of
- * them red or grey so the red selection X and grey "unlabelled" stay unique),
+ * them red or grey so the red box/lasso selection and grey "unlabelled" stay
+ * unique),
  * plus the continuous scale of the certainty mode.
  */
 
@@ -18,7 +19,12 @@ export const CLASS_COLORS: readonly string[] = [
 ];
 
 export const UNLABELLED_COLOR = "#c5cad3";
-export const SELECTED_COLOR = "#e3001b";
+/** The selected sample's X (drawn on a white halo). */
+export const SELECTED_COLOR = "#101828";
+/** Box/lasso-selected points (the rest of the map fades under them). */
+export const SELECTION_COLOR = "#e3001b";
+/** The suggestion rings (on a white halo). */
+export const SUGGESTION_COLOR = "#101828";
 
 /**
  * A stepped Plotly colorscale mapping the values 0..9 (with cmin -0.5, cmax

@@ -12,6 +12,7 @@ import { withLabels } from "./latent.ts";
 import { createActiveState } from "./active_store.ts";
 import type {
   ApiState,
+  BatchProgress,
   Counts,
   HistoryEntry,
   LabelChange,
@@ -81,6 +82,16 @@ const NOOP_ACTIONS: Actions = {
 
 const MAX_LOG = 10;
 
+/** A question the page asks before a risky action (islands/ConfirmDialog.tsx). */
+export interface ConfirmRequest {
+  title: string;
+  /** Lines of the question ("1,200 new, 34 changed"). */
+  lines: string[];
+  confirmLabel: string;
+  /** Runs on confirm; the dialog closes either way. */
+  onConfirm(): void;
+}
+
 const IDLE: TrainingInfo = { status: "idle", epoch: 0, targetEpochs: 0 };
 
 export function createStore(props: PageProps = {}) {
@@ -107,6 +118,8 @@ export function createStore(props: PageProps = {}) {
       training.value.status === "training" ||
       training.value.status === "stopping"
     ),
+    /** Progress inside the running epoch (null between runs). */
+    progress: signal<BatchProgress | null>(null),
     /** The latest epoch's metrics (from the socket or history). */
     lastEntry: signal<HistoryEntry | null>(s?.history?.at(-1) ?? null),
     config: signal<Partial<SSVAEConfig>>(cfg),
@@ -126,6 +139,13 @@ export function createStore(props: PageProps = {}) {
     actions: { ...NOOP_ACTIONS } as Actions,
     /** Suggestion queue, lasso selection, undo/redo, evaluations. */
     active: createActiveState(latent),
+    /** Page furniture: the shortcut help, the confirmation, the guide. */
+    ui: {
+      helpOpen: signal(false),
+      confirm: signal<ConfirmRequest | null>(null),
+      /** The "how this works" strip (dismissed once, remembered). */
+      guideOpen: signal(false),
+    },
   };
   return store;
 }
@@ -258,6 +278,7 @@ export function applyServerMessage(
         break;
       }
       case "training_started": {
+        store.progress.value = null;
         store.training.value = {
           status: "training",
           epoch: 0,
@@ -304,8 +325,20 @@ export function applyServerMessage(
         );
         break;
       }
+      case "batch": {
+        const { seq: _seq, type: _type, ...progress } = msg;
+        store.progress.value = progress;
+        if (store.training.value.status === "idle") break;
+        store.training.value = {
+          ...store.training.value,
+          epoch: Math.max(store.training.value.epoch, msg.epoch - 1),
+          targetEpochs: msg.targetEpochs,
+        };
+        break;
+      }
       case "training_complete":
       case "training_stopped": {
+        store.progress.value = null;
         store.training.value = {
           ...store.training.value,
           status: "idle",
@@ -333,6 +366,7 @@ export function applyServerMessage(
         break;
       }
       case "training_error": {
+        store.progress.value = null;
         store.training.value = {
           ...store.training.value,
           status: "error",

@@ -98,6 +98,25 @@ export interface ImportResult {
   labelsRevision: number;
 }
 
+/**
+ * Progress inside an epoch (WebSocket `batch`, at most ~5 a second): batches
+ * done, the run's elapsed time and an estimate of what is left.
+ */
+export interface BatchProgress {
+  /** 1-based epoch within the run. */
+  epoch: number;
+  targetEpochs: number;
+  /** Batches done in this epoch (1-based). */
+  batch: number;
+  /** Batches per epoch. */
+  batches: number;
+  elapsedMs: number;
+  /** ms to the end of the run, null until it can be estimated. */
+  etaMs: number | null;
+  /** Running mean of this epoch's total training loss. */
+  loss: number;
+}
+
 /** Label counts as the server sends them in `hello` and `labels_changed`. */
 export interface Counts {
   labelled?: number;
@@ -131,6 +150,7 @@ export type ServerMessage =
     metrics: EpochMetrics;
     entry: HistoryEntry;
   }
+  | Base & BatchProgress & { type: "batch" }
   | Base & { type: "training_complete"; message?: string }
   | Base & { type: "training_stopped"; message?: string }
   | Base & { type: "training_stopping"; training?: TrainingInfo }

@@ -1,0 +1,199 @@
+import { pwa } from "../lib/client/pwa_state.ts";
+import { clamp, fmtLoss, RANGES, useStore } from "../lib/client/store.ts";
+
+/** 0.001 → "1.0e-3". */
+export function fmtLearningRate(lr: number): string {
+  const [m, e] = lr.toExponential(1).split("e");
+  return `${m}e${Number(e)}`;
+}
+
+/** 93_000 → "1:33"; 3_700_000 → "1:01:40". */
+export function fmtDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const p = (n: number) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}:${p(m)}:${p(s % 60)}` : `${m}:${p(s % 60)}`;
+}
+
+/**
+ * Training in the top bar: start/stop, epochs, a progress bar that moves
+ * inside an epoch (batches, ETA), and the hyper-parameters in a collapsible
+ * panel (they matter less often than the map).
+ */
+export function TrainingBar() {
+  const store = useStore();
+  const p = store.params;
+  const t = store.training.value;
+  const busy = store.isTraining.value;
+  const prog = store.progress.value;
+  const online = pwa.online.value && store.connection.value === "open";
+  const epochsOk = Number.isInteger(p.epochs.value) &&
+    p.epochs.value >= RANGES.epochs.min && p.epochs.value <= RANGES.epochs.max;
+  const untrained = store.history.value.length === 0 && !busy;
+
+  // Epochs done plus the running epoch's share of batches.
+  let done = t.epoch;
+  if (busy && prog && prog.epoch >= t.epoch) {
+    done = prog.epoch - 1 + prog.batch / Math.max(1, prog.batches);
+  }
+  const pct = t.targetEpochs > 0
+    ? clamp(100 * done / t.targetEpochs, 0, 100)
+    : 0;
+  let text: string;
+  if (t.status === "stopping") text = "Stopping after this batch…";
+  else if (busy && prog) {
+    text =
+      `Epoch ${prog.epoch}/${prog.targetEpochs} · batch ${prog.batch}/${prog.batches}` +
+      (prog.etaMs !== null ? ` · ${fmtDuration(prog.etaMs)} left` : "");
+  } else if (busy) text = `Epoch ${t.epoch + 1}/${t.targetEpochs} · starting…`;
+  else if (untrained) text = "Untrained model";
+  else {
+    const last = store.lastEntry.value;
+    const n = store.history.value.length;
+    text = `Trained ${n} epoch${n === 1 ? "" : "s"}` +
+      (last ? ` · val loss ${fmtLoss(last.val.loss)}` : "");
+  }
+
+  return (
+    <div class="trainbar" aria-label="Training">
+      <div class="trainbar-main">
+        <button
+          type="button"
+          class="btn btn-primary"
+          id="start-training"
+          disabled={busy || !online}
+          title={online
+            ? "Train the SSVAE on the current labels (continues from the current model)"
+            : "Training needs the server: reconnect first"}
+          onClick={() => store.actions.startTraining()}
+        >
+          ▶ Train
+        </button>
+        <button
+          type="button"
+          class="btn"
+          id="stop-training"
+          disabled={t.status !== "training"}
+          title="Stop at the end of the current batch"
+          onClick={() => store.actions.stopTraining()}
+        >
+          ■ Stop
+        </button>
+        <label class="epochs">
+          <input
+            type="number"
+            id="epochs"
+            class={epochsOk ? "" : "invalid"}
+            min={RANGES.epochs.min}
+            max={RANGES.epochs.max}
+            step={1}
+            value={Number.isNaN(p.epochs.value) ? "" : p.epochs.value}
+            disabled={busy}
+            aria-invalid={!epochsOk}
+            aria-label="Epochs to train"
+            title={epochsOk
+              ? "Epochs to train (1–200)"
+              : "Enter a whole number from 1 to 200"}
+            onInput={(e) => p.epochs.value = e.currentTarget.valueAsNumber}
+          />
+          <span class="muted small">epochs</span>
+        </label>
+        <div class="trainbar-progress">
+          <div
+            class={`progress ${busy ? "active" : ""}`}
+            role="progressbar"
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={Math.round(pct)}
+            aria-valuetext={text}
+            aria-label="Training progress"
+          >
+            <div
+              class="progress-fill"
+              style={{ width: `${pct.toFixed(1)}%` }}
+            />
+          </div>
+          <span class="progress-text" id="progress-text">{text}</span>
+        </div>
+        <details class="params" id="training-params">
+          <summary class="btn btn-small">Parameters</summary>
+          <div class="params-panel">
+            <label class="control">
+              <span
+                class="control-name"
+                title="Weight of the reconstruction loss"
+              >
+                Recon weight
+              </span>
+              <output class="control-value" id="recon-value">
+                {p.reconWeight.value.toFixed(0)}
+              </output>
+              <input
+                type="range"
+                id="recon-weight"
+                aria-label="Reconstruction weight"
+                min={RANGES.recon_weight.min}
+                max={RANGES.recon_weight.max}
+                step={RANGES.recon_weight.step}
+                value={p.reconWeight.value}
+                disabled={busy}
+                onInput={(e) =>
+                  p.reconWeight.value = Number(e.currentTarget.value)}
+              />
+            </label>
+            <label class="control">
+              <span class="control-name">KL weight</span>
+              <output class="control-value" id="kl-value">
+                {p.klWeight.value.toFixed(2)}
+              </output>
+              <input
+                type="range"
+                id="kl-weight"
+                aria-label="KL weight"
+                min={RANGES.kl_weight.min}
+                max={RANGES.kl_weight.max}
+                step={RANGES.kl_weight.step}
+                value={p.klWeight.value}
+                disabled={busy}
+                onInput={(e) =>
+                  p.klWeight.value = Number(e.currentTarget.value)}
+              />
+            </label>
+            <label class="control">
+              <span class="control-name">Learning rate</span>
+              <output class="control-value" id="lr-value">
+                {fmtLearningRate(p.learningRate.value)}
+              </output>
+              <input
+                type="range"
+                id="learning-rate"
+                aria-label="Learning rate (log scale, 1e-4 to 1e-2)"
+                min={RANGES.log_lr.min}
+                max={RANGES.log_lr.max}
+                step={RANGES.log_lr.step}
+                value={Math.log10(p.learningRate.value)}
+                disabled={busy}
+                aria-valuetext={fmtLearningRate(p.learningRate.value)}
+                onInput={(e) =>
+                  p.learningRate.value = Number(
+                    (10 ** Number(e.currentTarget.value)).toPrecision(3),
+                  )}
+              />
+              <span class="scale-hint">log scale 1e-4 – 1e-2</span>
+            </label>
+            <p class="muted small">
+              A run continues from the current model and uses the labels as they
+              are when it starts.
+            </p>
+          </div>
+        </details>
+      </div>
+      {t.status === "error" && t.message && (
+        <div class="error-banner" role="alert" id="training-error">
+          Training error: {t.message}
+        </div>
+      )}
+    </div>
+  );
+}

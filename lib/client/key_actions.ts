@@ -1,0 +1,202 @@
+/**
+ * Every keyboard action of the page, in one table: the key handler, the
+ * shortcut help (`?`) and the buttons' titles all read it, so a key, its help
+ * line and its button never disagree. One entry = one user action.
+ */
+import type { Store } from "./store.ts";
+
+export type ActionGroup = "Label" | "Move" | "Selection" | "History" | "View";
+
+export interface KeyAction {
+  id: string;
+  group: ActionGroup;
+  /** The keys as the help shows them. */
+  keys: string[];
+  /** What the action does (help line, button title). */
+  label: string;
+  /** Whether `ev` triggers it (undefined: listed in the help only). */
+  match?(ev: KeyboardEvent): boolean;
+  run?(store: Store, ev: KeyboardEvent): void;
+}
+
+const plain = (ev: KeyboardEvent) => !ev.ctrlKey && !ev.metaKey && !ev.altKey;
+const ctrl = (ev: KeyboardEvent) => (ev.ctrlKey || ev.metaKey) && !ev.altKey;
+const digit = (ev: KeyboardEvent) =>
+  ev.key.length === 1 && ev.key >= "0" && ev.key <= "9";
+
+/** The table. Order = the help's order. */
+export const KEY_ACTIONS: readonly KeyAction[] = [
+  {
+    id: "label",
+    group: "Label",
+    keys: ["0", "–", "9"],
+    label:
+      "Label the selected image; with a box/lasso selection, all of it (asks first when labels would change or more than 200 images)",
+    match: (ev) => plain(ev) && digit(ev),
+    run: (store, ev) => {
+      const d = Number(ev.key);
+      if (store.active.selection.value) {
+        store.active.actions.labelSelection(d);
+      } else store.actions.setLabel(d);
+    },
+  },
+  {
+    id: "delete",
+    group: "Label",
+    keys: ["Del", "⌫"],
+    label: "Remove the label (of the selection, when there is one)",
+    match: (ev) => plain(ev) && (ev.key === "Delete" || ev.key === "Backspace"),
+    run: (store) => {
+      if (store.active.selection.value) {
+        store.active.actions.labelSelection(null);
+      } else store.actions.deleteLabel();
+    },
+  },
+  {
+    id: "next",
+    group: "Move",
+    keys: ["N", "Space"],
+    label: "Select the next suggestion",
+    match: (ev) =>
+      plain(ev) && (ev.key === "n" || ev.key === "N" || ev.key === " "),
+    run: (store) => store.active.actions.nextSuggestion(),
+  },
+  {
+    id: "arrows",
+    group: "Move",
+    keys: ["←", "↑", "→", "↓"],
+    label: "Move to the nearest point that way (map focused: Tab to it)",
+  },
+  {
+    id: "clear",
+    group: "Selection",
+    keys: ["Esc"],
+    label: "Clear the box/lasso selection",
+    match: (ev) => plain(ev) && ev.key === "Escape",
+    run: (store) => store.active.actions.setSelection(null),
+  },
+  {
+    id: "box",
+    group: "Selection",
+    keys: ["B"],
+    label: "Drag a box to select points",
+    match: (ev) => plain(ev) && (ev.key === "b" || ev.key === "B"),
+    run: (store) => store.active.dragMode.value = "select",
+  },
+  {
+    id: "lasso",
+    group: "Selection",
+    keys: ["L"],
+    label: "Draw a lasso to select points",
+    match: (ev) => plain(ev) && (ev.key === "l" || ev.key === "L"),
+    run: (store) => store.active.dragMode.value = "lasso",
+  },
+  {
+    id: "zoom",
+    group: "View",
+    keys: ["Z"],
+    label: "Drag to zoom (scroll zooms too; double-click resets)",
+    match: (ev) => plain(ev) && (ev.key === "z" || ev.key === "Z"),
+    run: (store) => store.active.dragMode.value = "zoom",
+  },
+  {
+    id: "colour",
+    group: "View",
+    keys: ["C"],
+    label: "Next colour mode (user labels, predicted class, certainty)",
+    match: (ev) => plain(ev) && (ev.key === "c" || ev.key === "C"),
+    run: (store) => {
+      const order = ["labels", "predicted", "certainty"] as const;
+      const k = order.indexOf(store.colorMode.value);
+      store.colorMode.value = order[(k + 1) % order.length];
+    },
+  },
+  {
+    id: "undo",
+    group: "History",
+    keys: ["Ctrl", "Z"],
+    label: "Undo the last label action (a key, a batch or an import)",
+    match: (ev) => ctrl(ev) && !ev.shiftKey && ev.key.toLowerCase() === "z",
+    run: (store) => store.active.actions.undo(),
+  },
+  {
+    id: "redo",
+    group: "History",
+    keys: ["Ctrl", "Y"],
+    label: "Redo (Ctrl+Shift+Z too)",
+    match: (ev) =>
+      ctrl(ev) &&
+      ((ev.shiftKey && ev.key.toLowerCase() === "z") ||
+        (!ev.shiftKey && ev.key.toLowerCase() === "y")),
+    run: (store) => store.active.actions.redo(),
+  },
+  {
+    id: "help",
+    group: "View",
+    keys: ["?"],
+    label: "Show or hide these shortcuts",
+    match: (ev) => !ev.ctrlKey && !ev.metaKey && ev.key === "?",
+    run: (store) => store.ui.helpOpen.value = !store.ui.helpOpen.value,
+  },
+];
+
+/** "Select the next suggestion (N or Space)": a button's title. */
+export function actionTitle(id: string): string {
+  const a = KEY_ACTIONS.find((x) => x.id === id);
+  if (!a) return "";
+  const keys = a.keys.includes("–")
+    ? a.keys.join("")
+    : a.keys.length === 2 && a.keys[0] === "Ctrl"
+    ? a.keys.join("+")
+    : a.keys.join(" or ");
+  return `${a.label} (${keys})`;
+}
+
+/** Whether a key press belongs to a text field (then shortcuts stay off). */
+export function isTypingTarget(t: EventTarget | null): boolean {
+  if (!t || typeof HTMLElement === "undefined" || !(t instanceof HTMLElement)) {
+    return false;
+  }
+  if (t.isContentEditable) return true;
+  if (t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) {
+    return true;
+  }
+  if (t instanceof HTMLInputElement) {
+    // Sliders, buttons and checkboxes take no text: digits still label.
+    return !["range", "button", "checkbox", "radio", "submit", "reset"]
+      .includes(t.type);
+  }
+  return false;
+}
+
+/**
+ * Runs the action `ev` triggers, if any; returns its id. Off while typing,
+ * while a dialog is open (it has its own keys), and Space on a button
+ * presses the button.
+ */
+export function dispatchKey(store: Store, ev: KeyboardEvent): string | null {
+  if (ev.defaultPrevented || isTypingTarget(ev.target)) return null;
+  if (store.ui.confirm.value) return null;
+  if (store.ui.helpOpen.value && ev.key !== "?" && ev.key !== "Escape") {
+    return null;
+  }
+  if (ev.key === " ") {
+    const t = ev.target as HTMLElement | null;
+    if (t?.closest?.("button, a, summary, [role=button], [role=radio]")) {
+      return null;
+    }
+  }
+  if (ev.key === "Escape" && store.ui.helpOpen.value) {
+    store.ui.helpOpen.value = false;
+    ev.preventDefault();
+    return "help";
+  }
+  for (const a of KEY_ACTIONS) {
+    if (a.match?.(ev) && a.run) {
+      ev.preventDefault();
+      a.run(store, ev);
+      return a.id;
+    }
+  }
+  return null;
+}
