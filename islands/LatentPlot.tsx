@@ -501,13 +501,6 @@ export function LatentPlot() {
           ))}
         </div>
       </div>
-      {sel && (
-        <div class="selection-banner" id="selection-banner" role="status">
-          <b>{sel.length.toLocaleString("en-US")}</b> selected: keys{" "}
-          <kbd>0</kbd>–<kbd>9</kbd> now label <b>all of them</b> ·{" "}
-          <kbd>Esc</kbd> clears
-        </div>
-      )}
       <div
         class="plot-wrap"
         ref={wrapRef}
@@ -518,6 +511,13 @@ export function LatentPlot() {
         onKeyDown={onMapKey}
       >
         <div ref={ref} id="latent-plot" class="latent-plot" />
+        {sel && (
+          <div class="selection-banner" id="selection-banner" role="status">
+            <b>{sel.length.toLocaleString("en-US")}</b> selected: keys{" "}
+            <kbd>0</kbd>–<kbd>9</kbd> now label <b>all of them</b> ·{" "}
+            <kbd>Esc</kbd> clears
+          </div>
+        )}
         {!ready.value && (
           <div class="placeholder plot-loading" aria-busy="true">
             <span class="spinner" aria-hidden="true" />

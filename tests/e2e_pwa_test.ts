@@ -189,6 +189,7 @@ Deno.test({
       ]);
       const srv = server;
       const ctx = context;
+      ctx.setDefaultNavigationTimeout(90_000);
       const pageErrors: string[] = [];
       const watch = (p: Page) => {
         p.on("pageerror", (e) => pageErrors.push(e.message));
@@ -352,6 +353,11 @@ Deno.test({
             await sleep(150);
           }
           await waitForBadge(page, "Offline — 5 changes pending");
+          // Offline a label is queued, not saved, and says so; training
+          // needs the server.
+          const toast = (await page.textContent("#label-toast"))!;
+          assert(toast.startsWith("Queued offline"), toast);
+          assert(await page.isDisabled("#start-training"));
           assertEquals(await queuedOps(page), 5, "queued durably in IndexedDB");
           assertEquals(await csv(srv.labelsPath), before, "nothing sent yet");
           assertEquals(await page.textContent('[data-stat="labelled"]'), "4");
@@ -430,6 +436,8 @@ Deno.test({
           const otherCtx = await other!.newContext({
             viewport: { width: 1400, height: 900 },
           });
+          // A loaded 2-core machine can take > 30 s to serve a cold page.
+          otherCtx.setDefaultNavigationTimeout(90_000);
           const page2 = await otherCtx.newPage();
           watch(page2);
           await page2.goto(`${srv.url}/`);
