@@ -20,7 +20,7 @@ import { acquisitionScores, topSuggestions } from "../lib/active/strategies.ts";
 import { labelsPerClass } from "../lib/data/label_sample.ts";
 import { loadTestSet, loadTrainImages } from "../lib/data/mnist.ts";
 import { approximateKnn } from "../lib/graph/knn.ts";
-import { LabelGraph } from "../lib/graph/label_graph.ts";
+import { graphDeskew, LabelGraph } from "../lib/graph/label_graph.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { presetConfig, resolveConfig } from "../lib/ssvae/config.ts";
 import { SSVAE } from "../lib/ssvae/model.ts";
@@ -180,7 +180,11 @@ const mapClassifier: number[] = [];
 const epochSeconds: number[] = [];
 for (const seed of seeds) {
   const t0 = performance.now();
-  const graph = LabelGraph.build(train.raw, n, pixels, { seed, test: testSet });
+  const graph = LabelGraph.build(train.raw, n, pixels, {
+    seed,
+    test: testSet,
+    deskew: graphDeskew(train),
+  });
   console.log(
     `seed ${seed}: label graph built in ${
       ((performance.now() - t0) / 1000).toFixed(1)

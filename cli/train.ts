@@ -7,7 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { dirname } from "node:path";
 import { loadTestSet, loadTrainImages } from "../lib/data/mnist.ts";
 import { graphCacheDir } from "../lib/graph/cache_dir.ts";
-import { LabelGraph } from "../lib/graph/label_graph.ts";
+import { graphDeskew, LabelGraph } from "../lib/graph/label_graph.ts";
 import { LabelStore } from "../lib/labels/labels_store.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
 import {
@@ -88,6 +88,7 @@ await runCli(async () => {
       graphCacheDir(weights),
       {
         test: test ? { raw: test.raw, count: test.count } : undefined,
+        deskew: graphDeskew(data),
         progress: (step) => console.log(`label graph: ${step}`),
       },
     );

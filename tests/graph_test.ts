@@ -13,6 +13,7 @@ import {
   spreadProbabilities,
 } from "../lib/graph/label_spreading.ts";
 import { LabelGraph } from "../lib/graph/label_graph.ts";
+import { deskew } from "../lib/graph/deskew.ts";
 import { labelsPerClass } from "../lib/data/label_sample.ts";
 import { gatherRows } from "../lib/training/batches.ts";
 import { Rng } from "../lib/ssvae/rng.ts";
@@ -182,4 +183,37 @@ Deno.test("label graph on MNIST: spreading beats the labels alone; cache round t
   assertEquals(first.order.length, 10);
   const classes = new Set([...first.order].map((i) => train.labels[i]));
   assert(classes.size >= 7, `first 10 cover ${classes.size} digits`);
+});
+
+Deno.test("deskew: a slanted stroke stands upright and centred; blank images stay blank", () => {
+  // A 2-px wide stroke from (6, 22) to (16, 4), off-centre and slanted.
+  const img = new Uint8Array(28 * 28);
+  for (let y = 4; y <= 22; y++) {
+    const x = Math.round(6 + (22 - y) * (10 / 18));
+    img[y * 28 + x] = 255;
+    img[y * 28 + x + 1] = 255;
+  }
+  const both = new Uint8Array(2 * 784);
+  both.set(img);
+  const out = deskew(both, 2, 28, 28);
+  // Each row's centre of mass: spread before, nearly constant after.
+  const rowCentres = (a: Uint8Array) => {
+    const cs: number[] = [];
+    for (let y = 6; y <= 20; y++) {
+      let m = 0, mx = 0;
+      for (let x = 0; x < 28; x++) {
+        m += a[y * 28 + x];
+        mx += x * a[y * 28 + x];
+      }
+      if (m > 0) cs.push(mx / m);
+    }
+    return cs;
+  };
+  const spread = (cs: number[]) => Math.max(...cs) - Math.min(...cs);
+  assert(spread(rowCentres(img)) > 7, "slanted before");
+  const after = rowCentres(out.subarray(0, 784));
+  assert(spread(after) < 1.5, `upright after: ${spread(after)}`);
+  const mean = after.reduce((s, v) => s + v, 0) / after.length;
+  assertAlmostEquals(mean, 13.5, 1);
+  assertEquals([...out.subarray(784)], new Array(784).fill(0));
 });

@@ -11,7 +11,7 @@
 
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { loadTestSet, loadTrainImages } from "../lib/data/mnist.ts";
-import { LabelGraph } from "../lib/graph/label_graph.ts";
+import { graphDeskew, LabelGraph } from "../lib/graph/label_graph.ts";
 import {
   type FromGraphWorker,
   SUGGESTION_LIMIT,
@@ -45,6 +45,7 @@ async function handle(msg: ToGraphWorker): Promise<void> {
       msg.cacheDir,
       {
         test: test ? { raw: test.raw, count: test.count } : undefined,
+        deskew: graphDeskew(train),
         progress: (step) => {
           fromCache = false;
           post({ type: "progress", message: `label graph: ${step}` });

@@ -3,7 +3,8 @@
  * and the cold-start suggestions need, built once from the images and cached.
  *
  * - a 10-nearest-neighbour graph of the images in 50 principal components
- *   (pixels / 255, mean-centred: the baseline's space), label spreading over it;
+ *   (pixels / 255, mean-centred: the baseline's space; deskewed first for
+ *   the IDX data sets, lib/graph/deskew.ts), label spreading over it;
  * - a spectral embedding of that graph and k-means levels of it, the regions
  *   the coverage suggestions walk (lib/active/coverage.ts);
  * - the test images' neighbours among the training images, so a test image
@@ -19,6 +20,7 @@ import {
   defaultOrder,
   typicality,
 } from "../active/coverage.ts";
+import { deskew } from "./deskew.ts";
 import { kmeans } from "./kmeans.ts";
 import { approximateKnn, knn, type Neighbours } from "./knn.ts";
 import {
@@ -43,7 +45,7 @@ export const COVERAGE_LEVELS = [20, 40, 80, 160, 320, 640];
 /** Fewer images than this get no graph (the model's predictions stay). */
 export const MIN_IMAGES = 2 * NEIGHBOURS + 1;
 /** Bump when the cache layout or any construction step changes. */
-const CACHE_VERSION = 2;
+const CACHE_VERSION = 3;
 
 /** Predictions of one propagation. */
 export interface Propagation {
@@ -97,6 +99,8 @@ export class LabelGraph {
       seed?: number;
       exact?: boolean;
       test?: { raw: Uint8Array; count: number };
+      /** Deskew grey images of this size first (lib/graph/deskew.ts). */
+      deskew?: ImageShape;
       progress?: (step: string) => void;
     } = {},
   ): LabelGraph {
@@ -107,7 +111,12 @@ export class LabelGraph {
     }
     const seed = opts.seed ?? 0;
     const say = opts.progress ?? (() => {});
-    const x = scalePixels(raw);
+    const features = (r: Uint8Array, count: number) => {
+      const d = opts.deskew;
+      return scalePixels(d ? deskew(r, count, d.rows, d.cols) : r);
+    };
+    if (opts.deskew) say("deskewing");
+    const x = features(raw.subarray(0, n * pixels), n);
     say("principal components");
     const pca = fitPca(x, n, pixels, Math.min(PCA_DIMS, pixels), seed);
     const z = projectPca(pca, x, n);
@@ -139,7 +148,14 @@ export class LabelGraph {
     let testNb: Neighbours | null = null;
     if (opts.test && opts.test.count > 0) {
       say("test images' neighbours");
-      const zt = projectPca(pca, scalePixels(opts.test.raw), opts.test.count);
+      const zt = projectPca(
+        pca,
+        features(
+          opts.test.raw.subarray(0, opts.test.count * pixels),
+          opts.test.count,
+        ),
+        opts.test.count,
+      );
       testNb = knn(z, n, pca.k, zt, opts.test.count, k);
     }
     return new LabelGraph({ n, pca, nb, spectral, levels, testNb });
@@ -303,12 +319,16 @@ export class LabelGraph {
     cacheDir: string,
     opts: {
       test?: { raw: Uint8Array; count: number };
+      deskew?: ImageShape;
       progress?: (step: string) => void;
     } = {},
   ): Promise<LabelGraph> {
+    const d = opts.deskew;
     const digest = await sha256Hex([
       raw.subarray(0, n * pixels),
       opts.test?.raw.subarray(0, opts.test.count * pixels) ?? new Uint8Array(),
+      // Deskewed and plain graphs of the same images are different graphs.
+      new TextEncoder().encode(d ? `deskew ${d.rows}x${d.cols}` : "pixels"),
     ]);
     const path = `${cacheDir}/label-graph-${digest.slice(0, 16)}.bin`;
     try {
@@ -352,6 +372,24 @@ export const DEFAULT_DOUBT_POWER = 3;
 
 /** Uncertainty (past `switchAt`) weighted by typicality to this power. */
 export const DEFAULT_DENSITY_POWER = 1;
+
+/** Rows × columns of single-channel images. */
+export interface ImageShape {
+  rows: number;
+  cols: number;
+}
+
+/**
+ * Whether the graph deskews a data set's images: yes for the IDX data sets
+ * (MNIST and its kin: one centred grey character or object per image, which
+ * deskewing straightens), the one rule the server's graph worker and the CLI
+ * share so they read the same cache file.
+ */
+export function graphDeskew(
+  data: { rows: number; cols: number },
+): ImageShape | undefined {
+  return { rows: data.rows, cols: data.cols };
+}
 
 /** Pixels / 255 as float32: the baseline's scale (PCA centres them). */
 export function scalePixels(raw: Uint8Array): Float32Array {
