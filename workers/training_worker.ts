@@ -19,7 +19,11 @@ import {
   loadTrainImages,
 } from "../lib/data/mnist.ts";
 import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
-import { loadCheckpoint, saveCheckpoint } from "../lib/training/checkpoint.ts";
+import {
+  checkpointExists,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "../lib/training/checkpoint.ts";
 import { TrainingError } from "../lib/training/types.ts";
 import { accuracyOf } from "../lib/training/accuracy.ts";
 import {
@@ -74,15 +78,6 @@ function errorText(e: unknown): string {
   return String(e);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
 /**
  * Which version of the checkpoint file this worker last loaded or saved
  * (mtime, size, inode), so a checkpoint written meanwhile by `deno task train`
@@ -104,7 +99,8 @@ async function stampOf(path: string): Promise<string | null> {
 async function loadTrainer(
   weightsPath: string,
 ): Promise<{ trainer: InteractiveTrainer; fromCheckpoint: boolean }> {
-  if (await exists(weightsPath)) {
+  // A directory at the path is an error here, not "no checkpoint".
+  if (await checkpointExists(weightsPath)) {
     progress(`loading checkpoint ${weightsPath}`);
     const stamp = await stampOf(weightsPath);
     const trainer = await loadCheckpoint(weightsPath);
