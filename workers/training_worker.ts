@@ -28,7 +28,7 @@ import { TrainingError } from "../lib/training/types.ts";
 import { accuracyOf } from "../lib/training/accuracy.ts";
 import {
   appendRun,
-  readRuns,
+  readRunsFor,
   type RunRecord,
   runsPathFor,
 } from "../lib/training/runs.ts";
@@ -213,7 +213,17 @@ async function handleInit(msg: InitMessage) {
   let runs: RunRecord[] = [];
   let runsError: string | null = null;
   try {
-    runs = await readRuns(runsPathFor(msg.weightsPath));
+    const read = await readRunsFor(
+      msg.weightsPath,
+      fromCheckpoint ? trainer.step : null,
+    );
+    runs = read.records;
+    if (read.from && read.from !== runsPathFor(msg.weightsPath)) {
+      progress(
+        `${runs.length} run records taken from the shared ${read.from} ` +
+          `(older versions); new ones go to ${runsPathFor(msg.weightsPath)}`,
+      );
+    }
   } catch (e) {
     runsError = errorText(e);
   }
