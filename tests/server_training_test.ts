@@ -13,6 +13,7 @@ import {
   type WsClient,
 } from "./server_helpers.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
+import { BATCH_MESSAGE_INTERVAL_MS } from "../lib/server/batch_progress.ts";
 
 const LIMIT = 1500;
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -132,7 +133,7 @@ Deno.test(
           }
           // At most ~5 a second: beyond the always-sent first and last ones.
           assert(
-            batches.length <= 3 + elapsed / 200 + 1,
+            batches.length <= 3 + elapsed / BATCH_MESSAGE_INTERVAL_MS + 1,
             `${batches.length} batch messages in ${elapsed} ms`,
           );
           for (const e of epochs) {
