@@ -5,10 +5,15 @@
  * - label-write latency (p50/p95/p99) with 50 concurrent clients, and the
  *   sustained labels/s;
  * - the same while a training run is going (the main thread must stay free);
- * - /api/latent: size, first (encode) and cached fetch times.
+ * - /api/latent: size, first (encode) and cached fetch times;
+ * - stop → idle: from `POST /api/training/stop` sent mid-epoch to the
+ *   `training_stopped` event (status idle), and to the stopped run's
+ *   `latent_updated` (the map follows).
  *
  * Flags: --seconds N (per load phase, default 5), --clients N (default 50),
- * --limit N (images; default all). Load generator and server share the machine.
+ * --limit N (images; default all), --stop-only (only the stop → idle phase),
+ * --stops N (stops measured, default 3). Load generator and server share the
+ * machine.
  */
 
 import { parseArgs } from "node:util";
@@ -20,8 +25,11 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "5" },
     clients: { type: "string", default: "50" },
     limit: { type: "string", default: "0" },
+    "stop-only": { type: "boolean", default: false },
+    stops: { type: "string", default: "3" },
   },
 });
+const STOPS = Number(values.stops);
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
 const LIMIT = Number(values.limit);
@@ -127,7 +135,78 @@ async function timeToReady(dir: string, label: string) {
   return srv;
 }
 
+/**
+ * Stop → idle, `STOPS` times: start a 3-epoch run, wait for its first epoch,
+ * then stop half an epoch later (a fixed wait is fine in a benchmark: it only
+ * puts the stop mid-epoch). Prints the time from sending the stop to the
+ * `training_stopped` event and to the run's `latent_updated`.
+ */
+async function stopToIdle(base: string) {
+  const ws = new WebSocket(base.replace("http", "ws") + "/api/ws");
+  const messages: Array<{ type: string; seq: number; at: number }> = [];
+  const waiters: Array<() => void> = [];
+  ws.onmessage = (ev) => {
+    const m = JSON.parse(String(ev.data));
+    messages.push({ type: m.type, seq: m.seq, at: performance.now() });
+    for (const w of waiters.splice(0)) w();
+  };
+  await new Promise((r) => (ws.onopen = r));
+  const waitFor = async (type: string, afterSeq: number) => {
+    while (true) {
+      const hit = messages.find((m) => m.type === type && m.seq > afterSeq);
+      if (hit) return hit;
+      await new Promise<void>((r) => waiters.push(r));
+    }
+  };
+  const lastSeq = () => messages.at(-1)?.seq ?? 0;
+  const idle: number[] = [];
+  const mapped: number[] = [];
+  for (let i = 0; i < STOPS; i++) {
+    const seq = lastSeq();
+    const r = await json(base, "POST", "/api/training/start", { epochs: 3 });
+    if (r.status !== 202) throw new Error(`start: ${JSON.stringify(r.body)}`);
+    const first = await waitFor("epoch", seq);
+    const epochMs = first.at - (await waitFor("training_started", seq)).at;
+    await new Promise((r) => setTimeout(r, epochMs / 2));
+    const t0 = performance.now();
+    const stop = await json(base, "POST", "/api/training/stop");
+    if (stop.status !== 202) throw new Error(`stop: ${stop.status}`);
+    const done = await waitFor("training_stopped", seq);
+    idle.push(done.at - t0);
+    mapped.push((await waitFor("latent_updated", first.seq)).at - t0);
+  }
+  ws.close();
+  const fmt = (a: number[]) => a.map((x) => x.toFixed(0)).join(", ");
+  const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  console.log(
+    `stop → idle (training_stopped), mid-epoch: median ${
+      median(idle).toFixed(0)
+    } ms (${fmt(idle)}); stop → map updated (latent_updated): median ${
+      median(mapped).toFixed(0)
+    } ms (${fmt(mapped)})`,
+  );
+}
+
 const dir = await Deno.makeTempDir({ prefix: "ssvae_bench_" });
+if (values["stop-only"]) {
+  try {
+    const srv = await startServer({
+      dir,
+      limit: LIMIT,
+      readyTimeoutMs: 300_000,
+    });
+    try {
+      const count = (await json(srv.base, "GET", "/api/state")).body.count;
+      console.log(`stop benchmark: ${count} images, ${STOPS} stops`);
+      await stopToIdle(srv.base);
+    } finally {
+      await srv.stop();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  Deno.exit(0);
+}
 try {
   console.log(
     `server benchmark: ${
@@ -221,9 +300,12 @@ try {
     } s`,
   );
   const labelled = (await json(srv.base, "GET", "/api/state")).body.labelled;
+
+  // 5. Stop → idle.
+  await stopToIdle(srv.base);
   await srv.stop();
 
-  // 5. Warm start with the checkpoint (and the labels) the run left behind.
+  // 6. Warm start with the checkpoint (and the labels) the run left behind.
   srv = await timeToReady(dir, `with checkpoint, ${labelled} labels`);
   await srv.stop();
 } finally {

@@ -144,7 +144,9 @@ async function openTrainer(
   overrides: Partial<SSVAEConfig>,
   fresh: boolean,
 ): Promise<InteractiveTrainer> {
-  if (fresh || !(await checkpointExists(weights))) {
+  // Checked even with --fresh: the new model is saved to the same path.
+  const exists = await checkpointExists(weights);
+  if (fresh || !exists) {
     return new InteractiveTrainer(new SSVAE(freshConfig));
   }
   const trainer = await loadCheckpoint(weights);

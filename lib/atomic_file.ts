@@ -1,16 +1,34 @@
 /** Crash-safe file replacement shared by the labels store and the checkpoint. */
 
+/** The target of a write is read-only (no write permission bit set). */
+export class ReadOnlyFileError extends Error {
+  override name = "ReadOnlyFileError";
+  constructor(readonly path: string, mode: number) {
+    super(
+      `${path} is read-only (mode ${
+        (mode & 0o777).toString(8).padStart(4, "0")
+      }): not saved; make it writable (chmod u+w) to save changes`,
+    );
+  }
+}
+
 /**
  * Replaces `path` with `data` atomically: a temp file in the same folder, fsynced,
  * renamed over the target, then the folder fsynced so the rename itself is durable.
  * A crash at any point leaves either the old file or the new one, never a mix.
  * The folder must exist: a vanished folder is an error, not something to paper
  * over (callers create their folders up front).
+ *
+ * A target with no write permission bit is refused (ReadOnlyFileError) and left
+ * untouched: renaming over it needs only the folder's permission, so without
+ * this check a file the user made read-only would be silently replaced by a
+ * writable one (and root passes every permission check anyway).
  */
 export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
 ): Promise<void> {
+  await refuseReadOnly(path);
   const slash = path.lastIndexOf("/");
   const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
   const base = path.slice(slash + 1);
@@ -39,6 +57,21 @@ export async function writeFileAtomic(
     throw err;
   }
   await syncDir(dir);
+}
+
+/** Throws ReadOnlyFileError when `path` exists and no write bit is set. */
+async function refuseReadOnly(path: string): Promise<void> {
+  let mode: number | null;
+  try {
+    mode = (await Deno.stat(path)).mode;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  // null on Windows, which has no permission bits: nothing to check there.
+  if (mode !== null && (mode & 0o222) === 0) {
+    throw new ReadOnlyFileError(path, mode);
+  }
 }
 
 async function syncDir(dir: string): Promise<void> {

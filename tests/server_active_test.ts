@@ -3,7 +3,7 @@
  * files, test hooks for the write counter): batch labels are one CSV write and
  * one event, undo restores the CSV, import is all-or-nothing with the bad row
  * named, export, probabilities, thumbnails, and the per-run evaluation
- * (event, runs.json beside the checkpoint, kept across a restart).
+ * (event, <checkpoint>.runs.json, kept across a restart, one per checkpoint).
  */
 
 import { assert, assertEquals, assertMatch } from "./server_assert.ts";
@@ -407,7 +407,10 @@ Deno.test(
         );
         assert(typeof rec.durationSeconds === "number");
         assertMatch(rec.timestamp as string, /^\d{4}-\d\d-\d\dT/);
-        const file = JSON.parse(await Deno.readTextFile(`${dir}/ck/runs.json`));
+        // The records belong to this checkpoint: <checkpoint>.runs.json.
+        const file = JSON.parse(
+          await Deno.readTextFile(`${dir}/ck/ssvae.ckpt.runs.json`),
+        );
         assertEquals(file, [rec]);
         r = await json(srv.base, "GET", "/api/evaluations");
         assertEquals(r.body, { runs: [rec] });
@@ -436,6 +439,35 @@ Deno.test(
         assertEquals(runs.map((x) => x.run), [1, 2]);
         assert(runs[1].step > runs[0].step);
       });
+
+      await t.step(
+        "another checkpoint in the folder has a history of its own",
+        async () => {
+          await ws.close();
+          await srv.stop();
+          const other = `${dir}/ck/other.ckpt`;
+          srv = await startServer({ dir, limit: LIMIT, weightsPath: other });
+          ws = await connectWs(srv.wsUrl);
+          assertEquals(
+            (await json(srv.base, "GET", "/api/evaluations")).body,
+            { runs: [] },
+          );
+          r = await json(srv.base, "POST", "/api/training/start", {
+            epochs: 1,
+          });
+          assertEquals(r.status, 202);
+          const ev = await ws.waitFor((m) => m.type === "evaluation", 120_000);
+          assertEquals((ev.record as { run: number }).run, 1);
+          const mine = JSON.parse(
+            await Deno.readTextFile(`${other}.runs.json`),
+          ) as unknown[];
+          assertEquals(mine.length, 1);
+          const first = JSON.parse(
+            await Deno.readTextFile(`${dir}/ck/ssvae.ckpt.runs.json`),
+          ) as unknown[];
+          assertEquals(first.length, 2);
+        },
+      );
     } finally {
       await ws.close();
       await srv.stop();

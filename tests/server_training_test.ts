@@ -13,6 +13,7 @@ import {
   type WsClient,
 } from "./server_helpers.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
+import { BATCH_MESSAGE_INTERVAL_MS } from "../lib/server/batch_progress.ts";
 
 const LIMIT = 1500;
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -92,6 +93,49 @@ Deno.test(
             m.type === "epoch" && (m.seq as number) > seq
           );
           assertEquals(epochs.map((m) => m.epoch), [1, 2]);
+          // Progress within the epochs: the first batch of the run (no ETA
+          // yet) and the last batch of every epoch are always there.
+          const batches = ws.messages.filter((m) =>
+            m.type === "batch" && (m.seq as number) > seq &&
+            (m.seq as number) < (done.seq as number)
+          );
+          assert(batches.length >= 3, `${batches.length} batch messages`);
+          assertEquals(
+            Object.keys(batches[0]).sort(),
+            [
+              "batch",
+              "batches",
+              "elapsedMs",
+              "epoch",
+              "etaMs",
+              "loss",
+              "seq",
+              "targetEpochs",
+              "type",
+            ],
+          );
+          assertEquals([batches[0].epoch, batches[0].batch], [1, 1]);
+          assertEquals(batches[0].etaMs, null);
+          for (const epoch of [1, 2]) {
+            const last = batches.filter((b) => b.epoch === epoch).at(-1)!;
+            assertEquals(last.batch, last.batches, `epoch ${epoch}`);
+            // It comes before the epoch's own message.
+            const e = epochs.find((m) => m.epoch === epoch)!;
+            assert((last.seq as number) < (e.seq as number));
+          }
+          let elapsed = -1;
+          for (const b of batches) {
+            assertEquals(b.targetEpochs, 2);
+            assert(Number.isFinite(b.loss) && (b.loss as number) > 0);
+            assert((b.elapsedMs as number) >= elapsed, "elapsedMs goes back");
+            elapsed = b.elapsedMs as number;
+            if (b !== batches[0]) assert((b.etaMs as number) >= 0);
+          }
+          // At most ~5 a second: beyond the always-sent first and last ones.
+          assert(
+            batches.length <= 3 + elapsed / BATCH_MESSAGE_INTERVAL_MS + 1,
+            `${batches.length} batch messages in ${elapsed} ms`,
+          );
           for (const e of epochs) {
             const metrics = e.metrics as Record<string, Record<string, number>>;
             for (const split of ["train", "val"]) {
@@ -191,12 +235,15 @@ Deno.test(
           "training_error",
         );
         assertEquals(done.type, "training_stopped");
+        assertEquals(done.checkpointSaved, true);
         const s = await state();
         assertEquals((s.training as Training).status, "idle");
         const n = (s.history as unknown[]).length;
         assert(n >= 4 && n < 10, `history ${n}`);
-        // The stopped run was saved and predicted too.
-        assertEquals(s.latentVersion, 4);
+        // The stopped run was saved and predicted too: the prediction comes
+        // right after training_stopped (idle first, then the map follows).
+        await next(ws, done.seq as number, "latent_updated");
+        assertEquals((await state()).latentVersion, 4);
         // Stopping when idle is harmless.
         const idle = await json(base, "POST", "/api/training/stop");
         assertEquals(idle.status, 202);

@@ -4,8 +4,9 @@
  *
  * Protocol: lib/server/worker_protocol.ts. The main thread sends `init` once,
  * then `train` / `stop` / `predict`; this worker answers with `data` (raw bytes
- * transferred once), `model`, `prediction` (transferred buffers), `epoch`,
- * `train_done`, `progress` and `error`.
+ * transferred once), `model`, `prediction` (transferred buffers), `batch`
+ * (throttled progress within an epoch), `epoch`, `train_done`, `progress` and
+ * `error`.
  */
 
 /// <reference lib="deno.worker" />
@@ -19,12 +20,17 @@ import {
   loadTrainImages,
 } from "../lib/data/mnist.ts";
 import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
-import { loadCheckpoint, saveCheckpoint } from "../lib/training/checkpoint.ts";
+import {
+  checkpointExists,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "../lib/training/checkpoint.ts";
 import { TrainingError } from "../lib/training/types.ts";
+import { RunProgress } from "../lib/server/batch_progress.ts";
 import { accuracyOf } from "../lib/training/accuracy.ts";
 import {
   appendRun,
-  readRuns,
+  readRunsFor,
   type RunRecord,
   runsPathFor,
 } from "../lib/training/runs.ts";
@@ -55,7 +61,17 @@ interface WorkerState {
 }
 
 let state: WorkerState | null = null;
-let training = false;
+/** The run being handled (from its `train` message until its `train_done`). */
+let currentRun: number | null = null;
+/** The last run that posted its `train_done`. */
+let lastFinishedRun = 0;
+/**
+ * Runs asked to stop. A stop can arrive before its run's `train` message is
+ * handled (the worker is still busy with the previous message) or before the
+ * trainer runs (checkpoint checks): it is kept here until the run looks, so
+ * no stop is lost however early it comes.
+ */
+const stopRequests = new Set<number>();
 let injectedFault: "nan" | "epoch_error" | null = null;
 let testHooks = false;
 
@@ -72,15 +88,6 @@ function errorText(e: unknown): string {
     return e.name && e.name !== "Error" ? `${e.name}: ${e.message}` : e.message;
   }
   return String(e);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 /**
@@ -104,7 +111,8 @@ async function stampOf(path: string): Promise<string | null> {
 async function loadTrainer(
   weightsPath: string,
 ): Promise<{ trainer: InteractiveTrainer; fromCheckpoint: boolean }> {
-  if (await exists(weightsPath)) {
+  // A directory at the path is an error here, not "no checkpoint".
+  if (await checkpointExists(weightsPath)) {
     progress(`loading checkpoint ${weightsPath}`);
     const stamp = await stampOf(weightsPath);
     const trainer = await loadCheckpoint(weightsPath);
@@ -217,7 +225,17 @@ async function handleInit(msg: InitMessage) {
   let runs: RunRecord[] = [];
   let runsError: string | null = null;
   try {
-    runs = await readRuns(runsPathFor(msg.weightsPath));
+    const read = await readRunsFor(
+      msg.weightsPath,
+      fromCheckpoint ? trainer.step : null,
+    );
+    runs = read.records;
+    if (read.from && read.from !== runsPathFor(msg.weightsPath)) {
+      progress(
+        `${runs.length} run records taken from the shared ${read.from} ` +
+          `(older versions); new ones go to ${runsPathFor(msg.weightsPath)}`,
+      );
+    }
   } catch (e) {
     runsError = errorText(e);
   }
@@ -377,13 +395,15 @@ async function handleTrain(msg: TrainMessage) {
     return;
   }
   const s = state;
-  training = true;
+  currentRun = msg.runId;
   let outcome: "complete" | "stopped" | "error" = "complete";
   let message: string | undefined;
   let epochsRun = 0;
   let stoppedEarly = false;
   let checkpointSaved = false;
   let trained = false;
+  /** Stopped before training began: no save, no prediction. */
+  let skipped = false;
   const started = performance.now();
   let durationSeconds = 0;
   try {
@@ -404,6 +424,13 @@ async function handleTrain(msg: TrainMessage) {
       config: structuredClone(s.trainer.model.config),
     });
     let runEpoch = 0;
+    const runProgress = new RunProgress(msg.epochs);
+    if (stopRequests.has(msg.runId)) {
+      // Stopped before the trainer ran: nothing trained, nothing to save.
+      throw new StoppedBeforeStart();
+    }
+    // trainEpochs marks the trainer running synchronously, so from here on a
+    // stop message reaches it through requestStop (see onmessage).
     const result = await s.trainer.trainEpochs(
       msg.epochs,
       s.images,
@@ -411,6 +438,10 @@ async function handleTrain(msg: TrainMessage) {
       {
         targets: msg.targets?.length === s.count * 10 ? msg.targets : undefined,
         callbacks: [{
+          onBatchEnd(info) {
+            const p = runProgress.batch(info);
+            if (p) post({ type: "batch", runId: msg.runId, ...p });
+          },
           onEpochEnd(_epoch, metrics, history) {
             runEpoch++;
             if (injectedFault === "nan") {
@@ -432,6 +463,7 @@ async function handleTrain(msg: TrainMessage) {
               metrics: structuredClone(metrics),
               entry: structuredClone(history[history.length - 1]),
             });
+            runProgress.epochEnd();
           },
         }],
       },
@@ -441,15 +473,26 @@ async function handleTrain(msg: TrainMessage) {
     stoppedEarly = result.stoppedEarly;
     if (result.stopRequested) outcome = "stopped";
   } catch (e) {
-    outcome = "error";
-    message = errorText(e);
-    console.error(`training run ${msg.runId} failed: ${message}`);
+    if (e instanceof StoppedBeforeStart) {
+      outcome = "stopped";
+      skipped = true;
+    } else {
+      outcome = "error";
+      message = errorText(e);
+      console.error(`training run ${msg.runId} failed: ${message}`);
+    }
     // A TrainingError (non-finite loss) leaves the trainer restored to its last
     // good epoch: keep the epochs finished before it. Anything else may have
     // left the model half-updated: fall back to the last checkpoint.
-    trained = e instanceof Error && e.name === "TrainingError";
+    if (!skipped) trained = e instanceof Error && e.name === "TrainingError";
   }
   durationSeconds = (performance.now() - started) / 1000;
+  // A stopped run reports idle as soon as its checkpoint is saved: the
+  // prediction (so the map shows the stopped model) and the test-set
+  // evaluation follow its `train_done` instead of preceding it, so Stop
+  // reaches idle within a batch plus the save, not ~3 s of prediction later.
+  // A run that starts meanwhile waits for them in this worker's queue.
+  const stopped = outcome === "stopped";
   try {
     if (trained) {
       // Save even a stopped run: its finished epochs are real progress.
@@ -472,11 +515,10 @@ async function handleTrain(msg: TrainMessage) {
       checkpointSaved = true;
       s.fromCheckpoint = true;
       postModel();
-      progress(`predicting ${s.count} images`);
-      await predictAll();
-      progress("evaluating on the test set");
-      await evaluateRun(s, msg, { outcome, epochsRun, durationSeconds });
-    } else {
+      if (!stopped) {
+        await predictAndEvaluate(s, msg, outcome, epochsRun, durationSeconds);
+      }
+    } else if (!skipped) {
       await recoverTrainer();
     }
   } catch (e) {
@@ -484,9 +526,10 @@ async function handleTrain(msg: TrainMessage) {
     const text = errorText(e);
     message = message ? `${message}; then ${text}` : text;
     console.error(`after training run ${msg.runId}: ${text}`);
-  } finally {
-    training = false;
   }
+  currentRun = null;
+  lastFinishedRun = msg.runId;
+  stopRequests.delete(msg.runId);
   post({
     type: "train_done",
     runId: msg.runId,
@@ -496,7 +539,33 @@ async function handleTrain(msg: TrainMessage) {
     message,
     checkpointSaved,
   });
+  if (outcome === "stopped" && checkpointSaved) {
+    try {
+      await predictAndEvaluate(s, msg, outcome, epochsRun, durationSeconds);
+    } catch (e) {
+      const text = errorText(e);
+      console.error(`after stopped run ${msg.runId}: ${text}`);
+      post({ type: "error", message: text, fatal: false });
+    }
+  }
 }
+
+/** The whole data set predicted (the map) and the run scored on the test set. */
+async function predictAndEvaluate(
+  s: WorkerState,
+  msg: TrainMessage,
+  outcome: RunRecord["outcome"],
+  epochsRun: number,
+  durationSeconds: number,
+) {
+  progress(`predicting ${s.count} images`);
+  await predictAll();
+  progress("evaluating on the test set");
+  await evaluateRun(s, msg, { outcome, epochsRun, durationSeconds });
+}
+
+/** Thrown inside handleTrain when the run was stopped before its trainer ran. */
+class StoppedBeforeStart extends Error {}
 
 // Messages are handled one at a time, except `stop` and `fault`, which must
 // reach a running trainEpochs (it yields between batches) to have any effect.
@@ -505,7 +574,11 @@ let queue: Promise<void> = Promise.resolve();
 self.onmessage = (ev: MessageEvent<ToWorker>) => {
   const msg = ev.data;
   if (msg.type === "stop") {
-    if (training && state) state.trainer.requestStop();
+    // Remember it for a run not yet handled or not yet training; stop the
+    // trainer at its next batch if this run is training now. A stop for a
+    // run already done (it crossed its train_done) is dropped.
+    if (msg.runId > lastFinishedRun) stopRequests.add(msg.runId);
+    if (msg.runId === currentRun && state) state.trainer.requestStop();
     return;
   }
   if (msg.type === "fault") {

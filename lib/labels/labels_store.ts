@@ -8,6 +8,7 @@
  * is on disk, and the in-memory labels change only then, so memory and file agree.
  */
 
+import { clip, quoteInput } from "../quote_input.ts";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { dirname } from "node:path";
@@ -27,7 +28,8 @@ export class LabelError extends Error {
     super(message);
     this.name = "LabelError";
     this.line = details.line;
-    this.value = details.value;
+    // Quoted back to API callers: a 4 MB field must not come back whole.
+    this.value = details.value === undefined ? undefined : clip(details.value);
   }
 }
 
@@ -246,9 +248,7 @@ function isIndex(value: unknown, count: number): value is number {
 }
 
 function describe(value: unknown): string {
-  return typeof value === "number"
-    ? String(value)
-    : JSON.stringify(value) ?? String(value);
+  return typeof value === "number" ? String(value) : quoteInput(value);
 }
 
 /** Parses an integer written as "7" or "7.0"; null for anything else. */
@@ -258,7 +258,7 @@ function parseIntegral(text: string): number | null {
 
 /**
  * Parses labels.csv text into a Float32Array of length `count` (NaN = unlabelled).
- * Tolerates a BOM, blank lines, float serials (`42144.0`) and empty labels
+ * Tolerates a BOM, blank lines, mixed line ends (CRLF, LF, CR), float serials (`42144.0`) and empty labels
  * (unlabelled); an empty file has no labels. When a Serial repeats, the last row wins.
  */
 export function parseLabelsCsv(
@@ -271,6 +271,10 @@ export function parseLabelsCsv(
     // With `info: true` each record comes as { record, info }; the typings don't model that.
     records = parse(text, {
       bom: true,
+      // Any mix of line ends: by default csv-parse takes the first line's
+      // ending for all, so an LF row in a CRLF file (an edited export) fused
+      // with the next one into a misleading "3 fields" error.
+      record_delimiter: ["\r\n", "\n", "\r"],
       info: true,
       trim: true,
       relax_column_count: true,
@@ -295,7 +299,7 @@ export function parseLabelsCsv(
     throw new LabelError(
       `${path}: line ${header.info.lines}: expected header "${
         HEADER.join(",")
-      }", got ${JSON.stringify(value)}`,
+      }", got ${quoteInput(value)}`,
       { line: header.info.lines, value },
     );
   }
@@ -305,7 +309,7 @@ export function parseLabelsCsv(
       const value = record.join(",");
       throw new LabelError(
         `${path}: line ${line}: expected 2 fields (Serial,label), got ${record.length}: ${
-          JSON.stringify(value)
+          quoteInput(value)
         }`,
         { line, value },
       );
@@ -315,7 +319,7 @@ export function parseLabelsCsv(
     if (index === null || !isIndex(index, count)) {
       throw new LabelError(
         `${path}: line ${line}: Serial must be an integer 0-${count - 1}, got ${
-          JSON.stringify(serialText)
+          quoteInput(serialText)
         }`,
         { line, value: serialText },
       );
@@ -328,7 +332,7 @@ export function parseLabelsCsv(
     if (label === null || !isLabel(label)) {
       throw new LabelError(
         `${path}: line ${line}: label must be an integer 0-9, got ${
-          JSON.stringify(labelText)
+          quoteInput(labelText)
         }`,
         { line, value: labelText },
       );

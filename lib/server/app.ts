@@ -5,6 +5,7 @@
 
 import { Hono } from "hono";
 import type { ServerContext } from "./context.ts";
+import { ReadOnlyFileError } from "../atomic_file.ts";
 import { apiState } from "./context.ts";
 import {
   HttpError,
@@ -92,6 +93,10 @@ export function createApp(
 
   app.onError((err, c) => {
     if (err instanceof HttpError) return jsonError(c, err.status, err.message);
+    // A label write to a read-only labels.csv: nothing was saved, say why.
+    if (err instanceof ReadOnlyFileError) {
+      return jsonError(c, 409, err.message);
+    }
     ctx.log(
       `error on ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`,
     );

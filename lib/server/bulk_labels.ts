@@ -5,6 +5,7 @@
  * request changes nothing.
  */
 
+import { quoteInput } from "../quote_input.ts";
 import { LabelError, parseLabelsCsv } from "../labels/labels_store.ts";
 import type { LabelChange } from "./label_service.ts";
 import { HttpError } from "./security.ts";
@@ -59,7 +60,7 @@ export function parseBatchBody(
       throw new HttpError(
         400,
         `changes[${i}]: unknown field ${
-          JSON.stringify(extra[0])
+          quoteInput(extra[0])
         }; allowed: index, label`,
       );
     }
@@ -70,7 +71,7 @@ export function parseBatchBody(
     ) {
       throw new HttpError(
         400,
-        `changes[${i}]: index ${JSON.stringify(index)}: expected an integer 0-${
+        `changes[${i}]: index ${quoteInput(index)}: expected an integer 0-${
           count - 1
         }`,
       );
@@ -89,7 +90,7 @@ export function parseBatchBody(
       throw new HttpError(
         400,
         `changes[${i}]: label ${
-          JSON.stringify(label)
+          quoteInput(label)
         }: expected an integer 0-9 or null`,
       );
     }
@@ -123,16 +124,21 @@ export function parseImportBody(body: Record<string, unknown>): ImportBody {
   if (typeof body.csv !== "string") {
     throw new HttpError(400, 'field "csv" must be the CSV text (a string)');
   }
-  const mode = body.mode ?? "merge";
+  // Absent means the default; null is a value, and not a valid one (with `??`
+  // a `"dryRun": null` used to apply the import the caller meant to preview).
+  const mode = body.mode === undefined ? "merge" : body.mode;
   if (mode !== "merge" && mode !== "replace") {
     throw new HttpError(
       400,
-      `mode ${JSON.stringify(mode)}: expected "merge" or "replace"`,
+      `mode ${quoteInput(mode)}: expected "merge" or "replace"`,
     );
   }
-  const dryRun = body.dryRun ?? false;
+  const dryRun = body.dryRun === undefined ? false : body.dryRun;
   if (typeof dryRun !== "boolean") {
-    throw new HttpError(400, "dryRun must be true or false");
+    throw new HttpError(
+      400,
+      `dryRun ${quoteInput(dryRun)}: expected true or false`,
+    );
   }
   let name = "import.csv";
   if (body.name !== undefined) {

@@ -5,6 +5,7 @@
  * and the usual response headers.
  */
 
+import { clip, quoteInput } from "../quote_input.ts";
 import type { Context, MiddlewareHandler } from "hono";
 
 /** Where the server actually listens; port is filled in once Deno.serve has bound. */
@@ -74,9 +75,13 @@ export function isSameOriginWrite(
   return secFetchSite === undefined || secFetchSite === "same-origin";
 }
 
+/** Longest error message sent: a backstop for messages that embed input unquoted. */
+const ERROR_MESSAGE_LIMIT = 1000;
+
+/** A JSON error response `{ error }`. */
 export function jsonError(c: Context, status: number, message: string) {
   // deno-lint-ignore no-explicit-any
-  return c.json({ error: message }, status as any);
+  return c.json({ error: clip(message, ERROR_MESSAGE_LIMIT) }, status as any);
 }
 
 /** Refuses foreign Host headers (403) and foreign-origin writes/upgrades (403). */
@@ -88,7 +93,7 @@ export function originGuard(addr: ListenAddress): MiddlewareHandler {
         c,
         403,
         `Host ${
-          JSON.stringify(host ?? "")
+          quoteInput(host ?? "")
         } is not this server; open http://127.0.0.1:${addr.port}/`,
       );
     }
@@ -102,7 +107,7 @@ export function originGuard(addr: ListenAddress): MiddlewareHandler {
           403,
           origin === undefined
             ? "cross-site request refused"
-            : `Origin ${JSON.stringify(origin)} is not allowed`,
+            : `Origin ${quoteInput(origin)} is not allowed`,
         );
       }
     }

@@ -111,6 +111,14 @@ export async function startServer(
   });
   if (options.graph) graph.start();
   else graph.info = { ...graph.info, status: "off" };
+  // Said at start too, not only at the first refused label (a 409).
+  const labelsMode = (await Deno.stat(options.labelsPath)).mode;
+  if (labelsMode !== null && (labelsMode & 0o222) === 0) {
+    log(
+      `warning: ${options.labelsPath} is read-only: labels cannot be saved ` +
+        "until it is made writable",
+    );
+  }
   const addr: ListenAddress = { host: options.host, port: options.port };
   const ctx: ServerContext = {
     options,

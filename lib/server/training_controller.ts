@@ -63,6 +63,8 @@ export class TrainingController {
   #generation = 0;
   #runId = 0;
   #activeRun: number | null = null;
+  /** The last run that ended: a stopped run's evaluation follows its end. */
+  #endedRun: number | null = null;
   #restarts = 0;
   #deaths: number[] = [];
 
@@ -252,7 +254,9 @@ export class TrainingController {
         if (msg.error) this.#log(`runs.json: ${msg.error}`);
         break;
       case "evaluation": {
-        if (msg.runId !== this.#activeRun) break;
+        if (msg.runId !== this.#activeRun && msg.runId !== this.#endedRun) {
+          break;
+        }
         if (msg.record) {
           this.evaluations = [...this.evaluations, msg.record];
           this.#log(
@@ -296,6 +300,12 @@ export class TrainingController {
           };
         }
         break;
+      case "batch": {
+        if (msg.runId !== this.#activeRun) break;
+        const { type: _t, runId: _r, ...progress } = msg;
+        this.#opts.notify("batch", { ...progress });
+        break;
+      }
       case "epoch": {
         if (msg.runId !== this.#activeRun) break;
         this.history.push(msg.entry);
@@ -312,6 +322,7 @@ export class TrainingController {
       case "train_done": {
         if (msg.runId !== this.#activeRun) break;
         this.#activeRun = null;
+        this.#endedRun = msg.runId;
         const base = {
           epoch: this.info.epoch,
           targetEpochs: this.info.targetEpochs,
@@ -482,11 +493,17 @@ export class TrainingController {
     return this.info;
   }
 
-  /** Asks the running training to stop at the next batch; no-op when idle. */
+  /**
+   * Asks the running training to stop at the next batch; no-op when idle.
+   * Every stop while a run is active goes to the worker (not only the first):
+   * it is idempotent there, and a repeated stop must never be swallowed here
+   * on the word of an earlier one.
+   */
   stopTraining(): TrainingInfo {
-    if (this.#activeRun !== null && this.info.status === "training") {
+    if (this.#activeRun === null) return this.info;
+    this.#post({ type: "stop", runId: this.#activeRun });
+    if (this.info.status === "training") {
       this.info = { ...this.info, status: "stopping" };
-      this.#post({ type: "stop" });
       this.#opts.notify("training_stopping", { training: this.info });
     }
     return this.info;

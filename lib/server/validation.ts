@@ -4,6 +4,7 @@
  * runs before anything is written: a rejected request changes nothing.
  */
 
+import { clip, quoteInput } from "../quote_input.ts";
 import { HttpError } from "./security.ts";
 
 /** A sample index from the URL: decimal digits only ("1e3", "07.0", "-1" refused). */
@@ -11,7 +12,7 @@ export function parseIndex(text: string, count: number): number {
   if (!/^\d{1,9}$/.test(text)) {
     throw new HttpError(
       400,
-      `index ${JSON.stringify(text)} is not a non-negative integer`,
+      `index ${quoteInput(text)} is not a non-negative integer`,
     );
   }
   const index = Number(text);
@@ -26,6 +27,7 @@ export function parseIndex(text: string, count: number): number {
   return index;
 }
 
+/** 400 naming the fields of `body` that are not in `allowed` (a route takes only what it knows). */
 export function rejectUnknown(
   body: Record<string, unknown>,
   allowed: string[],
@@ -35,8 +37,8 @@ export function rejectUnknown(
     throw new HttpError(
       400,
       `unknown field${unknown.length > 1 ? "s" : ""} ${
-        unknown.map((k) => JSON.stringify(k)).join(", ")
-      }; allowed: ${allowed.join(", ")}`,
+        clip(unknown.map((k) => quoteInput(k)).join(", "))
+      }; allowed: ${allowed.length > 0 ? allowed.join(", ") : "none"}`,
     );
   }
 }
@@ -54,7 +56,7 @@ export function parseClientTime(value: unknown): number | undefined {
     throw new HttpError(
       400,
       `clientTime ${
-        JSON.stringify(value)
+        quoteInput(value)
       }: expected milliseconds since 1970 (a number >= 0)`,
     );
   }
@@ -78,7 +80,7 @@ export function parseLabelBody(body: Record<string, unknown>): LabelBody {
     throw new HttpError(
       400,
       `label ${
-        JSON.stringify(label)
+        quoteInput(label)
       }: expected an integer 0-9 (use DELETE to remove a label)`,
     );
   }
@@ -100,7 +102,7 @@ export function parseDeleteBody(
     if (!/^\d+(\.\d+)?$/.test(query)) {
       throw new HttpError(
         400,
-        `clientTime ${JSON.stringify(query)}: expected milliseconds since 1970`,
+        `clientTime ${quoteInput(query)}: expected milliseconds since 1970`,
       );
     }
     return { clientTime: parseClientTime(Number(query)) };
@@ -136,7 +138,7 @@ export function parseTrainingBody(
   ) {
     throw new HttpError(
       400,
-      `epochs ${JSON.stringify(epochs)}: expected an integer 1-200`,
+      `epochs ${quoteInput(epochs)}: expected an integer 1-200`,
     );
   }
   const overrides: TrainingRequest["overrides"] = {};
@@ -149,7 +151,7 @@ export function parseTrainingBody(
     ) {
       throw new HttpError(
         400,
-        `${key} ${JSON.stringify(value)}: expected a number ${min}-${max}`,
+        `${key} ${quoteInput(value)}: expected a number ${min}-${max}`,
       );
     }
     overrides[key as keyof typeof RANGES] = value;

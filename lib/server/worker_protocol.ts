@@ -6,6 +6,7 @@
 import type { SSVAEConfig } from "../ssvae/config.ts";
 import type { EpochMetrics, HistoryEntry } from "../training/types.ts";
 import type { RunRecord } from "../training/runs.ts";
+import type { BatchProgress } from "./batch_progress.ts";
 
 export type { EpochMetrics, HistoryEntry, RunRecord };
 
@@ -38,8 +39,14 @@ export interface TrainMessage {
   graphTestPred?: Uint8Array;
 }
 
+/**
+ * Stop the run `runId` at its next batch boundary. The controller sends one
+ * for every stop request while the run is active, and the worker remembers it
+ * even when it arrives before the run has begun to train.
+ */
 export interface StopMessage {
   type: "stop";
+  runId: number;
 }
 
 export interface PredictMessage {
@@ -111,6 +118,15 @@ export interface TrainStartedMessage {
   config: SSVAEConfig;
 }
 
+/**
+ * Progress within an epoch (throttled: see lib/server/batch_progress.ts);
+ * broadcast to the pages as the `batch` event without `runId`.
+ */
+export interface BatchMessage extends BatchProgress {
+  type: "batch";
+  runId: number;
+}
+
 export interface EpochMessage {
   type: "epoch";
   runId: number;
@@ -121,7 +137,11 @@ export interface EpochMessage {
   entry: HistoryEntry;
 }
 
-/** End of a run: checkpoint saved and (unless errored) a prediction already posted. */
+/**
+ * End of a run: checkpoint saved. A completed run (or one ended by an error
+ * after good epochs) has already posted its prediction and evaluation; a
+ * stopped run posts them right after this message, so Stop reaches idle fast.
+ */
 export interface TrainDoneMessage {
   type: "train_done";
   runId: number;
@@ -140,7 +160,8 @@ export interface RunsMessage {
 }
 
 /**
- * Test-set evaluation of a finished run, posted before its `train_done`.
+ * Test-set evaluation of a finished run, posted before its `train_done` (a
+ * stopped run's: right after it).
  * `record` is absent when the evaluation failed (`message` says why);
  * `saved` = appended to runs.json.
  */
@@ -166,6 +187,7 @@ export type FromWorker =
   | ProgressMessage
   | ReadyMessage
   | TrainStartedMessage
+  | BatchMessage
   | EpochMessage
   | TrainDoneMessage
   | RunsMessage

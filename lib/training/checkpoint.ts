@@ -231,13 +231,28 @@ export async function loadCheckpoint(
   return trainer;
 }
 
-/** Whether a file exists at `path`. */
+/**
+ * Whether a checkpoint file exists at `path` (false: nothing there, so a fresh
+ * model). Anything else at the path — a directory, a socket — is a
+ * CheckpointError: taking it for "no checkpoint" would silently train a fresh
+ * model and then fail to save it (or hide a mistyped path).
+ */
 export async function checkpointExists(path: string): Promise<boolean> {
+  let info: Deno.FileInfo;
   try {
-    return (await Deno.stat(path)).isFile;
-  } catch {
-    return false;
+    info = await Deno.stat(path);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return false;
+    throw new CheckpointError(`${path}: ${(err as Error).message}`);
   }
+  if (!info.isFile) {
+    throw new CheckpointError(
+      `${path} is a ${
+        info.isDirectory ? "directory" : "special file"
+      }, not a checkpoint file: give the path of a checkpoint (or of one to create)`,
+    );
+  }
+  return true;
 }
 
 async function sha256(bytes: Uint8Array): Promise<Uint8Array> {

@@ -235,7 +235,10 @@ export class Trainer {
           split.train,
           good,
           targets,
+          callbacks,
         );
+        // A stop mid-epoch skips the rest of it, its evaluation pass included:
+        // the epoch is not counted and the caller gets control back at once.
         if (!finished) break;
         const metrics = await this.#evaluate(images, labels, split);
         if (!allFinite(metrics)) {
@@ -303,9 +306,11 @@ export class Trainer {
     trainIdx: Uint32Array,
     good: Snapshot,
     targets?: Float32Array,
+    callbacks: TrainCallbacks[] = [],
   ): Promise<boolean> {
     const order = this.#rng.shuffle(Uint32Array.from(trainIdx));
     const bs = this.config.batch_size;
+    const batches = Math.ceil(order.length / bs);
     let lastYield = performance.now();
     for (let s = 0; s < order.length; s += bs) {
       if (this.#stopRequested) return false;
@@ -322,6 +327,15 @@ export class Trainer {
             this.step + 1
           }: the loss is ${loss} (not finite); parameters restored to the last good epoch`,
         );
+      }
+      for (const cb of callbacks) {
+        cb.onBatchEnd?.({
+          epoch: this.epoch + 1,
+          batch: s / bs + 1,
+          batches,
+          size: Math.min(bs, order.length - s),
+          loss,
+        }, this);
       }
       if (performance.now() - lastYield > YIELD_EVERY_MS) {
         await new Promise((r) => setTimeout(r, 0));

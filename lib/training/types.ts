@@ -21,9 +21,28 @@ export interface HistoryEntry extends EpochMetrics {
   seconds: number;
 }
 
-/** Hooks called by `trainEpochs`; any may be async. */
+/** One finished training batch, as `onBatchEnd` sees it. */
+export interface BatchInfo {
+  /** 1-based epoch over the model's whole life (the epoch being trained). */
+  epoch: number;
+  /** Batches done in this epoch, 1-based. */
+  batch: number;
+  /** Batches per epoch. */
+  batches: number;
+  /** Rows in this batch (the last one may be short). */
+  size: number;
+  /** The batch's total training loss (mean over its rows). */
+  loss: number;
+}
+
+/** Hooks called by `trainEpochs`; any may be async except `onBatchEnd`. */
 export interface TrainCallbacks {
   onTrainStart?(trainer: Trainer): void | Promise<void>;
+  /**
+   * After every optimizer step. Synchronous and not awaited, so it must be
+   * cheap: it runs in the inner loop (progress reporting, not work).
+   */
+  onBatchEnd?(info: BatchInfo, trainer: Trainer): void;
   onEpochEnd?(
     epoch: number,
     metrics: EpochMetrics,

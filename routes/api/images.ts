@@ -9,6 +9,7 @@
  * --limit) answers 404 to the old URLs instead of serving mismatched images.
  */
 
+import { quoteInput } from "../../lib/quote_input.ts";
 import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { HttpError } from "../../lib/server/security.ts";
@@ -69,13 +70,13 @@ export function imagesRoutes(ctx: ServerContext): Hono {
     if (id !== m.id) {
       throw new HttpError(
         404,
-        `image set ${JSON.stringify(id)} is not served here (now ${m.id})`,
+        `image set ${quoteInput(id)} is not served here (now ${m.id})`,
       );
     }
     if (!/^\d{1,6}$/.test(text) || Number(text) >= m.chunks) {
       throw new HttpError(
         404,
-        `chunk ${JSON.stringify(text)}: expected 0-${m.chunks - 1}`,
+        `chunk ${quoteInput(text)}: expected 0-${m.chunks - 1}`,
       );
     }
     const k = Number(text);

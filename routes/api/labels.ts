@@ -8,6 +8,7 @@
  * own clientTime (lib/client/outbox.ts sends them).
  */
 
+import { quoteInput } from "../../lib/quote_input.ts";
 import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { HttpError, readJsonBody } from "../../lib/server/security.ts";
@@ -43,7 +44,7 @@ export function parseSyncBody(
   if (extra.length > 0) {
     throw new HttpError(
       400,
-      `unknown field ${JSON.stringify(extra[0])}; allowed: ops`,
+      `unknown field ${quoteInput(extra[0])}; allowed: ops`,
     );
   }
   const ops = body.ops;
@@ -69,7 +70,7 @@ export function parseSyncBody(
       throw new HttpError(
         400,
         `${where}: unknown field ${
-          JSON.stringify(unknown[0])
+          quoteInput(unknown[0])
         }; allowed: index, label, clientTime`,
       );
     }
@@ -79,9 +80,7 @@ export function parseSyncBody(
     ) {
       throw new HttpError(
         400,
-        `${where}.index ${
-          JSON.stringify(index)
-        }: expected a non-negative integer`,
+        `${where}.index ${quoteInput(index)}: expected a non-negative integer`,
       );
     }
     if (
@@ -92,7 +91,7 @@ export function parseSyncBody(
       throw new HttpError(
         400,
         `${where}.label ${
-          JSON.stringify(label)
+          quoteInput(label)
         }: expected an integer 0-9 or null (delete)`,
       );
     }

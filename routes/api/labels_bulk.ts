@@ -7,6 +7,7 @@
  *   ifRevision?}: a preview (dryRun) or the whole file applied at once.
  */
 
+import { quoteInput } from "../../lib/quote_input.ts";
 import { Hono } from "hono";
 import {
   BATCH_BODY_LIMIT,
@@ -43,7 +44,7 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
     if (format !== "csv" && format !== "json") {
       throw new HttpError(
         400,
-        `format ${JSON.stringify(format)}: expected "csv" or "json"`,
+        `format ${quoteInput(format)}: expected "csv" or "json"`,
       );
     }
     const labels = ctx.labels.store.labels;

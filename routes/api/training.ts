@@ -10,7 +10,10 @@ import {
   ConflictError,
   UnavailableError,
 } from "../../lib/server/training_controller.ts";
-import { parseTrainingBody } from "../../lib/server/validation.ts";
+import {
+  parseTrainingBody,
+  rejectUnknown,
+} from "../../lib/server/validation.ts";
 
 export function trainingRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
@@ -37,8 +40,10 @@ export function trainingRoutes(ctx: ServerContext): Hono {
   });
 
   app.post("/stop", async (c) => {
-    // A body is optional; anything sent must still be valid and small.
-    await readJsonBody(c, { optional: true });
+    // A body is optional; anything sent must still be valid, small and
+    // empty of fields: stop takes none, and a typo must not pass silently.
+    const body = await readJsonBody(c, { optional: true });
+    if (body !== undefined) rejectUnknown(body, []);
     const info = ctx.training.stopTraining();
     return c.json({ status: info.status, training: info }, 202);
   });
