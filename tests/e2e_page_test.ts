@@ -372,6 +372,26 @@ Deno.test({
         );
         await page.fill("#epochs", "200");
         await page.click("#start-training");
+        // The bar moves inside an epoch: batches, then an estimate of the
+        // time left; the loss plot shows the running epoch's point.
+        const text = await page.waitForFunction(
+          () => {
+            const t = document.getElementById("progress-text")?.textContent ??
+              "";
+            return /^Epoch \d+\/200 · batch \d+\/\d+ · \d+:\d\d left$/.test(t)
+              ? t
+              : false;
+          },
+          null,
+          { timeout: 60_000 },
+        ).then((h) => h.jsonValue());
+        assert(text, "progress within the epoch");
+        await page.waitForFunction(() =>
+          // deno-lint-ignore no-explicit-any
+          ((document.getElementById("loss-plot") as any)?.data ?? []).some((
+            d: { name: string },
+          ) => d.name === "train (this epoch)")
+        );
         await page.waitForFunction(
           (n) =>
             Number(document.getElementById("loss-plot")?.dataset.epochs) > n,
