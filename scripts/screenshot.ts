@@ -24,7 +24,7 @@ import {
 } from "../tests/e2e_support.ts";
 
 const SIZES = [[1440, 900], [1920, 1080], [800, 1000]] as const;
-const DOCS = `${ROOT}docs/screens`;
+const DOCS = `${ROOT}/docs/screens`;
 await Deno.mkdir(DOCS, { recursive: true });
 
 const srv = await startDashboard({ graph: true, timeout: 300 });
@@ -105,8 +105,8 @@ try {
     await sleep(400);
     await shot(page, "labelling", w, hh);
     if (w === 1440) {
-      await page.screenshot({ path: `${ROOT}docs/screenshot.png` });
-      written.push(`${ROOT}docs/screenshot.png`);
+      await page.screenshot({ path: `${ROOT}/docs/screenshot.png` });
+      written.push(`${ROOT}/docs/screenshot.png`);
     }
     // A box over the middle of the map, then a key: the question.
     await page.click('[data-drag="select"]');
