@@ -7,7 +7,8 @@
  * from the Auto queue, 10 epochs trained, predicted-class colours, the next
  * suggestion open), `selection` (a box selection asking "N new, M changed"),
  * `training` (a run in progress: the bar moves inside the epoch). Also
- * docs/screenshot.png (the README's, = labelling at 1440×900).
+ * docs/screenshot.png (the README's, = labelling at 1440×900). JPEG in
+ * docs/screens/<state>-<w>x<h>.jpg.
  *
  * `deno run -A scripts/screenshot.ts` (about 5 minutes). Exits 1 if any
  * file was not written.
@@ -36,6 +37,9 @@ const browser = await launchBrowser();
 
 async function open(w: number, hh: number, guide = false): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: w, height: hh } });
+  // A server busy training 60k answers slowly.
+  page.setDefaultNavigationTimeout(180_000);
+  page.setDefaultTimeout(180_000);
   if (!guide) {
     await page.addInitScript(() =>
       localStorage.setItem("ssvae-guide-dismissed", "1")
@@ -49,9 +53,10 @@ async function open(w: number, hh: number, guide = false): Promise<Page> {
   return page;
 }
 
+/** JPEG at quality 80: a third of the PNG's bytes, no visible loss here. */
 async function shot(page: Page, name: string, w: number, hh: number) {
-  const path = `${DOCS}/${name}-${w}x${hh}.png`;
-  await page.screenshot({ path });
+  const path = `${DOCS}/${name}-${w}x${hh}.jpg`;
+  await page.screenshot({ path, type: "jpeg", quality: 80 });
   written.push(path);
   console.log("wrote", path);
 }
@@ -126,9 +131,11 @@ try {
     await page.close();
   }
 
-  // A run in progress: wait for the first batches of the second epoch.
+  // A run in progress: the pages open first (one at a time), then the run
+  // starts; wait for the first batches of its second epoch.
+  const pages: Page[] = [];
+  for (const [w, hh] of SIZES) pages.push(await open(w, hh));
   await start(5);
-  const pages = await Promise.all(SIZES.map(([w, hh]) => open(w, hh)));
   await pages[0].waitForFunction(
     () =>
       /Epoch 2\/5 · batch/.test(
