@@ -19,6 +19,7 @@ import type { ListenAddress } from "./security.ts";
 import { StaticFiles } from "./static_files.ts";
 import { TrainingController } from "./training_controller.ts";
 import { WsHub } from "./ws_hub.ts";
+import { openDataset } from "../data/dataset.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -47,9 +48,10 @@ export async function startServer(
   const notify = (type: string, payload: Record<string, unknown>) => {
     hub.broadcast(type, payload);
   };
+  const dataset = await openDataset(options, log);
   const training = new TrainingController({
-    dataDir: options.dataDir,
-    limit: options.limit,
+    data: dataset.spec,
+    classCount: dataset.info.classes.length,
     weightsPath: options.weightsPath,
     testHooks: options.testHooks,
     notify,
@@ -65,7 +67,10 @@ export async function startServer(
   let store: LabelStore;
   try {
     const info = await data;
-    store = await LabelStore.open(options.labelsPath, info.count);
+    store = await LabelStore.open(options.labelsPath, info.count, {
+      serials: dataset.info.serials,
+      classCount: dataset.info.classes.length,
+    });
     await ready;
     await clientBuilt;
   } catch (e) {
@@ -83,8 +88,7 @@ export async function startServer(
   let excludeKey = "", exclude: Uint8Array | null = null;
   const graph = new GraphController({
     init: {
-      dataDir: options.dataDir,
-      limit: options.limit,
+      data: dataset.spec,
       cacheDir: graphCacheDir(options.weightsPath),
     },
     labels: () => ({ labels: store.labels, revision: labels.revision }),
@@ -122,6 +126,7 @@ export async function startServer(
     latent: new LatentCache(),
     staticFiles: new StaticFiles(new URL("static", ROOT).pathname),
     count: training.data!.count,
+    dataset: dataset.info,
     log,
   };
   const app = createApp(ctx, renderPage);
