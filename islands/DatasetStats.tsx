@@ -1,3 +1,4 @@
+import { className } from "../lib/client/dataset.ts";
 import { classColor } from "../lib/client/figures.ts";
 import { useStore } from "../lib/client/store.ts";
 
@@ -60,8 +61,12 @@ export function DatasetStats() {
       </div>
       <div class="class-bars" aria-label="Labels per class">
         {per.map((n, c) => (
-          <div class="class-bar" key={c} title={`${n} labelled as ${c}`}>
-            <span class="class-digit">{c}</span>
+          <div
+            class="class-bar"
+            key={c}
+            title={`${n} labelled as ${className(c)}`}
+          >
+            <span class="class-digit">{className(c)}</span>
             <span class="bar-track">
               <span
                 class="bar-fill"

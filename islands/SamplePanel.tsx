@@ -2,23 +2,18 @@ import { useEffect, useRef } from "preact/hooks";
 import { base64ToBytes } from "../lib/client/api.ts";
 import { classColor } from "../lib/client/figures.ts";
 import { useStore } from "../lib/client/store.ts";
+import {
+  className,
+  dataset,
+  digitClasses,
+  drawImage,
+  keyForClass,
+} from "../lib/client/dataset.ts";
 
-const SIDE = 28;
-
-/** Draws 784 grey bytes onto a 28×28 canvas (CSS scales it, pixelated). */
+/** Draws a base64 image of the data set's shape (CSS scales it, pixelated). */
 export function drawDigit(canvas: HTMLCanvasElement, b64: string) {
-  const bytes = base64ToBytes(b64);
-  const ctx = canvas.getContext("2d");
-  if (!ctx) return;
-  const img = ctx.createImageData(SIDE, SIDE);
-  const d = img.data;
-  const n = Math.min(bytes.length, SIDE * SIDE);
-  for (let i = 0; i < n; i++) {
-    const v = bytes[i];
-    d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = v;
-    d[4 * i + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
+  const d = dataset.value;
+  drawImage(canvas, base64ToBytes(b64), d.rows, d.cols, d.channels);
 }
 
 /** "Predicted: 7 (93% confidence) | User label: –". */
@@ -27,10 +22,10 @@ export function predictionText(
   certainty: number,
   label: number | null,
 ): string {
-  return `Predicted: ${predClass} (${
+  return `Predicted: ${className(predClass)} (${
     Math.round(certainty * 100)
   }% confidence)` +
-    ` | User label: ${label === null ? "–" : label}`;
+    ` | User label: ${label === null ? "–" : className(label)}`;
 }
 
 /** The selected image, its reconstruction, prediction and the label buttons. */
@@ -44,6 +39,8 @@ export function SamplePanel() {
   const loading = store.sampleLoading.value;
   const error = store.sampleError.value;
   const toast = store.toast.value;
+  const ds = dataset.value;
+  const classes = ds.classes;
 
   // The user label comes from the live snapshot (updated by every tab).
   const label = selected !== null && snap && selected < snap.count
@@ -69,7 +66,9 @@ export function SamplePanel() {
 
   // Offline, a sample built from the cached image has no probabilities and
   // no reconstruction (only the model could derive it).
-  const probs = shown && sample.probs.length > 0 ? sample.probs : null;
+  const probs = shown && sample.probs.length > 0
+    ? sample.probs.slice(0, classes.length)
+    : null;
   const hasRecon = shown && sample.recon !== "";
 
   return (
@@ -82,6 +81,11 @@ export function SamplePanel() {
         <h2 id="sample-title">
           {selected === null ? "Sample" : `Sample #${selected}`}
         </h2>
+        {shown && sample.path && (
+          <span class="sample-path muted small" title={sample.path}>
+            {sample.path}
+          </span>
+        )}
         <button
           type="button"
           class="btn btn-small"
@@ -98,8 +102,8 @@ export function SamplePanel() {
           <canvas
             ref={origRef}
             id="sample-original"
-            width={SIDE}
-            height={SIDE}
+            width={ds.cols}
+            height={ds.rows}
             class={shown ? "" : "blank"}
             aria-label="Original image"
           />
@@ -109,8 +113,8 @@ export function SamplePanel() {
           <canvas
             ref={reconRef}
             id="sample-recon"
-            width={SIDE}
-            height={SIDE}
+            width={ds.cols}
+            height={ds.rows}
             class={hasRecon ? "" : "blank"}
             aria-label="Reconstruction"
           />
@@ -131,12 +135,16 @@ export function SamplePanel() {
       </p>
 
       {probs && (
-        <div class="probs" aria-label="Class probabilities">
+        <div
+          class="probs"
+          aria-label="Class probabilities"
+          style={{ gridTemplateColumns: `repeat(${probs.length}, 1fr)` }}
+        >
           {probs.map((p, c) => (
             <div
               key={c}
               class={`prob ${c === sample!.predClass ? "top" : ""}`}
-              title={`${c}: ${(100 * p).toFixed(1)}%`}
+              title={`${className(c)}: ${(100 * p).toFixed(1)}%`}
             >
               <span class="prob-track">
                 <span
@@ -147,25 +155,32 @@ export function SamplePanel() {
                   }}
                 />
               </span>
-              <span class="prob-digit">{c}</span>
+              <span class="prob-digit">{className(c)}</span>
             </div>
           ))}
         </div>
       )}
 
       <div class="label-buttons" role="group" aria-label="Set label">
-        {Array.from({ length: 10 }, (_, d) => (
+        {classes.map((name, d) => (
           <button
             type="button"
             key={d}
-            class={`btn label-btn ${label === d ? "active" : ""}`}
+            class={`btn label-btn ${label === d ? "active" : ""} ${
+              digitClasses(ds) ? "" : "label-named"
+            }`}
             data-label={d}
+            title={`Label as ${name} (key ${keyForClass(d, ds)})`}
             style={{ "--class-color": classColor(d) }}
             disabled={selected === null}
             aria-pressed={label === d}
             onClick={() => store.actions.setLabel(d)}
           >
-            {d}
+            {digitClasses(ds) ? d : (
+              <>
+                <kbd>{keyForClass(d, ds)}</kbd> {name}
+              </>
+            )}
           </button>
         ))}
         <button
@@ -189,9 +204,18 @@ export function SamplePanel() {
       </div>
 
       <p class="hint">
-        <kbd>0</kbd>–<kbd>9</kbd> label · <kbd>Del</kbd>/<kbd>⌫</kbd> remove ·
-        {" "}
-        <kbd>N</kbd> next suggestion · <kbd>Ctrl Z</kbd> undo
+        {digitClasses(ds)
+          ? (
+            <>
+              <kbd>0</kbd>–<kbd>9</kbd>
+            </>
+          )
+          : (
+            <>
+              <kbd>1</kbd>–<kbd>{keyForClass(classes.length - 1, ds)}</kbd>
+            </>
+          )} label · <kbd>Del</kbd>/<kbd>⌫</kbd> remove · <kbd>N</kbd>{" "}
+        next suggestion · <kbd>Ctrl Z</kbd> undo
       </p>
     </section>
   );

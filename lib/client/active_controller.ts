@@ -8,6 +8,7 @@
  *   values through the same label path as every other label;
  * - the per-run evaluations (/api/evaluations, then `evaluation` events).
  */
+import { classForKey } from "./dataset.ts";
 import { effect } from "@preact/signals";
 import { MAX_BATCH } from "./active_store.ts";
 import type { Api } from "./api.ts";
@@ -219,9 +220,10 @@ export function startActiveController(
     }
     if (!a.selection.value) return;
     // With a lasso/box selection, labels go to all of it.
-    if (key.length === 1 && key >= "0" && key <= "9") {
+    const cls = classForKey(key);
+    if (cls !== null) {
       ev.preventDefault();
-      actions.labelSelection(Number(key));
+      actions.labelSelection(cls);
     } else if (key === "Delete" || key === "Backspace") {
       ev.preventDefault();
       actions.labelSelection(null);

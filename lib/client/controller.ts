@@ -3,6 +3,7 @@
  * the one WebSocket, refetches the latent snapshot when its version changes,
  * caches samples and handles the keyboard. Nothing here runs on the server.
  */
+import { classForKey } from "./dataset.ts";
 import { startActiveController } from "./active_controller.ts";
 import { Api, ApiError } from "./api.ts";
 import { leastCertainUnlabelled, withLabels } from "./latent.ts";
@@ -448,9 +449,10 @@ export function isTypingTarget(t: EventTarget | null): boolean {
 export function handleKey(store: Store, ev: KeyboardEvent) {
   if (ev.defaultPrevented || ev.ctrlKey || ev.metaKey || ev.altKey) return;
   if (isTypingTarget(ev.target)) return;
-  if (ev.key.length === 1 && ev.key >= "0" && ev.key <= "9") {
+  const cls = classForKey(ev.key);
+  if (cls !== null) {
     ev.preventDefault();
-    store.actions.setLabel(Number(ev.key));
+    store.actions.setLabel(cls);
   } else if (ev.key === "Delete" || ev.key === "Backspace") {
     ev.preventDefault();
     store.actions.deleteLabel();
