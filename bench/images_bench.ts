@@ -1,0 +1,164 @@
+/**
+ * `deno task bench:images [--count 60000] [--dir PATH] [--keep]`: writes
+ * `count` Fashion-MNIST PNGs in one sub-folder per class (named), then times
+ * the first decode into the cache, a cached read, and a dashboard start on
+ * the folder (cached), and prints the figures and the peak memory.
+ */
+
+import { parseArgs } from "node:util";
+import { encode } from "fast-png";
+import { readIdxFile } from "../lib/data/idx.ts";
+import { prepareImageFolder } from "../lib/images/prepare.ts";
+
+const FASHION = "/usr/share/datasets/fashion-mnist";
+const NAMES = [
+  "tshirt",
+  "trouser",
+  "pullover",
+  "dress",
+  "coat",
+  "sandal",
+  "shirt",
+  "sneaker",
+  "bag",
+  "boot",
+];
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    count: { type: "string", default: "60000" },
+    dir: { type: "string" },
+    keep: { type: "boolean", default: false },
+    "no-server": { type: "boolean", default: false },
+  },
+});
+const count = Number(values.count);
+if (!Number.isInteger(count) || count < 1) {
+  throw new Error(`--count: ${values.count}`);
+}
+const root = values.dir ??
+  await Deno.makeTempDir({ prefix: "ssvae_bench_images_" });
+const imagesDir = `${root}/images`;
+const labelsPath = `${root}/state/labels.csv`;
+
+function rssMiB(): number {
+  return Deno.memoryUsage().rss / 2 ** 20;
+}
+
+async function writeFolder() {
+  const existing = await Deno.stat(`${imagesDir}/.complete`).then(
+    () => true,
+    () => false,
+  );
+  if (existing) return;
+  const images = await readIdxFile(`${FASHION}/train-images-idx3-ubyte.gz`);
+  const labels = await readIdxFile(`${FASHION}/train-labels-idx1-ubyte.gz`);
+  const t0 = performance.now();
+  for (const name of NAMES) {
+    await Deno.mkdir(`${imagesDir}/${name}`, { recursive: true });
+  }
+  for (let i = 0; i < count; i++) {
+    // Beyond 60k the images repeat, shifted by one pixel so every file differs.
+    const k = i % 60000, shift = Math.floor(i / 60000);
+    const px = images.data.slice(k * 784, (k + 1) * 784);
+    if (shift > 0) px.copyWithin(shift, 0, 784 - shift);
+    const png = encode({ width: 28, height: 28, data: px, channels: 1 });
+    await Deno.writeFile(
+      `${imagesDir}/${NAMES[labels.data[k]]}/${String(i).padStart(6, "0")}.png`,
+      png,
+    );
+  }
+  await Deno.writeTextFile(`${imagesDir}/.complete`, "");
+  console.log(
+    `wrote ${count} PNGs in ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s to ${imagesDir}`,
+  );
+}
+
+await writeFolder();
+await Deno.remove(`${root}/state`, { recursive: true }).catch(() => {});
+const shape = { width: 28, height: 28, channels: 1 as const };
+let t0 = performance.now();
+let last = 0;
+const cold = await prepareImageFolder({
+  dir: imagesDir,
+  labelsPath,
+  shape,
+  onProgress: (p) => {
+    if (p.seconds - last >= 10) {
+      last = p.seconds;
+      console.log(
+        `  ${p.done}/${p.total} decoded, ${p.seconds.toFixed(0)} s, ETA ${
+          p.etaSeconds?.toFixed(0)
+        } s`,
+      );
+    }
+  },
+});
+const coldSeconds = (performance.now() - t0) / 1000;
+const coldRss = rssMiB();
+t0 = performance.now();
+const warm = await prepareImageFolder({ dir: imagesDir, labelsPath, shape });
+const warmSeconds = (performance.now() - t0) / 1000;
+console.log(
+  `decode + cache ${cold.train.count} PNGs (2 threads): ${
+    coldSeconds.toFixed(1)
+  } s`,
+);
+console.log(
+  `cached read of the folder: ${
+    warmSeconds.toFixed(2)
+  } s (${warm.report.fromCache} from the cache)`,
+);
+console.log(
+  `bench process RSS after both: ${coldRss.toFixed(0)} / ${
+    rssMiB().toFixed(0)
+  } MiB`,
+);
+
+if (!values["no-server"]) {
+  // A dashboard start on the cached folder: time to "listening" and its memory.
+  t0 = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "main.ts",
+      "--port",
+      "0",
+      "--no-build",
+      "--images",
+      imagesDir,
+      "--labels",
+      labelsPath,
+      "--weights",
+      `${root}/state/ssvae.ckpt`,
+    ],
+    cwd: new URL("../", import.meta.url),
+    stdout: "piped",
+    stderr: "inherit",
+    env: { DENO_NO_UPDATE_CHECK: "1" },
+  }).spawn();
+  let out = "";
+  const dec = new TextDecoder();
+  for await (const chunk of child.stdout) {
+    out += dec.decode(chunk);
+    if (/listening on/.test(out)) break;
+  }
+  const startSeconds = (performance.now() - t0) / 1000;
+  const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+  const hwm = Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0) / 1024;
+  console.log(
+    `dashboard start on the cached folder: ${
+      startSeconds.toFixed(1)
+    } s to listening ` +
+      `(server says: ${out.match(/ready in [\d.]+ s/)?.[0]}); peak RSS ${
+        hwm.toFixed(0)
+      } MiB`,
+  );
+  child.kill("SIGTERM");
+  await child.status;
+}
+if (!values.keep && !values.dir) await Deno.remove(root, { recursive: true });
