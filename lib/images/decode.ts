@@ -209,7 +209,14 @@ async function decodeWithSharp(
   shape: ImageShape,
 ): Promise<Uint8Array> {
   // Loaded on first use only: MNIST and PNG-only folders never need it.
-  sharpModule ??= import("sharp");
+  if (!sharpModule) {
+    // libvips prints its own warnings for every corrupt JPEG; the error we
+    // report names the file instead. Must be set before libvips starts.
+    try {
+      Deno.env.set("VIPS_WARNING", "0");
+    } catch { /* no env permission: the warnings stay */ }
+    sharpModule = import("sharp");
+  }
   const sharp = (await sharpModule).default;
   try {
     let pipeline = sharp(bytes, { failOn: "error" })
