@@ -168,3 +168,29 @@ Deno.test("--images: a folder that is missing or holds no image is a clear error
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the progress page of a first decode: counts, ETA, then the port is free again", async () => {
+  const { ProgressServer } = await import("../lib/server/progress_server.ts");
+  const { progressLine } = await import("../lib/images/progress_bar.ts");
+  const lines: string[] = [];
+  const page = new ProgressServer("127.0.0.1", 0, (l) => lines.push(l));
+  try {
+    assert.match(lines[0], /progress page at http:\/\/127\.0\.0\.1:\d+\//);
+    const p = { done: 1500, total: 6000, failed: 2, seconds: 3, etaSeconds: 9 };
+    page.update(p);
+    const base = `http://127.0.0.1:${page.port}`;
+    const body = await (await fetch(`${base}/api/progress`)).json();
+    assert.deepEqual({ ...body, line: undefined }, { ...p, line: undefined });
+    assert.equal(body.line, progressLine(p));
+    assert.equal(
+      body.line,
+      "decoding images [######------------------] 1,500/6,000 25% · 2 failed · 3 s · ETA 9 s",
+    );
+    assert.match(await (await fetch(`${base}/`)).text(), /<progress id="bar"/);
+  } finally {
+    await page.close();
+  }
+  // The dashboard can bind the same port right away.
+  const again = Deno.listen({ hostname: "127.0.0.1", port: page.port });
+  again.close();
+});

@@ -20,6 +20,7 @@ import { StaticFiles } from "./static_files.ts";
 import { TrainingController } from "./training_controller.ts";
 import { WsHub } from "./ws_hub.ts";
 import { openDataset } from "../data/dataset.ts";
+import { ProgressServer } from "./progress_server.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -48,7 +49,26 @@ export async function startServer(
   const notify = (type: string, payload: Record<string, unknown>) => {
     hub.broadcast(type, payload);
   };
-  const dataset = await openDataset(options, log);
+  // While a first start decodes an image folder, a progress page holds the
+  // address; the dashboard takes the same port afterwards.
+  let progress: ProgressServer | null = null;
+  let listenPort = options.port;
+  const dataset = await openDataset(options, log, (p) => {
+    if (!progress && p.done < p.total) {
+      try {
+        progress = new ProgressServer(options.host, options.port, log);
+      } catch (e) {
+        log(`no progress page: ${(e as Error).message}`);
+      }
+    }
+    (progress as ProgressServer | null)?.update(p);
+  }).finally(async () => {
+    const page = progress as ProgressServer | null;
+    if (page) {
+      listenPort = page.port;
+      await page.close();
+    }
+  });
   const training = new TrainingController({
     data: dataset.spec,
     classCount: dataset.info.classes.length,
@@ -115,7 +135,7 @@ export async function startServer(
   });
   if (options.graph) graph.start();
   else graph.info = { ...graph.info, status: "off" };
-  const addr: ListenAddress = { host: options.host, port: options.port };
+  const addr: ListenAddress = { host: options.host, port: listenPort };
   const ctx: ServerContext = {
     options,
     addr,
@@ -137,7 +157,7 @@ export async function startServer(
       try {
         const s = Deno.serve({
           hostname: options.host,
-          port: options.port,
+          port: listenPort,
           onListen(local) {
             // With --port 0 the OS picks: the Host check must know the real port.
             addr.port = local.port;
