@@ -336,3 +336,31 @@ Deno.test("labels.csv with serials: classCount bounds labels, unknown serials ar
     );
   });
 });
+
+Deno.test("the index file: paths with commas and quotes round-trip; a bad row names its line", async () => {
+  const { writeIndex } = await import("../lib/images/index_file.ts");
+  await withTempDir(async (dir) => {
+    const path = `${dir}/labels.index.csv`;
+    const index = new Map([[0, "a/plain.png"], [1, 'odd, "name".png'], [
+      2,
+      "b/x,y.jpg",
+    ]]);
+    await writeIndex(path, index);
+    assert.deepEqual(await readIndex(path), index);
+    await writeIndex(path, new Map([[0, "a.png"], [5, "b,c.png"]]));
+    assert.deepEqual(
+      await readIndex(path),
+      new Map([[0, "a.png"], [5, "b,c.png"]]),
+    );
+    await Deno.writeTextFile(path, "Serial,path\n0,a.png\nx,b.png\n");
+    await assert.rejects(
+      readIndex(path),
+      /line 3: expected "Serial,path", got "x,b.png"/,
+    );
+    await Deno.writeTextFile(path, "Serial,path\n0,a.png\n1,a.png\n");
+    await assert.rejects(
+      readIndex(path),
+      /line 3: serial 1 or path "a.png" listed twice/,
+    );
+  });
+});

@@ -34,15 +34,31 @@ export async function readIndex(path: string): Promise<Map<number, string>> {
     throw new IndexFileError(`${path}: ${(e as Error).message}`);
   }
   let rows: Array<{ record: string[]; info: { lines: number } }>;
-  try {
-    rows = parse(text, {
-      bom: true,
-      info: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-    }) as unknown as typeof rows;
-  } catch (e) {
-    throw new IndexFileError(`${path}: malformed CSV: ${(e as Error).message}`);
+  if (!text.includes('"')) {
+    // Without quotes every row is "serial,path", split at its first comma: a
+    // plain split is many times cheaper than the CSV parser on 60k rows.
+    rows = [];
+    text.replace(/^\uFEFF/, "").split(/\r?\n/).forEach((line, i) => {
+      if (line === "") return;
+      const k = line.indexOf(",");
+      rows.push({
+        record: k < 0 ? [line] : [line.slice(0, k), line.slice(k + 1)],
+        info: { lines: i + 1 },
+      });
+    });
+  } else {
+    try {
+      rows = parse(text, {
+        bom: true,
+        info: true,
+        skip_empty_lines: true,
+        relax_column_count: true,
+      }) as unknown as typeof rows;
+    } catch (e) {
+      throw new IndexFileError(
+        `${path}: malformed CSV: ${(e as Error).message}`,
+      );
+    }
   }
   const out = new Map<number, string>();
   const seen = new Set<string>();
