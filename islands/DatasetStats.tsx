@@ -1,4 +1,4 @@
-import { className } from "../lib/client/dataset.ts";
+import { className, digitClasses } from "../lib/client/dataset.ts";
 import { classColor } from "../lib/client/figures.ts";
 import { useStore } from "../lib/client/store.ts";
 
@@ -59,7 +59,10 @@ export function DatasetStats() {
           <div class="kpi-label">latent version</div>
         </div>
       </div>
-      <div class="class-bars" aria-label="Labels per class">
+      <div
+        class={`class-bars ${digitClasses() ? "" : "class-bars-named"}`}
+        aria-label="Labels per class"
+      >
         {per.map((n, c) => (
           <div
             class="class-bar"

@@ -161,7 +161,11 @@ export function SamplePanel() {
         </div>
       )}
 
-      <div class="label-buttons" role="group" aria-label="Set label">
+      <div
+        class={`label-buttons ${digitClasses(ds) ? "" : "label-buttons-named"}`}
+        role="group"
+        aria-label="Set label"
+      >
         {classes.map((name, d) => (
           <button
             type="button"

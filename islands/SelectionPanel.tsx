@@ -120,7 +120,11 @@ export function SelectionPanel() {
         </p>
       )}
       {thumbError.value && <p class="form-error">{thumbError.value}</p>}
-      <div class="label-buttons" role="group" aria-label="Label all selected">
+      <div
+        class={`label-buttons ${digitClasses(ds) ? "" : "label-buttons-named"}`}
+        role="group"
+        aria-label="Label all selected"
+      >
         {ds.classes.map((name, d) => (
           <button
             type="button"

@@ -110,7 +110,8 @@ export function confusionLayout(
       l: Math.max(64, 16 + 7 * Math.max(...classes.map((c) => c.length + 6))),
       r: 8,
       t: 8,
-      b: 36,
+      // Room for the class names, drawn at an angle when long.
+      b: Math.max(36, 24 + 5 * Math.max(...classes.map((c) => c.length))),
     },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "#ffffff",
@@ -119,10 +120,13 @@ export function confusionLayout(
       title: { text: "predicted", standoff: 2 },
       type: "category",
       side: "bottom",
+      automargin: true,
+      tickangle: classes.some((c) => c.length > 3) ? -35 : 0,
     },
     yaxis: {
       title: { text: "true", standoff: 2 },
       type: "category",
+      automargin: true,
       autorange: "reversed",
       tickvals: acc.map((_, c) => classes[c]),
       ticktext: acc.map((a, c) => `${classes[c]} · ${Math.round(100 * a)}%`),
