@@ -8,6 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import {
+  clickPoint,
   launchBrowser,
   ROOT,
   sleep,
@@ -61,6 +62,16 @@ try {
       break;
     }
   }
+  // An unlabelled image whose channels differ (a tinted one).
+  let colourIndex = 0;
+  for (let i = state.count - 1; i >= 0; i--) {
+    const s = await (await fetch(`${base}/api/samples/${i}`)).json();
+    const b = Array.from(atob(s.original), (c) => c.charCodeAt(0));
+    if (s.label === null && b.some((v, k) => k % 3 === 0 && v !== b[k + 1])) {
+      colourIndex = i;
+      break;
+    }
+  }
   const browser = await launchBrowser();
   const shots: Array<[number, number, string | undefined]> = [
     [1440, 900, `${ROOT}/docs/screenshot_images.png`],
@@ -73,8 +84,9 @@ try {
     await waitForPoints(page);
     await page.waitForSelector('[data-connection="open"]');
     await sleep(1500);
-    await page.keyboard.press("n");
-    await page.waitForSelector(".sample[data-index]:not([data-index=''])");
+    // Show a colour image in the sample panel.
+    await clickPoint(page, colourIndex);
+    await page.waitForSelector(`.sample[data-index="${colourIndex}"]`);
     await sleep(1000);
     await page.screenshot({ path, fullPage: true });
     await page.close();

@@ -3,7 +3,8 @@
  * folder written from Fashion-MNIST (class sub-folders, colour, a JPEG or
  * two, corrupt files) and the system Chromium. A point is clicked, its
  * colour image checked against the server's bytes, labelled with key 2 (the
- * second class), and labels.csv and the index beside it are checked.
+ * second class), and labels.csv and the index beside it are checked; then
+ * offline, a reload and another point's colour image from the image cache.
  */
 import type { Browser } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
@@ -39,9 +40,10 @@ Deno.test({
       });
       const count = fx.truth.size;
       browser = await launchBrowser();
-      const page = await (await browser.newContext({
+      const context = await browser.newContext({
         viewport: { width: 1440, height: 900 },
-      })).newPage();
+      });
+      const page = await context.newPage();
       await page.goto(`${srv.url}/`);
       assertEquals(await waitForPoints(page), count);
       await page.waitForSelector('[data-connection="open"]');
@@ -103,6 +105,58 @@ Deno.test({
         () =>
           document.querySelector('[data-class-count="1"]')?.textContent === "1",
       );
+
+      // Offline (the installed app): the reload comes from the cache with the
+      // class names, and a point never opened shows its colour image from the
+      // image cache.
+      await page.waitForSelector('[data-offline-ready="true"]', {
+        state: "attached",
+        timeout: 60_000,
+      });
+      const other = await page.evaluate((skip) => {
+        // deno-lint-ignore no-explicit-any
+        const el = document.getElementById("latent-plot") as any;
+        const x: number[] = Array.from(el.data[0].x);
+        let best = -1;
+        x.forEach((v, i) => {
+          if (i !== skip && (best < 0 || v > x[best])) best = i;
+        });
+        return best;
+      }, index);
+      const o = await (await fetch(`${srv.url}/api/samples/${other}`)).json();
+      await context.setOffline(true);
+      await page.reload();
+      assertEquals(await waitForPoints(page), count);
+      assertEquals(
+        await page.$$eval(
+          ".sample .label-btn",
+          (els) => els.map((e) => e.textContent),
+        ),
+        buttons,
+      );
+      assert((await page.textContent(".sample"))!.includes("trouser"));
+      await sleep(CLICK_GAP_MS);
+      await clickPoint(page, other);
+      await page.waitForSelector(`.sample[data-index="${other}"]`, {
+        timeout: 30_000,
+      });
+      const offlineRgb = await page.evaluate(() => {
+        const c = document.getElementById(
+          "sample-original",
+        ) as HTMLCanvasElement;
+        const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height)
+          .data;
+        const rgb: number[] = [];
+        for (let i = 0; i < d.length; i += 4) {
+          rgb.push(d[i], d[i + 1], d[i + 2]);
+        }
+        return rgb;
+      });
+      assertEquals(
+        offlineRgb,
+        Array.from(atob(o.original), (ch) => ch.charCodeAt(0)),
+      );
+      await context.setOffline(false);
     } finally {
       await browser?.close();
       await srv?.stop();
