@@ -87,6 +87,8 @@ try {
     // Show a colour image in the sample panel.
     await clickPoint(page, colourIndex);
     await page.waitForSelector(`.sample[data-index="${colourIndex}"]`);
+    // Clicking scrolled the point into view; a full-page shot starts at the top.
+    await page.evaluate(() => scrollTo(0, 0));
     await sleep(1000);
     await page.screenshot({ path, fullPage: true });
     await page.close();
