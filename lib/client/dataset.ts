@@ -6,6 +6,7 @@
  */
 
 import { signal } from "@preact/signals";
+import { MAX_CLASSES } from "../class_limit.ts";
 
 /** `GET /api/state`'s `dataset`. */
 export interface DatasetView {
@@ -36,7 +37,8 @@ export function setDataset(d: unknown): void {
   const v = d as Partial<DatasetView> | null | undefined;
   if (
     !v || !Array.isArray(v.classes) || v.classes.length < 1 ||
-    v.classes.length > 10 || !v.classes.every((c) => typeof c === "string") ||
+    v.classes.length > MAX_CLASSES ||
+    !v.classes.every((c) => typeof c === "string") ||
     !(Number(v.rows) > 0 && Number(v.cols) > 0) ||
     (v.channels !== 1 && v.channels !== 3)
   ) return;
@@ -76,7 +78,7 @@ export function classForKey(
 
 /** The key that labels class `c` (see `classForKey`), or "" for none. */
 export function keyForClass(c: number, d: DatasetView = dataset.value): string {
-  if (c >= 10) return "";
+  if (c >= MAX_CLASSES) return "";
   return String(digitClasses(d) ? c : (c + 1) % 10);
 }
 

@@ -4,10 +4,10 @@
  * (sorted), else the digits 0–9 (MNIST's classes).
  */
 
+import { MAX_CLASSES } from "../class_limit.ts";
 import { CLASSES_FILE } from "./scan.ts";
 
-/** The most classes a data set may have: the model and the label files have ten slots. */
-export const MAX_CLASSES = 10;
+export { MAX_CLASSES };
 
 /** MNIST's classes, and the default of a folder that names none. */
 export const DIGIT_CLASSES: readonly string[] = Array.from(
