@@ -113,14 +113,14 @@ const warm = await prepareImageFolder({ dir: imagesDir, labelsPath, shape });
 const warmSeconds = (performance.now() - t0) / 1000;
 const warmCpu = cpuSeconds();
 console.log(
-  `decode + cache ${cold.train.count} PNGs (2 threads): ${
+  `decode + cache ${cold.report.decoded} PNGs (2 threads): ${
     coldSeconds.toFixed(1)
-  } s`,
+  } s wall, ${coldCpu.toFixed(1)} s CPU`,
 );
 console.log(
-  `cached read of the folder: ${
-    warmSeconds.toFixed(2)
-  } s (${warm.report.fromCache} from the cache)`,
+  `cached read of the folder: ${warmSeconds.toFixed(2)} s wall, ${
+    warmCpu.toFixed(2)
+  } s CPU (${warm.report.fromCache} from the cache)`,
 );
 console.log(
   `bench process RSS after both: ${coldRss.toFixed(0)} / ${
