@@ -119,6 +119,14 @@ export async function prepareImageFolder(
       `--holdout must be at least 0 and below 1, got ${holdout}`,
     );
   }
+  const indexPath = indexPathFor(opts.labelsPath);
+  const cachePath = cachePathFor(indexPath, opts.shape);
+  // Index and cache are read on I/O threads while this thread stats the
+  // folder's files: on a cached start these are most of the time.
+  const storedIndex = readIndex(indexPath);
+  const cachedRead = readCache(cachePath, opts.shape);
+  storedIndex.catch(() => {});
+  cachedRead.catch(() => {});
   const scan = await scanFolder(opts.dir);
   const { classes, source } = await resolveClasses(
     opts.dir,
@@ -131,17 +139,15 @@ export async function prepareImageFolder(
       `--holdout needs the true classes: put the images in one sub-folder per class under ${opts.dir}`,
     );
   }
-  const indexPath = indexPathFor(opts.labelsPath);
-  const cachePath = cachePathFor(indexPath, opts.shape);
   await Deno.mkdir(dirname(indexPath), { recursive: true });
   const update = updateIndex(
-    await readIndex(indexPath),
+    await storedIndex,
     scan.images.map((s) => s.path),
   );
   // The index first: a serial handed out is on disk before any label can use it.
   if (update.changed) await writeIndex(indexPath, update.index);
 
-  const cached = await readCache(cachePath, opts.shape);
+  const cached = await cachedRead;
   const entries = new Map<string, CacheEntry>();
   const todo: number[] = [];
   scan.images.forEach((img, i) => {
@@ -261,8 +267,21 @@ function assemble(
   shape: ImageShape,
 ): ImageSplit {
   const px = shape.width * shape.height * shape.channels;
-  const raw = new Uint8Array(items.length * px);
-  items.forEach((it, i) => raw.set(it.pixels, i * px));
+  // A cached start of an unchanged folder has every image in order in the
+  // cache's one pixel block: use it as is instead of copying it.
+  const first = items[0]?.pixels;
+  const contiguous = first !== undefined &&
+    items.every((it, i) =>
+      it.pixels.buffer === first.buffer &&
+      it.pixels.byteOffset === first.byteOffset + i * px
+    );
+  let raw: Uint8Array;
+  if (contiguous) {
+    raw = new Uint8Array(first.buffer, first.byteOffset, items.length * px);
+  } else {
+    raw = new Uint8Array(items.length * px);
+    items.forEach((it, i) => raw.set(it.pixels, i * px));
+  }
   return {
     count: items.length,
     raw,
