@@ -47,7 +47,7 @@ await runCli(async () => {
   const dataset = await openDataset(dataOptions, (l) => console.error(l));
   const data = split === "train"
     ? await loadTrainSet(dataset.spec)
-    : await loadTestImages(dataset.spec);
+    : await loadTestImages(dataset.spec, undefined, dataOptions.limit);
   const pixels = data.rows * data.cols * data.channels;
   if (trainer.config.input_dim !== pixels) {
     throw new Error(

@@ -99,7 +99,12 @@ await runCli(async () => {
   // The graph's soft labels, as the dashboard gives them (same cache file).
   let targets: Float32Array | undefined;
   if (trainer.config.pseudo_label_weight > 0 && store.labelledCount() > 0) {
-    const test = await loadTestImages(dataset.spec).catch(() => null);
+    const test = await loadTestImages(
+      dataset.spec,
+      undefined,
+      dataOptions.limit,
+    )
+      .catch(() => null);
     const graph = await LabelGraph.loadOrBuild(
       data.raw,
       data.count,

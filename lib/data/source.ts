@@ -42,18 +42,17 @@ export async function loadTrainSet(
 
 /**
  * The test images, scaled with the training `pixelMax`. Throws when the data
- * set has none (an image folder without --holdout).
+ * set has none (an image folder without --holdout). The training `limit`
+ * does not apply (the whole test set scores a run); `limit` here keeps the
+ * first N test images (`infer --split test --limit N`).
  */
 export async function loadTestImages(
   spec: DataSpec,
   pixelMax?: Float32Array,
+  limit?: number,
 ): Promise<ImageSet> {
   if (spec.kind === "idx") {
-    return await loadTestSet({
-      dataDir: spec.dataDir,
-      limit: spec.limit,
-      pixelMax,
-    });
+    return await loadTestSet({ dataDir: spec.dataDir, limit, pixelMax });
   }
   const t = spec.test;
   if (!t) {
@@ -66,5 +65,16 @@ export async function loadTestImages(
   }
   const max = pixelMax ??
     computePixelMax(spec.train.raw, t.rows * t.cols * t.channels);
+  if (limit !== undefined && limit < t.count) {
+    const px = t.rows * t.cols * t.channels;
+    const raw = t.raw.slice(0, limit * px);
+    return {
+      ...t,
+      count: limit,
+      raw,
+      labels: t.labels.slice(0, limit),
+      images: scaleImages(raw, max),
+    };
+  }
   return { ...t, images: scaleImages(t.raw, max) };
 }
