@@ -364,3 +364,50 @@ Deno.test("the index file: paths with commas and quotes round-trip; a bad row na
     );
   });
 });
+
+Deno.test("decode: 16-bit grey, grey+alpha and RGBA PNGs; a symbolic link loop is walked once", async () => {
+  const { encode } = await import("fast-png");
+  const { pixels } = await sourceImage("mnist", 3);
+  const sixteen = Uint16Array.from(pixels, (v) => v * 257);
+  assert.deepEqual(
+    await decodeImage(
+      encode({ width: 28, height: 28, data: sixteen, depth: 16, channels: 1 }),
+      GREY,
+    ),
+    pixels,
+  );
+  // Half-transparent ink over black: half as bright.
+  const ga = new Uint8Array(784 * 2);
+  pixels.forEach((v, i) => {
+    ga[2 * i] = v;
+    ga[2 * i + 1] = 128;
+  });
+  const half = await decodeImage(
+    encode({ width: 28, height: 28, data: ga, channels: 2 }),
+    GREY,
+  );
+  const i = pixels.indexOf(255);
+  assert.equal(half[i], Math.round(255 * 128 / 255));
+  const rgba = new Uint8Array(784 * 4);
+  pixels.forEach((v, k) => rgba.set([v, 0, 0, 255], 4 * k));
+  const red = await decodeImage(
+    encode({ width: 28, height: 28, data: rgba, channels: 4 }),
+    RGB,
+  );
+  assert.deepEqual([red[3 * i], red[3 * i + 1], red[3 * i + 2]], [255, 0, 0]);
+  await withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/set/a`, { recursive: true });
+    await Deno.writeFile(`${dir}/set/a/x.png`, pngOf(pixels, 1));
+    await Deno.symlink(`${dir}/set`, `${dir}/set/a/loop`);
+    const p = await prepareImageFolder({
+      dir: `${dir}/set`,
+      labelsPath: `${dir}/s/labels.csv`,
+      shape: GREY,
+    });
+    assert.deepEqual(p.train.paths, ["a/x.png"]);
+    assert.match(
+      p.report.skipped.map((s) => `${s.path}: ${s.reason}`).join("\n"),
+      /a\/loop: a folder seen before/,
+    );
+  });
+});

@@ -234,6 +234,10 @@ async function decodeWithSharp(
     }
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   } catch (e) {
-    throw new ImageDecodeError(`corrupt image: ${(e as Error).message}`);
+    // libvips repeats its lines; one of each reads better in a report.
+    const lines = (e as Error).message.split("\n").map((l) => l.trim());
+    throw new ImageDecodeError(
+      `corrupt image: ${[...new Set(lines.filter(Boolean))].join("; ")}`,
+    );
   }
 }

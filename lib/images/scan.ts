@@ -57,8 +57,25 @@ export async function scanFolder(root: string): Promise<FolderScan> {
   const skipped: SkippedFile[] = [];
   const topDirs: string[] = [];
   let topImages = 0;
+  // Real paths of the folders walked: a symbolic link back up the tree
+  // would otherwise walk forever.
+  const seen = new Set<string>();
   const walk = (rel: string, depth: number) => {
     const abs = rel ? `${root}/${rel}` : root;
+    let real: string;
+    try {
+      real = Deno.realPathSync(abs);
+    } catch {
+      real = abs;
+    }
+    if (seen.has(real)) {
+      skipped.push({
+        path: rel,
+        reason: "a folder seen before (symbolic link)",
+      });
+      return;
+    }
+    seen.add(real);
     let entries: Deno.DirEntry[];
     try {
       entries = [...Deno.readDirSync(abs)];
