@@ -183,7 +183,7 @@ for (const seed of seeds) {
   const graph = LabelGraph.build(train.raw, n, pixels, {
     seed,
     test: testSet,
-    deskew: graphDeskew(train),
+    deskew: graphDeskew("idx", train),
   });
   console.log(
     `seed ${seed}: label graph built in ${

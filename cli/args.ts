@@ -1,6 +1,11 @@
 /** Command-line flags shared by `train` and `infer` (node:util's parseArgs; no @std/cli here). */
 import { parseArgs } from "node:util";
 import type { SSVAEConfig } from "../lib/ssvae/config.ts";
+import {
+  imageDefaults,
+  type ImageOptions,
+  parseImageFlags,
+} from "../lib/images/options.ts";
 
 export const DEFAULT_LABELS = "data/mnist/labels.csv";
 export const DEFAULT_WEIGHTS = "artifacts/checkpoints/ssvae.ckpt";
@@ -38,6 +43,11 @@ export function parseCli(
   > = {
     "data-dir": { type: "string" },
     "limit": { type: "string" },
+    "images": { type: "string" },
+    "image-size": { type: "string" },
+    "color": { type: "boolean" },
+    "classes": { type: "string" },
+    "holdout": { type: "string" },
     "backend": { type: "string" },
     "help": { type: "boolean" },
     ...Object.fromEntries(
@@ -72,10 +82,33 @@ export function parseCli(
   if (backend !== undefined && backend !== "wasm" && backend !== "cpu") {
     throw new Error(`--backend must be wasm or cpu, got ${backend}`);
   }
+  const images: ImageOptions | undefined = parseImageFlags({
+    images: values.images as string | undefined,
+    imageSize: values["image-size"] as string | undefined,
+    color: values.color as boolean | undefined,
+    classes: values.classes as string | undefined,
+    holdout: values.holdout as string | undefined,
+  });
+  if (images && values["data-dir"] !== undefined) {
+    throw new Error("--images and --data-dir exclude each other");
+  }
+  // An image folder has labels and a checkpoint of its own (as in the dashboard).
+  const defaults = images
+    ? imageDefaults(images.dir)
+    : { labelsPath: DEFAULT_LABELS, weightsPath: DEFAULT_WEIGHTS };
+  const labelsPath = (values.labels as string | undefined) ??
+    defaults.labelsPath;
   return {
     values,
     overrides,
-    dataOptions: { dataDir: values["data-dir"] as string | undefined, limit },
+    labelsPath,
+    weightsPath: (values.weights as string | undefined) ?? defaults.weightsPath,
+    dataOptions: {
+      dataDir: values["data-dir"] as string | undefined,
+      limit,
+      images,
+      labelsPath,
+    },
     backend: backend as "wasm" | "cpu" | undefined,
   };
 }

@@ -2,7 +2,8 @@
  * `deno task infer`: runs the checkpoint over the train or test split and writes
  * NumPy .npy arrays (readable by numpy.load, PyTorch, Julia, R) plus a manifest.
  */
-import { loadTestSet, loadTrainImages } from "../lib/data/mnist.ts";
+import { openDataset } from "../lib/data/dataset.ts";
+import { loadTestImages, loadTrainSet } from "../lib/data/source.ts";
 import { writeFileAtomic } from "../lib/atomic_file.ts";
 import { encodeNpy } from "../lib/npy.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
@@ -14,6 +15,9 @@ const USAGE = `Usage: deno task infer [flags]
   --output DIR        output folder (default artifacts/inference/<split>)
   --split train|test  which images (default train)
   --data-dir DIR      MNIST-layout IDX files (default: the embedded MNIST)
+  --images DIR        a folder of PNG/JPEG files instead, with --image-size,
+                      --color, --classes, --holdout and --labels as in train
+                      (test = the --holdout share)
   --limit N           only the first N images
   --no-recon          skip the reconstructions (N×28×28 float32 is the largest file)
 Writes latent.npy (N×latent_dim float32), recon.npy (N×28×28 float32, raw decoder
@@ -21,8 +25,9 @@ output), pred_class.npy (N uint8), certainty.npy (N float32, max softmax),
 probs.npy (N×10 float32), true_label.npy (N uint8) and manifest.json.`;
 
 await runCli(async () => {
-  const { values, dataOptions, backend } = parseCli(Deno.args, {
-    weights: { type: "string", default: DEFAULT_WEIGHTS },
+  const { values, dataOptions, backend, weightsPath } = parseCli(Deno.args, {
+    weights: { type: "string" },
+    labels: { type: "string" },
     output: { type: "string" },
     split: { type: "string", default: "train" },
     "no-recon": { type: "boolean", default: false },
@@ -36,12 +41,19 @@ await runCli(async () => {
     `artifacts/inference/${split}`;
 
   await initBackend(backend);
-  const trainer = await loadCheckpoint(values.weights as string, undefined, {
+  const trainer = await loadCheckpoint(weightsPath, undefined, {
     threads: 1,
   });
+  const dataset = await openDataset(dataOptions, (l) => console.error(l));
   const data = split === "train"
-    ? await loadTrainImages(dataOptions)
-    : await loadTestSet(dataOptions);
+    ? await loadTrainSet(dataset.spec)
+    : await loadTestImages(dataset.spec, undefined, dataOptions.limit);
+  const pixels = data.rows * data.cols * data.channels;
+  if (trainer.config.input_dim !== pixels) {
+    throw new Error(
+      `${weightsPath} is a model of ${trainer.config.input_dim}-pixel images, these have ${pixels}`,
+    );
+  }
   const t0 = performance.now();
   const p = trainer.model.predict(data.images, data.count, {
     decode: !values["no-recon"],
@@ -64,20 +76,34 @@ await runCli(async () => {
     };
   };
   await write("latent", p.latent, [n, L]);
-  if (p.recon.length) await write("recon", p.recon, [n, data.rows, data.cols]);
+  if (p.recon.length) {
+    await write(
+      "recon",
+      p.recon,
+      data.channels === 1
+        ? [n, data.rows, data.cols]
+        : [n, data.rows, data.cols, data.channels],
+    );
+  }
   await write("pred_class", p.predClass, [n]);
   await write("certainty", p.certainty, [n]);
   await write("probs", p.probs, [n, 10]);
   await write("true_label", data.labels, [n]);
+  // 255 = unknown (an image folder without class sub-folders): no accuracy.
+  const known = !data.labels.some((l) => l === 255);
   let correct = 0;
   for (let i = 0; i < n; i++) if (p.predClass[i] === data.labels[i]) correct++;
   const manifest = {
     split,
     count: n,
-    checkpoint: values.weights,
+    checkpoint: weightsPath,
+    classes: dataset.info.classes,
+    ...(split === "train" && dataset.info.paths
+      ? { paths: dataset.info.paths }
+      : {}),
     epoch: trainer.epoch,
     step: trainer.step,
-    accuracy: correct / n,
+    accuracy: known ? correct / n : null,
     files,
   };
   await writeFileAtomic(

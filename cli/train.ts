@@ -5,7 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { dirname } from "node:path";
-import { loadTestSet, loadTrainImages } from "../lib/data/mnist.ts";
+import { openDataset } from "../lib/data/dataset.ts";
+import { loadTestImages, loadTrainSet } from "../lib/data/source.ts";
 import { graphCacheDir } from "../lib/graph/cache_dir.ts";
 import { graphDeskew, LabelGraph } from "../lib/graph/label_graph.ts";
 import { LabelStore } from "../lib/labels/labels_store.ts";
@@ -42,6 +43,9 @@ const USAGE = `Usage: deno task train [flags]
                          graph's soft labels, class-mixture prior) or original
                          (the reference SSVAE of the spec)
   --data-dir DIR         MNIST-layout IDX files (default: the embedded MNIST)
+  --images DIR           a folder of PNG/JPEG files instead (see README "Label your
+                         own images"), with --image-size N|WxH, --color,
+                         --classes A,B,... and --holdout F as in the dashboard
   --limit N              use the first N training images
   --backend wasm|cpu     tfjs backend (default wasm)
   --latent-dim, --batch-size, --max-epochs, --patience, --learning-rate,
@@ -50,13 +54,14 @@ const USAGE = `Usage: deno task train [flags]
 Ctrl+C stops at the next batch and still saves the checkpoint.`;
 
 await runCli(async () => {
-  const { values, overrides, dataOptions, backend } = parseCli(Deno.args, {
-    labels: { type: "string", default: DEFAULT_LABELS },
-    weights: { type: "string", default: DEFAULT_WEIGHTS },
-    history: { type: "string" },
-    fresh: { type: "boolean", default: false },
-    preset: { type: "string", default: "graph" },
-  });
+  const { values, overrides, dataOptions, backend, labelsPath, weightsPath } =
+    parseCli(Deno.args, {
+      labels: { type: "string" },
+      weights: { type: "string" },
+      history: { type: "string" },
+      fresh: { type: "boolean", default: false },
+      preset: { type: "string", default: "graph" },
+    });
   if (values.help) return console.log(USAGE);
   const preset = values.preset as string;
   if (!isPreset(preset)) {
@@ -64,31 +69,50 @@ await runCli(async () => {
       `--preset must be one of ${PRESETS.join(", ")}, got ${preset}`,
     );
   }
-  const weights = values.weights as string;
+  const weights = weightsPath;
   const historyPath = (values.history as string | undefined) ??
     `${dirname(weights)}/history.csv`;
 
   await initBackend(backend);
-  const data = await loadTrainImages(dataOptions);
-  const store = await LabelStore.open(values.labels as string, data.count);
+  const dataset = await openDataset(dataOptions, (l) => console.log(l));
+  const data = await loadTrainSet(dataset.spec);
+  const store = await LabelStore.open(labelsPath, data.count, {
+    serials: dataset.info.serials,
+    classCount: dataset.info.classes.length,
+  });
+  const pixels = data.rows * data.cols * data.channels;
   const trainer = await openTrainer(
     weights,
-    resolveConfig(overrides, presetConfig(preset)),
+    resolveConfig(
+      { input_dim: pixels, ...overrides },
+      presetConfig(preset),
+    ),
     overrides,
     values.fresh as boolean,
   );
+  if (trainer.config.input_dim !== pixels) {
+    throw new Error(
+      `${weights} is a model of ${trainer.config.input_dim}-pixel images, these have ${pixels}; ` +
+        "pass another --weights or --fresh",
+    );
+  }
   // The graph's soft labels, as the dashboard gives them (same cache file).
   let targets: Float32Array | undefined;
   if (trainer.config.pseudo_label_weight > 0 && store.labelledCount() > 0) {
-    const test = await loadTestSet(dataOptions).catch(() => null);
+    const test = await loadTestImages(
+      dataset.spec,
+      undefined,
+      dataOptions.limit,
+    )
+      .catch(() => null);
     const graph = await LabelGraph.loadOrBuild(
       data.raw,
       data.count,
-      data.rows * data.cols,
+      pixels,
       graphCacheDir(weights),
       {
         test: test ? { raw: test.raw, count: test.count } : undefined,
-        deskew: graphDeskew(data),
+        deskew: graphDeskew(dataset.spec.kind, data),
         progress: (step) => console.log(`label graph: ${step}`),
       },
     );

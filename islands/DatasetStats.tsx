@@ -1,3 +1,4 @@
+import { className, digitClasses } from "../lib/client/dataset.ts";
 import { classColor } from "../lib/client/figures.ts";
 import { useStore } from "../lib/client/store.ts";
 
@@ -58,10 +59,17 @@ export function DatasetStats() {
           <div class="kpi-label">latent version</div>
         </div>
       </div>
-      <div class="class-bars" aria-label="Labels per class">
+      <div
+        class={`class-bars ${digitClasses() ? "" : "class-bars-named"}`}
+        aria-label="Labels per class"
+      >
         {per.map((n, c) => (
-          <div class="class-bar" key={c} title={`${n} labelled as ${c}`}>
-            <span class="class-digit">{c}</span>
+          <div
+            class="class-bar"
+            key={c}
+            title={`${n} labelled as ${className(c)}`}
+          >
+            <span class="class-digit">{className(c)}</span>
             <span class="bar-track">
               <span
                 class="bar-fill"

@@ -1,3 +1,4 @@
+import { dataset } from "../lib/client/dataset.ts";
 import { useSignal } from "@preact/signals";
 import { ApiError } from "../lib/client/api.ts";
 import type { ImportRequest } from "../lib/client/active_store.ts";
@@ -111,6 +112,17 @@ export function LabelsImportExport() {
         >
           JSON
         </a>
+        {dataset.value.kind === "images" && (
+          <a
+            class="btn btn-small"
+            id="export-paths"
+            href="/api/labels/export?format=paths"
+            title="One row per labelled file: its path and class name"
+            download
+          >
+            path,class
+          </a>
+        )}
       </div>
       <div class="file-row">
         <span class="muted small">Import</span>

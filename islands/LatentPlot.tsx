@@ -1,3 +1,4 @@
+import { className, dataset } from "../lib/client/dataset.ts";
 import { effect, useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import {
@@ -453,10 +454,10 @@ export function LatentPlot() {
     const ul = snap.userLabel[t.index];
     tipText = [
       `#${t.index}`,
-      `Predicted ${snap.predClass[t.index]} (${
+      `Predicted ${className(snap.predClass[t.index])} (${
         Math.round(snap.certainty[t.index] / 2.55)
       }%)`,
-      `User label ${ul < 0 ? "–" : ul}`,
+      `User label ${ul < 0 ? "–" : className(ul)}`,
     ];
   }
 
@@ -551,10 +552,10 @@ export function LatentPlot() {
               <i style={{ background: certaintyCss(255) }} />sure
             </span>
           )
-          : CLASS_COLORS.map((c, d) => (
+          : dataset.value.classes.map((name, d) => (
             <span class="chip" key={d}>
-              <i style={{ background: c }} />
-              {d}
+              <i style={{ background: CLASS_COLORS[d] }} />
+              {name}
             </span>
           ))}
         {mode === "labels" && (

@@ -3,23 +3,18 @@ import { base64ToBytes } from "../lib/client/api.ts";
 import { classColor } from "../lib/client/figures.ts";
 import { actionTitle } from "../lib/client/key_actions.ts";
 import { useStore } from "../lib/client/store.ts";
+import {
+  className,
+  dataset,
+  digitClasses,
+  drawImage,
+  keyForClass,
+} from "../lib/client/dataset.ts";
 
-const SIDE = 28;
-
-/** Draws 784 grey bytes onto a 28×28 canvas (CSS scales it, pixelated). */
+/** Draws a base64 image of the data set's shape (CSS scales it, pixelated). */
 export function drawDigit(canvas: HTMLCanvasElement, b64: string) {
-  const bytes = base64ToBytes(b64);
-  const ctx = canvas.getContext("2d");
-  if (!ctx) return;
-  const img = ctx.createImageData(SIDE, SIDE);
-  const d = img.data;
-  const n = Math.min(bytes.length, SIDE * SIDE);
-  for (let i = 0; i < n; i++) {
-    const v = bytes[i];
-    d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = v;
-    d[4 * i + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
+  const d = dataset.value;
+  drawImage(canvas, base64ToBytes(b64), d.rows, d.cols, d.channels);
 }
 
 /** "Predicted: 7 (93% confidence) | User label: –". */
@@ -28,10 +23,10 @@ export function predictionText(
   certainty: number,
   label: number | null,
 ): string {
-  return `Predicted: ${predClass} (${
+  return `Predicted: ${className(predClass)} (${
     Math.round(certainty * 100)
   }% confidence)` +
-    ` | User label: ${label === null ? "–" : label}`;
+    ` | User label: ${label === null ? "–" : className(label)}`;
 }
 
 /** The selected image, its reconstruction, prediction and the label buttons. */
@@ -48,6 +43,12 @@ export function SamplePanel() {
   const selection = store.active.selection.value;
   const untrained = store.history.value.length === 0 &&
     !store.isTraining.value;
+  const ds = dataset.value;
+  const classes = ds.classes;
+  /** The first and last label keys ("0"–"9" for MNIST, "1"–"0" for names). */
+  const keys = digitClasses(ds)
+    ? ["0", "9"]
+    : ["1", keyForClass(Math.min(classes.length, 10) - 1, ds)];
 
   // The user label comes from the live snapshot (updated by every tab).
   const label = selected !== null && snap && selected < snap.count
@@ -73,7 +74,9 @@ export function SamplePanel() {
 
   // Offline, a sample built from the cached image has no probabilities and
   // no reconstruction (only the model could derive it).
-  const probs = shown && sample.probs.length > 0 ? sample.probs : null;
+  const probs = shown && sample.probs.length > 0
+    ? sample.probs.slice(0, classes.length)
+    : null;
   const hasRecon = shown && sample.recon !== "";
 
   return (
@@ -86,6 +89,11 @@ export function SamplePanel() {
         <h2 id="sample-title">
           {selected === null ? "Sample" : `Sample #${selected}`}
         </h2>
+        {shown && sample.path && (
+          <span class="sample-path muted small" title={sample.path}>
+            {sample.path}
+          </span>
+        )}
         <button
           type="button"
           class="btn btn-small"
@@ -112,8 +120,8 @@ export function SamplePanel() {
           <canvas
             ref={origRef}
             id="sample-original"
-            width={SIDE}
-            height={SIDE}
+            width={ds.cols}
+            height={ds.rows}
             class={shown ? "" : "blank"}
             aria-label="Original image"
           />
@@ -123,8 +131,8 @@ export function SamplePanel() {
           <canvas
             ref={reconRef}
             id="sample-recon"
-            width={SIDE}
-            height={SIDE}
+            width={ds.cols}
+            height={ds.rows}
             class={hasRecon ? "" : "blank"}
             aria-label="Reconstruction"
           />
@@ -145,12 +153,16 @@ export function SamplePanel() {
       </p>
 
       {probs && (
-        <div class="probs" aria-label="Class probabilities">
+        <div
+          class="probs"
+          aria-label="Class probabilities"
+          style={{ gridTemplateColumns: `repeat(${probs.length}, 1fr)` }}
+        >
           {probs.map((p, c) => (
             <div
               key={c}
               class={`prob ${c === sample!.predClass ? "top" : ""}`}
-              title={`${c}: ${(100 * p).toFixed(1)}%`}
+              title={`${className(c)}: ${(100 * p).toFixed(1)}%`}
             >
               <span class="prob-track">
                 <span
@@ -161,31 +173,38 @@ export function SamplePanel() {
                   }}
                 />
               </span>
-              <span class="prob-digit">{c}</span>
+              <span class="prob-digit">{className(c)}</span>
             </div>
           ))}
         </div>
       )}
 
       <div
-        class="label-buttons"
+        class={`label-buttons ${digitClasses(ds) ? "" : "label-buttons-named"}`}
         role="group"
         aria-label={selected === null
           ? "Label the selected image"
           : `Label image #${selected}`}
       >
-        {Array.from({ length: 10 }, (_, d) => (
+        {classes.map((name, d) => (
           <button
             type="button"
             key={d}
-            class={`btn label-btn ${label === d ? "active" : ""}`}
+            class={`btn label-btn ${label === d ? "active" : ""} ${
+              digitClasses(ds) ? "" : "label-named"
+            }`}
             data-label={d}
+            title={`Label as ${name} (key ${keyForClass(d, ds)})`}
             style={{ "--class-color": classColor(d) }}
             disabled={selected === null}
             aria-pressed={label === d}
             onClick={() => store.actions.setLabel(d)}
           >
-            {d}
+            {digitClasses(ds) ? d : (
+              <>
+                <kbd>{keyForClass(d, ds)}</kbd> {name}
+              </>
+            )}
           </button>
         ))}
         <button
@@ -211,16 +230,16 @@ export function SamplePanel() {
       {selection
         ? (
           <p class="hint hint-selection">
-            Keys <kbd>0</kbd>–<kbd>9</kbd> label the{" "}
+            Keys <kbd>{keys[0]}</kbd>–<kbd>{keys[1]}</kbd> label the{" "}
             <b>{selection.length.toLocaleString("en-US")} selected images</b>,
             not this one · <kbd>Esc</kbd> clears the selection
           </p>
         )
         : (
           <p class="hint">
-            <kbd>0</kbd>–<kbd>9</kbd> label this image · <kbd>Del</kbd> remove ·
-            {" "}
-            <kbd>N</kbd> next · <kbd>?</kbd> all shortcuts
+            <kbd>{keys[0]}</kbd>–<kbd>{keys[1]}</kbd> label this image ·{" "}
+            <kbd>Del</kbd> remove · <kbd>N</kbd> next · <kbd>?</kbd>{" "}
+            all shortcuts
           </p>
         )}
     </section>

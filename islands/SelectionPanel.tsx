@@ -3,25 +3,13 @@ import { useEffect, useRef } from "preact/hooks";
 import { THUMBNAILS_SHOWN } from "../lib/client/active_store.ts";
 import { classColor } from "../lib/client/figures.ts";
 import { useStore } from "../lib/client/store.ts";
-
-/** Draws grey bytes (rows × cols) onto a canvas of that size. */
-export function drawBytes(
-  canvas: HTMLCanvasElement,
-  bytes: Uint8Array,
-  rows: number,
-  cols: number,
-) {
-  const ctx = canvas.getContext("2d");
-  if (!ctx) return;
-  const img = ctx.createImageData(cols, rows);
-  const d = img.data;
-  for (let i = 0; i < rows * cols; i++) {
-    const v = bytes[i] ?? 0;
-    d[4 * i] = d[4 * i + 1] = d[4 * i + 2] = v;
-    d[4 * i + 3] = 255;
-  }
-  ctx.putImageData(img, 0, 0);
-}
+import {
+  className,
+  dataset,
+  digitClasses,
+  drawImage,
+  keyForClass,
+} from "../lib/client/dataset.ts";
 
 /**
  * The box/lasso selection: how many images, the first 100 as thumbnails
@@ -41,19 +29,24 @@ export function SelectionPanel() {
   useEffect(() => {
     if (!shown || shown.length === 0) return;
     const ctl = new AbortController();
-    a.actions.thumbnails(shown, ctl.signal).then(({ rows, cols, bytes }) => {
-      const grid = gridRef.current;
-      if (!grid || ctl.signal.aborted) return;
-      const px = rows * cols;
-      grid.querySelectorAll("canvas").forEach((c, k) => {
-        const canvas = c as HTMLCanvasElement;
-        canvas.width = cols;
-        canvas.height = rows;
-        drawBytes(canvas, bytes.subarray(k * px, (k + 1) * px), rows, cols);
-      });
-      grid.dataset.loaded = String(shown.length);
-      thumbError.value = null;
-    }).catch((e) => {
+    a.actions.thumbnails(shown, ctl.signal).then(
+      ({ rows, cols, channels, bytes }) => {
+        const grid = gridRef.current;
+        if (!grid || ctl.signal.aborted) return;
+        const px = rows * cols * channels;
+        grid.querySelectorAll("canvas").forEach((c, k) => {
+          drawImage(
+            c as HTMLCanvasElement,
+            bytes.subarray(k * px, (k + 1) * px),
+            rows,
+            cols,
+            channels,
+          );
+        });
+        grid.dataset.loaded = String(shown.length);
+        thumbError.value = null;
+      },
+    ).catch((e) => {
       if (!ctl.signal.aborted) {
         thumbError.value = `Could not load the images: ${e.message}`;
       }
@@ -62,6 +55,7 @@ export function SelectionPanel() {
   }, [sel]);
 
   if (!sel) return null;
+  const ds = dataset.value;
   let labelled = 0;
   if (snap) { for (const i of sel) if (snap.userLabel[i] >= 0) labelled++; }
   const n = sel.length - [...excluded].filter((i) => sel.includes(i)).length;
@@ -101,18 +95,18 @@ export function SelectionPanel() {
               class={`thumb ${excluded.has(i) ? "excluded" : ""}`}
               data-index={i}
               aria-pressed={!excluded.has(i)}
-              title={`#${i}${ul >= 0 ? ` (labelled ${ul})` : ""}: click to ${
-                excluded.has(i) ? "include" : "leave out"
-              }`}
+              title={`#${i}${
+                ul >= 0 ? ` (labelled ${className(ul, ds)})` : ""
+              }: click to ${excluded.has(i) ? "include" : "leave out"}`}
               onClick={() => a.actions.toggleExcluded(i)}
             >
-              <canvas width={28} height={28} />
+              <canvas width={ds.cols} height={ds.rows} />
               {ul >= 0 && (
                 <span
                   class="thumb-label"
                   style={{ background: classColor(ul) }}
                 >
-                  {ul}
+                  {className(ul, ds)}
                 </span>
               )}
             </button>
@@ -126,18 +120,23 @@ export function SelectionPanel() {
         </p>
       )}
       {thumbError.value && <p class="form-error">{thumbError.value}</p>}
-      <div class="label-buttons" role="group" aria-label="Label all selected">
-        {Array.from({ length: 10 }, (_, d) => (
+      <div
+        class={`label-buttons ${digitClasses(ds) ? "" : "label-buttons-named"}`}
+        role="group"
+        aria-label="Label all selected"
+      >
+        {ds.classes.map((name, d) => (
           <button
             type="button"
             key={d}
-            class="btn label-btn"
+            class={`btn label-btn ${digitClasses(ds) ? "" : "label-named"}`}
             data-batch-label={d}
+            title={`Label all as ${name} (key ${keyForClass(d, ds)})`}
             style={{ "--class-color": classColor(d) }}
             disabled={n === 0}
             onClick={() => a.actions.labelSelection(d)}
           >
-            {d}
+            {name}
           </button>
         ))}
         <button
@@ -151,8 +150,11 @@ export function SelectionPanel() {
         </button>
       </div>
       <p class="hint">
-        <kbd>0</kbd>–<kbd>9</kbd> label all {n.toLocaleString("en-US")} ·{" "}
-        <kbd>Del</kbd> remove their labels · <kbd>Esc</kbd>{" "}
+        <kbd>{digitClasses(ds) ? "0" : "1"}</kbd>–<kbd>
+          {keyForClass(ds.classes.length - 1, ds)}
+        </kbd>{" "}
+        label all {n.toLocaleString("en-US")} · <kbd>Del</kbd>{" "}
+        remove their labels · <kbd>Esc</kbd>{" "}
         clear · click a thumbnail to leave it out
       </p>
     </section>

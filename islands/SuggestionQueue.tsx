@@ -1,3 +1,4 @@
+import { className } from "../lib/client/dataset.ts";
 import { SUGGESTION_COLOR } from "../lib/client/palette.ts";
 import { useStore } from "../lib/client/store.ts";
 import { STRATEGIES, STRATEGY_NAMES } from "../lib/client/suggestions.ts";
@@ -88,7 +89,7 @@ export function SuggestionQueue() {
               <b>#{i}</b>
               {snap && i < snap.count && (
                 <span class="muted">
-                  predicted {snap.predClass[i]} ·{" "}
+                  predicted {className(snap.predClass[i])} ·{" "}
                   {Math.round(snap.certainty[i] / 2.55)}%
                 </span>
               )}

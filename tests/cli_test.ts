@@ -193,3 +193,69 @@ Deno.test("a diverging run fails with the reason and keeps its good epochs", asy
   assertEquals(manifest.epoch, 1);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("train and infer on a folder of colour images (--images --color --image-size --holdout)", async () => {
+  const { writeImageFolder } = await import("./image_fixtures.ts");
+  const dir = await Deno.makeTempDir({ prefix: "ssvae-cli-images-" });
+  try {
+    const fx = await writeImageFolder(`${dir}/set`, { perClass: 8 });
+    const common = [
+      "--images",
+      fx.dir,
+      "--color",
+      "--image-size",
+      "16",
+      "--holdout",
+      "0.25",
+      "--labels",
+      `${dir}/labels.csv`,
+      "--weights",
+      `${dir}/m.ckpt`,
+    ];
+    // Serial 0 is the first path in code-point order: bag/…
+    await Deno.writeTextFile(`${dir}/labels.csv`, "Serial,label\n0,3\n");
+    const train = await run("train", [...common, "--max-epochs", "1"]);
+    assertEquals(train.code, 0, train.text);
+    assert(/1 labelled/.test(train.text), train.text);
+    assert(
+      /classes tshirt, trouser, sneaker, bag/.test(train.text),
+      train.text,
+    );
+    for (const split of ["train", "test"]) {
+      const infer = await run("infer", [
+        ...common,
+        "--split",
+        split,
+        "--output",
+        `${dir}/out-${split}`,
+      ]);
+      assertEquals(infer.code, 0, infer.text);
+      const manifest = JSON.parse(
+        await Deno.readTextFile(`${dir}/out-${split}/manifest.json`),
+      );
+      assertEquals(manifest.classes, ["tshirt", "trouser", "sneaker", "bag"]);
+      const n = manifest.count;
+      assertEquals(manifest.files["recon.npy"].shape, [n, 16, 16, 3]);
+      if (split === "train") {
+        assertEquals(manifest.paths.length, n);
+        assert(fx.truth.has(manifest.paths[0]));
+      }
+    }
+    // A checkpoint of other images is refused with the reason.
+    const grey = await run("infer", [
+      "--images",
+      fx.dir,
+      "--weights",
+      `${dir}/m.ckpt`,
+      "--labels",
+      `${dir}/labels.csv`,
+    ]);
+    assertEquals(grey.code, 1);
+    assert(
+      /model of 768-pixel images, these have 784/.test(grey.text),
+      grey.text,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

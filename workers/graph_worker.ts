@@ -10,7 +10,7 @@
 /// <reference lib="deno.worker" />
 
 import { initBackend } from "../lib/ssvae/backend.ts";
-import { loadTestSet, loadTrainImages } from "../lib/data/mnist.ts";
+import { loadTestImages, loadTrainSet } from "../lib/data/source.ts";
 import { graphDeskew, LabelGraph } from "../lib/graph/label_graph.ts";
 import {
   type FromGraphWorker,
@@ -32,20 +32,20 @@ async function handle(msg: ToGraphWorker): Promise<void> {
   if (msg.type === "init") {
     const t0 = performance.now();
     const [train] = await Promise.all([
-      loadTrainImages({ dataDir: msg.dataDir, limit: msg.limit }),
+      loadTrainSet(msg.data),
       initBackend(),
     ]);
     // The test set is optional: a data folder without t10k files still labels.
-    const test = await loadTestSet({ dataDir: msg.dataDir }).catch(() => null);
+    const test = await loadTestImages(msg.data).catch(() => null);
     let fromCache = true;
     graph = await LabelGraph.loadOrBuild(
       train.raw,
       train.count,
-      train.rows * train.cols,
+      train.rows * train.cols * train.channels,
       msg.cacheDir,
       {
         test: test ? { raw: test.raw, count: test.count } : undefined,
-        deskew: graphDeskew(train),
+        deskew: graphDeskew(msg.data.kind, train),
         progress: (step) => {
           fromCache = false;
           post({ type: "progress", message: `label graph: ${step}` });

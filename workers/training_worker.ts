@@ -14,11 +14,9 @@
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { defaultConfig, resolveConfig } from "../lib/ssvae/config.ts";
 import { SSVAE } from "../lib/ssvae/model.ts";
-import {
-  type ImageSet,
-  loadTestSet,
-  loadTrainImages,
-} from "../lib/data/mnist.ts";
+import type { ImageSet } from "../lib/data/mnist.ts";
+import { loadTestImages, loadTrainSet } from "../lib/data/source.ts";
+import { restrictClasses } from "../lib/training/restrict_classes.ts";
 import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
 import {
   checkpointExists,
@@ -110,17 +108,26 @@ async function stampOf(path: string): Promise<string | null> {
 /** The checkpoint if there is one, else a fresh model seeded by the default config. */
 async function loadTrainer(
   weightsPath: string,
+  inputDim: number,
 ): Promise<{ trainer: InteractiveTrainer; fromCheckpoint: boolean }> {
   // A directory at the path is an error here, not "no checkpoint".
   if (await checkpointExists(weightsPath)) {
     progress(`loading checkpoint ${weightsPath}`);
     const stamp = await stampOf(weightsPath);
     const trainer = await loadCheckpoint(weightsPath);
+    if (trainer.model.config.input_dim !== inputDim) {
+      throw new Error(
+        `CheckpointError: ${weightsPath} is a model of ${trainer.model.config.input_dim}-pixel images, ` +
+          `but these images have ${inputDim} (another data set or --image-size/--color); pass another --weights`,
+      );
+    }
     diskStamp = stamp;
     return { trainer, fromCheckpoint: true };
   }
   progress(`no checkpoint at ${weightsPath}: building a fresh seeded model`);
-  const model = new SSVAE(resolveConfig({}, defaultConfig()));
+  const model = new SSVAE(
+    resolveConfig({ input_dim: inputDim }, defaultConfig()),
+  );
   return { trainer: new InteractiveTrainer(model), fromCheckpoint: false };
 }
 
@@ -170,6 +177,7 @@ async function predictAll() {
       recon[base + i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
     }
   }
+  restrictClasses(probs, predClass, certainty, state.init.classCount);
   const msg: PredictionMessage = {
     type: "prediction",
     latent,
@@ -193,10 +201,10 @@ async function handleInit(msg: InitMessage) {
   testHooks = msg.testHooks;
   progress("loading images and initialising tfjs");
   const [data] = await Promise.all([
-    loadTrainImages({ dataDir: msg.dataDir, limit: msg.limit }),
+    loadTrainSet(msg.data),
     initBackend(),
   ]);
-  const pixels = data.rows * data.cols;
+  const pixels = data.rows * data.cols * data.channels;
   let raw: Uint8Array | undefined;
   const transfer: Transferable[] = [];
   if (msg.sendRaw) {
@@ -213,6 +221,7 @@ async function handleInit(msg: InitMessage) {
     count: data.count,
     rows: data.rows,
     cols: data.cols,
+    channels: data.channels,
     raw,
     pixelMax: data.pixelMax.slice(),
   }, transfer);
@@ -221,7 +230,10 @@ async function handleInit(msg: InitMessage) {
       `pixelMax has ${data.pixelMax.length} entries, expected ${pixels}`,
     );
   }
-  const { trainer, fromCheckpoint } = await loadTrainer(msg.weightsPath);
+  const { trainer, fromCheckpoint } = await loadTrainer(
+    msg.weightsPath,
+    pixels,
+  );
   let runs: RunRecord[] = [];
   let runsError: string | null = null;
   try {
@@ -283,10 +295,7 @@ async function evaluateRun(
   try {
     if (!s.test) {
       progress("loading the test set for evaluation");
-      s.test = await loadTestSet({
-        dataDir: s.init.dataDir,
-        pixelMax: s.pixelMax,
-      });
+      s.test = await loadTestImages(s.init.data, s.pixelMax);
     }
     const test = s.test;
     const pixels = s.pixelMax.length;
@@ -370,7 +379,10 @@ async function evaluateRun(
 async function recoverTrainer() {
   if (!state) return;
   const old = state.trainer;
-  const { trainer, fromCheckpoint } = await loadTrainer(state.init.weightsPath);
+  const { trainer, fromCheckpoint } = await loadTrainer(
+    state.init.weightsPath,
+    state.pixelMax.length,
+  );
   state.trainer = trainer;
   state.fromCheckpoint = fromCheckpoint;
   old.dispose(); // its helper thread and tensors

@@ -37,7 +37,9 @@ export interface ActiveActions {
   thumbnails(
     indices: ArrayLike<number>,
     signal?: AbortSignal,
-  ): Promise<{ rows: number; cols: number; bytes: Uint8Array }>;
+  ): Promise<
+    { rows: number; cols: number; channels: number; bytes: Uint8Array }
+  >;
   /** Previews (dryRun) or applies a labels CSV. */
   importLabels(body: ImportRequest): Promise<ImportResult>;
 }

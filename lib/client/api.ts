@@ -127,11 +127,13 @@ export class Api {
     return snap;
   }
 
-  /** Original images of up to 100 samples: one rows×cols byte block each. */
+  /** Original images of up to 100 samples: one rows×cols×channels byte block each. */
   async thumbnails(
     indices: ArrayLike<number>,
     signal?: AbortSignal,
-  ): Promise<{ rows: number; cols: number; bytes: Uint8Array }> {
+  ): Promise<
+    { rows: number; cols: number; channels: number; bytes: Uint8Array }
+  > {
     const res = await fetch(
       `${this.base}/api/thumbnails?indices=${Array.from(indices).join(",")}`,
       { signal, cache: "no-store" },
@@ -140,6 +142,7 @@ export class Api {
     return {
       rows: Number(res.headers.get("X-Image-Rows") ?? 28),
       cols: Number(res.headers.get("X-Image-Cols") ?? 28),
+      channels: Number(res.headers.get("X-Image-Channels") ?? 1),
       bytes: new Uint8Array(await res.arrayBuffer()),
     };
   }

@@ -3,6 +3,7 @@
  * the one WebSocket, refetches the latent snapshot when its version changes,
  * caches samples and handles the keyboard. Nothing here runs on the server.
  */
+import { setDataset } from "./dataset.ts";
 import { startActiveController } from "./active_controller.ts";
 import { Api, ApiError } from "./api.ts";
 import { dispatchKey } from "./key_actions.ts";
@@ -454,6 +455,8 @@ export function startController(store: Store): Controller {
   socket.start();
   if (store.count.value === 0) {
     api.state().then((s) => {
+      // The offline shell is rendered without data: names and shape come here.
+      if (s.dataset) setDataset(s.dataset);
       store.count.value = s.count;
       store.labelled.value = s.labelled;
       store.countsPerClass.value = s.countsPerClass;

@@ -3,6 +3,7 @@
  * test accuracy against the number of labels (one point per run), and the
  * confusion matrix of the latest run.
  */
+import { dataset } from "./dataset.ts";
 import type { RunRecord } from "./types.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -84,8 +85,13 @@ export function accuracyLayout(): Layout {
  * the share of each true class, with the counts written in the cells and
  * each row's accuracy in its tick label.
  */
-export function confusionTraces(run: RunRecord): Trace[] {
-  const m = run.confusion;
+export function confusionTraces(
+  run: RunRecord,
+  classes: string[] = dataset.value.classes,
+): Trace[] {
+  // The run holds 10 × 10 counts; a data set of fewer classes shows its own.
+  const k = Math.min(classes.length, run.confusion.length);
+  const m = run.confusion.slice(0, k).map((row) => row.slice(0, k));
   const share = m.map((row) => {
     const n = row.reduce((a, b) => a + b, 0);
     return row.map((v) => (n ? v / n : 0));
@@ -98,8 +104,8 @@ export function confusionTraces(run: RunRecord): Trace[] {
     customdata: m,
     texttemplate: "%{text}",
     textfont: { size: 9 },
-    x: m.map((_, c) => String(c)),
-    y: m.map((_, c) => String(c)),
+    x: m.map((_, c) => classes[c]),
+    y: m.map((_, c) => classes[c]),
     colorscale: [[0, "#ffffff"], [0.15, "#dbe7ff"], [1, "#1d4ed8"]],
     zmin: 0,
     zmax: 1,
@@ -111,10 +117,19 @@ export function confusionTraces(run: RunRecord): Trace[] {
   }];
 }
 
-export function confusionLayout(run: RunRecord): Layout {
-  const acc = run.accuracy.perClass;
+export function confusionLayout(
+  run: RunRecord,
+  classes: string[] = dataset.value.classes,
+): Layout {
+  const acc = run.accuracy.perClass.slice(0, classes.length);
   return {
-    margin: { l: 64, r: 8, t: 8, b: 36 },
+    margin: {
+      l: Math.max(64, 16 + 7 * Math.max(...classes.map((c) => c.length + 6))),
+      r: 8,
+      t: 8,
+      // Room for the class names, drawn at an angle when long.
+      b: Math.max(36, 24 + 5 * Math.max(...classes.map((c) => c.length))),
+    },
     paper_bgcolor: "rgba(0,0,0,0)",
     plot_bgcolor: "#ffffff",
     font: FONT,
@@ -122,13 +137,16 @@ export function confusionLayout(run: RunRecord): Layout {
       title: { text: "predicted", standoff: 2 },
       type: "category",
       side: "bottom",
+      automargin: true,
+      tickangle: classes.some((c) => c.length > 3) ? -35 : 0,
     },
     yaxis: {
       title: { text: "true", standoff: 2 },
       type: "category",
+      automargin: true,
       autorange: "reversed",
-      tickvals: acc.map((_, c) => String(c)),
-      ticktext: acc.map((a, c) => `${c} · ${Math.round(100 * a)}%`),
+      tickvals: acc.map((_, c) => classes[c]),
+      ticktext: acc.map((a, c) => `${classes[c]} · ${Math.round(100 * a)}%`),
     },
   };
 }

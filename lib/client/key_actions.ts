@@ -3,6 +3,7 @@
  * shortcut help (`?`) and the buttons' titles all read it, so a key, its help
  * line and its button never disagree. One entry = one user action.
  */
+import { classForKey } from "./dataset.ts";
 import type { Store } from "./store.ts";
 
 export type ActionGroup = "Label" | "Move" | "Selection" | "History" | "View";
@@ -21,8 +22,8 @@ export interface KeyAction {
 
 const plain = (ev: KeyboardEvent) => !ev.ctrlKey && !ev.metaKey && !ev.altKey;
 const ctrl = (ev: KeyboardEvent) => (ev.ctrlKey || ev.metaKey) && !ev.altKey;
-const digit = (ev: KeyboardEvent) =>
-  ev.key.length === 1 && ev.key >= "0" && ev.key <= "9";
+/** The class a key labels (1–9, 0 for the first ten named classes; digits for MNIST). */
+const keyClass = (ev: KeyboardEvent) => classForKey(ev.key);
 
 /** The table. Order = the help's order. */
 export const KEY_ACTIONS: readonly KeyAction[] = [
@@ -32,9 +33,9 @@ export const KEY_ACTIONS: readonly KeyAction[] = [
     keys: ["0", "–", "9"],
     label:
       "Label the selected image; with a box/lasso selection, all of it (asks first when labels would change or more than 200 images)",
-    match: (ev) => plain(ev) && digit(ev),
+    match: (ev) => plain(ev) && keyClass(ev) !== null,
     run: (store, ev) => {
-      const d = Number(ev.key);
+      const d = keyClass(ev)!;
       if (store.active.selection.value) {
         store.active.actions.labelSelection(d);
       } else store.actions.setLabel(d);

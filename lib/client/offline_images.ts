@@ -11,6 +11,8 @@ export interface ImagesMeta {
   count: number;
   rows: number;
   cols: number;
+  /** 1 grey, 3 RGB (absent from older servers: 1). */
+  channels?: number;
   chunkSize: number;
   chunks: number;
   bytes: number;
@@ -105,7 +107,7 @@ export class OfflineImages {
     return done;
   }
 
-  /** Image `index` (rows·cols bytes) from the cache, or null when not cached. */
+  /** Image `index` (rows·cols·channels bytes) from the cache, or null when not cached. */
   async image(index: number): Promise<Uint8Array | null> {
     const m = await this.meta(false);
     if (!m || index < 0 || index >= m.count) return null;
@@ -122,7 +124,7 @@ export class OfflineImages {
         this.#recent.delete(this.#recent.keys().next().value!);
       }
     }
-    const px = m.rows * m.cols;
+    const px = m.rows * m.cols * (m.channels ?? 1);
     return bytes.slice(offset * px, (offset + 1) * px);
   }
 }

@@ -14,6 +14,7 @@
  * It decorates the controller's Api instance (label writes, samples, latent,
  * state) rather than changing the controller: everything else stays as is.
  */
+import { dataset } from "./dataset.ts";
 import { effect } from "@preact/signals";
 import { ApiError } from "./api.ts";
 import type { Controller } from "./controller.ts";
@@ -350,6 +351,8 @@ export function startPwa(store: Store, controller: Controller): PwaHandle {
       config: store.config.value,
       history: store.history.value,
       latentVersion: store.latentVersion.value,
+      // Class names and image shape: an offline page must name and draw them.
+      dataset: dataset.value,
     };
     const cache = await caches.open(CACHES.state);
     await cache.put(

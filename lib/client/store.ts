@@ -4,6 +4,7 @@
  * `applyServerMessage` is the single place WebSocket events change state; it is
  * pure (signals in, signals out) and unit-tested without a browser.
  */
+import { setDataset } from "./dataset.ts";
 import { batch, computed, signal } from "@preact/signals";
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
@@ -96,6 +97,7 @@ const IDLE: TrainingInfo = { status: "idle", epoch: 0, targetEpochs: 0 };
 
 export function createStore(props: PageProps = {}) {
   const s: ApiState | null | undefined = props.state;
+  if (s?.dataset) setDataset(s.dataset);
   const cfg = s?.config ?? {};
   const params = {
     reconWeight: signal(
@@ -220,6 +222,7 @@ export function applyLabelChanges(store: Store, changes: LabelChange[]) {
 
 /** Replaces everything `/api/state` describes. */
 export function applyApiState(store: Store, s: ApiState) {
+  if (s.dataset) setDataset(s.dataset);
   batch(() => {
     store.count.value = s.count;
     store.labelled.value = s.labelled;

@@ -37,6 +37,8 @@ export interface ApiState {
   config: Partial<SSVAEConfig>;
   history: HistoryEntry[];
   latentVersion: number;
+  /** Class names and image shape (absent from old servers: MNIST). */
+  dataset?: import("./dataset.ts").DatasetView;
 }
 
 /** `GET /api/samples/:i`. */
@@ -46,12 +48,14 @@ export interface Sample {
   predClass: number;
   certainty: number;
   probs: number[];
-  /** base64 of 784 bytes, row-major 28×28. */
+  /** base64 of rows×cols×channels bytes, row-major (28×28 grey for MNIST). */
   original: string;
   /** "" when not available (offline, not cached). */
   recon: string;
   /** Model version the prediction and reconstruction come from. */
   latentVersion?: number;
+  /** The file, relative to the image folder (image folders only). */
+  path?: string;
   /** Put together offline (lib/client/pwa.ts): not to be kept once online. */
   offline?: boolean;
 }

@@ -23,9 +23,11 @@ export interface ImageSet {
   count: number;
   rows: number;
   cols: number;
-  /** `count*rows*cols` original bytes (for display). */
+  /** Bytes per pixel: 1 (grey, every IDX set) or 3 (RGB, interleaved). */
+  channels: number;
+  /** `count*rows*cols*channels` original bytes (for display). */
   raw: Uint8Array;
-  /** `count*rows*cols`: `uint8/255`, then divided per pixel by the training max. */
+  /** `count*rows*cols*channels`: `uint8/255`, then divided per pixel by the training max. */
   images: Float32Array;
   /** True labels (oracle/evaluation only; never shown as user labels). */
   labels: Uint8Array;
@@ -107,6 +109,7 @@ interface RawSplit {
   count: number;
   rows: number;
   cols: number;
+  channels: number;
   raw: Uint8Array;
   labels: Uint8Array;
 }
@@ -159,7 +162,7 @@ async function readSplit(
       );
     }
   }
-  return { count, rows, cols, raw, labels: trueLabels };
+  return { count, rows, cols, channels: 1, raw, labels: trueLabels };
 }
 
 /**

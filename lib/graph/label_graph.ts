@@ -382,12 +382,15 @@ export interface ImageShape {
 /**
  * Whether the graph deskews a data set's images: yes for the IDX data sets
  * (MNIST and its kin: one centred grey character or object per image, which
- * deskewing straightens), the one rule the server's graph worker and the CLI
- * share so they read the same cache file.
+ * deskewing straightens), no for image folders; the one rule the server's
+ * graph worker, the CLI and bench:al share, so they read the same cache file.
  */
 export function graphDeskew(
-  data: { rows: number; cols: number },
+  kind: "idx" | "arrays",
+  data: { rows: number; cols: number; channels?: number },
 ): ImageShape | undefined {
+  // A folder of photos or scans (`--images`) is not one centred stroke.
+  if (kind !== "idx" || (data.channels ?? 1) !== 1) return undefined;
   return { rows: data.rows, cols: data.cols };
 }
 

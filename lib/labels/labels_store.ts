@@ -2,6 +2,11 @@
  * The user's labels, kept in memory and in `labels.csv` (header `Serial,label`,
  * one row per labelled image, sorted by Serial).
  *
+ * For MNIST a Serial is the image's index. For an image folder the index file
+ * (lib/images/index_file.ts) gives every file a serial that never changes, and
+ * `layout.serials` maps the data set's images to them; rows whose serial is not
+ * in the data set (a removed or held-out file) are kept as they are.
+ *
  * Every change is written atomically (temp file, fsync, rename, fsync of the
  * directory) and writes never overlap; changes queued while a write is in flight
  * share the next write. A change's promise resolves only once a file holding it
@@ -33,6 +38,21 @@ export class LabelError extends Error {
   }
 }
 
+/** How labels.csv maps to the data set: serial of each image, number of classes. */
+export interface LabelLayout {
+  /** Serial of each image (index → Serial); absent: the Serial is the index. */
+  serials?: Uint32Array;
+  /** Labels are 0 … classCount-1 (default 10, the most there may be). */
+  classCount?: number;
+}
+
+/** Labels of a labels.csv text: per image, and the rows of serials not in the data set. */
+export interface ParsedLabels {
+  labels: Float32Array;
+  /** Serial → label of rows whose serial no image of the data set has. */
+  orphans: Map<number, number>;
+}
+
 /** One change: a label 0–9, or `null` to remove the label. */
 export interface LabelChange {
   index: number;
@@ -56,24 +76,46 @@ export class LabelStore {
   readonly count: number;
   /** Length `count`, NaN = unlabelled. Live view: updated after each durable write. */
   readonly labels: Float32Array;
+  /** Labels are 0 … classCount-1. */
+  readonly classCount: number;
+  readonly #layout: LabelLayout;
+  /** Rows of labels.csv for serials not in the data set: written back untouched. */
+  readonly #orphans: Map<number, number>;
 
   #writeCount = 0;
   #pending: PendingWrite[] = [];
   #flushing: Promise<void> | null = null;
 
-  private constructor(path: string, count: number, labels: Float32Array) {
+  private constructor(
+    path: string,
+    count: number,
+    parsed: ParsedLabels,
+    layout: LabelLayout,
+  ) {
     this.path = path;
     this.count = count;
-    this.labels = labels;
+    this.labels = parsed.labels;
+    this.#orphans = parsed.orphans;
+    this.#layout = layout;
+    this.classCount = layout.classCount ?? 10;
   }
 
   /**
    * Opens the labels file, creating it (header only, parent folders too) when missing.
    * Throws a LabelError naming the line and value of the first bad row.
    */
-  static async open(path: string, count: number): Promise<LabelStore> {
+  static async open(
+    path: string,
+    count: number,
+    layout: LabelLayout = {},
+  ): Promise<LabelStore> {
     if (!Number.isInteger(count) || count <= 0) {
       throw new RangeError(`count must be a positive integer, got ${count}`);
+    }
+    if (layout.serials && layout.serials.length !== count) {
+      throw new RangeError(
+        `${layout.serials.length} serials for ${count} images`,
+      );
     }
     let text: string | null = null;
     try {
@@ -85,7 +127,8 @@ export class LabelStore {
       const store = new LabelStore(
         path,
         count,
-        parseLabelsCsv(text, count, path),
+        parseLabelFile(text, count, path, layout),
+        layout,
       );
       await removeStaleTempFiles(path);
       return store;
@@ -93,21 +136,37 @@ export class LabelStore {
     const store = new LabelStore(
       path,
       count,
-      new Float32Array(count).fill(NaN),
+      { labels: new Float32Array(count).fill(NaN), orphans: new Map() },
+      layout,
     );
     await Deno.mkdir(dirname(path), { recursive: true });
-    await writeFileAtomic(path, formatLabelsCsv(store.labels));
+    await writeFileAtomic(path, store.format(store.labels));
     store.#writeCount++;
     return store;
   }
 
-  /** Throws a LabelError unless `label` is an integer 0–9. */
-  static validateLabel(label: unknown): asserts label is number {
-    if (!isLabel(label)) {
+  /** Throws a LabelError unless `label` is an integer 0 … classCount-1. */
+  static validateLabel(
+    label: unknown,
+    classCount = 10,
+  ): asserts label is number {
+    if (!isLabel(label, classCount)) {
       throw new LabelError(
-        `label must be an integer 0-9, got ${describe(label)}`,
+        `label must be an integer ${classRange(classCount)}, got ${
+          describe(label)
+        }`,
       );
     }
+  }
+
+  /** labels.csv text of `labels` (this data set's serials, the kept rows included). */
+  format(labels: Float32Array): string {
+    return formatLabelsCsv(labels, this.#layout.serials, this.#orphans);
+  }
+
+  /** Parses a labels CSV of this data set (e.g. an import); rows of unknown serials are left out. */
+  parse(text: string, name: string): Float32Array {
+    return parseLabelFile(text, this.count, name, this.#layout).labels;
   }
 
   /** Throws a LabelError unless `index` is an integer in `0..count-1`. */
@@ -135,7 +194,7 @@ export class LabelStore {
   set(index: number, label: number): Promise<void> {
     try {
       LabelStore.validateIndex(index, this.count);
-      LabelStore.validateLabel(label);
+      LabelStore.validateLabel(label, this.classCount);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -164,7 +223,7 @@ export class LabelStore {
       changes.forEach(({ index, label }, i) => {
         try {
           LabelStore.validateIndex(index, this.count);
-          if (label !== null) LabelStore.validateLabel(label);
+          if (label !== null) LabelStore.validateLabel(label, this.classCount);
         } catch (err) {
           throw new LabelError(`changes[${i}]: ${(err as Error).message}`);
         }
@@ -186,9 +245,9 @@ export class LabelStore {
     return n;
   }
 
-  /** Number of labelled images per class, length 10. */
+  /** Number of labelled images per class, length classCount. */
   countsPerClass(): number[] {
-    const counts = new Array<number>(10).fill(0);
+    const counts = new Array<number>(this.classCount).fill(0);
     for (let i = 0; i < this.labels.length; i++) {
       const label = this.labels[i];
       if (!Number.isNaN(label)) counts[label]++;
@@ -222,7 +281,7 @@ export class LabelStore {
           for (const { index, label } of changes) next[index] = label ?? NaN;
         }
         try {
-          await writeFileAtomic(this.path, formatLabelsCsv(next));
+          await writeFileAtomic(this.path, this.format(next));
           this.#writeCount++;
           this.labels.set(next);
         } catch (err) {
@@ -237,9 +296,22 @@ export class LabelStore {
   }
 }
 
-function isLabel(value: unknown): value is number {
+function isLabel(value: unknown, classCount = 10): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= 0 &&
-    value <= 9;
+    value < classCount;
+}
+
+/** "0-9" for ten classes: the one wording of a label's range in messages. */
+export function classRange(classCount: number): string {
+  return classCount === 1 ? "0" : `0-${classCount - 1}`;
+}
+
+/** True for an integer label 0 … classCount-1 (the one check of a label's range). */
+export function isClassIndex(
+  value: unknown,
+  classCount: number,
+): value is number {
+  return isLabel(value, classCount);
 }
 
 function isIndex(value: unknown, count: number): value is number {
@@ -266,6 +338,23 @@ export function parseLabelsCsv(
   count: number,
   path = "labels.csv",
 ): Float32Array {
+  return parseLabelFile(text, count, path, {}).labels;
+}
+
+/** `parseLabelsCsv` with a layout: serials mapped to images, other serials kept aside. */
+export function parseLabelFile(
+  text: string,
+  count: number,
+  path: string,
+  layout: LabelLayout,
+): ParsedLabels {
+  const classCount = layout.classCount ?? 10;
+  let position: Map<number, number> | null = null;
+  if (layout.serials) {
+    position = new Map();
+    layout.serials.forEach((s, i) => position!.set(s, i));
+  }
+  const orphans = new Map<number, number>();
   let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
     // With `info: true` each record comes as { record, info }; the typings don't model that.
@@ -288,7 +377,7 @@ export function parseLabelsCsv(
     });
   }
   const labels = new Float32Array(count).fill(NaN);
-  if (records.length === 0) return labels;
+  if (records.length === 0) return { labels, orphans };
 
   const header = records[0];
   if (
@@ -315,38 +404,59 @@ export function parseLabelsCsv(
       );
     }
     const [serialText, labelText] = record;
-    const index = parseIntegral(serialText);
-    if (index === null || !isIndex(index, count)) {
+    const serial = parseIntegral(serialText);
+    const valid = serial !== null &&
+      (position
+        ? Number.isSafeInteger(serial) && serial >= 0
+        : isIndex(serial, count));
+    if (!valid) {
       throw new LabelError(
-        `${path}: line ${line}: Serial must be an integer 0-${count - 1}, got ${
-          quoteInput(serialText)
-        }`,
+        `${path}: line ${line}: Serial must be an integer ${
+          position ? "0 or more" : `0-${count - 1}`
+        }, got ${quoteInput(serialText)}`,
         { line, value: serialText },
       );
     }
-    if (labelText === "") {
-      labels[index] = NaN;
-      continue;
+    const index = position ? position.get(serial!) : serial!;
+    let label = NaN;
+    if (labelText !== "") {
+      const value = parseIntegral(labelText);
+      if (value === null || !isLabel(value, classCount)) {
+        throw new LabelError(
+          `${path}: line ${line}: label must be an integer ${
+            classRange(classCount)
+          }, got ${quoteInput(labelText)}`,
+          { line, value: labelText },
+        );
+      }
+      label = value;
     }
-    const label = parseIntegral(labelText);
-    if (label === null || !isLabel(label)) {
-      throw new LabelError(
-        `${path}: line ${line}: label must be an integer 0-9, got ${
-          quoteInput(labelText)
-        }`,
-        { line, value: labelText },
-      );
-    }
-    labels[index] = label;
+    if (index === undefined) {
+      if (Number.isNaN(label)) orphans.delete(serial!);
+      else orphans.set(serial!, label);
+    } else labels[index] = label;
   }
-  return labels;
+  return { labels, orphans };
 }
 
-/** Formats labels (NaN = unlabelled) as labels.csv text: header, then rows by Serial. */
-export function formatLabelsCsv(labels: Float32Array): string {
+/**
+ * Formats labels (NaN = unlabelled) as labels.csv text: header, then rows by
+ * Serial (`serials[i]` for image i when given, with the `orphans` rows).
+ */
+export function formatLabelsCsv(
+  labels: Float32Array,
+  serials?: Uint32Array,
+  orphans?: Map<number, number>,
+): string {
   const rows: number[][] = [];
   for (let i = 0; i < labels.length; i++) {
-    if (!Number.isNaN(labels[i])) rows.push([i, labels[i]]);
+    if (!Number.isNaN(labels[i])) {
+      rows.push([serials ? serials[i] : i, labels[i]]);
+    }
   }
+  if (orphans) {
+    for (const [serial, label] of orphans) rows.push([serial, label]);
+  }
+  if (serials || orphans?.size) rows.sort((a, b) => a[0] - b[0]);
   return stringify(rows, { header: true, columns: HEADER });
 }

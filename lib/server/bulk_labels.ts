@@ -6,7 +6,14 @@
  */
 
 import { quoteInput } from "../quote_input.ts";
-import { LabelError, parseLabelsCsv } from "../labels/labels_store.ts";
+import { stringify } from "csv-stringify/sync";
+import {
+  classRange,
+  isClassIndex,
+  LabelError,
+  type LabelStore,
+  parseLabelsCsv,
+} from "../labels/labels_store.ts";
 import type { LabelChange } from "./label_service.ts";
 import { HttpError } from "./security.ts";
 import { parseClientTime, rejectUnknown } from "./validation.ts";
@@ -30,6 +37,7 @@ export interface BatchBody {
 export function parseBatchBody(
   body: Record<string, unknown>,
   count: number,
+  classCount = 10,
 ): BatchBody {
   rejectUnknown(body, ["changes", "clientTime"]);
   const list = body.changes;
@@ -79,19 +87,17 @@ export function parseBatchBody(
     if (!("label" in entry)) {
       throw new HttpError(
         400,
-        `changes[${i}]: missing "label" (0-9, or null to remove)`,
+        `changes[${i}]: missing "label" (${
+          classRange(classCount)
+        }, or null to remove)`,
       );
     }
-    if (
-      label !== null &&
-      (typeof label !== "number" || !Number.isInteger(label) || label < 0 ||
-        label > 9)
-    ) {
+    if (label !== null && !isClassIndex(label, classCount)) {
       throw new HttpError(
         400,
-        `changes[${i}]: label ${
-          quoteInput(label)
-        }: expected an integer 0-9 or null`,
+        `changes[${i}]: label ${quoteInput(label)}: expected an integer ${
+          classRange(classCount)
+        } or null`,
       );
     }
     if (seen.has(index)) {
@@ -170,14 +176,19 @@ export class ImportError extends HttpError {
   }
 }
 
-/** Parses an uploaded labels CSV (same rules as labels.csv); errors name the line. */
+/**
+ * Parses an uploaded labels CSV (same rules as labels.csv, through the
+ * store's own layout when given one); errors name the line.
+ */
 export function parseImportCsv(
   text: string,
-  count: number,
+  target: number | Pick<LabelStore, "parse">,
   name: string,
 ): Float32Array {
   try {
-    return parseLabelsCsv(text, count, name);
+    return typeof target === "number"
+      ? parseLabelsCsv(text, target, name)
+      : target.parse(text, name);
   } catch (e) {
     if (e instanceof LabelError) {
       throw new ImportError(e.message, e.line, e.value);
@@ -252,16 +263,41 @@ export function importDiff(
 }
 
 /** JSON export: `{ format, count, labelled, labels: [{index, label}] }`. */
-export function labelsJson(labels: Float32Array): Record<string, unknown> {
-  const rows: Array<{ index: number; label: number }> = [];
+export function labelsJson(
+  labels: Float32Array,
+  names?: { classes: string[]; paths?: string[] },
+): Record<string, unknown> {
+  const rows: Array<
+    { index: number; label: number; class?: string; path?: string }
+  > = [];
   for (let i = 0; i < labels.length; i++) {
-    if (!Number.isNaN(labels[i])) rows.push({ index: i, label: labels[i] });
+    if (Number.isNaN(labels[i])) continue;
+    rows.push({
+      index: i,
+      label: labels[i],
+      ...(names ? { class: names.classes[labels[i]] } : {}),
+      ...(names?.paths ? { path: names.paths[i] } : {}),
+    });
   }
   return {
     format: "ssvae-labels/1",
     count: labels.length,
     labelled: rows.length,
     exportedAt: new Date().toISOString(),
+    ...(names ? { classes: names.classes } : {}),
     labels: rows,
   };
+}
+
+/** `path,class` CSV of an image folder's labels: the file and the class name. */
+export function labelsByPathCsv(
+  labels: Float32Array,
+  paths: string[],
+  classes: string[],
+): string {
+  const rows: string[][] = [];
+  for (let i = 0; i < labels.length; i++) {
+    if (!Number.isNaN(labels[i])) rows.push([paths[i], classes[labels[i]]]);
+  }
+  return stringify(rows, { header: true, columns: ["path", "class"] });
 }

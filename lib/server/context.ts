@@ -8,6 +8,7 @@ import type { LabelService } from "./label_service.ts";
 import type { TrainingController } from "./training_controller.ts";
 import type { GraphController } from "./graph_controller.ts";
 import type { StaticFiles } from "./static_files.ts";
+import type { DatasetInfo } from "../data/dataset.ts";
 
 export interface ServerContext {
   options: ServerOptions;
@@ -20,14 +21,25 @@ export interface ServerContext {
   staticFiles: StaticFiles;
   /** Number of images served (N). */
   count: number;
+  /** Kind, name, class names and image shape of the data set. */
+  dataset: DatasetInfo;
   log: (line: string) => void;
 }
 
 /** Body of GET /api/state (and the core of the WebSocket `hello`). */
 export function apiState(ctx: ServerContext) {
   const counts = ctx.labels.counts();
+  const d = ctx.training.data;
   return {
     count: ctx.count,
+    dataset: {
+      kind: ctx.dataset.kind,
+      name: ctx.dataset.name,
+      classes: ctx.dataset.classes,
+      rows: d?.rows ?? 28,
+      cols: d?.cols ?? 28,
+      channels: d?.channels ?? 1,
+    },
     labelled: counts.labelled,
     countsPerClass: counts.countsPerClass,
     training: ctx.training.info,

@@ -4,10 +4,11 @@
  * suggestion queue). Types only, shared by both sides.
  */
 
+import type { DataSpec } from "../data/source.ts";
+
 export interface GraphInitMessage {
   type: "init";
-  dataDir?: string;
-  limit?: number;
+  data: DataSpec;
   /** Folder of the graph cache file (built once per data set). */
   cacheDir: string;
 }

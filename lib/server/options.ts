@@ -1,6 +1,11 @@
 /** Command-line flags and environment variables of the dashboard server. */
 
 import { parseArgs } from "node:util";
+import {
+  imageDefaults,
+  type ImageOptions,
+  parseImageFlags,
+} from "../images/options.ts";
 
 export interface ServerOptions {
   port: number;
@@ -11,6 +16,8 @@ export interface ServerOptions {
   dataDir?: string;
   /** Use only the first N training images (tests, quick demos). */
   limit?: number;
+  /** `--images DIR` and its companions: label a folder of PNG/JPEG files. */
+  images?: ImageOptions;
   /** Skip bundling the browser code at start (tests that never load the page). */
   skipClientBuild: boolean;
   /** Enables /api/_test/* fault-injection routes; never set in normal use. */
@@ -33,6 +40,13 @@ export const USAGE = `Usage: deno task start [options]
   --weights PATH    checkpoint (default artifacts/checkpoints/ssvae.ckpt) [SSVAE_WEIGHTS]
   --data-dir DIR    folder with the MNIST IDX files (default: embedded)   [SSVAE_DATA_DIR]
   --limit N         use only the first N training images                  [SSVAE_LIMIT]
+  --images DIR      label the PNG/JPEG files under DIR instead of MNIST   [SSVAE_IMAGES]
+  --image-size N    model input side, or WxH (default 28)                 [SSVAE_IMAGE_SIZE]
+  --color           keep colour (RGB input) instead of greyscale          [SSVAE_COLOR=1]
+  --classes A,B,..  class names (default: DIR/classes.txt, its sub-folders, or 0-9) [SSVAE_CLASSES]
+  --holdout F       share of a class-folder set kept apart as the test set [SSVAE_HOLDOUT]
+    (with --images, --labels defaults to data/images/<folder>-<hash>/labels.csv
+     and --weights to artifacts/checkpoints/<folder>-<hash>/ssvae.ckpt)
   --no-build        do not rebuild the browser bundle at start            [SSVAE_NO_BUILD=1]
   --no-graph        no label graph: predictions only from the model       [SSVAE_NO_GRAPH=1]
   --help`;
@@ -73,6 +87,11 @@ export function parseOptions(
         weights: { type: "string" },
         "data-dir": { type: "string" },
         limit: { type: "string" },
+        images: { type: "string" },
+        "image-size": { type: "string" },
+        color: { type: "boolean" },
+        classes: { type: "string" },
+        holdout: { type: "string" },
         "no-build": { type: "boolean" },
         "no-graph": { type: "boolean" },
         "test-hooks": { type: "boolean" },
@@ -92,13 +111,33 @@ export function parseOptions(
   };
   const port = pick(v.port, "SSVAE_PORT");
   const limit = pick(v.limit, "SSVAE_LIMIT");
+  let images: ImageOptions | undefined;
+  try {
+    images = parseImageFlags({
+      images: pick(v.images, "SSVAE_IMAGES"),
+      imageSize: pick(v["image-size"], "SSVAE_IMAGE_SIZE"),
+      color: v.color === true || env("SSVAE_COLOR") === "1",
+      classes: pick(v.classes, "SSVAE_CLASSES"),
+      holdout: pick(v.holdout, "SSVAE_HOLDOUT"),
+    });
+  } catch (e) {
+    throw new OptionsError((e as Error).message);
+  }
+  const dataDir = pick(v["data-dir"], "SSVAE_DATA_DIR");
+  if (images && dataDir) {
+    throw new OptionsError("--images and --data-dir exclude each other");
+  }
+  const defaults = images ? imageDefaults(images.dir) : {
+    labelsPath: "data/mnist/labels.csv",
+    weightsPath: "artifacts/checkpoints/ssvae.ckpt",
+  };
   return {
     port: port === undefined ? 8000 : toInt("port", port, 0, 65535),
     host: pick(v.host, "SSVAE_HOST") ?? "127.0.0.1",
-    labelsPath: pick(v.labels, "SSVAE_LABELS") ?? "data/mnist/labels.csv",
-    weightsPath: pick(v.weights, "SSVAE_WEIGHTS") ??
-      "artifacts/checkpoints/ssvae.ckpt",
-    dataDir: pick(v["data-dir"], "SSVAE_DATA_DIR"),
+    labelsPath: pick(v.labels, "SSVAE_LABELS") ?? defaults.labelsPath,
+    weightsPath: pick(v.weights, "SSVAE_WEIGHTS") ?? defaults.weightsPath,
+    dataDir,
+    images,
     limit: limit === undefined
       ? undefined
       : toInt("limit", limit, 1, 10_000_000),

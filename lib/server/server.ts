@@ -19,6 +19,8 @@ import type { ListenAddress } from "./security.ts";
 import { StaticFiles } from "./static_files.ts";
 import { TrainingController } from "./training_controller.ts";
 import { WsHub } from "./ws_hub.ts";
+import { openDataset } from "../data/dataset.ts";
+import { ProgressServer } from "./progress_server.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -47,9 +49,29 @@ export async function startServer(
   const notify = (type: string, payload: Record<string, unknown>) => {
     hub.broadcast(type, payload);
   };
+  // While a first start decodes an image folder, a progress page holds the
+  // address; the dashboard takes the same port afterwards.
+  let progress: ProgressServer | null = null;
+  let listenPort = options.port;
+  const dataset = await openDataset(options, log, (p) => {
+    if (!progress && p.done < p.total) {
+      try {
+        progress = new ProgressServer(options.host, options.port, log);
+      } catch (e) {
+        log(`no progress page: ${(e as Error).message}`);
+      }
+    }
+    (progress as ProgressServer | null)?.update(p);
+  }).finally(async () => {
+    const page = progress as ProgressServer | null;
+    if (page) {
+      listenPort = page.port;
+      await page.close();
+    }
+  });
   const training = new TrainingController({
-    dataDir: options.dataDir,
-    limit: options.limit,
+    data: dataset.spec,
+    classCount: dataset.info.classes.length,
     weightsPath: options.weightsPath,
     testHooks: options.testHooks,
     notify,
@@ -65,7 +87,10 @@ export async function startServer(
   let store: LabelStore;
   try {
     const info = await data;
-    store = await LabelStore.open(options.labelsPath, info.count);
+    store = await LabelStore.open(options.labelsPath, info.count, {
+      serials: dataset.info.serials,
+      classCount: dataset.info.classes.length,
+    });
     await ready;
     await clientBuilt;
   } catch (e) {
@@ -83,8 +108,7 @@ export async function startServer(
   let excludeKey = "", exclude: Uint8Array | null = null;
   const graph = new GraphController({
     init: {
-      dataDir: options.dataDir,
-      limit: options.limit,
+      data: dataset.spec,
       cacheDir: graphCacheDir(options.weightsPath),
     },
     labels: () => ({ labels: store.labels, revision: labels.revision }),
@@ -119,7 +143,7 @@ export async function startServer(
         "until it is made writable",
     );
   }
-  const addr: ListenAddress = { host: options.host, port: options.port };
+  const addr: ListenAddress = { host: options.host, port: listenPort };
   const ctx: ServerContext = {
     options,
     addr,
@@ -130,6 +154,7 @@ export async function startServer(
     latent: new LatentCache(),
     staticFiles: new StaticFiles(new URL("static", ROOT).pathname),
     count: training.data!.count,
+    dataset: dataset.info,
     log,
   };
   const app = createApp(ctx, renderPage);
@@ -140,7 +165,7 @@ export async function startServer(
       try {
         const s = Deno.serve({
           hostname: options.host,
-          port: options.port,
+          port: listenPort,
           onListen(local) {
             // With --port 0 the OS picks: the Host check must know the real port.
             addr.port = local.port;

@@ -5,6 +5,7 @@
  */
 
 import type { SSVAEConfig } from "../ssvae/config.ts";
+import type { DataSpec } from "../data/source.ts";
 import type { PropagationMessage } from "./graph_protocol.ts";
 import type {
   DataLoadedMessage,
@@ -28,8 +29,9 @@ export interface TrainingInfo {
 }
 
 export interface ControllerOptions {
-  dataDir?: string;
-  limit?: number;
+  data: DataSpec;
+  /** Classes of the data set (≤ 10): predictions keep these. */
+  classCount: number;
   weightsPath: string;
   testHooks: boolean;
   /** Events for the WebSocket hub (type + payload). */
@@ -76,8 +78,15 @@ export class TrainingController {
   /** Bumped on every new prediction snapshot (the latent's version). */
   version = 0;
   snapshot: Snapshot | null = null;
-  data: { count: number; rows: number; cols: number; raw: Uint8Array } | null =
-    null;
+  data:
+    | {
+      count: number;
+      rows: number;
+      cols: number;
+      channels: number;
+      raw: Uint8Array;
+    }
+    | null = null;
   /** Test-set evaluations of the runs (runs.json), oldest first. */
   evaluations: RunRecord[] = [];
   /** Why runs.json could not be read (then it is not written either). */
@@ -166,8 +175,8 @@ export class TrainingController {
     };
     const init: InitMessage = {
       type: "init",
-      dataDir: this.#opts.dataDir,
-      limit: this.#opts.limit,
+      data: this.#opts.data,
+      classCount: this.#opts.classCount,
       weightsPath: this.#opts.weightsPath,
       sendRaw: this.data === null,
       testHooks: this.#opts.testHooks,
@@ -229,6 +238,7 @@ export class TrainingController {
             count: msg.count,
             rows: msg.rows,
             cols: msg.cols,
+            channels: msg.channels,
             raw: msg.raw,
           };
         } else if (this.data && this.data.count !== msg.count) {

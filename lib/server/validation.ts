@@ -5,6 +5,7 @@
  */
 
 import { clip, quoteInput } from "../quote_input.ts";
+import { classRange, isClassIndex } from "../labels/labels_store.ts";
 import { HttpError } from "./security.ts";
 
 /** A sample index from the URL: decimal digits only ("1e3", "07.0", "-1" refused). */
@@ -69,19 +70,19 @@ export interface LabelBody {
 }
 
 /** Body of PUT /api/labels/:i — `{ label: 0-9, clientTime? }`, nothing else. */
-export function parseLabelBody(body: Record<string, unknown>): LabelBody {
+export function parseLabelBody(
+  body: Record<string, unknown>,
+  classCount = 10,
+): LabelBody {
   rejectUnknown(body, ["label", "clientTime"]);
   const label = body.label;
   if (!("label" in body)) throw new HttpError(400, 'missing field "label"');
-  if (
-    typeof label !== "number" || !Number.isInteger(label) || label < 0 ||
-    label > 9
-  ) {
+  if (!isClassIndex(label, classCount)) {
     throw new HttpError(
       400,
-      `label ${
-        quoteInput(label)
-      }: expected an integer 0-9 (use DELETE to remove a label)`,
+      `label ${quoteInput(label)}: expected an integer ${
+        classRange(classCount)
+      } (use DELETE to remove a label)`,
     );
   }
   return { label, clientTime: parseClientTime(body.clientTime) };

@@ -7,13 +7,15 @@ import type { SSVAEConfig } from "../ssvae/config.ts";
 import type { EpochMetrics, HistoryEntry } from "../training/types.ts";
 import type { RunRecord } from "../training/runs.ts";
 import type { BatchProgress } from "./batch_progress.ts";
+import type { DataSpec } from "../data/source.ts";
 
 export type { EpochMetrics, HistoryEntry, RunRecord };
 
 export interface InitMessage {
   type: "init";
-  dataDir?: string;
-  limit?: number;
+  data: DataSpec;
+  /** Number of classes (≤ 10): predictions keep the first `classCount`. */
+  classCount: number;
   weightsPath: string;
   /** Transfer the raw image bytes back (only the first worker: a restarted one has them already). */
   sendRaw: boolean;
@@ -76,6 +78,7 @@ export interface DataLoadedMessage {
   count: number;
   rows: number;
   cols: number;
+  channels: number;
   raw?: Uint8Array;
   pixelMax: Float32Array;
 }

@@ -2,6 +2,11 @@
 
 /** Every field of the reference `SSVAEConfig`, snake_case as stored in checkpoints. */
 export interface SSVAEConfig {
+  /**
+   * Pixels per image (height × width × channels): 784 for MNIST's 28×28 grey,
+   * 3072 for 32×32 RGB. Absent in checkpoints written before it existed: 784.
+   */
+  input_dim: number;
   latent_dim: number;
   hidden_dims: number[];
   recon_weight: number;
@@ -113,6 +118,7 @@ export function presetConfig(name: PresetName): SSVAEConfig {
 /** The defaults of the reference implementation. */
 function originalConfig(): SSVAEConfig {
   return {
+    input_dim: 784,
     latent_dim: 2,
     hidden_dims: [256, 128, 64],
     recon_weight: 1000,
@@ -152,6 +158,7 @@ export const TUNABLE_FIELDS = [
 
 /** Fields that fix the architecture: a checkpoint must match them. */
 export const ARCHITECTURE_FIELDS = [
+  "input_dim",
   "latent_dim",
   "hidden_dims",
   "encoder_type",
@@ -190,6 +197,13 @@ export function resolveConfig(
       "a known config field",
     );
   }
+  check(
+    Number.isInteger(c.input_dim) && c.input_dim >= 1 &&
+      c.input_dim <= 1 << 16,
+    "input_dim",
+    c.input_dim,
+    "an integer 1-65536",
+  );
   check(
     Number.isInteger(c.latent_dim) && c.latent_dim >= 1 && c.latent_dim <= 64,
     "latent_dim",

@@ -6,6 +6,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { SSVAEConfig } from "./config.ts";
 import { Rng } from "./rng.ts";
 
+/** MNIST's pixels per image: the default `config.input_dim`. */
 export const IMAGE_SIZE = 784;
 export const NUM_CLASSES = 10;
 export const LEAKY_SLOPE = 0.01;
@@ -64,7 +65,7 @@ export interface ForwardNoise {
 export function denseLayerSpecs(config: SSVAEConfig): LayerSpec[] {
   const specs: LayerSpec[] = [];
   const h = config.hidden_dims;
-  let inDim = IMAGE_SIZE;
+  let inDim = config.input_dim;
   h.forEach((d, i) => {
     specs.push({ name: `encoder/dense_${i}`, inDim, outDim: d });
     inDim = d;
@@ -76,7 +77,7 @@ export function denseLayerSpecs(config: SSVAEConfig): LayerSpec[] {
     specs.push({ name: `decoder/dense_${i}`, inDim, outDim: d });
     inDim = d;
   });
-  specs.push({ name: "decoder/output", inDim, outDim: IMAGE_SIZE });
+  specs.push({ name: "decoder/output", inDim, outDim: config.input_dim });
   inDim = config.classifier_input === "hidden"
     ? featureDim(config)
     : config.latent_dim;
@@ -230,13 +231,14 @@ export class SSVAE {
     const decode = opts.decode ?? true;
     const L = this.config.latent_dim;
     const H = featureDim(this.config);
-    const out = emptyPrediction(count, L, H, decode);
+    const D = this.config.input_dim;
+    const out = emptyPrediction(count, L, H, decode, D);
     for (let start = 0; start < count; start += batchSize) {
       const n = Math.min(batchSize, count - start);
       const [latent, hidden, probs, recon] = tf.tidy(() => {
         const x = tf.tensor2d(
-          images.subarray(start * IMAGE_SIZE, (start + n) * IMAGE_SIZE),
-          [n, IMAGE_SIZE],
+          images.subarray(start * D, (start + n) * D),
+          [n, D],
         );
         const { hidden, zMean } = this.encode(x);
         const p = tf.softmax(
@@ -253,7 +255,7 @@ export class SSVAE {
       const p = probs.dataSync() as Float32Array;
       out.probs.set(p, start * NUM_CLASSES);
       if (recon) {
-        out.recon.set(recon.dataSync() as Float32Array, start * IMAGE_SIZE);
+        out.recon.set(recon.dataSync() as Float32Array, start * D);
       }
       tf.dispose([latent, hidden, probs, recon]);
       for (let i = 0; i < n; i++) {
@@ -290,10 +292,11 @@ export function emptyPrediction(
   latentDim: number,
   featureWidth: number,
   decode: boolean,
+  inputDim = IMAGE_SIZE,
 ): Prediction {
   return {
     latent: new Float32Array(count * latentDim),
-    recon: new Float32Array(decode ? count * IMAGE_SIZE : 0),
+    recon: new Float32Array(decode ? count * inputDim : 0),
     predClass: new Uint8Array(count),
     certainty: new Float32Array(count),
     probs: new Float32Array(count * NUM_CLASSES),

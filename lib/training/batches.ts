@@ -1,5 +1,5 @@
 /** Copies minibatch rows out of the flat image and label arrays. */
-import { IMAGE_SIZE, NUM_CLASSES } from "../ssvae/model.ts";
+import { NUM_CLASSES } from "../ssvae/model.ts";
 
 /** Host arrays of some gathered rows. */
 export interface Rows {
@@ -22,14 +22,16 @@ export function gatherRows(
   soft?: { targets: Float32Array; weight: number },
 ): Rows {
   const n = indices.length;
-  const x = new Float32Array(n * IMAGE_SIZE);
+  // Pixels per image, whatever the input shape (one label slot per image).
+  const D = images.length / labels.length;
+  const x = new Float32Array(n * D);
   const oneHot = new Float32Array(n * NUM_CLASSES);
   let labelledCount = 0;
   for (let r = 0; r < n; r++) {
     const i = indices[r];
     x.set(
-      images.subarray(i * IMAGE_SIZE, (i + 1) * IMAGE_SIZE),
-      r * IMAGE_SIZE,
+      images.subarray(i * D, (i + 1) * D),
+      r * D,
     );
     const y = labels[i];
     if (!Number.isNaN(y)) {

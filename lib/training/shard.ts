@@ -12,7 +12,7 @@ import {
   type LossNormalizer,
   ssvaeLoss,
 } from "../ssvae/loss.ts";
-import { IMAGE_SIZE, NUM_CLASSES, type SSVAE } from "../ssvae/model.ts";
+import { NUM_CLASSES, type SSVAE } from "../ssvae/model.ts";
 
 /** Host arrays of one shard of a training batch. */
 export interface ShardInput {
@@ -40,11 +40,12 @@ export function shardGradients(
   shard: ShardInput,
   normalizer: LossNormalizer,
 ): ShardResult {
-  const rows = shard.x.length / IMAGE_SIZE;
+  const D = model.config.input_dim;
+  const rows = shard.x.length / D;
   const L = config.latent_dim;
   const vars = model.variables();
   const inputs = {
-    x: tf.tensor2d(shard.x, [rows, IMAGE_SIZE]),
+    x: tf.tensor2d(shard.x, [rows, D]),
     oneHot: tf.tensor2d(shard.oneHot, [rows, NUM_CLASSES]),
     eps: tf.tensor2d(shard.eps, [rows, L]),
     masks: shard.dropoutMasks.map((m) =>
@@ -107,15 +108,13 @@ export function evalSums(
   labelled: number,
   chunk = 2048,
 ): EvalSums {
-  const rows = x.length / IMAGE_SIZE;
+  const D = model.config.input_dim;
+  const rows = x.length / D;
   const sums = { mse: 0, kl: 0, ce: 0, rows, labelled };
   for (let s = 0; s < rows; s += chunk) {
     const n = Math.min(chunk, rows - s);
     const t = tf.tidy(() => {
-      const xb = tf.tensor2d(x.subarray(s * IMAGE_SIZE, (s + n) * IMAGE_SIZE), [
-        n,
-        IMAGE_SIZE,
-      ]);
+      const xb = tf.tensor2d(x.subarray(s * D, (s + n) * D), [n, D]);
       const yb = tf.tensor2d(
         oneHot.subarray(s * NUM_CLASSES, (s + n) * NUM_CLASSES),
         [n, NUM_CLASSES],
@@ -123,7 +122,7 @@ export function evalSums(
       const out = model.forward(xb);
       const mse = tf.div(
         tf.sum(tf.squaredDifference(xb, out.recon)),
-        IMAGE_SIZE,
+        D,
       );
       const priorMean = model.config.prior === "class_mixture"
         ? classPriorMean(yb, out.zMean.shape[1])

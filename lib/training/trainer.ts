@@ -14,7 +14,6 @@ import {
   CLASSIFIER_HIDDEN,
   emptyPrediction,
   featureDim,
-  IMAGE_SIZE,
   NUM_CLASSES,
   type Prediction,
   SSVAE,
@@ -197,9 +196,12 @@ export class Trainer {
   ): Promise<TrainResult> {
     if (this.#running) throw new TrainingError("training is already running");
     const count = labels.length;
-    if (images.length !== count * IMAGE_SIZE) {
+    const D = this.model.config.input_dim;
+    if (images.length !== count * D) {
       throw new TrainingError(
-        `images hold ${images.length / IMAGE_SIZE} samples but labels ${count}`,
+        `images hold ${
+          images.length / D
+        } samples of ${D} pixels but labels ${count}`,
       );
     }
     if (targets && targets.length !== count * NUM_CLASSES) {
@@ -492,11 +494,12 @@ export class Trainer {
     const decode = opts.decode ?? true;
     const L = this.config.latent_dim;
     const H = featureDim(this.config);
-    const out = emptyPrediction(count, L, H, decode);
+    const D = this.config.input_dim;
+    const out = emptyPrediction(count, L, H, decode, D);
     const place = (p: Prediction, at: number) => {
       out.latent.set(p.latent, at * L);
       out.features.set(p.features, at * H);
-      if (decode) out.recon.set(p.recon, at * IMAGE_SIZE);
+      if (decode) out.recon.set(p.recon, at * D);
       out.predClass.set(p.predClass, at);
       out.certainty.set(p.certainty, at);
       out.probs.set(p.probs, at * NUM_CLASSES);
@@ -506,13 +509,13 @@ export class Trainer {
       const cut = start + Math.ceil((end - start) / 2);
       const remote = helper.predict(
         this.#optimizer.version,
-        images.slice(cut * IMAGE_SIZE, end * IMAGE_SIZE),
+        images.slice(cut * D, end * D),
         end - cut,
         decode,
       );
       place(
         this.model.predict(
-          images.subarray(start * IMAGE_SIZE, cut * IMAGE_SIZE),
+          images.subarray(start * D, cut * D),
           cut - start,
           { decode },
         ),
@@ -617,7 +620,8 @@ function sliceShard(
     copy
       ? a.slice(from * width, to * width)
       : a.subarray(from * width, to * width);
-  const x = cut(s.x, IMAGE_SIZE);
+  const D = s.x.length / (s.oneHot.length / NUM_CLASSES);
+  const x = cut(s.x, D);
   const oneHot = cut(s.oneHot, NUM_CLASSES);
   let labelledCount = 0;
   for (let i = 0; i < oneHot.length; i++) labelledCount += oneHot[i];

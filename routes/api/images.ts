@@ -2,7 +2,7 @@
  * The original images as raw bytes, for the offline cache of the page:
  * - GET /api/images → `{ id, count, rows, cols, chunkSize, chunks, bytes }`;
  * - GET /api/images/:id/:k → chunk k: images k·chunkSize … (k+1)·chunkSize−1,
- *   row-major uint8, `rows·cols` bytes each (the last chunk may be shorter).
+ *   row-major uint8, `rows·cols·channels` bytes each (the last chunk may be shorter).
  *
  * `id` is a digest of the data set, so a chunk URL names fixed bytes forever:
  * chunks are `immutable`, and a server restarted on other data (--data-dir,
@@ -23,6 +23,8 @@ export interface ImagesMeta {
   count: number;
   rows: number;
   cols: number;
+  /** 1 (grey) or 3 (RGB, interleaved). */
+  channels: number;
   chunkSize: number;
   chunks: number;
   bytes: number;
@@ -51,6 +53,7 @@ export function imagesRoutes(ctx: ServerContext): Hono {
       count: data.count,
       rows: data.rows,
       cols: data.cols,
+      channels: data.channels,
       chunkSize: IMAGE_CHUNK,
       chunks: Math.ceil(data.count / IMAGE_CHUNK),
       bytes: data.raw.byteLength,
@@ -89,7 +92,7 @@ export function imagesRoutes(ctx: ServerContext): Hono {
     if (inm !== undefined && etagMatches(inm, etag)) {
       return c.body(null, 304, headers);
     }
-    const pixels = m.rows * m.cols;
+    const pixels = m.rows * m.cols * m.channels;
     const start = k * m.chunkSize * pixels;
     const end = Math.min(m.count, (k + 1) * m.chunkSize) * pixels;
     const bytes = ctx.training.data!.raw.subarray(start, end);

@@ -9,6 +9,7 @@
  */
 
 import { quoteInput } from "../../lib/quote_input.ts";
+import { classRange, isClassIndex } from "../../lib/labels/labels_store.ts";
 import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { HttpError, readJsonBody } from "../../lib/server/security.ts";
@@ -39,6 +40,7 @@ export interface SyncOp {
 export function parseSyncBody(
   body: Record<string, unknown>,
   count: number,
+  classCount = 10,
 ): SyncOp[] {
   const extra = Object.keys(body).filter((k) => k !== "ops");
   if (extra.length > 0) {
@@ -83,16 +85,12 @@ export function parseSyncBody(
         `${where}.index ${quoteInput(index)}: expected a non-negative integer`,
       );
     }
-    if (
-      label !== null &&
-      (typeof label !== "number" || !Number.isInteger(label) || label < 0 ||
-        label > 9)
-    ) {
+    if (label !== null && !isClassIndex(label, classCount)) {
       throw new HttpError(
         400,
-        `${where}.label ${
-          quoteInput(label)
-        }: expected an integer 0-9 or null (delete)`,
+        `${where}.label ${quoteInput(label)}: expected an integer ${
+          classRange(classCount)
+        } or null (delete)`,
       );
     }
     if (o.clientTime === undefined || o.clientTime === null) {
@@ -120,6 +118,7 @@ export function labelsRoutes(ctx: ServerContext): Hono {
     const ops = parseSyncBody(
       (await readJsonBody(c, { limit: SYNC_BODY_LIMIT }))!,
       ctx.count,
+      ctx.labels.store.classCount,
     );
     // Each write decides last-writer-wins synchronously when called, so
     // calling them in order applies the operations in order; the label store
@@ -146,7 +145,10 @@ export function labelsRoutes(ctx: ServerContext): Hono {
 
   app.put("/:i", async (c) => {
     const index = parseIndex(c.req.param("i"), ctx.count);
-    const body = parseLabelBody((await readJsonBody(c))!);
+    const body = parseLabelBody(
+      (await readJsonBody(c))!,
+      ctx.labels.store.classCount,
+    );
     const result = await ctx.labels.write(index, body.label, body.clientTime);
     return c.json(result);
   });

@@ -2,7 +2,8 @@
  * Many labels at once (mounted at /api/labels before the per-index routes):
  * - PUT /api/labels {changes: [{index, label|null}], clientTime?}: one atomic
  *   CSV write and one `labels_changed` event (lasso labelling, undo/redo);
- * - GET /api/labels/export?format=csv|json: a download of all labels;
+ * - GET /api/labels/export?format=csv|json|paths: a download of all labels
+ *   (`paths`, image folders only: `path,class` rows);
  * - POST /api/labels/import {csv, mode?: "merge"|"replace", dryRun?, name?,
  *   ifRevision?}: a preview (dryRun) or the whole file applied at once.
  */
@@ -14,6 +15,7 @@ import {
   IMPORT_BODY_LIMIT,
   importDiff,
   ImportError,
+  labelsByPathCsv,
   labelsJson,
   parseBatchBody,
   parseImportBody,
@@ -21,7 +23,6 @@ import {
 } from "../../lib/server/bulk_labels.ts";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { HttpError, readJsonBody } from "../../lib/server/security.ts";
-import { formatLabelsCsv } from "../../lib/labels/labels_store.ts";
 
 function stamp(d = new Date()): string {
   return d.toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
@@ -34,6 +35,7 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
     const body = parseBatchBody(
       (await readJsonBody(c, { limit: BATCH_BODY_LIMIT }))!,
       ctx.count,
+      ctx.labels.store.classCount,
     );
     const result = await ctx.labels.writeMany(body.changes, body.clientTime);
     return c.json({ ...result, counts: ctx.labels.counts() });
@@ -41,19 +43,38 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
 
   app.get("/export", (c) => {
     const format = c.req.query("format") ?? "csv";
-    if (format !== "csv" && format !== "json") {
+    const paths = ctx.dataset.paths;
+    if (
+      format !== "csv" && format !== "json" && !(format === "paths" && paths)
+    ) {
       throw new HttpError(
         400,
-        `format ${quoteInput(format)}: expected "csv" or "json"`,
+        `format ${quoteInput(format)}: expected "csv", "json"${
+          paths ? ' or "paths"' : ""
+        }`,
       );
     }
     const labels = ctx.labels.store.labels;
-    const name = `labels-${stamp()}.${format}`;
+    const name = `labels-${stamp()}${format === "paths" ? "-paths" : ""}.${
+      format === "json" ? "json" : "csv"
+    }`;
     c.header("Content-Disposition", `attachment; filename="${name}"`);
     c.header("Cache-Control", "no-store");
-    if (format === "json") return c.json(labelsJson(labels));
+    if (format === "json") {
+      return c.json(
+        labelsJson(
+          labels,
+          ctx.dataset.kind === "images"
+            ? { classes: ctx.dataset.classes, paths }
+            : undefined,
+        ),
+      );
+    }
     c.header("Content-Type", "text/csv; charset=utf-8");
-    return c.body(formatLabelsCsv(labels));
+    if (format === "paths") {
+      return c.body(labelsByPathCsv(labels, paths!, ctx.dataset.classes));
+    }
+    return c.body(ctx.labels.store.format(labels));
   });
 
   app.post("/import", async (c) => {
@@ -62,7 +83,7 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
     );
     let incoming: Float32Array;
     try {
-      incoming = parseImportCsv(req.csv, ctx.count, req.name);
+      incoming = parseImportCsv(req.csv, ctx.labels.store, req.name);
     } catch (e) {
       if (e instanceof ImportError) {
         return c.json({

@@ -15,7 +15,7 @@ export function samplesRoutes(ctx: ServerContext): Hono {
     if (snap === null || data === null) {
       throw new HttpError(503, "predictions are not ready yet");
     }
-    const pixels = data.rows * data.cols;
+    const pixels = data.rows * data.cols * data.channels;
     const probs = Array.from(snap.probs.subarray(index * 10, index * 10 + 10));
     c.header("Cache-Control", "no-store");
     return c.json({
@@ -32,6 +32,8 @@ export function samplesRoutes(ctx: ServerContext): Hono {
       ),
       rows: data.rows,
       cols: data.cols,
+      channels: data.channels,
+      ...(ctx.dataset.paths ? { path: ctx.dataset.paths[index] } : {}),
       latentVersion: ctx.training.version,
     });
   });

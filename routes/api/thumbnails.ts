@@ -1,7 +1,8 @@
 /**
  * GET /api/thumbnails?indices=3,17,42: the original images of up to 100
  * samples in one response (the selection panel's grid), as raw bytes:
- * k × rows × cols uint8, in the order asked; `X-Image-Rows`/`-Cols` give the shape.
+ * k × rows × cols × channels uint8, in the order asked; `X-Image-Rows`,
+ * `-Cols` and `-Channels` (1 grey, 3 RGB interleaved) give the shape.
  */
 
 import { Hono } from "hono";
@@ -28,7 +29,7 @@ export function thumbnailsRoutes(ctx: ServerContext): Hono {
     const indices = parts.map((p) => parseIndex(p, ctx.count));
     const data = ctx.training.data;
     if (data === null) throw new HttpError(503, "images are not loaded yet");
-    const pixels = data.rows * data.cols;
+    const pixels = data.rows * data.cols * data.channels;
     const out = new Uint8Array(indices.length * pixels);
     indices.forEach((i, k) =>
       out.set(data.raw.subarray(i * pixels, (i + 1) * pixels), k * pixels)
@@ -38,6 +39,7 @@ export function thumbnailsRoutes(ctx: ServerContext): Hono {
       "Cache-Control": "no-store",
       "X-Image-Rows": String(data.rows),
       "X-Image-Cols": String(data.cols),
+      "X-Image-Channels": String(data.channels),
     });
   });
   return app;

@@ -1,0 +1,226 @@
+/**
+ * `deno task bench:images [--count 60000] [--dir PATH] [--keep]`: writes
+ * `count` Fashion-MNIST PNGs in one sub-folder per class (named), then times
+ * the first decode into the cache, a cached read, and dashboard starts on
+ * the cached folder and on the embedded MNIST (same flags), and prints the
+ * figures (wall and CPU time: the machine may be shared) and peak memory.
+ */
+
+import { parseArgs } from "node:util";
+import process from "node:process";
+import { encode } from "fast-png";
+import { readIdxFile } from "../lib/data/idx.ts";
+import { prepareImageFolder } from "../lib/images/prepare.ts";
+
+const FASHION = "/usr/share/datasets/fashion-mnist";
+const NAMES = [
+  "tshirt",
+  "trouser",
+  "pullover",
+  "dress",
+  "coat",
+  "sandal",
+  "shirt",
+  "sneaker",
+  "bag",
+  "boot",
+];
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    count: { type: "string", default: "60000" },
+    dir: { type: "string" },
+    keep: { type: "boolean", default: false },
+    "no-server": { type: "boolean", default: false },
+    /** Only the two dashboard starts (the folder and its cache exist from a run before). */
+    "starts-only": { type: "boolean", default: false },
+  },
+});
+const count = Number(values.count);
+if (!Number.isInteger(count) || count < 1) {
+  throw new Error(`--count: ${values.count}`);
+}
+const root = values.dir ??
+  await Deno.makeTempDir({ prefix: "ssvae_bench_images_" });
+const imagesDir = `${root}/images`;
+const labelsPath = `${root}/state/labels.csv`;
+
+function rssMiB(): number {
+  return Deno.memoryUsage().rss / 2 ** 20;
+}
+
+async function writeFolder() {
+  const existing = await Deno.stat(`${imagesDir}/.complete`).then(
+    () => true,
+    () => false,
+  );
+  if (existing) return;
+  const images = await readIdxFile(`${FASHION}/train-images-idx3-ubyte.gz`);
+  const labels = await readIdxFile(`${FASHION}/train-labels-idx1-ubyte.gz`);
+  const t0 = performance.now();
+  for (const name of NAMES) {
+    await Deno.mkdir(`${imagesDir}/${name}`, { recursive: true });
+  }
+  for (let i = 0; i < count; i++) {
+    // Beyond 60k the images repeat, shifted by one pixel so every file differs.
+    const k = i % 60000, shift = Math.floor(i / 60000);
+    const px = images.data.slice(k * 784, (k + 1) * 784);
+    if (shift > 0) px.copyWithin(shift, 0, 784 - shift);
+    const png = encode({ width: 28, height: 28, data: px, channels: 1 });
+    await Deno.writeFile(
+      `${imagesDir}/${NAMES[labels.data[k]]}/${String(i).padStart(6, "0")}.png`,
+      png,
+    );
+  }
+  await Deno.writeTextFile(`${imagesDir}/.complete`, "");
+  console.log(
+    `wrote ${count} PNGs in ${
+      ((performance.now() - t0) / 1000).toFixed(1)
+    } s to ${imagesDir}`,
+  );
+}
+
+if (!values["starts-only"]) await decodeTwice();
+
+async function decodeTwice() {
+  await writeFolder();
+  await Deno.remove(`${root}/state`, { recursive: true }).catch(() => {});
+  const shape = { width: 28, height: 28, channels: 1 as const };
+  let t0 = performance.now();
+  let cpu0 = process.cpuUsage();
+  const cpuSeconds = () => {
+    const c = process.cpuUsage(cpu0);
+    cpu0 = process.cpuUsage();
+    return (c.user + c.system) / 1e6;
+  };
+  let last = 0;
+  const cold = await prepareImageFolder({
+    dir: imagesDir,
+    labelsPath,
+    shape,
+    onProgress: (p) => {
+      if (p.seconds - last >= 10) {
+        last = p.seconds;
+        console.log(
+          `  ${p.done}/${p.total} decoded, ${p.seconds.toFixed(0)} s, ETA ${
+            p.etaSeconds?.toFixed(0)
+          } s`,
+        );
+      }
+    },
+  });
+  const coldSeconds = (performance.now() - t0) / 1000;
+  const coldCpu = cpuSeconds();
+  const coldRss = rssMiB();
+  t0 = performance.now();
+  const warm = await prepareImageFolder({ dir: imagesDir, labelsPath, shape });
+  const warmSeconds = (performance.now() - t0) / 1000;
+  const warmCpu = cpuSeconds();
+  console.log(
+    `decode + cache ${cold.report.decoded} PNGs (2 threads): ${
+      coldSeconds.toFixed(1)
+    } s wall, ${coldCpu.toFixed(1)} s CPU`,
+  );
+  console.log(
+    `cached read of the folder: ${warmSeconds.toFixed(2)} s wall, ${
+      warmCpu.toFixed(2)
+    } s CPU (${warm.report.fromCache} from the cache)`,
+  );
+  console.log(
+    `bench process RSS after both: ${coldRss.toFixed(0)} / ${
+      rssMiB().toFixed(0)
+    } MiB`,
+  );
+}
+
+/** Starts main.ts with `args`; seconds to "listening", the server's own figure, peak RSS. */
+async function timeStart(args: string[]) {
+  const t = performance.now();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "main.ts",
+      "--port",
+      "0",
+      "--no-build",
+      "--no-graph",
+      ...args,
+    ],
+    cwd: new URL("../", import.meta.url),
+    stdout: "piped",
+    stderr: "inherit",
+    env: { DENO_NO_UPDATE_CHECK: "1" },
+  }).spawn();
+  let out = "";
+  const dec = new TextDecoder();
+  const reader = child.stdout.getReader();
+  while (!/listening on/.test(out)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server exited:\n${out}`);
+    out += dec.decode(value);
+  }
+  const seconds = (performance.now() - t) / 1000;
+  // CPU seconds of the whole process (all threads, workers included) until
+  // listening: less at the mercy of other work on the machine than wall time.
+  const stat = (await Deno.readTextFile(`/proc/${child.pid}/stat`)).split(
+    ") ",
+  )[1]
+    .split(" ");
+  const cpu = (Number(stat[11]) + Number(stat[12])) / 100;
+  const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+  const hwm = Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0) / 1024;
+  reader.releaseLock();
+  child.kill("SIGTERM");
+  await child.status;
+  await child.stdout.cancel().catch(() => {});
+  const images = out.match(/decoded in ([\d.]+) s/)?.[1];
+  return {
+    seconds,
+    cpu,
+    ready: out.match(/ready in ([\d.]+) s/)?.[1],
+    images,
+    hwm,
+  };
+}
+
+if (!values["no-server"]) {
+  // Both with a fresh model (no checkpoint) and no label graph, so the
+  // difference is the data: the cached folder against the embedded MNIST.
+  const folder = await timeStart([
+    "--images",
+    imagesDir,
+    "--labels",
+    labelsPath,
+    "--weights",
+    `${root}/state/ssvae.ckpt`,
+  ]);
+  const mnist = await timeStart([
+    "--labels",
+    `${root}/state/mnist-labels.csv`,
+    "--weights",
+    `${root}/state/mnist.ckpt`,
+  ]);
+  console.log(
+    `dashboard start, cached folder of ${count}: ${
+      folder.seconds.toFixed(1)
+    } s to listening, ${folder.cpu.toFixed(1)} s CPU ` +
+      `(folder read ${folder.images} s of it); peak RSS ${
+        folder.hwm.toFixed(0)
+      } MiB`,
+  );
+  console.log(
+    `dashboard start, embedded MNIST (same flags): ${
+      mnist.seconds.toFixed(1)
+    } s to listening, ${mnist.cpu.toFixed(1)} s CPU; peak RSS ${
+      mnist.hwm.toFixed(0)
+    } MiB`,
+  );
+}
+console.log(
+  `load average at the end: ${
+    Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
+  } (2 cores)`,
+);
+if (!values.keep && !values.dir) await Deno.remove(root, { recursive: true });

@@ -1,0 +1,100 @@
+/**
+ * Screenshots of the dashboard on a folder of colour images with named
+ * classes: writes 4 × 150 Fashion-MNIST images in class sub-folders (every
+ * third tinted), starts the dashboard with `--images --color --holdout 0.1`,
+ * labels 5 per class, trains 40 epochs, and shoots 1440×900
+ * (docs/screenshot_images.png) and 800×1000 (`--narrow PATH`, not committed).
+ * `deno run -A scripts/screenshot_images.ts [--narrow /tmp/narrow.png]`
+ */
+import { parseArgs } from "node:util";
+import {
+  clickPoint,
+  launchBrowser,
+  ROOT,
+  sleep,
+  startDashboard,
+  waitForPoints,
+} from "../tests/e2e_support.ts";
+import { writeImageFolder } from "../tests/image_fixtures.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { narrow: { type: "string" } },
+});
+const data = await Deno.makeTempDir({ prefix: "ssvae-shot-" });
+const fx = await writeImageFolder(`${data}/clothes`, { perClass: 150 });
+const srv = await startDashboard({
+  args: ["--images", fx.dir, "--color", "--holdout", "0.1"],
+  graph: true,
+  timeout: 180,
+});
+try {
+  const base = srv.url.replace(/\/$/, "");
+  const h = { "Content-Type": "application/json", Origin: base };
+  const state = await (await fetch(`${base}/api/state`)).json();
+  const classes: string[] = state.dataset.classes;
+  // 5 labels per class, the true class from the file's folder.
+  const per = new Map<number, number>();
+  const changes: Array<{ index: number; label: number }> = [];
+  for (let i = 0; i < state.count && changes.length < 5 * classes.length; i++) {
+    const s = await (await fetch(`${base}/api/samples/${i}`)).json();
+    const c = classes.indexOf(s.path.split("/")[0]);
+    if ((per.get(c) ?? 0) >= 5) continue;
+    per.set(c, (per.get(c) ?? 0) + 1);
+    changes.push({ index: i, label: c });
+  }
+  let r = await fetch(`${base}/api/labels`, {
+    method: "PUT",
+    headers: h,
+    body: JSON.stringify({ changes }),
+  });
+  if (!r.ok) throw new Error(`labelling: ${r.status} ${await r.text()}`);
+  r = await fetch(`${base}/api/training/start`, {
+    method: "POST",
+    headers: h,
+    body: JSON.stringify({ epochs: 40 }),
+  });
+  if (r.status !== 202) throw new Error(`training: ${r.status}`);
+  for (;;) {
+    await sleep(1000);
+    const s = await (await fetch(`${base}/api/state`)).json();
+    if (s.training.status !== "training" && s.training.status !== "stopping") {
+      break;
+    }
+  }
+  // An unlabelled image whose channels differ (a tinted one).
+  let colourIndex = 0;
+  for (let i = state.count - 1; i >= 0; i--) {
+    const s = await (await fetch(`${base}/api/samples/${i}`)).json();
+    const b = Array.from(atob(s.original), (c) => c.charCodeAt(0));
+    if (s.label === null && b.some((v, k) => k % 3 === 0 && v !== b[k + 1])) {
+      colourIndex = i;
+      break;
+    }
+  }
+  const browser = await launchBrowser();
+  const shots: Array<[number, number, string | undefined]> = [
+    [1440, 900, `${ROOT}/docs/screenshot_images.png`],
+    [800, 1000, values.narrow],
+  ];
+  for (const [width, height, path] of shots) {
+    if (!path) continue;
+    const page = await browser.newPage({ viewport: { width, height } });
+    await page.goto(srv.url);
+    await waitForPoints(page);
+    await page.waitForSelector('[data-connection="open"]');
+    await sleep(1500);
+    // Show a colour image in the sample panel.
+    await clickPoint(page, colourIndex);
+    await page.waitForSelector(`.sample[data-index="${colourIndex}"]`);
+    // Clicking scrolled the point into view; a full-page shot starts at the top.
+    await page.evaluate(() => scrollTo(0, 0));
+    await sleep(1000);
+    await page.screenshot({ path, fullPage: true });
+    await page.close();
+  }
+  await browser.close();
+} finally {
+  await srv.stop();
+  await Deno.remove(data, { recursive: true });
+}
