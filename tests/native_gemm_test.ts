@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import { assert, assertEquals } from "./assert.ts";
 import { initBackend, matMulEngine } from "../lib/ssvae/backend.ts";
 import { nativeGemm } from "../lib/ssvae/native_gemm.ts";
+import { fusedDense, fusedDenseAvailable } from "../lib/ssvae/dense_kernels.ts";
 
 await initBackend("wasm");
 const native = nativeGemm();
@@ -115,4 +116,66 @@ Deno.test("batched (3-D) products still work on the wasm backend", () => {
     return { got: (c as tf.Tensor3D).arraySync()[1][0], want };
   });
   assert(relDiff(out.got, out.want) < 1e-5);
+});
+
+Deno.test({
+  name:
+    "fused dense layer: output and gradients match tfjs' matMul + add + leakyRelu",
+  ignore: !fusedDenseAvailable(),
+  fn: () => {
+    const [n, k, m] = [37, 29, 23];
+    for (const alpha of [0.01, null]) {
+      const x = tf.tensor2d(seeded(n * k, 11), [n, k]);
+      const w = tf.tensor2d(seeded(k * m, 12), [k, m]);
+      const b = tf.tensor1d(seeded(m, 13));
+      // A weighted sum, so every output element gets its own gradient.
+      const r = tf.tensor2d(seeded(n * m, 14), [n, m]);
+      type F = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+      const fused: F = (x, w, b) =>
+        fusedDense(x as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D, alpha);
+      const composite: F = (x, w, b) => {
+        const z = tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b);
+        return (alpha === null ? z : tf.leakyRelu(z, alpha)) as tf.Tensor2D;
+      };
+      const outputs = (f: F) =>
+        tf.tidy(() => {
+          const y = f(x, w, b);
+          const grads = tf.grads((x, w, b) => tf.sum(tf.mul(f(x, w, b), r)))(
+            [x, w, b],
+          );
+          return [y, ...grads].map((t) => t.dataSync() as Float32Array);
+        });
+      const got = outputs(fused), want = outputs(composite);
+      const names = ["y", "dx", "dw", "db"];
+      got.forEach((g, i) => {
+        const d = relDiff(g, want[i]);
+        assert(d < 1e-5, `alpha ${alpha}: ${names[i]} differs by ${d}`);
+      });
+      tf.dispose([x, w, b, r]);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "fused dense layer: no gradient is computed for an input that needs none",
+  ignore: !fusedDenseAvailable(),
+  fn: async () => {
+    // Only w and b are trained: the images' gradient kernel must not run.
+    const x = tf.tensor2d(seeded(8 * 5, 21), [8, 5]);
+    const w = tf.variable(tf.tensor2d(seeded(5 * 3, 22), [5, 3]));
+    const b = tf.variable(tf.tensor1d(seeded(3, 23)));
+    const info = await tf.profile(() => {
+      const { grads, value } = tf.variableGrads(
+        () => tf.sum(fusedDense(x, w, b, 0.01)),
+        [w, b],
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    const names = info.kernels.map((k) => k.name);
+    assert(names.includes("SSVAEDenseGradW"), names.join(" "));
+    assert(names.includes("SSVAEDenseGradB"), names.join(" "));
+    assert(!names.includes("SSVAEDenseGradX"), names.join(" "));
+    tf.dispose([x, w, b]);
+  },
 });

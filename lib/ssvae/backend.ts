@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { fileURLToPath } from "node:url";
+import { registerFusedDense } from "./dense_kernels.ts";
 import { type NativeGemm, nativeGemm } from "./native_gemm.ts";
 
 export type BackendName = "wasm" | "cpu";
@@ -54,7 +55,10 @@ async function setUp(name: BackendName): Promise<void> {
   await tf.ready();
   if (name === "wasm") {
     const gemm = nativeGemm();
-    if (gemm) registerNativeMatMul(gemm);
+    if (gemm) {
+      registerNativeMatMul(gemm);
+      registerFusedDense(gemm);
+    }
   }
 }
 
@@ -72,6 +76,32 @@ let nativeMatMul: NativeGemm | null = null;
 interface WasmBackend {
   makeOutput(shape: number[], dtype: "float32"): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  dataIdMap: { get(dataId: object): { refCount: number } | undefined };
+}
+
+/**
+ * Sets a float32 variable's values. On wasm, when no other tensor shares the
+ * variable's memory, the values are copied straight into the wasm heap: the
+ * optimizer does this for every parameter after every step, and a new tensor
+ * plus `assign` per parameter (an allocation, a copy, a free, and engine
+ * bookkeeping each) cost several times as much. Only with the native MatMul:
+ * tfjs' own XNNPACK kernel caches packed weights by tensor id, and would not
+ * see a change made in place. Otherwise: `assign`.
+ */
+export function setVariableValues(v: tf.Variable, values: Float32Array): void {
+  if (values.length !== v.size) {
+    throw new Error(`${v.name}: ${values.length} values for ${v.size}`);
+  }
+  if (nativeMatMul && tf.getBackend() === "wasm" && v.dtype === "float32") {
+    const backend = tf.backend() as unknown as WasmBackend;
+    if (backend.dataIdMap.get(v.dataId)?.refCount === 1) {
+      backend.typedArrayFromHeap(v).set(values);
+      return;
+    }
+  }
+  const t = tf.tensor(values, v.shape, "float32");
+  v.assign(t);
+  t.dispose();
 }
 
 /**

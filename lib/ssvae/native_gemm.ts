@@ -20,7 +20,10 @@
  * or unset/`auto` (the first that loads, in that order).
  */
 
-/** Row-major C[M×N] = op(A)·op(B), op = transpose when the flag is set. */
+/**
+ * Row-major C[M×N] = op(A)·op(B) + beta·C, op = transpose when the flag is set;
+ * beta is 0 (C's old contents ignored) unless given.
+ */
 export type Sgemm = (
   transA: boolean,
   transB: boolean,
@@ -30,6 +33,7 @@ export type Sgemm = (
   a: Float32Array,
   b: Float32Array,
   c: Float32Array,
+  beta?: number,
 ) => void;
 
 /** A loaded library. */
@@ -87,7 +91,7 @@ function loadDnnl(): NativeGemm {
   return {
     name: "dnnl",
     library,
-    sgemm: (ta, tb, m, n, k, a, b, c) => {
+    sgemm: (ta, tb, m, n, k, a, b, c, beta = 0) => {
       const status = f(
         ta ? T : N,
         tb ? T : N,
@@ -99,7 +103,7 @@ function loadDnnl(): NativeGemm {
         BigInt(ta ? m : k),
         b,
         BigInt(tb ? k : n),
-        0,
+        beta,
         c,
         BigInt(n),
       );
@@ -138,7 +142,7 @@ function loadOpenBlas(): NativeGemm {
   return {
     name: "openblas",
     library,
-    sgemm: (ta, tb, m, n, k, a, b, c) =>
+    sgemm: (ta, tb, m, n, k, a, b, c, beta = 0) =>
       f(
         ROW_MAJOR,
         ta ? TRANS : NO_TRANS,
@@ -151,7 +155,7 @@ function loadOpenBlas(): NativeGemm {
         ta ? m : k,
         b,
         tb ? k : n,
-        0,
+        beta,
         c,
         n,
       ),
