@@ -13,7 +13,8 @@
  *
  * Options: --epochs N (per run, default 3; the first epoch of each run also pays
  * for start-up and is reported apart), --repeat R (default 2), --sizes
- * 10000,30000,60000 (seconds per epoch at each size), --preset original|graph,
+ * 10000,30000,60000 (seconds per epoch at each size), --pytorch-sizes 60000
+ * (the sizes PyTorch also runs at; default all), --preset original|graph,
  * --rss-epochs N (also one N-epoch run of ours for its peak RSS; 0 = skip),
  * --threads 1|2.
  */
@@ -35,11 +36,14 @@ const { values } = parseArgs({
     preset: { type: "string", default: "original" },
     "rss-epochs": { type: "string", default: "0" },
     threads: { type: "string", default: "2" },
+    "pytorch-sizes": { type: "string" },
   },
 });
 const epochs = Number(values.epochs);
 const repeat = Number(values.repeat);
 const sizes = values.sizes.split(",").map(Number);
+// Sizes at which PyTorch runs too (default: all); fewer saves time on a busy machine.
+const torchSizes = values["pytorch-sizes"]?.split(",").map(Number) ?? sizes;
 const threads = Number(values.threads);
 const rssEpochs = Number(values["rss-epochs"]);
 if (
@@ -198,7 +202,9 @@ try {
     for (let r = 0; r < repeat; r++) {
       const withPredict = n === train.count;
       const a = await ours(dir, epochs, withPredict);
-      const b = await pytorch(dir, epochs, withPredict);
+      const b = torchSizes.includes(n)
+        ? await pytorch(dir, epochs, withPredict)
+        : null;
       for (const [name, res] of [["ours", a], ["pytorch", b]] as const) {
         if (!res) continue;
         const s = steady(res);
