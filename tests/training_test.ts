@@ -331,6 +331,23 @@ Deno.test("the CSV history exporter writes one row per epoch", async () => {
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("one-thread training is bit-exact: the same seed gives the same bits", async () => {
+  const labels = someLabels();
+  const [a, b] = [newTrainer({}, 1), newTrainer({}, 1)];
+  try {
+    await a.trainEpochs(2, data.images, labels);
+    await b.trainEpochs(2, data.images, labels);
+    const [sa, sb] = [a.exportState(), b.exportState()];
+    assertEquals(maxAbsDiff(sa.values, sb.values), 0);
+    assertEquals(maxAbsDiff(sa.m, sb.m), 0);
+    assertEquals(maxAbsDiff(sa.v, sb.v), 0);
+    assertEquals(a.history[1].val, b.history[1].val);
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+});
+
 Deno.test("two threads train the same model as one, to float rounding", async () => {
   const labels = someLabels();
   const one = newTrainer({}, 1);

@@ -4,8 +4,7 @@
  * wasm instance. Parameters are read from the trainer's SharedArrayBuffer.
  */
 /// <reference lib="deno.worker" />
-import * as tf from "@tensorflow/tfjs";
-import { initBackend } from "../lib/ssvae/backend.ts";
+import { initBackend, setVariableValues } from "../lib/ssvae/backend.ts";
 import { SSVAE } from "../lib/ssvae/model.ts";
 import { evalSums, shardGradients } from "../lib/training/shard.ts";
 import type {
@@ -19,11 +18,7 @@ let loadedVersion = -1;
 
 function syncParams(version: number): void {
   if (!model || version === loadedVersion) return;
-  model.variables().forEach((v, i) => {
-    const t = tf.tensor(values[i], v.shape);
-    v.assign(t);
-    t.dispose();
-  });
+  model.variables().forEach((v, i) => setVariableValues(v, values[i]));
   loadedVersion = version;
 }
 

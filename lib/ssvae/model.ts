@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { SSVAEConfig } from "./config.ts";
+import { fusedDense, fusedDenseAvailable } from "./dense_kernels.ts";
 import { Rng } from "./rng.ts";
 
 /** MNIST's pixels per image: the default `config.input_dim`. */
@@ -150,6 +151,15 @@ export class SSVAE {
 
   #dense(name: string, x: tf.Tensor2D, activate: boolean): tf.Tensor2D {
     const l = this.#layer(name);
+    if (fusedDenseAvailable()) {
+      // One kernel forward, lazy native gradients (dense_kernels.ts).
+      return fusedDense(
+        x,
+        l.kernel as tf.Tensor2D,
+        l.bias as tf.Tensor1D,
+        activate ? LEAKY_SLOPE : null,
+      );
+    }
     const y = tf.add(
       tf.matMul(x, l.kernel as tf.Tensor2D),
       l.bias,

@@ -1,6 +1,6 @@
 /** The evaluation pass: metrics of a split with z = mean and no dropout. */
 import type { SSVAEConfig } from "../ssvae/config.ts";
-import type { SSVAE } from "../ssvae/model.ts";
+import { NUM_CLASSES, type SSVAE } from "../ssvae/model.ts";
 import { gatherRows } from "./batches.ts";
 import type { HelperThread } from "./helper_thread.ts";
 import { type EvalSums, evalSums } from "./shard.ts";
@@ -34,6 +34,11 @@ export async function evaluateSplit(
   // With a helper, each chunk is cut in two halves computed at once, so both
   // threads stay busy to the last (odd) chunk.
   const step = helper ? 2 * CHUNK : CHUNK;
+  // This thread's rows go through one reused buffer (the helper's are transferred).
+  const scratch = {
+    x: new Float32Array(Math.min(CHUNK, indices.length) * config.input_dim),
+    oneHot: new Float32Array(Math.min(CHUNK, indices.length) * NUM_CLASSES),
+  };
   for (let s = 0; s < indices.length; s += step) {
     const chunk = indices.subarray(s, s + step);
     const cut = helper ? Math.ceil(chunk.length / 2) : chunk.length;
@@ -47,7 +52,13 @@ export async function evaluateSplit(
         r.labelledCount,
       );
     }
-    const r = gatherRows(images, labels, chunk.subarray(0, cut));
+    const r = gatherRows(
+      images,
+      labels,
+      chunk.subarray(0, cut),
+      undefined,
+      scratch,
+    );
     add(evalSums(model, r.x, r.oneHot, r.labelledCount));
     if (remote) add(await remote);
   }

@@ -98,6 +98,23 @@ export class Trainer {
   #helper: HelperThread | null = null;
   /** Fraction of each batch this thread computes when a helper takes the rest. */
   #localShare = 0.5;
+  /**
+   * Where the steps' time went, summed since the trainer was made (zero the
+   * fields to restart): host work (rows, noise), this thread's shard, the wait
+   * for the helper after it, the helper's own compute time, the AdamW update,
+   * the evaluation passes; and the last share of rows this thread computed.
+   * Read by bench/profile_epoch.ts.
+   */
+  readonly stepStats = {
+    steps: 0,
+    hostMs: 0,
+    localMs: 0,
+    waitMs: 0,
+    helperMs: 0,
+    applyMs: 0,
+    evalMs: 0,
+    localShare: 0.5,
+  };
 
   /** Wraps `model`; optimizer moments start at zero, the random stream at the seed. */
   constructor(model: SSVAE, options: TrainerOptions = {}) {
@@ -360,6 +377,8 @@ export class Trainer {
     targets?: Float32Array,
   ): Promise<number> {
     const cfg = this.config;
+    const stats = this.stepStats;
+    const tHost = performance.now();
     const rows = gatherRows(
       images,
       labels,
@@ -369,6 +388,8 @@ export class Trainer {
         : undefined,
     );
     const whole: ShardInput = { ...rows, ...this.#drawNoise(rows.count) };
+    stats.steps++;
+    stats.hostMs += performance.now() - tHost;
     const normalizer = {
       batchSize: rows.count,
       labelledCount: rows.labelledCount,
@@ -379,10 +400,14 @@ export class Trainer {
       gradClipNorm: cfg.grad_clip_norm,
     };
     if (!this.#helper || rows.count < 2) {
+      const t0 = performance.now();
       const result = shardGradients(this.model, cfg, whole, normalizer);
+      const t1 = performance.now();
       if (Number.isFinite(result.loss)) {
         this.#optimizer.apply(result.grads, settings);
       }
+      stats.localMs += t1 - t0;
+      stats.applyMs += performance.now() - t1;
       return result.loss;
     }
     const cut = Math.min(
@@ -408,9 +433,15 @@ export class Trainer {
     const elapsed = performance.now() - t0;
     this.#balance(localMs, elapsed - localMs > 0.5 ? elapsed : other.computeMs);
     const loss = local.loss + other.loss;
+    const t1 = performance.now();
     if (Number.isFinite(loss)) {
       this.#optimizer.apply(local.grads, settings, other.grads);
     }
+    stats.localMs += localMs;
+    stats.waitMs += elapsed - localMs;
+    stats.helperMs += other.computeMs;
+    stats.applyMs += performance.now() - t1;
+    stats.localShare = this.#localShare;
     return loss;
   }
 
@@ -455,7 +486,13 @@ export class Trainer {
       : undefined;
     const run = (idx: Uint32Array) =>
       evaluateSplit(this.model, this.config, images, labels, idx, helper);
-    return { train: await run(split.train), val: await run(split.val) };
+    const t0 = performance.now();
+    const metrics = {
+      train: await run(split.train),
+      val: await run(split.val),
+    };
+    this.stepStats.evalMs += performance.now() - t0;
+    return metrics;
   }
 
   /** Starts the helper thread when running on two threads, and sends it the live config. */
