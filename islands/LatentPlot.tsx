@@ -78,10 +78,18 @@ export function LatentPlot() {
     if (!el || !wrap) return;
     let disposed = false;
     let plotted = false;
-    const canvas = document.createElement("canvas");
-    canvas.className = "point-layer";
-    canvas.setAttribute("aria-hidden", "true");
-    let layer: PointLayer | null = null;
+    // Two canvases: the 60k base points, and the labelled and selected
+    // points over them. A label repaints only the small top one (a software
+    // WebGL such as SwiftShader spends ~100 ms on 60k points per frame).
+    const canvasFor = (name: string) => {
+      const c = document.createElement("canvas");
+      c.className = `point-layer point-layer-${name}`;
+      c.setAttribute("aria-hidden", "true");
+      return c;
+    };
+    const canvases = [canvasFor("base"), canvasFor("top")];
+    let base: PointLayer | null = null;
+    let top: PointLayer | null = null;
     let index: PointIndex | null = null;
     /** What the layers and the Plotly figure currently show. */
     const drawn = {
@@ -109,19 +117,23 @@ export function LatentPlot() {
       };
     };
 
-    /** Places the canvas over the plot area and copies the axes' ranges. */
+    /** Places the canvases over the plot area and copies the axes' ranges. */
     const syncView = () => {
       const fl = el._fullLayout;
-      if (!layer || !fl?.xaxis?.range) return;
+      if (!base || !top || !fl?.xaxis?.range) return;
       const host = el.querySelector(".gl-container") ?? el;
-      if (canvas.parentNode !== host) host.appendChild(canvas);
       const { l, t } = fl._size;
-      canvas.style.left = `${l}px`;
-      canvas.style.top = `${t}px`;
-      layer.resize(fl.xaxis._length, fl.yaxis._length);
       const [x0, x1] = fl.xaxis.range;
       const [y0, y1] = fl.yaxis.range;
-      layer.setView({ x0, x1, y0, y1 });
+      for (const c of canvases) {
+        if (c.parentNode !== host) host.appendChild(c);
+        c.style.left = `${l}px`;
+        c.style.top = `${t}px`;
+      }
+      for (const layer of [base, top]) {
+        layer.resize(fl.xaxis._length, fl.yaxis._length);
+        layer.setView({ x0, x1, y0, y1 });
+      }
     };
 
     const mark = (what: string, t0: number, s: LatentSnapshot) =>
@@ -147,21 +159,27 @@ export function LatentPlot() {
         const drag = a.dragMode.value;
         const multi = a.selection.value;
         const excluded = a.excluded.value;
-        if (!layer) layer = new PointLayer(canvas);
+        if (!base || !top) {
+          base = new PointLayer(canvases[0]);
+          top = new PointLayer(canvases[1]);
+        }
+        let paintBase = false;
+        let paintTop = false;
 
         // 1. New positions (a new model version): the one Plotly re-plot.
         const moved = s.x !== drawn.x || s.version !== drawn.version;
         if (moved) {
           index = new PointIndex(s.x, s.y, s.count);
-          layer.setPoints(
+          paintBase = paintTop = true;
+          base.setPoints(
             "base",
             interleave(s.x, s.y, s.count),
             baseColors(s, mode),
           );
           const size = markerSize(s.count);
-          layer.setStyle("base", { size });
-          layer.setStyle("labelled", { size: size + 3, outline: 0.3 });
-          layer.setStyle("selection", { size: size + 1 });
+          base.setStyle("base", { size });
+          top.setStyle("labelled", { size: size + 3, outline: 0.3 });
+          top.setStyle("selection", { size: size + 1 });
           drawn.mode = mode;
           drawn.colorsOf = s.predClass;
           drawn.userLabel = null;
@@ -189,24 +207,27 @@ export function LatentPlot() {
         // 2. The cheap layers: colours, labels, selection. Painted now, so a
         // label is on screen in the next frame whatever Plotly does after.
         if (mode !== drawn.mode || s.predClass !== drawn.colorsOf) {
-          layer.setColors("base", baseColors(s, mode));
+          base.setColors("base", baseColors(s, mode));
+          paintBase = true;
           drawn.mode = mode;
           drawn.colorsOf = s.predClass;
         }
         if (s.userLabel !== drawn.userLabel) {
           const p = labelledPoints(s);
-          layer.setPoints("labelled", p.xy, p.rgba);
+          top.setPoints("labelled", p.xy, p.rgba);
+          paintTop = true;
           drawn.userLabel = s.userLabel;
         }
         if (multi !== drawn.multi || excluded !== drawn.excluded) {
           if (multi) {
             const p = selectedPoints(s, multi, excluded);
-            layer.setPoints("selection", p.xy, p.rgba);
+            top.setPoints("selection", p.xy, p.rgba);
           }
-          layer.setStyle("selection", { visible: multi !== null });
+          top.setStyle("selection", { visible: multi !== null });
           // The rest of the map fades so the selection stands out.
-          layer.setStyle("base", { alpha: multi ? 0.35 : 1 });
-          layer.setStyle("labelled", { alpha: multi ? 0.5 : 1 });
+          base.setStyle("base", { alpha: multi ? 0.35 : 1 });
+          top.setStyle("labelled", { alpha: multi ? 0.5 : 1 });
+          paintBase = paintTop = true;
           if (multi === null && drawn.multi !== null) {
             // Labelled or cleared: drop Plotly's outline too.
             await Plotly.relayout(el, { selections: [] });
@@ -215,7 +236,8 @@ export function LatentPlot() {
           drawn.excluded = excluded;
         }
         syncView();
-        layer.draw();
+        if (paintBase) base.draw();
+        if (paintTop) top.draw();
         mark(moved ? "plot" : "layers", t0, s);
         if (!ready.value) {
           ready.value = true;
@@ -233,7 +255,12 @@ export function LatentPlot() {
           ];
         }
         if (!moved && drawn.drag !== drag) update.dragmode = drag;
-        if (Object.keys(update).length > 0) await Plotly.relayout(el, update);
+        if (Object.keys(update).length > 0) {
+          // After the next paint: the points just drawn show first; the SVG
+          // relayout (25-45 ms in Plotly) would otherwise hold that frame.
+          await afterPaint();
+          await Plotly.relayout(el, update);
+        }
         drawn.sel = sel;
         drawn.sugg = sugg;
         drawn.drag = drag;
@@ -345,9 +372,25 @@ export function LatentPlot() {
       });
 
       // Zoom and pan move the points: follow every step of a drag or wheel.
+      // Plotly also fires these after a relayout of the shapes alone: then
+      // nothing moved, and repainting 60k points would only cost a frame.
+      let shown = "";
       const follow = () => {
+        const fl = el._fullLayout;
+        if (!fl?.xaxis?.range) return;
+        const view = [
+          ...fl.xaxis.range,
+          ...fl.yaxis.range,
+          fl.xaxis._length,
+          fl.yaxis._length,
+          fl._size.l,
+          fl._size.t,
+        ].join(",");
+        if (view === shown) return;
+        shown = view;
         syncView();
-        layer?.schedule();
+        base?.schedule();
+        top?.schedule();
       };
       el.on("plotly_relayouting", follow);
       el.on("plotly_afterplot", follow);
@@ -417,7 +460,8 @@ export function LatentPlot() {
       disposed = true;
       stop();
       for (const c of cleanup) c();
-      layer?.dispose();
+      base?.dispose();
+      top?.dispose();
     };
   }, []);
 
@@ -585,6 +629,11 @@ export function LatentPlot() {
       </div>
     </section>
   );
+}
+
+/** Resolves once the browser has painted the next frame. */
+function afterPaint(): Promise<void> {
+  return new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 }
 
 /** Minimum latent distance between two suggestion rings: 2% of the map. */

@@ -406,7 +406,7 @@ Deno.test({
           );
           const red = await page.evaluate(() => {
             const c = document.querySelector(
-              "#latent-plot canvas.point-layer",
+              "#latent-plot canvas.point-layer-top",
             ) as HTMLCanvasElement;
             const gl = c.getContext("webgl")!;
             const px = new Uint8Array(c.width * c.height * 4);
