@@ -93,8 +93,8 @@ async function loadTime(
 }
 
 /**
- * ms from pressing `key` until the plot is redrawn: "redraw" = the next draw
- * (up to the following frame); "snapshot" = the first draw after a new latent
+ * ms from pressing `key` until the plot is redrawn: "redraw" = the first
+ * animation frame after the draw (the frame that paints it); "snapshot" = the first draw after a new latent
  * snapshot was loaded (the label graph's propagation), by the marks' own
  * timestamps, since a poll may wake up after both.
  */
@@ -114,10 +114,10 @@ async function timeKey(
         performance.getEntriesByName(name).find((e) => e.startTime > t);
       const poll = () => {
         if (until === "redraw") {
+          // This animation frame is the one that paints the draw: its
+          // callbacks run right before the frame is rendered.
           if (performance.getEntriesByName("latent-draw").length > seen) {
-            requestAnimationFrame(() =>
-              w.__benchResult = performance.now() - start
-            );
+            w.__benchResult = performance.now() - start;
             return;
           }
         } else {
