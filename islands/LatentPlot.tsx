@@ -4,7 +4,9 @@ import { useEffect, useRef } from "preact/hooks";
 import {
   boundsTrace,
   LATENT_CONFIG,
+  LATENT_MARGIN,
   latentLayout,
+  paddedRange,
   selectionShapes,
   suggestionShapes,
 } from "../lib/client/figures.ts";
@@ -26,7 +28,7 @@ import {
 } from "../lib/client/point_colors.ts";
 import { type PixelScale, PointIndex } from "../lib/client/point_index.ts";
 import { PointLayer } from "../lib/client/point_layer.ts";
-import { COLOR_MODES, useStore } from "../lib/client/store.ts";
+import { COLOR_MODES, type ColorMode, useStore } from "../lib/client/store.ts";
 
 const DRAG_MODES: ReadonlyArray<
   { id: DragMode; label: string; title: string }
@@ -146,6 +148,75 @@ export function LatentPlot() {
         },
       });
 
+    /** New positions: the base buffers, sizes and the hit-test index. */
+    const upload = (s: LatentSnapshot, mode: ColorMode) => {
+      if (!base || !top) {
+        base = new PointLayer(canvases[0]);
+        top = new PointLayer(canvases[1]);
+      }
+      index = new PointIndex(s.x, s.y, s.count);
+      base.setPoints(
+        "base",
+        interleave(s.x, s.y, s.count),
+        baseColors(s, mode),
+      );
+      const size = markerSize(s.count);
+      base.setStyle("base", { size });
+      top.setStyle("labelled", { size: size + 3, outline: 0.3 });
+      top.setStyle("selection", { size: size + 1 });
+      drawn.mode = mode;
+      drawn.colorsOf = s.predClass;
+      drawn.userLabel = null;
+      drawn.multi = null;
+      drawn.x = s.x;
+      drawn.version = s.version;
+    };
+
+    const markDrawn = (s: LatentSnapshot) => {
+      if (ready.value) return;
+      ready.value = true;
+      performance.mark("latent-drawn", {
+        detail: { count: s.count, version: s.version },
+      });
+      requestAnimationFrame(() => performance.mark("latent-painted"));
+    };
+
+    /**
+     * The points as soon as the snapshot is here, before Plotly has loaded
+     * (its parse is most of a reload): drawn with the layout's own margins
+     * and ranges, so Plotly's axes then land around them without a jump.
+     */
+    const paintEarly = () => {
+      const s = store.latent.value;
+      if (!s || plotted || disposed || drawn.x === s.x) return;
+      try {
+        upload(s, store.colorMode.value);
+        const p = labelledPoints(s);
+        top!.setPoints("labelled", p.xy, p.rgba);
+        drawn.userLabel = s.userLabel;
+        const m = LATENT_MARGIN;
+        const w = el.clientWidth - m.l - m.r;
+        const h = el.clientHeight - m.t - m.b;
+        if (w <= 0 || h <= 0) return;
+        for (const c of canvases) {
+          if (c.parentNode === null) el.appendChild(c);
+          c.style.left = `${m.l}px`;
+          c.style.top = `${m.t}px`;
+        }
+        const [x0, x1] = paddedRange(index!.x0, index!.x1);
+        const [y0, y1] = paddedRange(index!.y0, index!.y1);
+        for (const layer of [base!, top!]) {
+          layer.resize(w, h);
+          layer.setView({ x0, x1, y0, y1 });
+          layer.draw();
+        }
+        markDrawn(s);
+      } catch (e) {
+        // Plotly's pass draws them anyway; say why the early one did not.
+        console.warn(`early paint of the latent points: ${e}`);
+      }
+    };
+
     const draw = coalescedDraw(
       async (Plotly) => {
         if (disposed) return;
@@ -168,22 +239,11 @@ export function LatentPlot() {
 
         // 1. New positions (a new model version): the one Plotly re-plot.
         const moved = s.x !== drawn.x || s.version !== drawn.version;
-        if (moved) {
-          index = new PointIndex(s.x, s.y, s.count);
+        if (moved || !plotted) {
+          if (moved) upload(s, mode);
+          // The first plot moves the canvases into Plotly's plot area.
           paintBase = paintTop = true;
-          base.setPoints(
-            "base",
-            interleave(s.x, s.y, s.count),
-            baseColors(s, mode),
-          );
-          const size = markerSize(s.count);
-          base.setStyle("base", { size });
-          top.setStyle("labelled", { size: size + 3, outline: 0.3 });
-          top.setStyle("selection", { size: size + 1 });
-          drawn.mode = mode;
-          drawn.colorsOf = s.predClass;
-          drawn.userLabel = null;
-          drawn.multi = null;
+          index ??= new PointIndex(s.x, s.y, s.count);
           await Plotly.react(
             el,
             [boundsTrace(index)],
@@ -239,13 +299,7 @@ export function LatentPlot() {
         if (paintBase) base.draw();
         if (paintTop) top.draw();
         mark(moved ? "plot" : "layers", t0, s);
-        if (!ready.value) {
-          ready.value = true;
-          performance.mark("latent-drawn", {
-            detail: { count: s.count, version: s.version },
-          });
-          requestAnimationFrame(() => performance.mark("latent-painted"));
-        }
+        markDrawn(s);
         // 3. The X, the rings and the drag mode: one SVG relayout.
         const update: Record<string, unknown> = {};
         if (!moved && (drawn.sel !== sel || drawn.sugg !== sugg)) {
@@ -445,6 +499,10 @@ export function LatentPlot() {
     };
     const cleanup: Array<() => void> = [];
 
+    const stopEarly = effect(() => {
+      void store.latent.value;
+      paintEarly();
+    });
     const stop = effect(() => {
       // Subscribe to everything the figure depends on, then draw once.
       void store.latent.value;
@@ -459,6 +517,7 @@ export function LatentPlot() {
     return () => {
       disposed = true;
       stop();
+      stopEarly();
       for (const c of cleanup) c();
       base?.dispose();
       top?.dispose();

@@ -42,6 +42,9 @@ export function boundsTrace(
   };
 }
 
+/** The latent plot's margins (px): its plot area, also before Plotly loads. */
+export const LATENT_MARGIN = { l: 44, r: 8, t: 8, b: 36 } as const;
+
 /** Axis ranges that show every point with a margin of 4%. */
 export function paddedRange(lo: number, hi: number): [number, number] {
   const pad = (hi - lo) * 0.04 || 1;
@@ -62,7 +65,7 @@ export function latentLayout(
     // Same revision = Plotly.react keeps the user's zoom and pan. A new
     // latent version (after training) moves every point: start fresh then.
     uirevision: `latent-v${version}`,
-    margin: { l: 44, r: 8, t: 8, b: 36 },
+    margin: { ...LATENT_MARGIN },
     hovermode: "closest",
     dragmode,
     showlegend: false,
