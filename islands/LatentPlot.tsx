@@ -512,7 +512,9 @@ export function LatentPlot() {
       void store.active.dragMode.value;
       void store.active.selection.value;
       void store.active.excluded.value;
-      draw();
+      // Not before the snapshot: Plotly's parse (~0.5 s, from the cache on a
+      // reload) would otherwise run first and hold the early paint back.
+      if (store.latent.value) draw();
     });
     return () => {
       disposed = true;
