@@ -100,6 +100,8 @@ export function LatentPlot() {
       mode: "",
       colorsOf: null as Uint8Array | null,
       userLabel: null as Int8Array | null,
+      /** Points in the labelled layer. */
+      labelled: 0,
       sel: null as number | null,
       sugg: null as Uint32Array | null,
       drag: "zoom" as DragMode,
@@ -194,6 +196,7 @@ export function LatentPlot() {
         const p = labelledPoints(s);
         top!.setPoints("labelled", p.xy, p.rgba);
         drawn.userLabel = s.userLabel;
+        drawn.labelled = p.index.length;
         const m = LATENT_MARGIN;
         const w = el.clientWidth - m.l - m.r;
         const h = el.clientHeight - m.t - m.b;
@@ -277,6 +280,7 @@ export function LatentPlot() {
           top.setPoints("labelled", p.xy, p.rgba);
           paintTop = true;
           drawn.userLabel = s.userLabel;
+          drawn.labelled = p.index.length;
         }
         if (multi !== drawn.multi || excluded !== drawn.excluded) {
           if (multi) {
@@ -328,9 +332,7 @@ export function LatentPlot() {
         el.dataset.selected = String(sel ?? "");
         el.dataset.suggestions = Array.from(sugg.subarray(0, 5)).join(",");
         el.dataset.dragmode = drag;
-        el.dataset.labelled = String(
-          labelledCount(s.userLabel, s.count),
-        );
+        el.dataset.labelled = String(drawn.labelled);
         el.dataset.highlighted = String(
           multi ? multi.length - excludedIn(multi, excluded) : 0,
         );
@@ -490,10 +492,32 @@ export function LatentPlot() {
       el.on("plotly_deselect", () => {
         store.active.actions.setSelection(null);
       });
+      // Arrow keys on the focused map walk to the nearest point that way.
+      const arrows: Record<string, [number, number]> = {
+        ArrowLeft: [-1, 0],
+        ArrowRight: [1, 0],
+        ArrowUp: [0, -1],
+        ArrowDown: [0, 1],
+      };
+      const onMapKey = (ev: KeyboardEvent) => {
+        const d = arrows[ev.key];
+        const sc = scale();
+        if (!d || !sc || !index) return;
+        ev.preventDefault();
+        const from = store.selected.peek();
+        if (from === null) {
+          store.actions.selectNextUncertain();
+          return;
+        }
+        const next = index.step(from, d[0], d[1], sc);
+        if (next >= 0) store.actions.select(next);
+      };
+      wrap.addEventListener("keydown", onMapKey);
       const ro = new ResizeObserver(follow);
       ro.observe(wrap);
       cleanup.push(() => {
         ro.disconnect();
+        wrap.removeEventListener("keydown", onMapKey);
         removeEventListener("mouseup", onUp, true);
       });
     };
@@ -525,33 +549,6 @@ export function LatentPlot() {
       top?.dispose();
     };
   }, []);
-
-  /** Arrow keys on the focused map walk to the nearest point that way. */
-  const onMapKey = (ev: KeyboardEvent) => {
-    const dir: Record<string, [number, number]> = {
-      ArrowLeft: [-1, 0],
-      ArrowRight: [1, 0],
-      ArrowUp: [0, -1],
-      ArrowDown: [0, 1],
-    };
-    const d = dir[ev.key];
-    const el = ref.current as PlotElement | null;
-    const s = store.latent.value;
-    if (!d || !el || !s) return;
-    ev.preventDefault();
-    const from = store.selected.value;
-    if (from === null) {
-      store.actions.selectNextUncertain();
-      return;
-    }
-    const fl = el._fullLayout;
-    if (!fl?.xaxis?.range) return;
-    const sx = fl.xaxis._length / (fl.xaxis.range[1] - fl.xaxis.range[0]);
-    const sy = -fl.yaxis._length / (fl.yaxis.range[1] - fl.yaxis.range[0]);
-    const idx = new PointIndex(s.x, s.y, s.count);
-    const next = idx.step(from, d[0], d[1], { sx, sy });
-    if (next >= 0) store.actions.select(next);
-  };
 
   const t = tip.value;
   let tipText: string[] | null = null;
@@ -614,7 +611,6 @@ export function LatentPlot() {
         role="application"
         aria-label="Latent map: arrow keys move between points, 0–9 label the selected point"
         aria-describedby="latent-legend"
-        onKeyDown={onMapKey}
       >
         <div ref={ref} id="latent-plot" class="latent-plot" />
         {sel && (
@@ -700,12 +696,6 @@ function afterPaint(): Promise<void> {
 /** Minimum latent distance between two suggestion rings: 2% of the map. */
 function ringGap(index: PointIndex): number {
   return 0.02 * Math.hypot(index.x1 - index.x0, index.y1 - index.y0);
-}
-
-function labelledCount(ul: Int8Array, n: number): number {
-  let c = 0;
-  for (let i = 0; i < n; i++) if (ul[i] >= 0) c++;
-  return c;
 }
 
 function excludedIn(sel: Uint32Array, excluded: ReadonlySet<number>): number {

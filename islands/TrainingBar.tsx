@@ -119,69 +119,42 @@ export function TrainingBar() {
         <details class="params" id="training-params">
           <summary class="btn btn-small">Parameters</summary>
           <div class="params-panel">
-            <label class="control">
-              <span
-                class="control-name"
-                title="Weight of the reconstruction loss"
-              >
-                Recon weight
-              </span>
-              <output class="control-value" id="recon-value">
-                {p.reconWeight.value.toFixed(0)}
-              </output>
-              <input
-                type="range"
-                id="recon-weight"
-                aria-label="Reconstruction weight"
-                min={RANGES.recon_weight.min}
-                max={RANGES.recon_weight.max}
-                step={RANGES.recon_weight.step}
-                value={p.reconWeight.value}
-                disabled={busy}
-                onInput={(e) =>
-                  p.reconWeight.value = Number(e.currentTarget.value)}
-              />
-            </label>
-            <label class="control">
-              <span class="control-name">KL weight</span>
-              <output class="control-value" id="kl-value">
-                {p.klWeight.value.toFixed(2)}
-              </output>
-              <input
-                type="range"
-                id="kl-weight"
-                aria-label="KL weight"
-                min={RANGES.kl_weight.min}
-                max={RANGES.kl_weight.max}
-                step={RANGES.kl_weight.step}
-                value={p.klWeight.value}
-                disabled={busy}
-                onInput={(e) =>
-                  p.klWeight.value = Number(e.currentTarget.value)}
-              />
-            </label>
-            <label class="control">
-              <span class="control-name">Learning rate</span>
-              <output class="control-value" id="lr-value">
-                {fmtLearningRate(p.learningRate.value)}
-              </output>
-              <input
-                type="range"
-                id="learning-rate"
-                aria-label="Learning rate (log scale, 1e-4 to 1e-2)"
-                min={RANGES.log_lr.min}
-                max={RANGES.log_lr.max}
-                step={RANGES.log_lr.step}
-                value={Math.log10(p.learningRate.value)}
-                disabled={busy}
-                aria-valuetext={fmtLearningRate(p.learningRate.value)}
-                onInput={(e) =>
-                  p.learningRate.value = Number(
-                    (10 ** Number(e.currentTarget.value)).toPrecision(3),
-                  )}
-              />
-              <span class="scale-hint">log scale 1e-4 – 1e-2</span>
-            </label>
+            <Slider
+              id="recon-weight"
+              outputId="recon-value"
+              name="Recon weight"
+              title="Weight of the reconstruction loss"
+              label="Reconstruction weight"
+              range={RANGES.recon_weight}
+              value={p.reconWeight.value}
+              shown={p.reconWeight.value.toFixed(0)}
+              disabled={busy}
+              onInput={(v) => p.reconWeight.value = v}
+            />
+            <Slider
+              id="kl-weight"
+              outputId="kl-value"
+              name="KL weight"
+              label="KL weight"
+              range={RANGES.kl_weight}
+              value={p.klWeight.value}
+              shown={p.klWeight.value.toFixed(2)}
+              disabled={busy}
+              onInput={(v) => p.klWeight.value = v}
+            />
+            <Slider
+              id="learning-rate"
+              outputId="lr-value"
+              name="Learning rate"
+              label="Learning rate (log scale, 1e-4 to 1e-2)"
+              range={RANGES.log_lr}
+              value={Math.log10(p.learningRate.value)}
+              shown={fmtLearningRate(p.learningRate.value)}
+              disabled={busy}
+              onInput={(v) =>
+                p.learningRate.value = Number((10 ** v).toPrecision(3))}
+              hint="log scale 1e-4 – 1e-2"
+            />
             <p class="muted small">
               A run continues from the current model and uses the labels as they
               are when it starts.
@@ -195,5 +168,46 @@ export function TrainingBar() {
         </div>
       )}
     </div>
+  );
+}
+
+/**
+ * One hyper-parameter: its name, the value as shown and the range input
+ * with an accessible name.
+ */
+function Slider(props: {
+  id: string;
+  /** Id of the `<output>` showing the value. */
+  outputId: string;
+  name: string;
+  title?: string;
+  label: string;
+  range: { min: number; max: number; step: number };
+  value: number;
+  shown: string;
+  disabled: boolean;
+  onInput(value: number): void;
+  hint?: string;
+}) {
+  return (
+    <label class="control">
+      <span class="control-name" title={props.title}>{props.name}</span>
+      <output class="control-value" id={props.outputId}>
+        {props.shown}
+      </output>
+      <input
+        type="range"
+        id={props.id}
+        aria-label={props.label}
+        min={props.range.min}
+        max={props.range.max}
+        step={props.range.step}
+        value={props.value}
+        disabled={props.disabled}
+        aria-valuetext={props.shown}
+        onInput={(e) => props.onInput(Number(e.currentTarget.value))}
+      />
+      {props.hint && <span class="scale-hint">{props.hint}</span>}
+    </label>
   );
 }
