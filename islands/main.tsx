@@ -4,7 +4,7 @@ import { startController } from "../lib/client/controller.ts";
 import { loadPlotly } from "../lib/client/plotly.ts";
 import { startPwa } from "../lib/client/pwa.ts";
 import { createStore } from "../lib/client/store.ts";
-import type { PageProps } from "../lib/client/types.ts";
+import type { PageProps } from "../lib/protocol/api.ts";
 import { App } from "./App.tsx";
 
 performance.mark("app-start");

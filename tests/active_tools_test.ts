@@ -5,9 +5,9 @@
  * `evaluation` event. Plus the ranking time on 60k rows.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { encodeProbs } from "../lib/server/probs_snapshot.ts";
+import { decodeProbs, encodeProbs } from "../lib/protocol/probs_format.ts";
+import { MAX_BATCH } from "../lib/protocol/limits.ts";
 import {
-  decodeProbs,
   nextSuggestion,
   rankAll,
   topUnlabelled,
@@ -20,7 +20,6 @@ import {
 } from "../lib/client/undo.ts";
 import {
   importDiff,
-  MAX_BATCH,
   parseBatchBody,
   parseImportBody,
   parseImportCsv,
@@ -34,8 +33,8 @@ import {
 } from "../lib/client/eval_figures.ts";
 import { applyServerMessage, createStore } from "../lib/client/store.ts";
 import { suggestionShapes } from "../lib/client/figures.ts";
-import type { RunRecord } from "../lib/client/types.ts";
-import type { LatentSnapshot } from "../lib/client/latent.ts";
+import type { RunRecord } from "../lib/protocol/api.ts";
+import type { LatentSnapshot } from "../lib/protocol/latent_format.ts";
 
 function rows(...dists: number[][]): Float32Array {
   return Float32Array.from(

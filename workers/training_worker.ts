@@ -2,7 +2,7 @@
  * Training worker: owns the images, the SSVAE and its InteractiveTrainer, so
  * training (seconds to minutes of CPU) never blocks the HTTP thread.
  *
- * Protocol: lib/server/worker_protocol.ts. The main thread sends `init` once,
+ * Protocol: lib/protocol/training_worker.ts. The main thread sends `init` once,
  * then `train` / `stop` / `predict`; this worker answers with `data` (raw bytes
  * transferred once), `model`, `prediction` (transferred buffers), `batch`
  * (throttled progress within an epoch), `epoch`, `train_done`, `progress` and
@@ -24,7 +24,7 @@ import {
   saveCheckpoint,
 } from "../lib/training/checkpoint.ts";
 import { TrainingError } from "../lib/training/types.ts";
-import { RunProgress } from "../lib/server/batch_progress.ts";
+import { RunProgress } from "../lib/training/run_progress.ts";
 import { accuracyOf } from "../lib/training/accuracy.ts";
 import {
   appendRun,
@@ -38,7 +38,7 @@ import type {
   PredictionMessage,
   ToWorker,
   TrainMessage,
-} from "../lib/server/worker_protocol.ts";
+} from "../lib/protocol/training_worker.ts";
 
 /** Images per predict call: bounds the float32 reconstruction buffer (~25 MB). */
 const PREDICT_CHUNK = 8192;

@@ -9,14 +9,14 @@
  * - the per-run evaluations (/api/evaluations, then `evaluation` events).
  */
 import { effect } from "@preact/signals";
-import { MAX_BATCH } from "./active_store.ts";
+import { MAX_BATCH } from "../protocol/limits.ts";
 import type { Api } from "./api.ts";
 import type { WriteOptions } from "./controller.ts";
 import { planBatch, planSummary } from "./batch_plan.ts";
 import { leastCertainUnlabelled } from "./latent.ts";
 import { pushLog, showToast, type Store } from "./store.ts";
 import { nextSuggestion, rankAll } from "./suggestions.ts";
-import type { LabelChange } from "./types.ts";
+import type { LabelChange } from "../protocol/api.ts";
 import { applyChanges, revertChanges, type UndoChange } from "./undo.ts";
 
 export interface ActiveDeps {

@@ -1,6 +1,9 @@
 /** Thin typed wrappers over the dashboard's HTTP API (docs/architecture.md). */
-import { decodeLatent, type LatentSnapshot } from "./latent.ts";
-import { decodeProbs, type ProbsSnapshot } from "./suggestions.ts";
+import {
+  decodeLatent,
+  type LatentSnapshot,
+} from "../protocol/latent_format.ts";
+import { decodeProbs, type ProbsSnapshot } from "../protocol/probs_format.ts";
 import type {
   ApiState,
   BatchResult,
@@ -9,7 +12,7 @@ import type {
   LabelResult,
   RunRecord,
   Sample,
-} from "./types.ts";
+} from "../protocol/api.ts";
 
 /** A failed API call; `message` is the server's `{ error }` text when it sent one. */
 export class ApiError extends Error {
@@ -208,12 +211,4 @@ export class Api {
     if (!res.ok) throw await failure(res, "POST /api/training/stop");
     await res.body?.cancel();
   }
-}
-
-/** base64 → bytes (the sample images). */
-export function base64ToBytes(b64: string): Uint8Array {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }

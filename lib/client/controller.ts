@@ -19,7 +19,7 @@ import {
   showToast,
   type Store,
 } from "./store.ts";
-import type { LabelChange, Sample } from "./types.ts";
+import type { LabelChange, Sample } from "../protocol/api.ts";
 
 const SAMPLE_CACHE = 256;
 

@@ -18,13 +18,18 @@ import { dataset } from "./dataset.ts";
 import { effect } from "@preact/signals";
 import { ApiError } from "./api.ts";
 import type { Controller } from "./controller.ts";
-import { decodeLatent, type LatentSnapshot, withLabels } from "./latent.ts";
+import {
+  decodeLatent,
+  encodeLatent,
+  type LatentSnapshot,
+} from "../protocol/latent_format.ts";
+import { withLabels } from "./latent.ts";
+import { bytesToBase64 } from "../protocol/base64.ts";
 import { OfflineImages } from "./offline_images.ts";
 import { Outbox, SyncUnavailable } from "./outbox.ts";
 import {
   CACHES,
   CHANNEL,
-  encodeLatentSnapshot,
   type LabelOp,
   LATENT_URL,
   reportText,
@@ -40,18 +45,12 @@ import {
   recountFromLatent,
   type Store,
 } from "./store.ts";
-import type { ApiState, LabelChange, Sample } from "./types.ts";
+import type { ApiState, LabelChange, Sample } from "../protocol/api.ts";
 
 /** A fetch that never reached the server (offline, refused, reset). */
 export function isNetworkError(e: unknown): boolean {
   return e instanceof TypeError ||
     (e instanceof Error && e.name === "NetworkError");
-}
-
-function bytesToBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
-  return btoa(s);
 }
 
 const RETRY_MS = 10_000;
@@ -325,7 +324,7 @@ export function startPwa(store: Store, controller: Controller): PwaHandle {
     const cache = await caches.open(CACHES.latent);
     await cache.put(
       LATENT_URL,
-      new Response(encodeLatentSnapshot(snap) as Uint8Array<ArrayBuffer>, {
+      new Response(encodeLatent(snap) as Uint8Array<ArrayBuffer>, {
         headers: {
           "Content-Type": "application/octet-stream",
           "X-Latent-Version": String(snap.version),

@@ -14,16 +14,10 @@ import {
   type LabelStore,
   parseLabelsCsv,
 } from "../labels/labels_store.ts";
-import type { LabelChange } from "./label_service.ts";
+import type { LabelChange } from "../protocol/api.ts";
+import { MAX_BATCH } from "../protocol/limits.ts";
 import { HttpError } from "./security.ts";
 import { parseClientTime, rejectUnknown } from "./validation.ts";
-
-/** Most changes in one batch (a lasso over a 60k map can exceed it: the page says so). */
-export const MAX_BATCH = 20_000;
-/** Body cap of a batch: 20k changes of `{"index":59999,"label":null},` fit. */
-export const BATCH_BODY_LIMIT = 1024 * 1024;
-/** Body cap of an import: a full 60k-row CSV is ~0.6 MB; JSON escaping adds little. */
-export const IMPORT_BODY_LIMIT = 4 * 1024 * 1024;
 
 export interface BatchBody {
   changes: LabelChange[];

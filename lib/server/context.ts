@@ -3,7 +3,7 @@
 import type { ServerOptions } from "./options.ts";
 import type { ListenAddress } from "./security.ts";
 import type { WsHub } from "./ws_hub.ts";
-import type { LatentCache } from "./latent_snapshot.ts";
+import type { LatentCache } from "./latent_cache.ts";
 import type { LabelService } from "./label_service.ts";
 import type { TrainingController } from "./training_controller.ts";
 import type { GraphController } from "./graph_controller.ts";

@@ -9,7 +9,7 @@ import type {
   FromGraphWorker,
   GraphInitMessage,
   PropagationMessage,
-} from "./graph_protocol.ts";
+} from "../protocol/graph_worker.ts";
 
 export type GraphStatus = "building" | "ready" | "error" | "off";
 

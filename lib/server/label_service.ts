@@ -6,16 +6,7 @@
 
 import type { LabelStore } from "../labels/labels_store.ts";
 
-export interface LabelChange {
-  index: number;
-  label: number | null;
-}
-
-export interface LabelResult {
-  index: number;
-  label: number | null;
-  applied: boolean;
-}
+import type { LabelChange, LabelResult } from "../protocol/api.ts";
 
 /** Outcome of a batch write (see LabelService.writeMany). */
 export interface BatchResult {

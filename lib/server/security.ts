@@ -7,6 +7,7 @@
 
 import { clip, quoteInput } from "../quote_input.ts";
 import type { Context, MiddlewareHandler } from "hono";
+import { BODY_LIMITS } from "../protocol/limits.ts";
 
 /** Where the server actually listens; port is filled in once Deno.serve has bound. */
 export interface ListenAddress {
@@ -171,8 +172,6 @@ export class HttpError extends Error {
   }
 }
 
-export const JSON_BODY_LIMIT = 64 * 1024;
-
 /**
  * Reads a JSON object body with a byte cap that holds even without
  * Content-Length (chunked uploads are cut off as soon as they exceed it).
@@ -182,7 +181,7 @@ export async function readJsonBody(
   c: Context,
   opts: { limit?: number; optional?: boolean } = {},
 ): Promise<Record<string, unknown> | undefined> {
-  const limit = opts.limit ?? JSON_BODY_LIMIT;
+  const limit = opts.limit ?? BODY_LIMITS.json;
   const declared = c.req.header("content-length");
   if (declared !== undefined && Number(declared) > limit) {
     throw new HttpError(413, `request body over ${limit} bytes`);

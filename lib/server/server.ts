@@ -13,7 +13,7 @@ import { GraphController } from "./graph_controller.ts";
 import { LabelService } from "./label_service.ts";
 import { makeSplit } from "../training/split.ts";
 import { graphCacheDir } from "../graph/cache_dir.ts";
-import { LatentCache } from "./latent_snapshot.ts";
+import { LatentCache } from "./latent_cache.ts";
 import type { ServerOptions } from "./options.ts";
 import type { ListenAddress } from "./security.ts";
 import { StaticFiles } from "./static_files.ts";

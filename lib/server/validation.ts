@@ -4,6 +4,11 @@
  * runs before anything is written: a rejected request changes nothing.
  */
 
+import {
+  EPOCHS_RANGE,
+  TRAINING_RANGES,
+  type TrainingParam,
+} from "../protocol/limits.ts";
 import { clip, quoteInput } from "../quote_input.ts";
 import { classRange, isClassIndex } from "../labels/labels_store.ts";
 import { HttpError } from "./security.ts";
@@ -113,37 +118,29 @@ export function parseDeleteBody(
 
 export interface TrainingRequest {
   epochs: number;
-  overrides: {
-    recon_weight?: number;
-    kl_weight?: number;
-    learning_rate?: number;
-  };
+  overrides: Partial<Record<TrainingParam, number>>;
 }
-
-const RANGES = {
-  recon_weight: [0, 5000],
-  kl_weight: [0, 1],
-  learning_rate: [1e-4, 1e-2],
-} as const;
 
 /** Body of POST /api/training/start. */
 export function parseTrainingBody(
   body: Record<string, unknown>,
 ): TrainingRequest {
-  rejectUnknown(body, ["epochs", ...Object.keys(RANGES)]);
+  rejectUnknown(body, ["epochs", ...Object.keys(TRAINING_RANGES)]);
   if (!("epochs" in body)) throw new HttpError(400, 'missing field "epochs"');
   const epochs = body.epochs;
   if (
-    typeof epochs !== "number" || !Number.isInteger(epochs) || epochs < 1 ||
-    epochs > 200
+    typeof epochs !== "number" || !Number.isInteger(epochs) ||
+    epochs < EPOCHS_RANGE.min || epochs > EPOCHS_RANGE.max
   ) {
     throw new HttpError(
       400,
-      `epochs ${quoteInput(epochs)}: expected an integer 1-200`,
+      `epochs ${
+        quoteInput(epochs)
+      }: expected an integer ${EPOCHS_RANGE.min}-${EPOCHS_RANGE.max}`,
     );
   }
   const overrides: TrainingRequest["overrides"] = {};
-  for (const [key, [min, max]] of Object.entries(RANGES)) {
+  for (const [key, { min, max }] of Object.entries(TRAINING_RANGES)) {
     const value = body[key];
     if (value === undefined) continue;
     if (
@@ -155,7 +152,7 @@ export function parseTrainingBody(
         `${key} ${quoteInput(value)}: expected a number ${min}-${max}`,
       );
     }
-    overrides[key as keyof typeof RANGES] = value;
+    overrides[key as TrainingParam] = value;
   }
   return { epochs, overrides };
 }

@@ -14,21 +14,10 @@ import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { HttpError } from "../../lib/server/security.ts";
 import { etagMatches } from "../../lib/server/static_files.ts";
+import type { ImagesMeta } from "../../lib/protocol/api.ts";
 
 /** Images per chunk: 2048 × 784 B ≈ 1.6 MB, 30 chunks for MNIST's 60k. */
 export const IMAGE_CHUNK = 2048;
-
-export interface ImagesMeta {
-  id: string;
-  count: number;
-  rows: number;
-  cols: number;
-  /** 1 (grey) or 3 (RGB, interleaved). */
-  channels: number;
-  chunkSize: number;
-  chunks: number;
-  bytes: number;
-}
 
 async function digest(raw: Uint8Array, count: number): Promise<string> {
   const d = new Uint8Array(

@@ -19,10 +19,7 @@ import {
   parseIndex,
   parseLabelBody,
 } from "../../lib/server/validation.ts";
-
-/** At most this many operations per sync request (~50 bytes each). */
-export const SYNC_MAX_OPS = 1000;
-const SYNC_BODY_LIMIT = 128 * 1024;
+import { BODY_LIMITS, SYNC_MAX_OPS } from "../../lib/protocol/limits.ts";
 
 /** One queued operation; `error` when it cannot apply here (it is skipped). */
 export interface SyncOp {
@@ -116,7 +113,7 @@ export function labelsRoutes(ctx: ServerContext): Hono {
 
   app.post("/sync", async (c) => {
     const ops = parseSyncBody(
-      (await readJsonBody(c, { limit: SYNC_BODY_LIMIT }))!,
+      (await readJsonBody(c, { limit: BODY_LIMITS.sync }))!,
       ctx.count,
       ctx.labels.store.classCount,
     );

@@ -11,8 +11,6 @@
 import { quoteInput } from "../../lib/quote_input.ts";
 import { Hono } from "hono";
 import {
-  BATCH_BODY_LIMIT,
-  IMPORT_BODY_LIMIT,
   importDiff,
   ImportError,
   labelsByPathCsv,
@@ -22,6 +20,7 @@ import {
   parseImportCsv,
 } from "../../lib/server/bulk_labels.ts";
 import type { ServerContext } from "../../lib/server/context.ts";
+import { BODY_LIMITS } from "../../lib/protocol/limits.ts";
 import { HttpError, readJsonBody } from "../../lib/server/security.ts";
 
 function stamp(d = new Date()): string {
@@ -33,7 +32,7 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
 
   app.put("/", async (c) => {
     const body = parseBatchBody(
-      (await readJsonBody(c, { limit: BATCH_BODY_LIMIT }))!,
+      (await readJsonBody(c, { limit: BODY_LIMITS.batch }))!,
       ctx.count,
       ctx.labels.store.classCount,
     );
@@ -79,7 +78,7 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
 
   app.post("/import", async (c) => {
     const req = parseImportBody(
-      (await readJsonBody(c, { limit: IMPORT_BODY_LIMIT }))!,
+      (await readJsonBody(c, { limit: BODY_LIMITS.import }))!,
     );
     let incoming: Float32Array;
     try {

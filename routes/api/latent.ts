@@ -1,5 +1,5 @@
 /**
- * GET /api/latent: the binary latent snapshot (lib/server/latent_snapshot.ts).
+ * GET /api/latent: the binary latent snapshot (lib/server/latent_cache.ts, format in lib/protocol/latent_format.ts).
  * Encoded once per prediction version; the ETag lets a reload skip the body.
  */
 

@@ -1,13 +1,13 @@
 /**
  * GET /api/probs: uint8-quantised class probabilities of every image
- * (lib/server/probs_snapshot.ts), ETag = the prediction version. The page
+ * (lib/server/probs_cache.ts), ETag = the prediction version. The page
  * ranks its suggestion queue from them; the label graph's default queue
  * (coverage suggestions) rides along after them.
  */
 
 import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
-import { ProbsCache } from "../../lib/server/probs_snapshot.ts";
+import { ProbsCache } from "../../lib/server/probs_cache.ts";
 import { HttpError } from "../../lib/server/security.ts";
 import { etagMatches } from "../../lib/server/static_files.ts";
 

@@ -1,7 +1,7 @@
 /** GET /api/samples/:i: one image, its reconstruction and the model's opinion. */
 
 import { Hono } from "hono";
-import { encodeBase64 } from "../../lib/server/base64.ts";
+import { bytesToBase64 } from "../../lib/protocol/base64.ts";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { HttpError } from "../../lib/server/security.ts";
 import { parseIndex } from "../../lib/server/validation.ts";
@@ -24,10 +24,10 @@ export function samplesRoutes(ctx: ServerContext): Hono {
       predClass: snap.predClass[index],
       certainty: snap.certainty[index],
       probs,
-      original: encodeBase64(
+      original: bytesToBase64(
         data.raw.subarray(index * pixels, (index + 1) * pixels),
       ),
-      recon: encodeBase64(
+      recon: bytesToBase64(
         snap.recon.subarray(index * pixels, (index + 1) * pixels),
       ),
       rows: data.rows,

@@ -9,8 +9,7 @@ import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { HttpError } from "../../lib/server/security.ts";
 import { parseIndex } from "../../lib/server/validation.ts";
-
-export const MAX_THUMBNAILS = 100;
+import { MAX_THUMBNAILS } from "../../lib/protocol/limits.ts";
 
 export function thumbnailsRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
