@@ -24,7 +24,7 @@ import {
   parseImportBody,
   parseImportCsv,
 } from "../lib/server/bulk_labels.ts";
-import { HttpError } from "../lib/server/security.ts";
+import { HTTPException } from "hono/http-exception";
 import {
   accuracyTraces,
   compactCount,
@@ -46,12 +46,12 @@ function throwsHttp(fn: () => unknown, status: number, match: RegExp) {
   try {
     fn();
   } catch (e) {
-    assert(e instanceof HttpError, `HttpError, got ${e}`);
+    assert(e instanceof HTTPException, `HTTPException, got ${e}`);
     assertEquals(e.status, status, e.message);
     assert(match.test(e.message), `${e.message} ~ ${match}`);
     return;
   }
-  throw new Error(`expected an HttpError ${status}`);
+  throw new Error(`expected an HTTPException ${status}`);
 }
 
 Deno.test("probs: encoded by the server, decoded by the page (1/255 steps)", () => {
@@ -273,8 +273,8 @@ Deno.test("import: validation, bad rows named, merge vs replace diff", () => {
     parseImportCsv("Serial,label\n1,2\n3,x\n", 10, "mine.csv");
     throw new Error("accepted a bad row");
   } catch (e) {
-    assert(e instanceof HttpError);
-    assertEquals((e as HttpError & { line?: number }).line, 3);
+    assert(e instanceof HTTPException);
+    assertEquals((e as HTTPException & { line?: number }).line, 3);
     assert(/mine\.csv: line 3: label/.test(e.message), e.message);
   }
   const current = Float32Array.from([NaN, 1, 2, 3, NaN]);

@@ -11,7 +11,8 @@ import {
   summarize,
   type SyncReport,
 } from "../lib/client/pwa_shared.ts";
-import { assetManifest, precacheEntries } from "../lib/build/client_bundle.ts";
+import { precacheEntries } from "../lib/build/client_bundle.ts";
+import { assetManifest } from "../lib/build/asset_manifest.ts";
 import { parseSyncBody } from "../routes/api/labels.ts";
 import { assert, assertEquals } from "./assert.ts";
 

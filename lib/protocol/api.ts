@@ -40,6 +40,27 @@ export interface ApiState {
   latentVersion: number;
   /** Class names and image shape (absent from old servers: MNIST). */
   dataset?: DatasetView;
+  /** The label graph (predictions that follow every label). */
+  graph?: GraphInfo;
+  /** Optimizer steps of the model so far. */
+  step?: number;
+  /** Revision of the labels file (an import's `ifRevision`). */
+  labelsRevision?: number;
+  /** Completed labels.csv writes (servers started with test hooks only). */
+  labelsWrites?: number;
+}
+
+export type GraphStatus = "building" | "ready" | "error" | "off";
+
+/** What `GET /api/state` says about the label graph. */
+export interface GraphInfo {
+  status: GraphStatus;
+  message?: string;
+  /** Labels revision of the latest propagation (-1: none yet). */
+  revision: number;
+  /** Milliseconds the latest propagation took in the worker. */
+  ms: number;
+  phase: "coverage" | "uncertainty" | null;
 }
 
 /** `GET /api/state`'s `dataset`. */

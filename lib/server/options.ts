@@ -33,7 +33,9 @@ export class OptionsError extends Error {
 export const USAGE = `Usage: deno task start [options]
   --port N          port to listen on (default 8000; 0 = any free port)   [SSVAE_PORT]
   --host H          interface to listen on (default 127.0.0.1)            [SSVAE_HOST]
-  --labels PATH     labels CSV (default ${DEFAULT_PATHS.labelsPath})${" ".repeat(12)}[SSVAE_LABELS]
+  --labels PATH     labels CSV (default ${DEFAULT_PATHS.labelsPath})${
+  " ".repeat(12)
+}[SSVAE_LABELS]
   --weights PATH    checkpoint (default ${DEFAULT_PATHS.weightsPath}) [SSVAE_WEIGHTS]
   --data-dir DIR    folder with the MNIST IDX files (default: embedded)   [SSVAE_DATA_DIR]
   --limit N         use only the first N training images                  [SSVAE_LIMIT]

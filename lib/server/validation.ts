@@ -11,24 +11,23 @@ import {
 } from "../protocol/limits.ts";
 import { clip, quoteInput } from "../quote_input.ts";
 import { classRange, isClassIndex } from "../labels/labels_store.ts";
-import { HttpError } from "./security.ts";
+import { HTTPException } from "hono/http-exception";
 
 /** A sample index from the URL: decimal digits only ("1e3", "07.0", "-1" refused). */
 export function parseIndex(text: string, count: number): number {
   if (!/^\d{1,9}$/.test(text)) {
-    throw new HttpError(
-      400,
-      `index ${quoteInput(text)} is not a non-negative integer`,
-    );
+    throw new HTTPException(400, {
+      message: `index ${quoteInput(text)} is not a non-negative integer`,
+    });
   }
   const index = Number(text);
   if (index >= count) {
-    throw new HttpError(
-      404,
-      `index ${index} out of range: the data set has ${count} images (0-${
-        count - 1
-      })`,
-    );
+    throw new HTTPException(404, {
+      message:
+        `index ${index} out of range: the data set has ${count} images (0-${
+          count - 1
+        })`,
+    });
   }
   return index;
 }
@@ -40,12 +39,11 @@ export function rejectUnknown(
 ) {
   const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
   if (unknown.length > 0) {
-    throw new HttpError(
-      400,
-      `unknown field${unknown.length > 1 ? "s" : ""} ${
+    throw new HTTPException(400, {
+      message: `unknown field${unknown.length > 1 ? "s" : ""} ${
         clip(unknown.map((k) => quoteInput(k)).join(", "))
       }; allowed: ${allowed.length > 0 ? allowed.join(", ") : "none"}`,
-    );
+    });
   }
 }
 
@@ -59,12 +57,11 @@ export function parseClientTime(value: unknown): number | undefined {
     typeof value !== "number" || !Number.isFinite(value) || value < 0 ||
     value > 1e15
   ) {
-    throw new HttpError(
-      400,
-      `clientTime ${
+    throw new HTTPException(400, {
+      message: `clientTime ${
         quoteInput(value)
       }: expected milliseconds since 1970 (a number >= 0)`,
-    );
+    });
   }
   return value;
 }
@@ -81,14 +78,15 @@ export function parseLabelBody(
 ): LabelBody {
   rejectUnknown(body, ["label", "clientTime"]);
   const label = body.label;
-  if (!("label" in body)) throw new HttpError(400, 'missing field "label"');
+  if (!("label" in body)) {
+    throw new HTTPException(400, { message: 'missing field "label"' });
+  }
   if (!isClassIndex(label, classCount)) {
-    throw new HttpError(
-      400,
-      `label ${quoteInput(label)}: expected an integer ${
+    throw new HTTPException(400, {
+      message: `label ${quoteInput(label)}: expected an integer ${
         classRange(classCount)
       } (use DELETE to remove a label)`,
-    );
+    });
   }
   return { label, clientTime: parseClientTime(body.clientTime) };
 }
@@ -106,10 +104,11 @@ export function parseDeleteBody(
   }
   if (query !== undefined) {
     if (!/^\d+(\.\d+)?$/.test(query)) {
-      throw new HttpError(
-        400,
-        `clientTime ${quoteInput(query)}: expected milliseconds since 1970`,
-      );
+      throw new HTTPException(400, {
+        message: `clientTime ${
+          quoteInput(query)
+        }: expected milliseconds since 1970`,
+      });
     }
     return { clientTime: parseClientTime(Number(query)) };
   }
@@ -126,18 +125,19 @@ export function parseTrainingBody(
   body: Record<string, unknown>,
 ): TrainingRequest {
   rejectUnknown(body, ["epochs", ...Object.keys(TRAINING_RANGES)]);
-  if (!("epochs" in body)) throw new HttpError(400, 'missing field "epochs"');
+  if (!("epochs" in body)) {
+    throw new HTTPException(400, { message: 'missing field "epochs"' });
+  }
   const epochs = body.epochs;
   if (
     typeof epochs !== "number" || !Number.isInteger(epochs) ||
     epochs < EPOCHS_RANGE.min || epochs > EPOCHS_RANGE.max
   ) {
-    throw new HttpError(
-      400,
-      `epochs ${
+    throw new HTTPException(400, {
+      message: `epochs ${
         quoteInput(epochs)
       }: expected an integer ${EPOCHS_RANGE.min}-${EPOCHS_RANGE.max}`,
-    );
+    });
   }
   const overrides: TrainingRequest["overrides"] = {};
   for (const [key, { min, max }] of Object.entries(TRAINING_RANGES)) {
@@ -147,10 +147,9 @@ export function parseTrainingBody(
       typeof value !== "number" || !Number.isFinite(value) || value < min ||
       value > max
     ) {
-      throw new HttpError(
-        400,
-        `${key} ${quoteInput(value)}: expected a number ${min}-${max}`,
-      );
+      throw new HTTPException(400, {
+        message: `${key} ${quoteInput(value)}: expected a number ${min}-${max}`,
+      });
     }
     overrides[key as TrainingParam] = value;
   }

@@ -3,7 +3,7 @@
 import { Hono } from "hono";
 import { bytesToBase64 } from "../../lib/protocol/base64.ts";
 import type { ServerContext } from "../../lib/server/context.ts";
-import { HttpError } from "../../lib/server/security.ts";
+import { HTTPException } from "hono/http-exception";
 import { parseIndex } from "../../lib/server/validation.ts";
 
 export function samplesRoutes(ctx: ServerContext): Hono {
@@ -13,14 +13,16 @@ export function samplesRoutes(ctx: ServerContext): Hono {
     const snap = ctx.training.snapshot;
     const data = ctx.training.data;
     if (snap === null || data === null) {
-      throw new HttpError(503, "predictions are not ready yet");
+      throw new HTTPException(503, {
+        message: "predictions are not ready yet",
+      });
     }
     const pixels = data.rows * data.cols * data.channels;
     const probs = Array.from(snap.probs.subarray(index * 10, index * 10 + 10));
     c.header("Cache-Control", "no-store");
     return c.json({
       index,
-      label: ctx.labels.store.get(index),
+      label: ctx.labels.get(index),
       predClass: snap.predClass[index],
       certainty: snap.certainty[index],
       probs,
