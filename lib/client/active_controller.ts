@@ -11,17 +11,17 @@
 import { effect } from "@preact/signals";
 import { MAX_BATCH } from "../protocol/limits.ts";
 import type { Api } from "./api.ts";
-import type { WriteOptions } from "./controller.ts";
+import type { WriteLabels } from "./write_labels.ts";
 import { planBatch, planSummary } from "./batch_plan.ts";
 import { leastCertainUnlabelled } from "./latent.ts";
 import { pushLog, showToast, type Store } from "./store.ts";
 import { nextSuggestion, rankAll } from "./suggestions.ts";
-import type { LabelChange } from "../protocol/api.ts";
 import { applyChanges, revertChanges, type UndoChange } from "./undo.ts";
 
+/** What the active-learning tools use: the server, and the page's label-write path. */
 export interface ActiveDeps {
   api: Api;
-  writeLabels(changes: LabelChange[], opts?: WriteOptions): Promise<boolean>;
+  writeLabels: WriteLabels;
 }
 
 /** index → label maps before and after, as undo changes. */

@@ -20,6 +20,7 @@ import {
   type Store,
 } from "./store.ts";
 import type { LabelChange, Sample } from "../protocol/api.ts";
+import type { WriteLabels, WriteOptions } from "./write_labels.ts";
 
 const SAMPLE_CACHE = 256;
 
@@ -35,17 +36,9 @@ function errorText(e: unknown): string {
   return String(e);
 }
 
-/** Options of Controller.writeLabels. */
-export interface WriteOptions {
-  /** Record for undo, described so ("label #12 as 3"). */
-  undo?: string;
-  /** Toast text on success (default: "Saved: #i is a 3" / "Saved n labels"). */
-  success?: string;
-}
-
 export interface Controller {
   api: Api;
-  writeLabels(changes: LabelChange[], opts?: WriteOptions): Promise<boolean>;
+  writeLabels: WriteLabels;
   socket: LiveSocket;
   refreshLatent(force?: boolean): Promise<void>;
   stop(): void;
