@@ -1,5 +1,5 @@
 /**
- * What the page (lib/client/pwa.ts) and the service worker
+ * What the page (lib/client/pwa.ts and its modules) and the service worker
  * (lib/client/service_worker.ts) agree on: cache and database names, and the
  * pure logic of an offline sync (unit-tested in Deno: tests/pwa_unit_test.ts).
  */

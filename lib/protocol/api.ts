@@ -106,7 +106,7 @@ export interface Sample {
   latentVersion?: number;
   /** The file, relative to the image folder (image folders only). */
   path?: string;
-  /** Put together offline (lib/client/pwa.ts): not to be kept once online. */
+  /** Put together offline (lib/client/offline_api.ts): not to be kept once online. */
   offline?: boolean;
 }
 
