@@ -14,7 +14,7 @@ import {
   klPerSample,
   ssvaeLoss,
 } from "../lib/ssvae/loss.ts";
-import { IMAGE_SIZE, SSVAE } from "../lib/ssvae/model.ts";
+import { emptyPrediction, IMAGE_SIZE, SSVAE } from "../lib/ssvae/model.ts";
 import { Rng } from "../lib/ssvae/rng.ts";
 
 await initBackend();
@@ -54,6 +54,29 @@ Deno.test("forward and predict give every output its shape", () => {
     assertAlmostEquals(p.latent[i], whole.latent[i], 1e-5);
   }
   assertEquals(model.predict(images, 7, { decode: false }).recon.length, 0);
+  model.dispose();
+});
+
+Deno.test("predict into an existing prediction fills its rows from the given row, with the same bits", () => {
+  const model = new SSVAE(resolveConfig({ latent_dim: 3 }));
+  const images = new Float32Array(7 * IMAGE_SIZE).map((_, i) => (i % 11) / 11);
+  const alone = model.predict(images, 7, { batchSize: 3 });
+  const out = emptyPrediction(10, 3, 64, true);
+  const back = model.predict(images, 7, { batchSize: 3, into: { out, at: 2 } });
+  assert(back === out);
+  const rows = <T extends Float32Array | Uint8Array>(a: T, w: number) =>
+    a.subarray(2 * w, 9 * w);
+  assertEquals(rows(out.latent, 3), alone.latent);
+  assertEquals(rows(out.features, 64), alone.features);
+  assertEquals(rows(out.recon, IMAGE_SIZE), alone.recon);
+  assertEquals(rows(out.probs, 10), alone.probs);
+  assertEquals(rows(out.predClass, 1), alone.predClass);
+  assertEquals(rows(out.certainty, 1), alone.certainty);
+  // Rows outside [2, 9) are left alone.
+  for (const r of [0, 1, 9]) {
+    assertEquals(out.latent.subarray(r * 3, r * 3 + 3), new Float32Array(3));
+    assertEquals(out.certainty[r], 0);
+  }
   model.dispose();
 });
 

@@ -105,6 +105,22 @@ export function setVariableValues(v: tf.Variable, values: Float32Array): void {
 }
 
 /**
+ * Copies a float32 tensor's values into `dst` from `offset` on. On wasm it
+ * reads a view of the heap: `dataSync` would first copy them into a new array
+ * of their own, and for the evaluation, predict and gradient outputs those
+ * arrays are most of what a training run allocates, freed only at the next
+ * garbage collection (RSS that the process then keeps).
+ */
+export function readInto(t: tf.Tensor, dst: Float32Array, offset = 0): void {
+  if (t.dtype === "float32" && tf.getBackend() === "wasm") {
+    dst.set(
+      (tf.backend() as unknown as WasmBackend).typedArrayFromHeap(t),
+      offset,
+    );
+  } else dst.set(t.dataSync() as Float32Array, offset);
+}
+
+/**
  * Replaces the wasm backend's BatchMatMul kernel: 2-D float products run in
  * the native GEMM, reading the operands from and writing the result straight
  * into the wasm heap (no copies); anything else (batched products) still goes

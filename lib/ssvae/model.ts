@@ -4,6 +4,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { SSVAEConfig } from "./config.ts";
+import { readInto } from "./backend.ts";
 import { fusedDense, fusedDenseAvailable } from "./dense_kernels.ts";
 import { Rng } from "./rng.ts";
 
@@ -231,18 +232,26 @@ export class SSVAE {
   /**
    * Evaluation-mode outputs for all `count` images, computed in batches so memory
    * stays flat. `decode: false` skips the decoder (recon comes back empty).
+   * With `into`, the rows are written to `into.out` from row `into.at` on (and
+   * that prediction is returned): the trainer fills one output from both
+   * threads without a temporary prediction per chunk.
    */
   predict(
     images: Float32Array,
     count: number,
-    opts: { batchSize?: number; decode?: boolean } = {},
+    opts: {
+      batchSize?: number;
+      decode?: boolean;
+      into?: { out: Prediction; at: number };
+    } = {},
   ): Prediction {
     const batchSize = opts.batchSize ?? 2048;
     const decode = opts.decode ?? true;
     const L = this.config.latent_dim;
     const H = featureDim(this.config);
     const D = this.config.input_dim;
-    const out = emptyPrediction(count, L, H, decode, D);
+    const out = opts.into?.out ?? emptyPrediction(count, L, H, decode, D);
+    const at = opts.into?.at ?? 0;
     for (let start = 0; start < count; start += batchSize) {
       const n = Math.min(batchSize, count - start);
       const [latent, hidden, probs, recon] = tf.tidy(() => {
@@ -260,21 +269,20 @@ export class SSVAE {
           ? [zMean, hidden, p, this.decode(zMean)]
           : [zMean, hidden, p];
       });
-      out.latent.set(latent.dataSync() as Float32Array, start * L);
-      out.features.set(hidden.dataSync() as Float32Array, start * H);
-      const p = probs.dataSync() as Float32Array;
-      out.probs.set(p, start * NUM_CLASSES);
-      if (recon) {
-        out.recon.set(recon.dataSync() as Float32Array, start * D);
-      }
+      const row = at + start;
+      readInto(latent, out.latent, row * L);
+      readInto(hidden, out.features, row * H);
+      readInto(probs, out.probs, row * NUM_CLASSES);
+      if (recon) readInto(recon, out.recon, row * D);
       tf.dispose([latent, hidden, probs, recon]);
-      for (let i = 0; i < n; i++) {
+      const p = out.probs;
+      for (let i = row; i < row + n; i++) {
         let best = 0;
         for (let k = 1; k < NUM_CLASSES; k++) {
           if (p[i * NUM_CLASSES + k] > p[i * NUM_CLASSES + best]) best = k;
         }
-        out.predClass[start + i] = best;
-        out.certainty[start + i] = p[i * NUM_CLASSES + best];
+        out.predClass[i] = best;
+        out.certainty[i] = p[i * NUM_CLASSES + best];
       }
     }
     return out;
