@@ -19,6 +19,9 @@ import { CsvHistoryExporter } from "../lib/training/callbacks.ts";
 import { TrainingError } from "../lib/training/types.ts";
 import { makeSplit } from "../lib/training/split.ts";
 import { evaluateSplit } from "../lib/training/evaluate.ts";
+import { gatherRows } from "../lib/training/batches.ts";
+import { shardGradients } from "../lib/training/shard.ts";
+import { Rng } from "../lib/ssvae/rng.ts";
 
 await initBackend();
 
@@ -401,6 +404,75 @@ Deno.test("predict on two threads equals predict on one", async () => {
     assertEquals(lean.predClass, one.predClass);
   } finally {
     trainer.dispose();
+  }
+});
+
+Deno.test("predict calls made at once run one after the other, each with its own rows", async () => {
+  const trainer = newTrainer({}, 2);
+  try {
+    await trainer.trainEpochs(1, data.images, someLabels());
+    // Both go through the same arrays shared with the helper thread.
+    const [all, tail] = await Promise.all([
+      trainer.predict(data.images, N, { chunkRows: 250 }),
+      trainer.predict(data.images.subarray(100 * 784), N - 100, {
+        decode: false,
+        chunkRows: 250,
+      }),
+    ]);
+    const one = trainer.model.predict(data.images, N);
+    assertEquals(all.predClass, one.predClass);
+    assertEquals(tail.predClass, one.predClass.subarray(100));
+    let d = 0;
+    one.recon.forEach((v, i) => (d = Math.max(d, Math.abs(v - all.recon[i]))));
+    one.latent.subarray(200).forEach((v, i) =>
+      d = Math.max(d, Math.abs(v - tail.latent[i]))
+    );
+    assert(d < 1e-5, `predictions differ by ${d}`);
+  } finally {
+    trainer.dispose();
+  }
+});
+
+Deno.test("shard gradients written into given arrays are the fresh ones, bit for bit", () => {
+  const model = new SSVAE(small());
+  try {
+    const labels = someLabels();
+    const indices = Uint32Array.from({ length: 40 }, (_, i) => i * 3);
+    const rows = gatherRows(data.images, labels, indices);
+    const rng = new Rng(3);
+    const shard = {
+      ...rows,
+      eps: rng.fillNormal(new Float32Array(40 * model.config.latent_dim)),
+      dropoutMasks: [
+        new Float32Array(40 * 64).fill(1),
+        new Float32Array(40 * 64).fill(1.25),
+      ],
+    };
+    const normalizer = { batchSize: 40, labelledCount: rows.labelledCount };
+    const fresh = shardGradients(model, model.config, shard, normalizer);
+    const into = model.variables().map((v) => new Float32Array(v.size).fill(7));
+    const reused = shardGradients(model, model.config, shard, normalizer, into);
+    assertEquals(reused.loss, fresh.loss);
+    assert(reused.grads.every((g, i) => g === into[i]));
+    assertEquals(reused.grads, fresh.grads);
+    // No labels: the classifier's gradients are zero, not left over.
+    const unlabelled = {
+      ...shard,
+      oneHot: new Float32Array(40 * 10),
+      labelledCount: 0,
+    };
+    const zero = shardGradients(
+      model,
+      model.config,
+      unlabelled,
+      normalizer,
+      into,
+    );
+    const names = model.parameterNames();
+    const cls = names.findIndex((n) => n.startsWith("classifier/"));
+    assert(zero.grads[cls].every((v) => v === 0));
+  } finally {
+    model.dispose();
   }
 });
 

@@ -1,7 +1,9 @@
 /**
  * The helper thread of data-parallel training: it computes the loss and gradients
  * of its shard of each batch, and half of each evaluation pass, on its own tfjs
- * wasm instance. Parameters are read from the trainer's SharedArrayBuffer.
+ * wasm instance. Parameters are read from the trainer's SharedArrayBuffer, and
+ * gradients and predictions written into shared arrays the trainer reads
+ * (lib/training/shared_buffers.ts says why).
  */
 /// <reference lib="deno.worker" />
 import { initBackend, setVariableValues } from "../lib/ssvae/backend.ts";
@@ -14,6 +16,7 @@ import type {
 
 let model: SSVAE | null = null;
 let values: Float32Array[] = [];
+let grads: Float32Array[] = [];
 let loadedVersion = -1;
 
 function syncParams(version: number): void {
@@ -35,11 +38,13 @@ self.onmessage = async (e: MessageEvent<HelperRequest>) => {
         model?.dispose();
         model = new SSVAE(msg.config);
         let offset = 0;
-        values = model.variables().map((v) => {
-          const view = msg.sharedValues.subarray(offset, offset + v.size);
+        values = [];
+        grads = [];
+        for (const v of model.variables()) {
+          values.push(msg.sharedValues.subarray(offset, offset + v.size));
+          grads.push(msg.sharedGrads.subarray(offset, offset + v.size));
           offset += v.size;
-          return view;
-        });
+        }
         loadedVersion = -1;
         return reply({ type: "ready", id: msg.id });
       }
@@ -54,35 +59,22 @@ self.onmessage = async (e: MessageEvent<HelperRequest>) => {
           model!.config,
           msg.shard,
           msg.normalizer,
+          grads,
         );
-        return reply(
-          {
-            type: "shard",
-            id: msg.id,
-            loss: r.loss,
-            grads: r.grads,
-            computeMs: performance.now() - t0,
-          },
-          r.grads.map((g) => g.buffer as ArrayBuffer),
-        );
+        return reply({
+          type: "shard",
+          id: msg.id,
+          loss: r.loss,
+          computeMs: performance.now() - t0,
+        });
       }
       case "predict": {
         syncParams(msg.version);
-        const prediction = model!.predict(msg.x, msg.count, {
+        model!.predict(msg.x, msg.count, {
           decode: msg.decode,
+          into: { out: msg.out, at: 0 },
         });
-        return reply(
-          { type: "predict", id: msg.id, prediction },
-          [
-            prediction.latent,
-            prediction.recon,
-            prediction.predClass,
-            prediction.certainty,
-            prediction.probs,
-            prediction.features,
-          ]
-            .map((a) => a.buffer as ArrayBuffer),
-        );
+        return reply({ type: "predict", id: msg.id });
       }
       case "eval": {
         syncParams(msg.version);

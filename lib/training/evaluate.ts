@@ -34,7 +34,8 @@ export async function evaluateSplit(
   // With a helper, each chunk is cut in two halves computed at once, so both
   // threads stay busy to the last (odd) chunk.
   const step = helper ? 2 * CHUNK : CHUNK;
-  // This thread's rows go through one reused buffer (the helper's are transferred).
+  // This thread's rows go through one reused buffer, the helper's through
+  // arrays shared with it.
   const scratch = {
     x: new Float32Array(Math.min(CHUNK, indices.length) * config.input_dim),
     oneHot: new Float32Array(Math.min(CHUNK, indices.length) * NUM_CLASSES),
@@ -44,7 +45,14 @@ export async function evaluateSplit(
     const cut = helper ? Math.ceil(chunk.length / 2) : chunk.length;
     let remote: Promise<EvalSums> | null = null;
     if (helper && cut < chunk.length) {
-      const r = gatherRows(images, labels, chunk.subarray(cut));
+      const rest = chunk.subarray(cut);
+      const r = gatherRows(
+        images,
+        labels,
+        rest,
+        undefined,
+        helper.thread.buffers.rows(rest.length, config.input_dim, NUM_CLASSES),
+      );
       remote = helper.thread.eval(
         helper.version,
         r.x,

@@ -11,6 +11,7 @@ import type { SSVAEConfig } from "../ssvae/config.ts";
 import type { LossNormalizer } from "../ssvae/loss.ts";
 import type { Prediction } from "../ssvae/model.ts";
 import type { EvalSums, ShardInput, ShardResult } from "./shard.ts";
+import { ownBuffers, SharedBuffers } from "./shared_buffers.ts";
 
 /** Messages to the helper. */
 export type HelperRequest =
@@ -19,6 +20,8 @@ export type HelperRequest =
     id: number;
     config: SSVAEConfig;
     sharedValues: Float32Array;
+    /** Where the helper writes its gradients, laid out like `sharedValues`. */
+    sharedGrads: Float32Array;
     backend?: BackendName;
   }
   | { type: "config"; id: number; config: SSVAEConfig }
@@ -36,6 +39,8 @@ export type HelperRequest =
     x: Float32Array;
     count: number;
     decode: boolean;
+    /** Shared arrays for the `count` rows' results, written in place. */
+    out: Prediction;
   }
   | {
     type: "eval";
@@ -54,12 +59,11 @@ export type HelperResponse =
     type: "shard";
     id: number;
     loss: number;
-    grads: Float32Array[];
     /** Milliseconds from the request's arrival to the reply. */
     computeMs: number;
   }
   | { type: "eval"; id: number; sums: EvalSums }
-  | { type: "predict"; id: number; prediction: Prediction }
+  | { type: "predict"; id: number }
   | { type: "error"; id: number; message: string };
 
 type Pending = {
@@ -67,14 +71,29 @@ type Pending = {
   reject: (e: Error) => void;
 };
 
-/** A started helper worker. */
+/**
+ * A started helper worker. Rows and results go through `buffers` and the
+ * shared gradients, one request at a time: a caller fills them, awaits the
+ * reply, and only then reuses them.
+ */
 export class HelperThread {
+  /** Arrays shared with the worker (rows to compute on, predictions). */
+  readonly buffers = new SharedBuffers();
+  /** The helper's gradients of the last shard, one view per parameter. */
+  readonly grads: Float32Array[];
+  readonly #sharedGrads: Float32Array;
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   #nextId = 1;
   #dead: Error | null = null;
 
-  private constructor() {
+  private constructor(sizes: number[]) {
+    const all = new Float32Array(
+      new SharedArrayBuffer(4 * sizes.reduce((a, b) => a + b, 0)),
+    );
+    let offset = 0;
+    this.grads = sizes.map((n) => all.subarray(offset, offset += n));
+    this.#sharedGrads = all;
     this.#worker = new Worker(
       new URL("../../workers/gradient_worker.ts", import.meta.url),
       { type: "module" },
@@ -93,14 +112,26 @@ export class HelperThread {
     };
   }
 
-  /** Starts a helper holding a model of `config` that reads parameters from `sharedValues`. */
+  /**
+   * Starts a helper holding a model of `config` that reads parameters from
+   * `sharedValues` (one after the other, `sizes` values each, in
+   * `variables()` order).
+   */
   static async start(
     config: SSVAEConfig,
     sharedValues: Float32Array,
+    sizes: number[],
     backend?: BackendName,
   ): Promise<HelperThread> {
-    const h = new HelperThread();
-    await h.#request({ type: "init", id: 0, config, sharedValues, backend });
+    const h = new HelperThread(sizes);
+    await h.#request({
+      type: "init",
+      id: 0,
+      config,
+      sharedValues,
+      sharedGrads: h.#sharedGrads,
+      backend,
+    });
     return h;
   }
 
@@ -127,22 +158,31 @@ export class HelperThread {
     await this.#request({ type: "config", id: 0, config });
   }
 
-  /** Starts the gradients of a shard; its arrays are transferred (unusable afterwards). */
+  /**
+   * Starts the gradients of a shard; its arrays are transferred (unusable
+   * afterwards) unless shared. The result's gradients are `grads`.
+   */
   shard(
     version: number,
     shard: ShardInput,
     normalizer: LossNormalizer,
   ): Promise<ShardResult & { computeMs: number }> {
-    const transfer = [shard.x, shard.oneHot, shard.eps, ...shard.dropoutMasks]
-      .map((a) => a.buffer as ArrayBuffer);
+    const transfer = ownBuffers([
+      shard.x,
+      shard.oneHot,
+      shard.eps,
+      ...shard.dropoutMasks,
+    ]);
     return this.#request(
       { type: "shard", id: 0, version, shard, normalizer },
       transfer,
-    )
-      .then((r) => r as ShardResult & { type: "shard"; computeMs: number });
+    ).then((r) => {
+      const { loss, computeMs } = r as { loss: number; computeMs: number };
+      return { loss, computeMs, grads: this.grads };
+    });
   }
 
-  /** Evaluation sums of some rows; the arrays are transferred. */
+  /** Evaluation sums of some rows; the arrays are transferred unless shared. */
   eval(
     version: number,
     x: Float32Array,
@@ -151,21 +191,26 @@ export class HelperThread {
   ): Promise<EvalSums> {
     return this.#request(
       { type: "eval", id: 0, version, x, oneHot, labelled },
-      [x.buffer as ArrayBuffer, oneHot.buffer as ArrayBuffer],
+      ownBuffers([x, oneHot]),
     ).then((r) => (r as { sums: EvalSums }).sums);
   }
 
-  /** Evaluation-mode predictions of `count` rows; `x` is transferred. */
-  predict(
+  /**
+   * Evaluation-mode predictions of `count` rows, written into `out` (shared
+   * arrays, e.g. from `buffers`); `x` is transferred unless shared.
+   */
+  async predict(
     version: number,
     x: Float32Array,
     count: number,
     decode: boolean,
+    out: Prediction,
   ): Promise<Prediction> {
-    return this.#request(
-      { type: "predict", id: 0, version, x, count, decode },
-      [x.buffer as ArrayBuffer],
-    ).then((r) => (r as { prediction: Prediction }).prediction);
+    await this.#request(
+      { type: "predict", id: 0, version, x, count, decode, out },
+      ownBuffers([x]),
+    );
+    return out;
   }
 
   /** Stops the worker; pending requests reject. */

@@ -24,6 +24,7 @@ import { gatherRows } from "./batches.ts";
 import { evaluateSplit } from "./evaluate.ts";
 import { HelperThread } from "./helper_thread.ts";
 import { shardGradients, type ShardInput } from "./shard.ts";
+import { SharedBuffers } from "./shared_buffers.ts";
 import { makeSplit, type Split } from "./split.ts";
 import {
   type EpochMetrics,
@@ -98,6 +99,11 @@ export class Trainer {
   #helper: HelperThread | null = null;
   /** Fraction of each batch this thread computes when a helper takes the rest. */
   #localShare = 0.5;
+  /** This thread's batch rows (without a helper) and gradients, reused every step. */
+  readonly #buffers = new SharedBuffers();
+  readonly #grads: Float32Array[];
+  /** The last predict call: calls run one after the other (they share buffers). */
+  #predicting: Promise<unknown> = Promise.resolve();
   /**
    * Where the steps' time went, summed since the trainer was made (zero the
    * fields to restart): host work (rows, noise), this thread's shard, the wait
@@ -127,6 +133,7 @@ export class Trainer {
       vars,
       vars.map((v) => v.name.endsWith("/kernel")),
     );
+    this.#grads = vars.map((v) => new Float32Array(v.size));
     // Distinct from the init stream so that resuming never replays init draws.
     this.#rng = new Rng((model.config.random_seed + 1) >>> 0);
   }
@@ -379,6 +386,8 @@ export class Trainer {
     const cfg = this.config;
     const stats = this.stepStats;
     const tHost = performance.now();
+    // The whole batch goes into arrays shared with the helper (it reads its
+    // rows in place), or into this thread's own when there is none.
     const rows = gatherRows(
       images,
       labels,
@@ -386,6 +395,11 @@ export class Trainer {
       targets && cfg.pseudo_label_weight > 0
         ? { targets, weight: cfg.pseudo_label_weight }
         : undefined,
+      (this.#helper?.buffers ?? this.#buffers).rows(
+        indices.length,
+        cfg.input_dim,
+        NUM_CLASSES,
+      ),
     );
     const whole: ShardInput = { ...rows, ...this.#drawNoise(rows.count) };
     stats.steps++;
@@ -401,7 +415,13 @@ export class Trainer {
     };
     if (!this.#helper || rows.count < 2) {
       const t0 = performance.now();
-      const result = shardGradients(this.model, cfg, whole, normalizer);
+      const result = shardGradients(
+        this.model,
+        cfg,
+        whole,
+        normalizer,
+        this.#grads,
+      );
       const t1 = performance.now();
       if (Number.isFinite(result.loss)) {
         this.#optimizer.apply(result.grads, settings);
@@ -425,6 +445,7 @@ export class Trainer {
       cfg,
       sliceShard(whole, 0, cut, cfg.latent_dim, false),
       normalizer,
+      this.#grads,
     );
     const localMs = performance.now() - t0;
     const other = await remote;
@@ -502,6 +523,7 @@ export class Trainer {
       this.#helper ??= await HelperThread.start(
         this.config,
         this.#optimizer.sharedValues,
+        this.#optimizer.values.map((v) => v.length),
         this.#backend,
       );
       await this.#helper.setConfig(this.config);
@@ -515,13 +537,27 @@ export class Trainer {
 
   /**
    * Evaluation-mode predictions for `count` images, like `model.predict`, but with
-   * each chunk of rows split across both threads when there are two. Chunks keep
-   * the temporary copies small; results go straight into the output arrays.
+   * each chunk of rows split across both threads when there are two. Each
+   * thread writes its rows' results without temporary arrays: this one
+   * straight into the output, the helper into shared arrays copied from.
+   * Calls run one after the other.
    */
-  async predict(
+  predict(
     images: Float32Array,
     count: number,
     opts: { decode?: boolean; chunkRows?: number } = {},
+  ): Promise<Prediction> {
+    const call = this.#predicting.then(() =>
+      this.#predict(images, count, opts)
+    );
+    this.#predicting = call.catch(() => {});
+    return call;
+  }
+
+  async #predict(
+    images: Float32Array,
+    count: number,
+    opts: { decode?: boolean; chunkRows?: number },
   ): Promise<Prediction> {
     const helper = await this.#startHelper();
     const chunk = opts.chunkRows ?? PREDICT_CHUNK;
@@ -541,22 +577,27 @@ export class Trainer {
       out.certainty.set(p.certainty, at);
       out.probs.set(p.probs, at * NUM_CLASSES);
     };
+    // Not the buffers a training step uses: a predict between two steps
+    // (from a callback) leaves them alone.
+    const b = helper.buffers;
     for (let start = 0; start < count; start += chunk) {
       const end = Math.min(count, start + chunk);
       const cut = start + Math.ceil((end - start) / 2);
-      const remote = helper.predict(
-        this.#optimizer.version,
-        images.slice(cut * D, end * D),
-        end - cut,
-        decode,
-      );
-      place(
-        this.model.predict(
-          images.subarray(start * D, cut * D),
-          cut - start,
-          { decode },
-        ),
-        start,
+      const n = end - cut;
+      const x = b.floats("predict/x", n * D);
+      x.set(images.subarray(cut * D, end * D));
+      const remote = helper.predict(this.#optimizer.version, x, n, decode, {
+        latent: b.floats("predict/latent", n * L),
+        recon: b.floats("predict/recon", decode ? n * D : 0),
+        predClass: b.bytes("predict/predClass", n),
+        certainty: b.floats("predict/certainty", n),
+        probs: b.floats("predict/probs", n * NUM_CLASSES),
+        features: b.floats("predict/features", n * H),
+      });
+      this.model.predict(
+        images.subarray(start * D, cut * D),
+        cut - start,
+        { decode, into: { out, at: start } },
       );
       place(await remote, cut);
     }
@@ -644,7 +685,8 @@ function allFinite(m: EpochMetrics): boolean {
 
 /**
  * Rows [from, to) of a shard. `copy` gives arrays of their own (to transfer to the
- * helper); otherwise views.
+ * helper), except for shared arrays (the helper reads those in place);
+ * otherwise views.
  */
 function sliceShard(
   s: ShardInput,
@@ -654,7 +696,7 @@ function sliceShard(
   copy: boolean,
 ): ShardInput {
   const cut = (a: Float32Array, width: number) =>
-    copy
+    copy && !(a.buffer instanceof SharedArrayBuffer)
       ? a.slice(from * width, to * width)
       : a.subarray(from * width, to * width);
   const D = s.x.length / (s.oneHot.length / NUM_CLASSES);
