@@ -14,6 +14,7 @@ import { initBackend } from "../lib/ssvae/backend.ts";
 import {
   ARCHITECTURE_FIELDS,
   isPreset,
+  modelClassCount,
   presetConfig,
   PRESETS,
   resolveConfig,
@@ -81,10 +82,12 @@ await runCli(async () => {
     classCount: dataset.info.classes.length,
   });
   const pixels = data.rows * data.cols * data.channels;
+  const classCount = dataset.info.classes.length;
+  const numClasses = modelClassCount(classCount);
   const trainer = await openTrainer(
     weights,
     resolveConfig(
-      { input_dim: pixels, ...overrides },
+      { input_dim: pixels, num_classes: numClasses, ...overrides },
       presetConfig(preset),
     ),
     overrides,
@@ -93,6 +96,13 @@ await runCli(async () => {
   if (trainer.config.input_dim !== pixels) {
     throw new Error(
       `${weights} is a model of ${trainer.config.input_dim}-pixel images, these have ${pixels}; ` +
+        "pass another --weights or --fresh",
+    );
+  }
+  if (trainer.config.num_classes !== numClasses) {
+    throw new Error(
+      `${weights} is a model of ${trainer.config.num_classes} classes, this data set has ${classCount}` +
+        `${numClasses !== classCount ? ` (a model of ${numClasses})` : ""}; ` +
         "pass another --weights or --fresh",
     );
   }
@@ -116,7 +126,7 @@ await runCli(async () => {
         progress: (step) => console.log(`label graph: ${step}`),
       },
     );
-    targets = graph.propagate(store.labels).probs;
+    targets = graph.propagate(store.labels, numClasses).probs;
   }
   console.log(
     `training on ${data.count} images, ${store.labelledCount()} labelled; ` +

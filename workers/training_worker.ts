@@ -12,7 +12,11 @@
 /// <reference lib="deno.worker" />
 
 import { initBackend } from "../lib/ssvae/backend.ts";
-import { defaultConfig, resolveConfig } from "../lib/ssvae/config.ts";
+import {
+  defaultConfig,
+  modelClassCount,
+  resolveConfig,
+} from "../lib/ssvae/config.ts";
 import { SSVAE } from "../lib/ssvae/model.ts";
 import type { ImageSet } from "../lib/data/mnist.ts";
 import { loadTestImages, loadTrainSet } from "../lib/data/source.ts";
@@ -109,7 +113,9 @@ async function stampOf(path: string): Promise<string | null> {
 async function loadTrainer(
   weightsPath: string,
   inputDim: number,
+  classCount: number,
 ): Promise<{ trainer: InteractiveTrainer; fromCheckpoint: boolean }> {
+  const numClasses = modelClassCount(classCount);
   // A directory at the path is an error here, not "no checkpoint".
   if (await checkpointExists(weightsPath)) {
     progress(`loading checkpoint ${weightsPath}`);
@@ -121,12 +127,24 @@ async function loadTrainer(
           `but these images have ${inputDim} (another data set or --image-size/--color); pass another --weights`,
       );
     }
+    if (trainer.model.config.num_classes !== numClasses) {
+      // Its classifier has another width: loading it would misname every class.
+      throw new Error(
+        `CheckpointError: ${weightsPath} is a model of ${trainer.model.config.num_classes} classes, ` +
+          `but this data set has ${classCount}${
+            numClasses !== classCount ? ` (a model of ${numClasses})` : ""
+          }; pass another --weights`,
+      );
+    }
     diskStamp = stamp;
     return { trainer, fromCheckpoint: true };
   }
   progress(`no checkpoint at ${weightsPath}: building a fresh seeded model`);
   const model = new SSVAE(
-    resolveConfig({ input_dim: inputDim }, defaultConfig()),
+    resolveConfig(
+      { input_dim: inputDim, num_classes: numClasses },
+      defaultConfig(),
+    ),
   );
   return { trainer: new InteractiveTrainer(model), fromCheckpoint: false };
 }
@@ -159,7 +177,8 @@ async function predictAll() {
   const recon = new Uint8Array(count * pixels);
   const predClass = new Uint8Array(count);
   const certainty = new Float32Array(count);
-  const probs = new Float32Array(count * 10);
+  const C = trainer.model.config.num_classes;
+  const probs = new Float32Array(count * C);
   for (let start = 0; start < count; start += PREDICT_CHUNK) {
     const n = Math.min(PREDICT_CHUNK, count - start);
     // Both threads: the trainer splits each chunk with its helper thread.
@@ -170,14 +189,14 @@ async function predictAll() {
     latent.set(p.latent, start * L);
     predClass.set(p.predClass, start);
     certainty.set(p.certainty, start);
-    probs.set(p.probs, start * 10);
+    probs.set(p.probs, start * C);
     const base = start * pixels;
     for (let i = 0; i < n * pixels; i++) {
       const v = p.recon[i] * pixelMax[i % pixels];
       recon[base + i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
     }
   }
-  restrictClasses(probs, predClass, certainty, state.init.classCount);
+  restrictClasses(probs, predClass, certainty, state.init.classCount, C);
   const msg: PredictionMessage = {
     type: "prediction",
     latent,
@@ -233,6 +252,7 @@ async function handleInit(msg: InitMessage) {
   const { trainer, fromCheckpoint } = await loadTrainer(
     msg.weightsPath,
     pixels,
+    msg.classCount,
   );
   let runs: RunRecord[] = [];
   let runsError: string | null = null;
@@ -309,12 +329,13 @@ async function evaluateRun(
       );
       predClass.set(p.predClass, start);
     }
-    const classifier = accuracyOf(predClass, test.labels);
+    const C = s.trainer.model.config.num_classes;
+    const classifier = accuracyOf(predClass, test.labels, C);
     const graphPred = msg.graphTestPred?.length === test.count
       ? msg.graphTestPred
       : null;
-    const acc = graphPred ? accuracyOf(graphPred, test.labels) : classifier;
-    const perClass = new Array<number>(10).fill(0);
+    const acc = graphPred ? accuracyOf(graphPred, test.labels, C) : classifier;
+    const perClass = new Array<number>(C).fill(0);
     let labelled = 0;
     for (const l of msg.labels) {
       if (!Number.isNaN(l)) {
@@ -382,6 +403,7 @@ async function recoverTrainer() {
   const { trainer, fromCheckpoint } = await loadTrainer(
     state.init.weightsPath,
     state.pixelMax.length,
+    state.init.classCount,
   );
   state.trainer = trainer;
   state.fromCheckpoint = fromCheckpoint;
@@ -448,7 +470,10 @@ async function handleTrain(msg: TrainMessage) {
       s.images,
       msg.labels,
       {
-        targets: msg.targets?.length === s.count * 10 ? msg.targets : undefined,
+        targets: msg.targets?.length ===
+            s.count * s.trainer.model.config.num_classes
+          ? msg.targets
+          : undefined,
         callbacks: [{
           onBatchEnd(info) {
             const p = runProgress.batch(info);

@@ -3,8 +3,9 @@
  * to one byte each, so the page can rank suggestions itself
  * (lib/active/strategies.ts) without a round trip per label.
  *
- * Little-endian: "PRB1", u32 version, u32 N, u32 classes (10), then
- * u8 round(p * 255)[N × classes], row-major. 600 kB for 60k images.
+ * Little-endian: "PRB1", u32 version, u32 N, u32 classes (the model's: 10
+ * up to ten classes), then u8 round(p * 255)[N × classes], row-major. 600 kB
+ * for 60k images of 10 classes.
  * Then, padded to 4 bytes, the default suggestion queue: u32 phase
  * (0 none, 1 coverage, 2 uncertainty), u32 M, u32 index[M], best first.
  */
@@ -64,7 +65,9 @@ export class ProbsCache {
     queue?: QueueTrailer,
   ): { bytes: Uint8Array; etag: string } {
     if (this.#bytes === null || this.#version !== version) {
-      this.#bytes = encodeProbs(probs, count, 10, version, queue);
+      // The row width is the snapshot's (the model's class count).
+      const classes = count > 0 ? probs.length / count : 10;
+      this.#bytes = encodeProbs(probs, count, classes, version, queue);
       this.#version = version;
     }
     return { bytes: this.#bytes, etag: `"${BOOT_ID}-p${version}"` };

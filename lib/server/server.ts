@@ -21,6 +21,7 @@ import { TrainingController } from "./training_controller.ts";
 import { WsHub } from "./ws_hub.ts";
 import { openDataset } from "../data/dataset.ts";
 import { ProgressServer } from "./progress_server.ts";
+import { modelClassCount } from "../ssvae/config.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -110,6 +111,7 @@ export async function startServer(
     init: {
       data: dataset.spec,
       cacheDir: graphCacheDir(options.weightsPath),
+      classes: modelClassCount(dataset.info.classes.length),
     },
     labels: () => ({ labels: store.labels, revision: labels.revision }),
     // The model's validation images are never suggested: their labels would

@@ -30,7 +30,7 @@ export interface TrainingInfo {
 
 export interface ControllerOptions {
   data: DataSpec;
-  /** Classes of the data set (≤ 10): predictions keep these. */
+  /** Classes of the data set: predictions keep these. */
   classCount: number;
   weightsPath: string;
   testHooks: boolean;
