@@ -60,8 +60,14 @@ export function DatasetStats() {
         </div>
       </div>
       <div
-        class={`class-bars ${digitClasses() ? "" : "class-bars-named"}`}
+        class={`class-bars ${digitClasses() ? "" : "class-bars-named"} ${
+          per.length > 10 ? "class-bars-many" : ""
+        }`}
         aria-label="Labels per class"
+        // Two columns, filled top to bottom, however many classes.
+        style={{
+          gridTemplateRows: `repeat(${Math.ceil(per.length / 2)}, auto)`,
+        }}
       >
         {per.map((n, c) => (
           <div

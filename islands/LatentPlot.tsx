@@ -1,4 +1,4 @@
-import { className, dataset } from "../lib/client/dataset.ts";
+import { className, dataset, labelKeys } from "../lib/client/dataset.ts";
 import { effect, useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import {
@@ -616,8 +616,9 @@ export function LatentPlot() {
         {sel && (
           <div class="selection-banner" id="selection-banner" role="status">
             <b>{sel.length.toLocaleString("en-US")}</b> selected: keys{" "}
-            <kbd>0</kbd>–<kbd>9</kbd> now label <b>all of them</b> ·{" "}
-            <kbd>Esc</kbd> clears
+            <kbd>{labelKeys()[0]}</kbd>–<kbd>{labelKeys()[1]}</kbd> now label
+            {" "}
+            <b>all of them</b> · <kbd>Esc</kbd> clears
           </div>
         )}
         {!ready.value && (

@@ -1,7 +1,7 @@
 import { useEffect, useRef } from "preact/hooks";
 import { base64ToBytes } from "../lib/client/api.ts";
 import { classColor } from "../lib/client/figures.ts";
-import { actionTitle } from "../lib/client/key_actions.ts";
+import { actionTitle, labelWithClass } from "../lib/client/key_actions.ts";
 import { useStore } from "../lib/client/store.ts";
 import {
   className,
@@ -9,7 +9,13 @@ import {
   digitClasses,
   drawImage,
   keyForClass,
+  labelKeys,
+  needsClassPicker,
 } from "../lib/client/dataset.ts";
+import { ClassPicker } from "./ClassPicker.tsx";
+
+/** Classes listed by probability in the panel when there are too many for one bar each. */
+export const TOP_CLASSES_SHOWN = 5;
 
 /** Draws a base64 image of the data set's shape (CSS scales it, pixelated). */
 export function drawDigit(canvas: HTMLCanvasElement, b64: string) {
@@ -45,10 +51,10 @@ export function SamplePanel() {
     !store.isTraining.value;
   const ds = dataset.value;
   const classes = ds.classes;
-  /** The first and last label keys ("0"–"9" for MNIST, "1"–"0" for names). */
-  const keys = digitClasses(ds)
-    ? ["0", "9"]
-    : ["1", keyForClass(Math.min(classes.length, 10) - 1, ds)];
+  const keys = labelKeys(ds);
+  // Past ten classes the keys label the first ten; a picker takes any name.
+  const picker = needsClassPicker(ds);
+  const buttonClasses = picker ? classes.slice(0, 10) : classes;
 
   // The user label comes from the live snapshot (updated by every tab).
   const label = selected !== null && snap && selected < snap.count
@@ -152,7 +158,9 @@ export function SamplePanel() {
           : error ?? "Loading…"}
       </p>
 
-      {probs && (
+      {probs && picker && <TopClasses probs={probs} top={sample!.predClass} />}
+
+      {probs && !picker && (
         <div
           class="probs"
           aria-label="Class probabilities"
@@ -186,7 +194,7 @@ export function SamplePanel() {
           ? "Label the selected image"
           : `Label image #${selected}`}
       >
-        {classes.map((name, d) => (
+        {buttonClasses.map((name, d) => (
           <button
             type="button"
             key={d}
@@ -207,6 +215,20 @@ export function SamplePanel() {
             )}
           </button>
         ))}
+        {picker && (
+          <ClassPicker
+            id="sample-picker"
+            label={selection
+              ? `Label the ${selection.length} selected images as (type a class name)`
+              : selected === null
+              ? "Label the selected image as (type a class name)"
+              : `Label image #${selected} as (type a class name)`}
+            disabled={selected === null && !selection}
+            current={selection ? null : label}
+            focusOn={store.ui.pickClass.value}
+            onPick={(c) => labelWithClass(store, c)}
+          />
+        )}
         <button
           type="button"
           class="btn btn-danger label-delete"
@@ -230,7 +252,8 @@ export function SamplePanel() {
       {selection
         ? (
           <p class="hint hint-selection">
-            Keys <kbd>{keys[0]}</kbd>–<kbd>{keys[1]}</kbd> label the{" "}
+            Keys <kbd>{keys[0]}</kbd>–<kbd>{keys[1]}</kbd>
+            {picker && <>{" "}and the picker</>} label the{" "}
             <b>{selection.length.toLocaleString("en-US")} selected images</b>,
             not this one · <kbd>Esc</kbd> clears the selection
           </p>
@@ -238,10 +261,52 @@ export function SamplePanel() {
         : (
           <p class="hint">
             <kbd>{keys[0]}</kbd>–<kbd>{keys[1]}</kbd> label this image ·{" "}
+            {picker && (
+              <>
+                <kbd>/</kbd> any class by name ·{" "}
+              </>
+            )}
             <kbd>Del</kbd> remove · <kbd>N</kbd> next · <kbd>?</kbd>{" "}
             all shortcuts
           </p>
         )}
     </section>
+  );
+}
+
+/**
+ * The most likely classes of the sample, as bars with their names: one bar
+ * per class stops being readable past ten.
+ */
+function TopClasses(
+  { probs, top }: { probs: number[]; top: number },
+) {
+  const order = probs.map((_, c) => c)
+    .sort((a, b) => probs[b] - probs[a] || a - b)
+    .slice(0, TOP_CLASSES_SHOWN);
+  return (
+    <ol class="top-classes" aria-label="Most likely classes">
+      {order.map((c) => (
+        <li
+          key={c}
+          class={`top-class ${c === top ? "top" : ""}`}
+          data-class={c}
+        >
+          <span class="top-class-name" title={className(c)}>
+            {className(c)}
+          </span>
+          <span class="top-class-track">
+            <span
+              class="top-class-fill"
+              style={{
+                width: `${Math.max(1, 100 * probs[c]).toFixed(1)}%`,
+                background: classColor(c),
+              }}
+            />
+          </span>
+          <span class="top-class-p">{(100 * probs[c]).toFixed(0)}%</span>
+        </li>
+      ))}
+    </ol>
   );
 }
