@@ -3,6 +3,11 @@ import { useEffect, useRef } from "preact/hooks";
 import { classColor } from "../lib/client/figures.ts";
 import { dataset, filterClasses, keyForClass } from "../lib/client/dataset.ts";
 
+/** Tallest the list gets (px): about eight names. */
+const LIST_MAX_PX = 248;
+/** The top bar covers the page's top: the list never opens under it. */
+const TOPBAR_PX = 64;
+
 /** Props of the class picker. */
 export interface ClassPickerProps {
   /** Prefix of the element ids (two pickers can share a page). */
@@ -29,6 +34,11 @@ export function ClassPicker(props: ClassPickerProps) {
   const query = useSignal("");
   const open = useSignal(false);
   const active = useSignal(0);
+  /** Where the list opens, and how tall it may be (set on opening). */
+  const place = useSignal<{ up: boolean; max: number }>({
+    up: false,
+    max: LIST_MAX_PX,
+  });
   const inputRef = useRef<HTMLInputElement>(null);
   const listRef = useRef<HTMLUListElement>(null);
   const ds = dataset.value;
@@ -49,6 +59,21 @@ export function ClassPicker(props: ClassPickerProps) {
     el?.scrollIntoView({ block: "nearest" });
   }, [open.value, at, query.value]);
 
+  // Open towards the side with room: the panel may sit low on the screen
+  // (or docked at its bottom), and the list must not run off it.
+  const openList = () => {
+    const r = inputRef.current?.getBoundingClientRect();
+    if (r && typeof innerHeight === "number") {
+      const below = innerHeight - r.bottom - 8;
+      const above = r.top - TOPBAR_PX;
+      const up = below < LIST_MAX_PX && above > below;
+      place.value = {
+        up,
+        max: Math.max(120, Math.min(LIST_MAX_PX, up ? above : below)),
+      };
+    }
+    open.value = true;
+  };
   const close = () => {
     open.value = false;
     query.value = "";
@@ -65,7 +90,7 @@ export function ClassPicker(props: ClassPickerProps) {
     if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
       ev.preventDefault();
       if (!open.value) {
-        open.value = true;
+        openList();
         return;
       }
       if (n > 0) {
@@ -119,9 +144,9 @@ export function ClassPicker(props: ClassPickerProps) {
         onInput={(e) => {
           query.value = (e.target as HTMLInputElement).value;
           active.value = 0;
-          open.value = true;
+          if (!open.value) openList();
         }}
-        onFocus={() => open.value = true}
+        onFocus={openList}
         onBlur={() => close()}
         onKeyDown={onKeyDown}
       />
@@ -129,7 +154,8 @@ export function ClassPicker(props: ClassPickerProps) {
         <ul
           ref={listRef}
           id={listId}
-          class="class-picker-list"
+          class={`class-picker-list ${place.value.up ? "up" : ""}`}
+          style={{ maxHeight: `${place.value.max}px` }}
           role="listbox"
           aria-label="Classes"
         >

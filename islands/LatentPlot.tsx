@@ -654,12 +654,21 @@ export function LatentPlot() {
               <i style={{ background: certaintyCss(255) }} />sure
             </span>
           )
-          : dataset.value.classes.map((name, d) => (
-            <span class="chip" key={d}>
-              <i style={{ background: CLASS_COLORS[d] }} />
-              {name}
+          : (
+            // Many classes: their chips scroll in a few lines of their own.
+            <span
+              class={`legend-classes ${
+                dataset.value.classes.length > 20 ? "legend-classes-many" : ""
+              }`}
+            >
+              {dataset.value.classes.map((name, d) => (
+                <span class="chip" key={d}>
+                  <i style={{ background: CLASS_COLORS[d] }} />
+                  {name}
+                </span>
+              ))}
             </span>
-          ))}
+          )}
         {mode === "labels" && (
           <span class="chip">
             <i style={{ background: UNLABELLED_COLOR }} />unlabelled

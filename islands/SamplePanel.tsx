@@ -115,9 +115,8 @@ export function SamplePanel() {
         <p class="note" id="untrained-note">
           <b>Untrained model.</b>{" "}
           Its reconstructions are noise and, until you label, its predictions
-          are guesses. Label a few images (<kbd>N</kbd>, then the digit), then
-          {" "}
-          <b>▶ Train</b>.
+          are guesses. Label a few images (<kbd>N</kbd>, then the{" "}
+          {digitClasses(ds) ? "digit" : "class"}), then <b>▶ Train</b>.
         </p>
       )}
 

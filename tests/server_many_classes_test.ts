@@ -133,7 +133,10 @@ Deno.test("dashboard on a folder of 12 classes: names, 12 outputs, labels above 
       accuracy: { perClass: number[] };
       testCount: number;
       config: { num_classes: number };
+      predictor: string;
     };
+    // Scored by the label graph's 12-class vote, as the page predicts.
+    assert.equal(rec.predictor, "graph");
     assert.equal(rec.config.num_classes, 12);
     assert.deepEqual(rec.labelsPerClass.slice(10), [2, 1]);
     assert.equal(rec.labelsPerClass.length, 12);

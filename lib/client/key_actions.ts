@@ -59,7 +59,14 @@ export const KEY_ACTIONS: readonly KeyAction[] = [
       "Pick any class by name (more than ten classes): type part of it, ↑/↓ then Enter",
     available: () => needsClassPicker(),
     match: (ev) => plain(ev) && ev.key === "/" && needsClassPicker(),
-    run: (store) => store.ui.pickClass.value++,
+    run: (store) => {
+      store.ui.pickClass.value++;
+      // Now, within this key press, so the next key is already typed into
+      // the picker (the panel's effect would focus it a frame later).
+      if (typeof document !== "undefined") {
+        document.getElementById("sample-picker-input")?.focus();
+      }
+    },
   },
   {
     id: "delete",
