@@ -4,16 +4,20 @@
  * "nine") and the ten Fashion-MNIST classes (20 classes; every third image
  * tinted), starts the dashboard with `--images --color --holdout 0.1`,
  * labels 5 per class, trains `--epochs`, and shoots at 1440×900 and
- * 800×1000 into `--out` (default /tmp/ssvae-many-classes): the page with the
- * class picker open on a typed name, and the whole page (stats, confusion
- * matrix) below.
- * `deno run -A scripts/screenshot_many_classes.ts [--out DIR] [--per-class N] [--epochs N]`
+ * 800×1000 into `--out` (default /tmp/ssvae-many-classes; JPEG, quality 80):
+ * the page, the page with the class picker open on a typed name, and the
+ * whole page (stats, confusion matrix). README shows
+ * docs/screens/many-classes-1440x900.jpg, the picker at 1440×900 (`--docs`
+ * writes it there).
+ * `deno run -A scripts/screenshot_many_classes.ts [--out DIR] [--per-class N] [--epochs N] [--docs]`
  */
 import { parseArgs } from "node:util";
+import type { Page } from "playwright-core";
 import {
   clickPoint,
   isolatedPoint,
   launchBrowser,
+  ROOT,
   sleep,
   startDashboard,
   waitForPoints,
@@ -26,8 +30,14 @@ const { values } = parseArgs({
     out: { type: "string", default: "/tmp/ssvae-many-classes" },
     "per-class": { type: "string", default: "100" },
     epochs: { type: "string", default: "30" },
+    docs: { type: "boolean", default: false },
   },
 });
+
+/** JPEG at quality 80, as scripts/screenshot.ts: a third of the PNG's bytes. */
+async function shoot(page: Page, path: string, fullPage = false) {
+  await page.screenshot({ path, type: "jpeg", quality: 80, fullPage });
+}
 const out = values.out as string;
 await Deno.mkdir(out, { recursive: true });
 const data = await Deno.makeTempDir({ prefix: "ssvae-shot-many-" });
@@ -97,18 +107,18 @@ try {
     await page.waitForSelector(".sample[data-index]");
     await page.evaluate(() => scrollTo(0, 0));
     await sleep(800);
-    await page.screenshot({ path: `${out}/page-${width}x${height}.png` });
+    await shoot(page, `${out}/page-${width}x${height}.jpg`);
     // The picker, opened with `/` and a typed name.
     await page.keyboard.press("/");
     await page.keyboard.type("s");
     await sleep(300);
-    await page.screenshot({ path: `${out}/picker-${width}x${height}.png` });
+    await shoot(page, `${out}/picker-${width}x${height}.jpg`);
+    if (values.docs && width === 1440) {
+      await shoot(page, `${ROOT}/docs/screens/many-classes-1440x900.jpg`);
+    }
     await page.keyboard.press("Escape");
     await page.keyboard.press("Escape");
-    await page.screenshot({
-      path: `${out}/full-${width}x${height}.png`,
-      fullPage: true,
-    });
+    await shoot(page, `${out}/full-${width}x${height}.jpg`, true);
     await page.close();
   }
   await browser.close();
