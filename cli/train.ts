@@ -51,7 +51,7 @@ const USAGE = `Usage: deno task train [flags]
   --backend wasm|cpu     tfjs backend (default wasm)
   --latent-dim, --batch-size, --max-epochs, --patience, --learning-rate,
   --recon-weight, --kl-weight, --label-weight, --weight-decay, --dropout-rate,
-  --monitor-metric, --seed   model and training settings (see docs/ssvae-spec)
+  --monitor-metric, --seed   model and training settings (lib/ssvae/config.ts)
 Ctrl+C stops at the next batch and still saves the checkpoint.`;
 
 await runCli(async () => {
