@@ -9,10 +9,11 @@ import { encodeNpy } from "../lib/npy.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { loadCheckpoint } from "../lib/training/checkpoint.ts";
 import { modelClassCount } from "../lib/ssvae/config.ts";
-import { DEFAULT_WEIGHTS, parseCli, runCli } from "./args.ts";
+import { parseCli, runCli } from "./args.ts";
+import { DEFAULT_PATHS } from "../lib/protocol/paths.ts";
 
 const USAGE = `Usage: deno task infer [flags]
-  --weights PATH      checkpoint (default ${DEFAULT_WEIGHTS})
+  --weights PATH      checkpoint (default ${DEFAULT_PATHS.weightsPath})
   --output DIR        output folder (default artifacts/inference/<split>)
   --split train|test  which images (default train)
   --data-dir DIR      MNIST-layout IDX files (default: the embedded MNIST)

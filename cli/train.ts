@@ -33,11 +33,12 @@ import {
 } from "../lib/training/checkpoint.ts";
 import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
 import { TrainingError } from "../lib/training/types.ts";
-import { DEFAULT_LABELS, DEFAULT_WEIGHTS, parseCli, runCli } from "./args.ts";
+import { parseCli, runCli } from "./args.ts";
+import { DEFAULT_PATHS } from "../lib/protocol/paths.ts";
 
 const USAGE = `Usage: deno task train [flags]
-  --labels PATH          labels CSV (default ${DEFAULT_LABELS})
-  --weights PATH         checkpoint to continue from and write (default ${DEFAULT_WEIGHTS})
+  --labels PATH          labels CSV (default ${DEFAULT_PATHS.labelsPath})
+  --weights PATH         checkpoint to continue from and write (default ${DEFAULT_PATHS.weightsPath})
   --history PATH         history CSV (default: history.csv beside the checkpoint)
   --fresh                ignore an existing checkpoint and start from a new model
   --preset NAME          a new model's configuration: graph (default: the label
@@ -51,7 +52,7 @@ const USAGE = `Usage: deno task train [flags]
   --backend wasm|cpu     tfjs backend (default wasm)
   --latent-dim, --batch-size, --max-epochs, --patience, --learning-rate,
   --recon-weight, --kl-weight, --label-weight, --weight-decay, --dropout-rate,
-  --monitor-metric, --seed   model and training settings (see docs/ssvae-spec)
+  --monitor-metric, --seed   model and training settings (lib/ssvae/config.ts)
 Ctrl+C stops at the next batch and still saves the checkpoint.`;
 
 await runCli(async () => {

@@ -12,7 +12,7 @@ import {
 } from "../lib/client/figures.ts";
 import { selectInBox, selectInPolygon } from "../lib/active/selection.ts";
 import type { DragMode } from "../lib/client/active_store.ts";
-import type { LatentSnapshot } from "../lib/client/latent.ts";
+import type { LatentSnapshot } from "../lib/protocol/latent_format.ts";
 import {
   CLASS_COLORS,
   SELECTION_COLOR,

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from "preact/hooks";
-import { base64ToBytes } from "../lib/client/api.ts";
+import { base64ToBytes } from "../lib/protocol/base64.ts";
 import { classColor } from "../lib/client/figures.ts";
 import { actionTitle, labelWithClass } from "../lib/client/key_actions.ts";
 import { useStore } from "../lib/client/store.ts";

@@ -1,6 +1,6 @@
 import { useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { THUMBNAILS_SHOWN } from "../lib/client/active_store.ts";
+import { MAX_THUMBNAILS as THUMBNAILS_SHOWN } from "../lib/protocol/limits.ts";
 import { classColor } from "../lib/client/figures.ts";
 import { useStore } from "../lib/client/store.ts";
 import {

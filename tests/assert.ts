@@ -53,3 +53,29 @@ export async function assertRejects(
     message: `expected ${errorClass.name} to be thrown`,
   });
 }
+
+/** Asserts that `fn` throws an instance of `errorClass` whose message includes `includes`. */
+export function assertThrows(
+  fn: () => unknown,
+  errorClass: new (...args: never[]) => Error,
+  includes?: string,
+): Error {
+  try {
+    fn();
+  } catch (err) {
+    nodeAssert.ok(
+      err instanceof errorClass,
+      `expected ${errorClass.name}, got ${err}`,
+    );
+    if (includes) {
+      nodeAssert.ok(
+        err.message.includes(includes),
+        `"${err.message}" lacks "${includes}"`,
+      );
+    }
+    return err;
+  }
+  throw new nodeAssert.AssertionError({
+    message: `expected ${errorClass.name} to be thrown`,
+  });
+}

@@ -1,5 +1,5 @@
 import { backoffDelay, LiveSocket, socketUrl } from "../lib/client/socket.ts";
-import type { ServerMessage } from "../lib/client/types.ts";
+import type { ServerMessage } from "../lib/protocol/api.ts";
 import { assert, assertEquals } from "./assert.ts";
 
 Deno.test("backoffDelay doubles up to the cap, with jitter in [half, full]", () => {

@@ -18,11 +18,8 @@ import {
   startDashboard,
   waitForPoints,
 } from "./e2e_support.ts";
-import {
-  decodeProbs,
-  rankAll,
-  topUnlabelled,
-} from "../lib/client/suggestions.ts";
+import { rankAll, topUnlabelled } from "../lib/client/suggestions.ts";
+import { decodeProbs } from "../lib/protocol/probs_format.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 
 const LIMIT = 2000;

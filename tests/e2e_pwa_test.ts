@@ -234,8 +234,13 @@ Deno.test({
               document.querySelector('[data-stat="labelled"]')?.textContent ===
                 "1",
           );
-          // The page keeps its offline copy of the snapshot < 1 s behind.
-          await sleep(1200);
+          // The page keeps its offline copy of the snapshot < 1 s behind:
+          // wait for the copy that holds this label.
+          await page.waitForFunction(() =>
+            (performance.getEntriesByName("offline-copy-saved").at(-1) as
+              | PerformanceMark
+              | undefined)?.detail?.labelled === 1
+          );
           assert(
             await page.evaluate(() => !!navigator.serviceWorker.controller),
             "the page is controlled by the service worker",

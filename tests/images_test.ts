@@ -8,7 +8,8 @@ import { decodeImage, ImageDecodeError } from "../lib/images/decode.ts";
 import { parseClassList, resolveClasses } from "../lib/images/classes.ts";
 import { readIndex } from "../lib/images/index_file.ts";
 import { holdoutDraw, prepareImageFolder } from "../lib/images/prepare.ts";
-import { imageDefaults, parseImageFlags } from "../lib/images/options.ts";
+import { parseImageFlags } from "../lib/images/options.ts";
+import { defaultPaths } from "../lib/protocol/paths.ts";
 import { LabelStore } from "../lib/labels/labels_store.ts";
 import {
   jpegOf,
@@ -292,7 +293,7 @@ Deno.test("flags: --image-size, --color, --classes, --holdout, defaults per fold
   assert.throws(() => parseClassList("a,b,a"), /named twice/);
   assert.throws(() => parseClassList("a,,b"), /bad class name ""/);
   assert.throws(() => parseClassList("a,b,c,d,e,f,g,h,i,j,k"), /at most 10/);
-  const d1 = imageDefaults("/data/pets"), d2 = imageDefaults("/other/pets");
+  const d1 = defaultPaths("/data/pets"), d2 = defaultPaths("/other/pets");
   assert.match(d1.labelsPath, /^data\/images\/pets-[0-9a-f]{8}\/labels\.csv$/);
   assert.notEqual(d1.labelsPath, d2.labelsPath);
   await withTempDir(async (dir) => {

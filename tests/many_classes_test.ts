@@ -41,8 +41,9 @@ import { LabelGraph } from "../lib/graph/label_graph.ts";
 import { acquisitionScores } from "../lib/active/strategies.ts";
 import { uncertaintyOrder } from "../lib/active/coverage.ts";
 import { labelsPerClass } from "../lib/data/label_sample.ts";
-import { ProbsCache } from "../lib/server/probs_snapshot.ts";
-import { decodeProbs, rankAll } from "../lib/client/suggestions.ts";
+import { ProbsCache } from "../lib/server/probs_cache.ts";
+import { rankAll } from "../lib/client/suggestions.ts";
+import { decodeProbs } from "../lib/protocol/probs_format.ts";
 import {
   classForKey,
   dataset,
@@ -57,7 +58,7 @@ import { CLASS_COLORS, SELECTION_COLOR } from "../lib/client/palette.ts";
 import { hexRgb } from "../lib/client/point_colors.ts";
 import { dispatchKey, KEY_ACTIONS } from "../lib/client/key_actions.ts";
 import { createStore } from "../lib/client/store.ts";
-import { MAX_CLASSES } from "../lib/class_limit.ts";
+import { MAX_CLASSES } from "../lib/protocol/limits.ts";
 import { validateClasses } from "../lib/images/classes.ts";
 
 await initBackend();

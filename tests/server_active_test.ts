@@ -15,7 +15,7 @@ import {
   type WsClient,
 } from "./server_helpers.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
-import { decodeProbs } from "../lib/client/suggestions.ts";
+import { decodeProbs } from "../lib/protocol/probs_format.ts";
 
 const LIMIT = 2000;
 const opts = { sanitizeOps: false, sanitizeResources: false };

@@ -6,8 +6,8 @@
  */
 import { assert, assertEquals } from "./server_assert.ts";
 import { connectWs, json, startServer } from "./server_helpers.ts";
-import { decodeLatent } from "../lib/client/latent.ts";
-import { decodeProbs } from "../lib/client/suggestions.ts";
+import { decodeLatent } from "../lib/protocol/latent_format.ts";
+import { decodeProbs } from "../lib/protocol/probs_format.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 
 const LIMIT = 3000;

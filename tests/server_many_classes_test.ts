@@ -9,7 +9,7 @@
  */
 import assert from "node:assert/strict";
 import { readIndex } from "../lib/images/index_file.ts";
-import { decodeProbs } from "../lib/client/suggestions.ts";
+import { decodeProbs } from "../lib/protocol/probs_format.ts";
 import { connectWs, json, startServer } from "./server_helpers.ts";
 import { writeManyClassFolder } from "./many_class_fixtures.ts";
 import { pngOf, sourceImage } from "./image_fixtures.ts";
@@ -27,7 +27,7 @@ Deno.test("dashboard on a folder of 12 classes: names, 12 outputs, labels above 
   const dir = await Deno.makeTempDir({ prefix: "ssvae_srv_many_" });
   const fx = await writeManyClassFolder(`${dir}/mixed`, { perClass: 10 });
   const args = ["--images", fx.dir, "--holdout", "0.2"];
-  let srv = await startServer({ dir, extraArgs: args, graph: true });
+  const srv = await startServer({ dir, extraArgs: args, graph: true });
   const ws = await connectWs(srv.wsUrl);
   try {
     const state = (await json(srv.base, "GET", "/api/state")).body;

@@ -13,7 +13,7 @@ import {
   type WsClient,
 } from "./server_helpers.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
-import { BATCH_MESSAGE_INTERVAL_MS } from "../lib/server/batch_progress.ts";
+import { BATCH_MESSAGE_INTERVAL_MS } from "../lib/training/run_progress.ts";
 
 const LIMIT = 1500;
 const opts = { sanitizeOps: false, sanitizeResources: false };

@@ -3,7 +3,7 @@
  * so building it (seconds, once per data set) and propagating labels (~0.3 s
  * per change at 60k) never block the HTTP thread or wait behind a training run.
  *
- * Protocol: lib/server/graph_protocol.ts. `init` once, then `labels` whenever
+ * Protocol: lib/protocol/graph_worker.ts. `init` once, then `labels` whenever
  * the labels change; each answer is a `propagation`.
  */
 
@@ -12,11 +12,11 @@
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { loadTestImages, loadTrainSet } from "../lib/data/source.ts";
 import { graphDeskew, LabelGraph } from "../lib/graph/label_graph.ts";
+import { SUGGESTION_LIMIT } from "../lib/protocol/limits.ts";
 import {
   type FromGraphWorker,
-  SUGGESTION_LIMIT,
   type ToGraphWorker,
-} from "../lib/server/graph_protocol.ts";
+} from "../lib/protocol/graph_worker.ts";
 
 let graph: LabelGraph | null = null;
 /** Columns of the propagated probabilities (the model's class count). */

@@ -9,19 +9,19 @@
  * - the per-run evaluations (/api/evaluations, then `evaluation` events).
  */
 import { effect } from "@preact/signals";
-import { MAX_BATCH } from "./active_store.ts";
-import type { Api } from "./api.ts";
-import type { WriteOptions } from "./controller.ts";
+import { MAX_BATCH } from "../protocol/limits.ts";
+import type { DashboardApi } from "./api.ts";
+import type { WriteLabels } from "./write_labels.ts";
 import { planBatch, planSummary } from "./batch_plan.ts";
 import { leastCertainUnlabelled } from "./latent.ts";
 import { pushLog, showToast, type Store } from "./store.ts";
 import { nextSuggestion, rankAll } from "./suggestions.ts";
-import type { LabelChange } from "./types.ts";
 import { applyChanges, revertChanges, type UndoChange } from "./undo.ts";
 
+/** What the active-learning tools use: the server, and the page's label-write path. */
 export interface ActiveDeps {
-  api: Api;
-  writeLabels(changes: LabelChange[], opts?: WriteOptions): Promise<boolean>;
+  api: DashboardApi;
+  writeLabels: WriteLabels;
 }
 
 /** index → label maps before and after, as undo changes. */
@@ -44,6 +44,7 @@ function plural(n: number, word: string): string {
   return `${n.toLocaleString("en-US")} ${word}${n === 1 ? "" : "s"}`;
 }
 
+/** Fills in store.active's actions and keeps the suggestions and evaluations current. */
 export function startActiveController(
   store: Store,
   { api, writeLabels }: ActiveDeps,

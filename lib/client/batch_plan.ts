@@ -3,7 +3,7 @@
  * images get a first label, how many change label, how many already have it.
  * Pure (unit-tested); the active controller asks for a confirmation from it.
  */
-import type { LabelChange } from "./types.ts";
+import type { LabelChange } from "../protocol/api.ts";
 
 /** A batch larger than this asks first, even when it changes no label. */
 export const CONFIRM_OVER = 200;

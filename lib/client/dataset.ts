@@ -6,18 +6,10 @@
  */
 
 import { signal } from "@preact/signals";
-import { MAX_CLASSES } from "../class_limit.ts";
+import { MAX_CLASSES } from "../protocol/limits.ts";
+import type { DatasetView } from "../protocol/api.ts";
 
-/** `GET /api/state`'s `dataset`. */
-export interface DatasetView {
-  kind: "mnist" | "images";
-  name: string;
-  classes: string[];
-  rows: number;
-  cols: number;
-  /** 1 grey, 3 RGB (interleaved). */
-  channels: number;
-}
+export type { DatasetView };
 
 /** MNIST: the default until the server says otherwise. */
 export const MNIST_VIEW: DatasetView = {

@@ -4,7 +4,7 @@
  * confusion matrix of the latest run.
  */
 import { dataset } from "./dataset.ts";
-import type { RunRecord } from "./types.ts";
+import type { RunRecord } from "../protocol/api.ts";
 
 // deno-lint-ignore no-explicit-any
 type Trace = Record<string, any>;

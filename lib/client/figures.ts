@@ -4,14 +4,14 @@
  * are: no per-point objects or strings, colours as one numeric array mapped
  * through a colorscale.
  */
-import type { LatentSnapshot } from "./latent.ts";
+import type { LatentSnapshot } from "../protocol/latent_format.ts";
 import {
   CLASS_COLORS,
   SELECTED_COLOR,
   SUGGESTION_COLOR,
   UNLABELLED_COLOR,
 } from "./palette.ts";
-import type { HistoryEntry, MetricName } from "./types.ts";
+import type { HistoryEntry, MetricName } from "../protocol/api.ts";
 
 // deno-lint-ignore no-explicit-any
 type Trace = Record<string, any>;

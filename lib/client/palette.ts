@@ -4,7 +4,7 @@
  * unique), plus the continuous scale of the certainty mode.
  */
 
-import { MAX_CLASSES } from "../class_limit.ts";
+import { MAX_CLASSES } from "../protocol/limits.ts";
 
 /** The first ten classes' colours (MNIST's digits; every folder's first ten). */
 const FIRST_TEN = [

@@ -4,7 +4,7 @@
  * (sorted), else the digits 0–9 (MNIST's classes).
  */
 
-import { MAX_CLASSES } from "../class_limit.ts";
+import { MAX_CLASSES } from "../protocol/limits.ts";
 import { CLASSES_FILE } from "./scan.ts";
 
 export { MAX_CLASSES };

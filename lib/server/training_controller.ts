@@ -6,7 +6,7 @@
 
 import type { SSVAEConfig } from "../ssvae/config.ts";
 import type { DataSpec } from "../data/source.ts";
-import type { PropagationMessage } from "./graph_protocol.ts";
+import type { PropagationMessage } from "../protocol/graph_worker.ts";
 import type {
   DataLoadedMessage,
   Fault,
@@ -17,16 +17,9 @@ import type {
   RunRecord,
   ToWorker,
   TrainMessage,
-} from "./worker_protocol.ts";
+} from "../protocol/training_worker.ts";
 
-export type TrainingStatus = "idle" | "training" | "stopping" | "error";
-
-export interface TrainingInfo {
-  status: TrainingStatus;
-  epoch: number;
-  targetEpochs: number;
-  message?: string;
-}
+import type { TrainingInfo } from "../protocol/api.ts";
 
 export interface ControllerOptions {
   data: DataSpec;

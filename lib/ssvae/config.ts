@@ -1,6 +1,10 @@
-/** Model and training configuration of the SSVAE (see docs: ssvae-spec). */
+/**
+ * Model and training configuration of the SSVAE: the reference model's fields
+ * (documented field by field below) and the presets (docs/architecture.md,
+ * "lib/ssvae and lib/training").
+ */
 
-import { MAX_CLASSES } from "../class_limit.ts";
+import { MAX_CLASSES } from "../protocol/limits.ts";
 
 /** Every field of the reference `SSVAEConfig`, snake_case as stored in checkpoints. */
 export interface SSVAEConfig {

@@ -69,6 +69,3 @@ export type FromGraphWorker =
   | GraphProgressMessage
   | PropagationMessage
   | GraphErrorMessage;
-
-/** How many suggestions of the default queue the server keeps per propagation. */
-export const SUGGESTION_LIMIT = 500;

@@ -1,12 +1,13 @@
 /**
- * Messages between the server's main thread and workers/training_worker.ts.
+ * Messages between the server's main thread (lib/server/training_controller.ts)
+ * and workers/training_worker.ts.
  * Types only, shared by both sides so a renamed field fails `deno check`.
  */
 
 import type { SSVAEConfig } from "../ssvae/config.ts";
 import type { EpochMetrics, HistoryEntry } from "../training/types.ts";
 import type { RunRecord } from "../training/runs.ts";
-import type { BatchProgress } from "./batch_progress.ts";
+import type { BatchProgress } from "./api.ts";
 import type { DataSpec } from "../data/source.ts";
 
 export type { EpochMetrics, HistoryEntry, RunRecord };
@@ -125,7 +126,7 @@ export interface TrainStartedMessage {
 }
 
 /**
- * Progress within an epoch (throttled: see lib/server/batch_progress.ts);
+ * Progress within an epoch (throttled: see lib/training/run_progress.ts);
  * broadcast to the pages as the `batch` event without `runId`.
  */
 export interface BatchMessage extends BatchProgress {
