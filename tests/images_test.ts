@@ -292,7 +292,13 @@ Deno.test("flags: --image-size, --color, --classes, --holdout, defaults per fold
   );
   assert.throws(() => parseClassList("a,b,a"), /named twice/);
   assert.throws(() => parseClassList("a,,b"), /bad class name ""/);
-  assert.throws(() => parseClassList("a,b,c,d,e,f,g,h,i,j,k"), /at most 10/);
+  // Up to MAX_CLASSES (100) names; eleven are fine.
+  assert.equal(parseClassList("a,b,c,d,e,f,g,h,i,j,k").length, 11);
+  const names = Array.from({ length: 101 }, (_, i) => `c${i}`);
+  assert.throws(
+    () => parseClassList(names.join(",")),
+    /101 classes; at most 100/,
+  );
   const d1 = defaultPaths("/data/pets"), d2 = defaultPaths("/other/pets");
   assert.match(d1.labelsPath, /^data\/images\/pets-[0-9a-f]{8}\/labels\.csv$/);
   assert.notEqual(d1.labelsPath, d2.labelsPath);
