@@ -150,49 +150,52 @@ export function ClassPicker(props: ClassPickerProps) {
         onBlur={() => close()}
         onKeyDown={onKeyDown}
       />
-      {expanded && (
-        <ul
-          ref={listRef}
-          id={listId}
-          class={`class-picker-list ${place.value.up ? "up" : ""}`}
-          style={{ maxHeight: `${place.value.max}px` }}
-          role="listbox"
-          aria-label="Classes"
-        >
-          {matches.map((c, i) => (
-            <li
-              key={c}
-              id={optionId(c)}
-              role="option"
-              aria-selected={i === at}
-              data-class={c}
-              class={`class-option ${i === at ? "active" : ""} ${
-                props.current === c ? "current" : ""
-              }`}
-              // mousedown, not click: the input's blur would close the list first.
-              onMouseDown={(e) => {
-                e.preventDefault();
-                pick(c);
-              }}
-              onMouseMove={() => {
-                if (active.value !== i) active.value = i;
-              }}
-            >
-              <i style={{ background: classColor(c) }} aria-hidden="true" />
-              <span class="class-option-name">{ds.classes[c]}</span>
-              {props.current === c && (
-                <span class="class-option-note">current</span>
-              )}
-              {keyForClass(c, ds) && <kbd>{keyForClass(c, ds)}</kbd>}
-            </li>
-          ))}
-          {matches.length === 0 && (
-            <li class="class-option-empty" role="presentation">
-              No class name contains “{query.value.trim()}”
-            </li>
-          )}
-        </ul>
-      )}
+      {
+        /* Always in the page (the input's aria-controls names it); its
+           options only while it is open. */
+      }
+      <ul
+        ref={listRef}
+        id={listId}
+        class={`class-picker-list ${place.value.up ? "up" : ""}`}
+        style={{ maxHeight: `${place.value.max}px` }}
+        role="listbox"
+        aria-label="Classes"
+        hidden={!expanded}
+      >
+        {expanded && matches.map((c, i) => (
+          <li
+            key={c}
+            id={optionId(c)}
+            role="option"
+            aria-selected={i === at}
+            data-class={c}
+            class={`class-option ${i === at ? "active" : ""} ${
+              props.current === c ? "current" : ""
+            }`}
+            // mousedown, not click: the input's blur would close the list first.
+            onMouseDown={(e) => {
+              e.preventDefault();
+              pick(c);
+            }}
+            onMouseMove={() => {
+              if (active.value !== i) active.value = i;
+            }}
+          >
+            <i style={{ background: classColor(c) }} aria-hidden="true" />
+            <span class="class-option-name">{ds.classes[c]}</span>
+            {props.current === c && (
+              <span class="class-option-note">current</span>
+            )}
+            {keyForClass(c, ds) && <kbd>{keyForClass(c, ds)}</kbd>}
+          </li>
+        ))}
+        {expanded && matches.length === 0 && (
+          <li class="class-option-empty" role="presentation">
+            No class name contains “{query.value.trim()}”
+          </li>
+        )}
+      </ul>
     </div>
   );
 }
