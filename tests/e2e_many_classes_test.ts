@@ -238,6 +238,11 @@ Deno.test({
       await page.keyboard.press("Enter");
       // One of them had a label ("two"): the batch asks first.
       await page.waitForSelector("#confirm-dialog[open]");
+      // The question names the class, not its index.
+      assertEquals(
+        await page.textContent("#confirm-title"),
+        `Label ${selected.length} images as zero?`,
+      );
       const summary = (await page.textContent(".confirm-summary"))!;
       assert(
         summary.includes(`${selected.length - 1} new, 1 changed`),
