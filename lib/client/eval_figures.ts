@@ -5,17 +5,12 @@
  */
 import { dataset } from "./dataset.ts";
 import type { RunRecord } from "../protocol/api.ts";
+import { CHART_STYLE } from "./figures.ts";
 
 // deno-lint-ignore no-explicit-any
 type Trace = Record<string, any>;
 // deno-lint-ignore no-explicit-any
 type Layout = Record<string, any>;
-
-const FONT = {
-  family: "Inter, system-ui, sans-serif",
-  size: 11,
-  color: "#475467",
-};
 
 const pct = (v: number) => Math.round(v * 10000) / 100;
 
@@ -60,9 +55,7 @@ export function accuracyLayout(): Layout {
   return {
     uirevision: "accuracy",
     margin: { l: 44, r: 8, t: 8, b: 36 },
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "#ffffff",
-    font: FONT,
+    ...CHART_STYLE,
     showlegend: false,
     hovermode: "closest",
     xaxis: {
@@ -161,9 +154,7 @@ export function confusionLayout(
   return {
     margin: confusionMargin(classes),
     ...(size ? { ...size, autosize: false } : {}),
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "#ffffff",
-    font: FONT,
+    ...CHART_STYLE,
     xaxis: {
       title: { text: "predicted", standoff: 2 },
       type: "category",

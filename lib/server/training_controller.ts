@@ -42,14 +42,8 @@ export class UnavailableError extends Error {
   override name = "UnavailableError";
 }
 
-export interface Snapshot {
-  latent: Float32Array;
-  latentDim: number;
-  recon: Uint8Array;
-  predClass: Uint8Array;
-  certainty: Float32Array;
-  probs: Float32Array;
-}
+/** The latest prediction over the data set, as the worker posted it. */
+export type Snapshot = Omit<PredictionMessage, "type" | "seconds">;
 
 export class TrainingController {
   readonly #opts: ControllerOptions;
