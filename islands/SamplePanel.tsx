@@ -1,3 +1,4 @@
+import type { RefObject } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { base64ToBytes } from "../lib/protocol/base64.ts";
 import { classColor } from "../lib/client/figures.ts";
@@ -8,11 +9,11 @@ import {
   dataset,
   digitClasses,
   drawImage,
-  keyForClass,
   labelKeys,
   needsClassPicker,
 } from "../lib/client/dataset.ts";
 import { ClassPicker } from "./ClassPicker.tsx";
+import { LabelButton } from "./LabelButton.tsx";
 
 /** Classes listed by probability in the panel when there are too many for one bar each. */
 export const TOP_CLASSES_SHOWN = 5;
@@ -121,32 +122,22 @@ export function SamplePanel() {
       )}
 
       <div class={`digits ${loading ? "loading" : ""}`}>
-        <figure>
-          <canvas
-            ref={origRef}
-            id="sample-original"
-            width={ds.cols}
-            height={ds.rows}
-            class={shown ? "" : "blank"}
-            aria-label="Original image"
-          />
-          <figcaption>Original</figcaption>
-        </figure>
-        <figure>
-          <canvas
-            ref={reconRef}
-            id="sample-recon"
-            width={ds.cols}
-            height={ds.rows}
-            class={hasRecon ? "" : "blank"}
-            aria-label="Reconstruction"
-          />
-          <figcaption>
-            {shown && !hasRecon
-              ? "Reconstruction: not cached offline"
-              : "Reconstruction"}
-          </figcaption>
-        </figure>
+        <ImageFigure
+          canvasRef={origRef}
+          id="sample-original"
+          shown={shown}
+          label="Original image"
+          caption="Original"
+        />
+        <ImageFigure
+          canvasRef={reconRef}
+          id="sample-recon"
+          shown={hasRecon}
+          label="Reconstruction"
+          caption={shown && !hasRecon
+            ? "Reconstruction: not cached offline"
+            : "Reconstruction"}
+        />
       </div>
 
       <p class="prediction" id="prediction-text">
@@ -194,25 +185,17 @@ export function SamplePanel() {
           : `Label image #${selected}`}
       >
         {buttonClasses.map((name, d) => (
-          <button
-            type="button"
+          <LabelButton
             key={d}
-            class={`btn label-btn ${label === d ? "active" : ""} ${
-              digitClasses(ds) ? "" : "label-named"
-            }`}
-            data-label={d}
-            title={`Label as ${name} (key ${keyForClass(d, ds)})`}
-            style={{ "--class-color": classColor(d) }}
+            cls={d}
+            name={name}
+            verb="Label"
+            attr="data-label"
+            active={label === d}
+            showKey
             disabled={selected === null}
-            aria-pressed={label === d}
             onClick={() => store.actions.setLabel(d)}
-          >
-            {digitClasses(ds) ? d : (
-              <>
-                <kbd>{keyForClass(d, ds)}</kbd> {name}
-              </>
-            )}
-          </button>
+          />
         ))}
         {picker && (
           <ClassPicker
@@ -307,5 +290,29 @@ function TopClasses(
         </li>
       ))}
     </ol>
+  );
+}
+
+/** One of the sample's two images (the data set's size; blank until drawn). */
+function ImageFigure(props: {
+  canvasRef: RefObject<HTMLCanvasElement>;
+  id: string;
+  shown: boolean;
+  label: string;
+  caption: string;
+}) {
+  const ds = dataset.value;
+  return (
+    <figure>
+      <canvas
+        ref={props.canvasRef}
+        id={props.id}
+        width={ds.cols}
+        height={ds.rows}
+        class={props.shown ? "" : "blank"}
+        aria-label={props.label}
+      />
+      <figcaption>{props.caption}</figcaption>
+    </figure>
   );
 }

@@ -8,11 +8,11 @@ import {
   dataset,
   digitClasses,
   drawImage,
-  keyForClass,
   labelKeys,
   needsClassPicker,
 } from "../lib/client/dataset.ts";
 import { ClassPicker } from "./ClassPicker.tsx";
+import { LabelButton } from "./LabelButton.tsx";
 
 /**
  * The box/lasso selection: how many images, the first 100 as thumbnails
@@ -132,18 +132,15 @@ export function SelectionPanel() {
         aria-label="Label all selected"
       >
         {(picker ? ds.classes.slice(0, 10) : ds.classes).map((name, d) => (
-          <button
-            type="button"
+          <LabelButton
             key={d}
-            class={`btn label-btn ${digitClasses(ds) ? "" : "label-named"}`}
-            data-batch-label={d}
-            title={`Label all as ${name} (key ${keyForClass(d, ds)})`}
-            style={{ "--class-color": classColor(d) }}
+            cls={d}
+            name={name}
+            verb="Label all"
+            attr="data-batch-label"
             disabled={n === 0}
             onClick={() => a.actions.labelSelection(d)}
-          >
-            {name}
-          </button>
+          />
         ))}
         {picker && (
           <ClassPicker
