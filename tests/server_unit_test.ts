@@ -1,6 +1,6 @@
 /** Unit tests of the server's pure parts: options, validation, security, latent, static, hub. */
 
-import { assert, assertEquals } from "./server_assert.ts";
+import { assert, assertEquals } from "./assert.ts";
 import { OptionsError, parseOptions } from "../lib/server/options.ts";
 import {
   parseDeleteBody,
