@@ -20,17 +20,17 @@
  */
 import { parseArgs } from "node:util";
 import type { Page } from "playwright-core";
+import { chromiumAvailable, launchBrowser } from "../support/browser.ts";
 import {
-  chromiumAvailable,
-  CLICK_GAP_MS,
-  type DashboardServer,
   isolatedPoint,
-  launchBrowser,
   pointPixel,
-  sleep,
-  startDashboard,
   waitForPoints,
-} from "../tests/e2e_support.ts";
+} from "../support/latent_plot.ts";
+import { type ServerProcess, startServer } from "../support/server_process.ts";
+import { sleep } from "../support/wait.ts";
+
+/** Plotly takes two clicks < 500 ms apart for a double-click (a zoom reset). */
+const CLICK_GAP_MS = 650;
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -143,11 +143,15 @@ async function timeKey(
 }
 
 async function run() {
-  let server: DashboardServer | null = null;
+  let server: ServerProcess | null = null;
   let url = flags.url;
   const t0 = performance.now();
   if (!url) {
-    server = await startDashboard({ limit: LIMIT, timeout: 300, graph: GRAPH });
+    server = await startServer({
+      limit: LIMIT,
+      readyTimeoutMs: 300_000,
+      graph: GRAPH,
+    });
     url = server.url;
   }
   const serverReadyS = (performance.now() - t0) / 1000;

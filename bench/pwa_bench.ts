@@ -17,17 +17,15 @@
  * Flags: --limit N (default 60000), --runs N (default 3), --json.
  */
 import { parseArgs } from "node:util";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { chromiumAvailable, launchProfile } from "../support/browser.ts";
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  chromiumAvailable,
   isolatedPoint,
   pointPixel,
-  sleep,
-  startDashboard,
   waitForPoints,
-} from "../tests/e2e_support.ts";
+} from "../support/latent_plot.ts";
+import { startServer } from "../support/server_process.ts";
+import { sleep } from "../support/wait.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -62,10 +60,7 @@ async function openProfile(arm: Arm): Promise<{
   close(): Promise<void>;
 }> {
   const dir = await Deno.makeTempDir({ prefix: "ssvae-pwa-bench-" });
-  const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
+  const ctx = await launchProfile(dir, {
     viewport: { width: 1440, height: 900 },
     serviceWorkers: arm === "pwa" ? "allow" : "block",
   });
@@ -162,7 +157,7 @@ function storage(page: Page): Promise<Storage> {
 
 async function run() {
   const t0 = performance.now();
-  const server = await startDashboard({ limit: LIMIT, timeout: 300 });
+  const server = await startServer({ limit: LIMIT, readyTimeoutMs: 300_000 });
   const serverReadyS = (performance.now() - t0) / 1000;
   const r = {
     points: LIMIT,

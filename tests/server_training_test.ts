@@ -5,19 +5,13 @@
  * Real server process, 1500 images, test hooks on for fault injection.
  */
 
-import { assert, assertEquals, assertMatch } from "./server_assert.ts";
-import {
-  connectWs,
-  json,
-  startServer,
-  type WsClient,
-} from "./server_helpers.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { connectWs, json, type WsClient } from "../support/api_client.ts";
+import { startServer } from "../support/server_process.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 import { BATCH_MESSAGE_INTERVAL_MS } from "../lib/server/batch_progress.ts";
 
 const LIMIT = 1500;
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 interface Training {
   status: string;
   epoch: number;
@@ -35,10 +29,15 @@ function next(ws: WsClient, after: number, ...types: string[]) {
 
 Deno.test(
   "training runs, continues, stops, fails and recovers",
-  opts,
   async (t) => {
-    const srv = await startServer({ limit: LIMIT, testHooks: true });
-    const { base } = srv;
+    const srv = await startServer({
+      build: false,
+      // A step restarts the server on these files: the folder outlives it.
+      keepDir: true,
+      limit: LIMIT,
+      testHooks: true,
+    });
+    const { url: base } = srv;
     const ws = await connectWs(srv.wsUrl);
     const state = async () => (await json(base, "GET", "/api/state")).body;
     const lastSeq = () => ws.messages.at(-1)!.seq as number;
@@ -374,6 +373,7 @@ Deno.test(
           await ws.close();
           await srv.stop();
           const again = await startServer({
+            build: false,
             dir: srv.dir,
             limit: LIMIT,
             labelsPath: srv.labelsPath,
@@ -381,7 +381,7 @@ Deno.test(
           });
           try {
             assertMatch(again.output(), /checkpoint loaded/);
-            const s = (await json(again.base, "GET", "/api/state")).body;
+            const s = (await json(again.url, "GET", "/api/state")).body;
             assertEquals(s.history, before.history);
             assertEquals(s.step, before.step);
             assertEquals(s.labelled, 100);
@@ -401,15 +401,18 @@ Deno.test(
 
 Deno.test(
   "a worker that keeps dying is not restarted forever",
-  opts,
   async () => {
-    const srv = await startServer({ limit: 300, testHooks: true });
+    const srv = await startServer({
+      build: false,
+      limit: 300,
+      testHooks: true,
+    });
     const ws = await connectWs(srv.wsUrl);
     try {
       await ws.waitFor((m) => m.type === "hello");
       for (let i = 1; i <= 4; i++) {
         const seq = ws.messages.at(-1)!.seq as number;
-        const f = await json(srv.base, "POST", "/api/_test/fault", {
+        const f = await json(srv.url, "POST", "/api/_test/fault", {
           fault: "crash",
         });
         assertEquals(f.status, 202);
@@ -421,20 +424,19 @@ Deno.test(
           assertMatch(err.message as string, /training is disabled/);
         }
       }
-      const r = await json(srv.base, "POST", "/api/training/start", {
+      const r = await json(srv.url, "POST", "/api/training/start", {
         epochs: 1,
       });
       assertEquals(r.status, 503);
       assertMatch(r.body.error as string, /died 4 times/);
       // Labels and the rest of the API still work.
-      const l = await json(srv.base, "PUT", "/api/labels/1", { label: 1 });
+      const l = await json(srv.url, "PUT", "/api/labels/1", { label: 1 });
       assertEquals(l.status, 200);
-      const s = await json(srv.base, "GET", "/api/state");
+      const s = await json(srv.url, "GET", "/api/state");
       assertEquals((s.body.training as Training).status, "error");
     } finally {
       await ws.close();
       await srv.stop();
-      await Deno.remove(srv.dir, { recursive: true });
     }
   },
 );
