@@ -9,15 +9,16 @@ import type { Browser, Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
 import {
   chromiumAvailable,
-  CLICK_GAP_MS,
-  clickPoint,
-  type DashboardServer,
-  isolatedPoint,
+  collectPageErrors,
   launchBrowser,
-  sleep,
-  startDashboard,
+} from "../support/browser.ts";
+import {
+  clickPoint,
+  isolatedPoint,
   waitForPoints,
-} from "./e2e_support.ts";
+} from "../support/latent_plot.ts";
+import { type ServerProcess, startServer } from "../support/server_process.ts";
+import { waitUntil } from "../support/wait.ts";
 import {
   decodeProbs,
   rankAll,
@@ -29,20 +30,6 @@ const LIMIT = 2000;
 const HAVE_CHROMIUM = chromiumAvailable();
 if (!HAVE_CHROMIUM) {
   console.warn("e2e_active_test: /usr/bin/chromium is missing: skipped");
-}
-
-async function waitUntil<T>(
-  what: string,
-  fn: () => Promise<T | false | null | undefined>,
-  timeout = 10_000,
-): Promise<T> {
-  const t0 = Date.now();
-  while (true) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeout) throw new Error(`timed out: ${what}`);
-    await sleep(50);
-  }
 }
 
 function selectedIndex(page: Page): Promise<string> {
@@ -119,14 +106,12 @@ function findBox(
 Deno.test({
   name: "active learning tools end to end (real server, Chromium)",
   ignore: !HAVE_CHROMIUM,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn(t) {
-    let server: DashboardServer | undefined;
+    let server: ServerProcess | undefined;
     let browser: Browser | undefined;
     try {
       [server, browser] = await Promise.all([
-        startDashboard({ limit: LIMIT, testHooks: true }),
+        startServer({ limit: LIMIT, testHooks: true }),
         launchBrowser(),
       ]);
       const srv = server;
@@ -134,8 +119,7 @@ Deno.test({
         viewport: { width: 1400, height: 900 },
       });
       const page = await context.newPage();
-      const pageErrors: string[] = [];
-      page.on("pageerror", (e) => pageErrors.push(e.message));
+      const pageErrors = collectPageErrors(page);
       const get = async (path: string) => {
         const res = await fetch(`${srv.url}${path}`);
         if (!res.ok) throw new Error(`${path}: ${res.status}`);
@@ -144,6 +128,9 @@ Deno.test({
       const writes = async () =>
         (await (await get("/api/state")).json()).labelsWrites as number;
       const csv = () => Deno.readTextFile(srv.labelsPath);
+
+      // The steps are one user's session, in order: the queue follows the
+      // run's predictions, undo walks back the labels of the steps before.
 
       await t.step("the page opens with the new cards", async () => {
         await page.goto(`${srv.url}/`);
@@ -256,7 +243,6 @@ Deno.test({
           // Select something else, then N → the top suggestion.
           const other = await isolatedPoint(page);
           assert(other >= 0 && !want.includes(other));
-          await sleep(CLICK_GAP_MS);
           await clickPoint(page, other);
           await page.waitForSelector(`.sample[data-index="${other}"]`);
           await page.locator("#latent-title").click();

@@ -5,18 +5,22 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
+import { fetchJson, jsonBody } from "../support/api_client.ts";
 import {
   chromiumAvailable,
-  CLICK_GAP_MS,
-  clickPoint,
-  type DashboardServer,
-  isolatedPoint,
+  collectPageErrors,
   launchBrowser,
+} from "../support/browser.ts";
+import {
+  clickPoint,
+  isolatedPoint,
   pointPixel,
-  sleep,
-  startDashboard,
   waitForPoints,
-} from "./e2e_support.ts";
+  waitForSample,
+  zoomByDrag,
+} from "../support/latent_plot.ts";
+import { type ServerProcess, startServer } from "../support/server_process.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const LIMIT = 2000;
 const HAVE_CHROMIUM = chromiumAvailable();
@@ -32,20 +36,6 @@ const RED = "rgb(217, 45, 32)";
 async function csvRows(path: string): Promise<string[]> {
   const text = await Deno.readTextFile(path).catch(() => "");
   return text.trim().split("\n").slice(1).filter((l) => l !== "");
-}
-
-async function waitUntil<T>(
-  what: string,
-  fn: () => Promise<T | false | null | undefined>,
-  timeout = 10_000,
-): Promise<T> {
-  const t0 = Date.now();
-  while (true) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeout) throw new Error(`timed out: ${what}`);
-    await sleep(50);
-  }
 }
 
 /** Non-background pixels in the plot's WebGL canvases (and their checksum). */
@@ -102,15 +92,13 @@ function plotInfo(page: Page) {
 Deno.test({
   name: "dashboard page end to end (real server, Chromium)",
   ignore: !HAVE_CHROMIUM,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn(t) {
-    let server: DashboardServer | undefined;
+    let server: ServerProcess | undefined;
     let browser: Browser | undefined;
     let context: BrowserContext | undefined;
     try {
       [server, browser] = await Promise.all([
-        startDashboard({ limit: LIMIT, testHooks: true }),
+        startServer({ limit: LIMIT, testHooks: true }),
         launchBrowser(),
       ]);
       const srv = server;
@@ -118,22 +106,15 @@ Deno.test({
         viewport: { width: 1400, height: 900 },
       });
       const page = await context.newPage();
-      const pageErrors: string[] = [];
-      page.on("pageerror", (e) => pageErrors.push(e.message));
-      // Plotly's strict build and our bundle must run under the server's CSP.
-      page.on("console", (m) => {
-        if (/Content.Security.Policy|Refused to/i.test(m.text())) {
-          pageErrors.push(m.text());
-        }
-      });
-      const api = async (path: string, init?: RequestInit) => {
-        const res = await fetch(`${srv.url}${path}`, init);
-        const body = await res.json();
-        if (!res.ok) throw new Error(`${path}: ${res.status} ${body.error}`);
-        return body;
-      };
+      const pageErrors = collectPageErrors(page);
+      const api = (path: string, init?: RequestInit) =>
+        fetchJson(`${srv.url}${path}`, init);
+      /** labels.csv rewrites so far (the server's test-hooks counter). */
+      const writes = async () => (await api("/api/state")).labelsWrites;
       let index = -1;
 
+      // The steps are one user's session, in order: each starts on the page
+      // (and the labels, model and selection) as the one before left it.
       await t.step("the page opens and draws every point", async () => {
         await page.goto(`${srv.url}/`);
         assertEquals(
@@ -154,8 +135,9 @@ Deno.test({
         async () => {
           index = await isolatedPoint(page);
           assert(index >= 0, "found a point with no close neighbour");
-          // Let the auto-selected first sample settle so it cannot race the click.
-          await sleep(CLICK_GAP_MS);
+          // The page selects a first image by itself: let that land before
+          // the click, so it cannot overtake the click's selection.
+          await waitForSample(page);
           // Hovering shows index, prediction with % and the user label.
           const { x: hx, y: hy } = await pointPixel(page, index);
           await page.mouse.move(hx, hy);
@@ -245,13 +227,25 @@ Deno.test({
           assertEquals((await plotInfo(page)).labelled, 1);
           assertEquals((await plotInfo(page2)).labelled, 1);
 
-          // Typing into a text field must not label.
+          // Typing into a text field must not label. Proven by the next
+          // label: its write is the only one since, and "7" never lands.
+          const w0 = await writes();
           await page.fill("#epochs", "12");
           await page.keyboard.press("7");
-          await sleep(300);
-          assert((await csvRows(srv.labelsPath)).includes(`${index},3`));
           await page.fill("#epochs", "1");
           await page.locator("#latent-title").click();
+          await page.keyboard.press("5");
+          await waitUntil(
+            "CSV row relabelled 5",
+            async () => (await csvRows(srv.labelsPath)).includes(`${index},5`),
+          );
+          await page.waitForFunction(
+            () =>
+              document.getElementById("prediction-text")?.textContent
+                ?.endsWith("| User label: 5"),
+          );
+          assertEquals(await writes(), w0 + 1, "one write: the 5, not the 7");
+          assertEquals(await csvRows(srv.labelsPath), [`${index},5`]);
 
           await page.keyboard.press("Delete");
           await waitUntil(
@@ -277,22 +271,7 @@ Deno.test({
       await t.step("colour modes switch and keep the zoom", async () => {
         const full = await plotInfo(page);
         // Zoom in by dragging a box, as a user would.
-        const box = (await page.locator("#latent-plot .nsewdrag").first()
-          .boundingBox())!;
-        await page.mouse.move(
-          box.x + box.width * 0.2,
-          box.y + box.height * 0.2,
-        );
-        await page.mouse.down();
-        await page.mouse.move(
-          box.x + box.width * 0.6,
-          box.y + box.height * 0.7,
-          {
-            steps: 5,
-          },
-        );
-        await page.mouse.up();
-        await sleep(CLICK_GAP_MS);
+        await zoomByDrag(page, [0.2, 0.2], [0.6, 0.7]);
         const zoomed = await plotInfo(page);
         assert(
           zoomed.xrange[1] - zoomed.xrange[0] < full.xrange[1] - full.xrange[0],
@@ -435,11 +414,10 @@ Deno.test({
       await t.step(
         "a training error from the server shows as red text",
         async () => {
-          await api("/api/_test/fault", {
-            method: "POST",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify({ fault: "epoch_error" }),
-          });
+          await api(
+            "/api/_test/fault",
+            jsonBody("POST", { fault: "epoch_error" }),
+          );
           await page.fill("#epochs", "1");
           await page.click("#start-training");
           const banner = page.locator("#training-error");

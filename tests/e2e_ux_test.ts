@@ -12,16 +12,22 @@ import type { Browser, Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
 import {
   chromiumAvailable,
-  CLICK_GAP_MS,
-  clickPoint,
-  type DashboardServer,
-  isolatedPoint,
+  collectPageErrors,
   launchBrowser,
+} from "../support/browser.ts";
+import {
+  clickPoint,
+  forgetLastPress,
+  isolatedPoint,
+  isolatedPoints,
+  plotRanges,
   pointPixel,
-  sleep,
-  startDashboard,
   waitForPoints,
-} from "./e2e_support.ts";
+  waitForSample,
+  zoomByDrag,
+} from "../support/latent_plot.ts";
+import { type ServerProcess, startServer } from "../support/server_process.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const LIMIT = 2000;
 const HAVE_CHROMIUM = chromiumAvailable();
@@ -68,14 +74,12 @@ function overflowing(page: Page) {
 Deno.test({
   name: "a first-time user's page (real server, Chromium)",
   ignore: !HAVE_CHROMIUM,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn(t) {
-    let server: DashboardServer | undefined;
+    let server: ServerProcess | undefined;
     let browser: Browser | undefined;
     try {
       [server, browser] = await Promise.all([
-        startDashboard({ limit: LIMIT }),
+        startServer({ limit: LIMIT }),
         launchBrowser(),
       ]);
       const srv = server;
@@ -83,11 +87,13 @@ Deno.test({
         viewport: { width: 1440, height: 900 },
       });
       const page = await context.newPage();
-      const pageErrors: string[] = [];
-      page.on("pageerror", (e) => pageErrors.push(e.message));
+      const pageErrors = collectPageErrors(page);
       await page.goto(`${srv.url}/`);
       assertEquals(await waitForPoints(page), LIMIT);
 
+      // The steps share one page; each brings it to the state it checks (a
+      // selection, the zoom), except that the first two need a fresh model
+      // and a first visit, so they come first.
       await t.step(
         "first screen: map, sample and label buttons, no scrolling, at 1440×900, 1920×1080 and 800×1000",
         async () => {
@@ -212,50 +218,29 @@ Deno.test({
             pointPixel(page, b),
           ]);
           assert(pb.x > pa.x, "ArrowRight went right");
-          await sleep(CLICK_GAP_MS);
         },
       );
 
       await t.step(
         "a double-click resets the zoom and keeps the selection",
         async () => {
-          const keep = await page.evaluate(() =>
-            document.getElementById("latent-plot")!.dataset.selected
-          );
-          const range = () =>
-            page.evaluate(() =>
-              // deno-lint-ignore no-explicit-any
-              (document.getElementById("latent-plot") as any)._fullLayout
-                .xaxis.range.slice() as number[]
-            );
-          const full = await range();
+          // A selection of its own to keep.
+          const keep = await isolatedPoint(page);
+          await clickPoint(page, keep);
+          await waitForSample(page, keep);
+          const full = await plotRanges(page);
           // Zoom in by dragging a box, then double-click on another point.
-          const box = (await page.locator("#latent-plot .nsewdrag").first()
-            .boundingBox())!;
-          await page.mouse.move(
-            box.x + box.width * 0.2,
-            box.y + box.height * 0.2,
+          const zoomed = await zoomByDrag(page, [0.2, 0.2], [0.7, 0.8]);
+          assert(
+            zoomed.x[1] - zoomed.x[0] < (full.x[1] - full.x[0]) * 0.9,
+            "the drag zoomed in",
           );
-          await page.mouse.down();
-          await page.mouse.move(
-            box.x + box.width * 0.7,
-            box.y + box.height * 0.8,
-            {
-              steps: 5,
-            },
-          );
-          await page.mouse.up();
-          await page.waitForFunction(
-            (w) => {
-              // deno-lint-ignore no-explicit-any
-              const r = (document.getElementById("latent-plot") as any)
-                ._fullLayout.xaxis.range;
-              return r[1] - r[0] < w * 0.9;
-            },
-            full[1] - full[0],
-          );
-          const other = await isolatedPoint(page);
+          const other = (await isolatedPoints(page, 2)).find((i) =>
+            i !== keep
+          )!;
           const p = await pointPixel(page, other);
+          // The drag's press must not count as this double-click's first.
+          await forgetLastPress(page);
           await page.mouse.dblclick(p.x, p.y);
           await page.waitForFunction(
             (w) => {
@@ -264,14 +249,13 @@ Deno.test({
                 ._fullLayout.xaxis.range;
               return Math.abs(r[1] - r[0] - w) < 1e-9;
             },
-            full[1] - full[0],
+            full.x[1] - full.x[0],
           );
           await page.waitForFunction(
             (k) =>
               document.getElementById("latent-plot")!.dataset.selected === k,
-            keep,
+            String(keep),
           );
-          await sleep(CLICK_GAP_MS);
         },
       );
 
@@ -288,12 +272,18 @@ Deno.test({
         const rows = async () =>
           (await Deno.readTextFile(srv.labelsPath)).trim().split("\n").slice(1)
             .sort().join(";");
-        await waitFor(async () => (await rows()) === "3,1;4,2;5,3");
+        await waitUntil(
+          "the import in the CSV",
+          async () => (await rows()) === "3,1;4,2;5,3",
+        );
         await page.locator("#latent-title").click();
         await page.keyboard.press("Control+z");
-        await waitFor(async () =>
-          (await Deno.readTextFile(srv.labelsPath).catch(() => "")).trim()
-            .split("\n").length <= Math.max(1, before.trim().split("\n").length)
+        await waitUntil(
+          "the import undone",
+          async () =>
+            (await Deno.readTextFile(srv.labelsPath).catch(() => "")).trim()
+              .split("\n").length <=
+              Math.max(1, before.trim().split("\n").length),
         );
         assertEquals(await rows(), "");
         assertEquals(pageErrors, []);
@@ -304,12 +294,3 @@ Deno.test({
     }
   },
 });
-
-/** Polls a file-system condition (the server writes the CSV). */
-async function waitFor(cond: () => Promise<boolean>, timeout = 15_000) {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > timeout) throw new Error("timed out");
-    await sleep(50);
-  }
-}
