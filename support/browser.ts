@@ -10,6 +10,11 @@ import {
   type LaunchOptions,
   type Page,
 } from "playwright-core";
+import {
+  type ServerOptions,
+  type ServerProcess,
+  startServer,
+} from "./server_process.ts";
 
 /** Where `apt-get install chromium` puts the browser. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -79,4 +84,75 @@ export function collectPageErrors(page: Page, into: string[] = []): string[] {
     }
   });
   return into;
+}
+
+/** A dashboard server and a Chromium page on it, for an end-to-end test. */
+export interface DashboardSession {
+  server: ServerProcess;
+  browser: Browser;
+  context: BrowserContext;
+  /** A fresh page, not yet navigated. */
+  page: Page;
+  /** Uncaught errors and CSP refusals on `page` so far (collectPageErrors). */
+  pageErrors: string[];
+  /** Closes the browser, then stops the server. */
+  close(): Promise<void>;
+  /** `close()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts the server (`server` options, see startServer) and Chromium side by
+ * side and opens a page of `viewport` size; if either fails, the other is
+ * closed before the error is thrown.
+ */
+export async function openDashboard(
+  server: ServerOptions,
+  viewport = { width: 1400, height: 900 },
+): Promise<DashboardSession> {
+  const [srv, browser] = await Promise.allSettled([
+    startServer(server),
+    launchBrowser(),
+  ]);
+  if (srv.status === "rejected" || browser.status === "rejected") {
+    if (browser.status === "fulfilled") await browser.value.close();
+    if (srv.status === "fulfilled") await srv.value.stop();
+    throw srv.status === "rejected"
+      ? srv.reason
+      : (browser as PromiseRejectedResult).reason;
+  }
+  const close = async () => {
+    await browser.value.close().catch(() => {});
+    await srv.value.stop();
+  };
+  try {
+    const context = await browser.value.newContext({ viewport });
+    const page = await context.newPage();
+    return {
+      server: srv.value,
+      browser: browser.value,
+      context,
+      page,
+      pageErrors: collectPageErrors(page),
+      close,
+      [Symbol.asyncDispose]: close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/** Waits until the element at `selector` says exactly `text`. */
+export async function waitForText(
+  page: Page,
+  selector: string,
+  text: string,
+  timeout = 30_000,
+): Promise<void> {
+  await page.waitForFunction(
+    ([sel, want]) => document.querySelector(sel)?.textContent === want,
+    [selector, text] as const,
+    { timeout },
+  );
 }

@@ -181,3 +181,43 @@ export async function zoomByDrag(
   );
   return await plotRanges(page);
 }
+
+/**
+ * Clicks image `index` on the map and resolves with the ms from the press to
+ * the frame that paints its images (the page's `sample-drawn` mark, one
+ * frame on), or NaN when no new sample is drawn within `timeout` (the same
+ * point clicked twice). For the browser benchmarks.
+ */
+export async function timeClickToImages(
+  page: Page,
+  index: number,
+  timeout = 20_000,
+): Promise<number> {
+  const { x, y } = await pointPixel(page, index);
+  await page.mouse.move(x, y);
+  await page.evaluate(() => {
+    // deno-lint-ignore no-explicit-any
+    const w = window as any;
+    w.__benchResult = null;
+    addEventListener("mousedown", (ev) => {
+      const start = ev.timeStamp;
+      const seen = performance.getEntriesByName("sample-drawn").length;
+      const poll = () => {
+        if (performance.getEntriesByName("sample-drawn").length > seen) {
+          requestAnimationFrame(() =>
+            w.__benchResult = performance.now() - start
+          );
+        } else requestAnimationFrame(poll);
+      };
+      requestAnimationFrame(poll);
+    }, { once: true, capture: true });
+  });
+  await forgetLastPress(page);
+  await page.mouse.click(x, y);
+  return await page.waitForFunction(
+    // deno-lint-ignore no-explicit-any
+    () => (window as any).__benchResult,
+    null,
+    { timeout },
+  ).then((h) => h.jsonValue()).catch(() => NaN) as number;
+}

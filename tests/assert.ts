@@ -70,10 +70,13 @@ export function assertMatch(
 // deno-lint-ignore no-explicit-any
 type ErrorClass<E extends Error> = new (...args: any[]) => E;
 
-/** Checks a caught value: an instance of `errorClass` whose message includes or matches `msg`. */
+/**
+ * Checks a caught value: an instance of `errorClass` (default Error) whose
+ * message includes or matches `msg`.
+ */
 function expectError<E extends Error>(
   err: unknown,
-  errorClass: ErrorClass<E>,
+  errorClass: ErrorClass<E> = Error as unknown as ErrorClass<E>,
   msg?: string | RegExp,
 ): E {
   nodeAssert.ok(
@@ -89,6 +92,13 @@ function expectError<E extends Error>(
   return err as E;
 }
 
+/** The failure of a call expected to throw that returned. */
+function notThrown(errorClass?: ErrorClass<Error>): never {
+  throw new nodeAssert.AssertionError({
+    message: `expected ${errorClass?.name ?? "an error"} to be thrown`,
+  });
+}
+
 /**
  * Asserts that `fn` throws an instance of `errorClass` (default Error) whose
  * message includes `msg` (a string) or matches it (a RegExp); returns the error.
@@ -101,15 +111,9 @@ export function assertThrows<E extends Error = Error>(
   try {
     fn();
   } catch (err) {
-    return expectError(
-      err,
-      errorClass ?? (Error as unknown as ErrorClass<E>),
-      msg,
-    );
+    return expectError(err, errorClass, msg);
   }
-  throw new nodeAssert.AssertionError({
-    message: `expected ${errorClass?.name ?? "an error"} to be thrown`,
-  });
+  notThrown(errorClass);
 }
 
 /** {@linkcode assertThrows} for a promise-returning `fn`: asserts it rejects. */
@@ -121,13 +125,7 @@ export async function assertRejects<E extends Error = Error>(
   try {
     await fn();
   } catch (err) {
-    return expectError(
-      err,
-      errorClass ?? (Error as unknown as ErrorClass<E>),
-      msg,
-    );
+    return expectError(err, errorClass, msg);
   }
-  throw new nodeAssert.AssertionError({
-    message: `expected ${errorClass?.name ?? "an error"} to be thrown`,
-  });
+  notThrown(errorClass);
 }

@@ -27,6 +27,7 @@ import {
   collectPageErrors,
   launchBrowser,
   launchProfile,
+  waitForText,
 } from "../support/browser.ts";
 import {
   clickPoint,
@@ -207,11 +208,7 @@ Deno.test({
           await select(page, P[0]);
           // A label made online before going offline (shows in the offline copy).
           await putLabel(P[5], 2);
-          await page.waitForFunction(
-            () =>
-              document.querySelector('[data-stat="labelled"]')?.textContent ===
-                "1",
-          );
+          await waitForText(page, '[data-stat="labelled"]', "1");
           // The page keeps its offline copies a moment behind (debounced):
           // wait until they hold the label.
           await waitUntil(
@@ -405,11 +402,7 @@ Deno.test({
           assertEquals(await queuedOps(page), 0);
           assertEquals(await csv(srv.labelsPath), want);
           await waitForPoints(page, LIMIT);
-          await page.waitForFunction(
-            () =>
-              document.querySelector('[data-stat="labelled"]')?.textContent ===
-                "6",
-          );
+          await waitForText(page, '[data-stat="labelled"]', "6");
         },
       );
 

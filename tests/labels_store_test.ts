@@ -193,7 +193,8 @@ Deno.test("500 concurrent writes all land, each durable when its promise resolve
           assertEquals(row, `${index},${label}`);
         }),
       );
-      // Spread the calls over ticks so some queue behind a write in flight.
+      // Spread the calls over turns of the event loop (a yield, not a wait
+      // on time) so some queue behind a write in flight.
       if (k % 50 === 49) await new Promise((r) => setTimeout(r, 0));
     }
     await Promise.all(done);
@@ -213,7 +214,9 @@ Deno.test("sets on one image apply in call order", async () => {
   await withTempDir(async (dir) => {
     const store = await LabelStore.open(`${dir}/labels.csv`, 10);
     const first = store.set(4, 1);
-    await new Promise((r) => setTimeout(r, 0)); // first write now in flight
+    // One turn of the event loop (a yield, not a wait on time): the store has
+    // taken the first write out of its queue and started it.
+    await new Promise((r) => setTimeout(r, 0));
     await Promise.all([
       first,
       store.set(4, 2),

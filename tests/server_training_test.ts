@@ -41,6 +41,19 @@ Deno.test(
     const ws = await connectWs(srv.wsUrl);
     const state = async () => (await json(base, "GET", "/api/state")).body;
     const lastSeq = () => ws.messages.at(-1)!.seq as number;
+    /** Sets a fault (test hooks) for the next run, or now for a "crash". */
+    const inject = async (fault: string) =>
+      assertEquals(
+        (await json(base, "POST", "/api/_test/fault", { fault })).status,
+        202,
+      );
+    /** Starts an `epochs` run; resolves with the message that ends it. */
+    const runToEnd = async (epochs: number) => {
+      const seq = lastSeq();
+      const r = await json(base, "POST", "/api/training/start", { epochs });
+      assertEquals(r.status, 202, JSON.stringify(r.body));
+      return await next(ws, seq, "training_complete", "training_error");
+    };
     try {
       await ws.waitFor((m) => m.type === "hello");
 
@@ -186,18 +199,7 @@ Deno.test(
       await t.step(
         "a second run continues (step, epochs, history)",
         async () => {
-          const seq = lastSeq();
-          const r = await json(base, "POST", "/api/training/start", {
-            epochs: 1,
-          });
-          assertEquals(r.status, 202);
-          const done = await next(
-            ws,
-            seq,
-            "training_complete",
-            "training_error",
-          );
-          assertEquals(done.type, "training_complete");
+          assertEquals((await runToEnd(1)).type, "training_complete");
           const s = await state();
           const history = s.history as Array<{ epoch: number; step: number }>;
           assertEquals(history.length, 3);
@@ -253,21 +255,8 @@ Deno.test(
         "a training error is reported, then training works again",
         async () => {
           const before = await state();
-          let seq = lastSeq();
-          const f = await json(base, "POST", "/api/_test/fault", {
-            fault: "epoch_error",
-          });
-          assertEquals(f.status, 202);
-          const r = await json(base, "POST", "/api/training/start", {
-            epochs: 2,
-          });
-          assertEquals(r.status, 202);
-          const err = await next(
-            ws,
-            seq,
-            "training_error",
-            "training_complete",
-          );
+          await inject("epoch_error");
+          const err = await runToEnd(2);
           assertEquals(err.type, "training_error");
           assertMatch(err.message as string, /injected fault/);
           const s = await state();
@@ -279,18 +268,7 @@ Deno.test(
             (before.history as unknown[]).length,
           );
 
-          seq = lastSeq();
-          const ok = await json(base, "POST", "/api/training/start", {
-            epochs: 1,
-          });
-          assertEquals(ok.status, 202);
-          const done = await next(
-            ws,
-            seq,
-            "training_complete",
-            "training_error",
-          );
-          assertEquals(done.type, "training_complete");
+          assertEquals((await runToEnd(1)).type, "training_complete");
           assertEquals(((await state()).training as Training).status, "idle");
         },
       );
@@ -299,21 +277,8 @@ Deno.test(
         "a NaN loss (TrainingError) keeps the good epochs",
         async () => {
           const before = await state();
-          const seq = lastSeq();
-          const f = await json(base, "POST", "/api/_test/fault", {
-            fault: "nan",
-          });
-          assertEquals(f.status, 202);
-          const r = await json(base, "POST", "/api/training/start", {
-            epochs: 3,
-          });
-          assertEquals(r.status, 202);
-          const err = await next(
-            ws,
-            seq,
-            "training_error",
-            "training_complete",
-          );
+          await inject("nan");
+          const err = await runToEnd(3);
           assertEquals(err.type, "training_error");
           assertMatch(err.message as string, /TrainingError: .*NaN/);
           assertEquals(err.checkpointSaved, true);
@@ -334,10 +299,7 @@ Deno.test(
         async () => {
           const before = await state();
           const seq = lastSeq();
-          const f = await json(base, "POST", "/api/_test/fault", {
-            fault: "crash",
-          });
-          assertEquals(f.status, 202);
+          await inject("crash");
           const err = await next(ws, seq, "training_error");
           assertMatch(err.message as string, /worker died/);
           await next(ws, seq, "worker_restarted");
@@ -347,18 +309,7 @@ Deno.test(
           assert(
             (s.latentVersion as number) > (before.latentVersion as number),
           );
-          const seq2 = lastSeq();
-          const r = await json(base, "POST", "/api/training/start", {
-            epochs: 1,
-          });
-          assertEquals(r.status, 202, JSON.stringify(r.body));
-          const done = await next(
-            ws,
-            seq2,
-            "training_complete",
-            "training_error",
-          );
-          assertEquals(done.type, "training_complete");
+          assertEquals((await runToEnd(1)).type, "training_complete");
           assert(
             srv.output().includes("training worker died"),
             "death not logged",
