@@ -29,6 +29,7 @@ Deno.test(
       );
       const first = await probs();
 
+      // In order: the labels of each step are what the next one propagates.
       await t.step(
         "the first 10 suggestions are spread over the map",
         async () => {

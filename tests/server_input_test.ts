@@ -19,6 +19,8 @@ Deno.test("input edges at the API", async (t) => {
   const label = async (i: number) =>
     (await json(base, "GET", `/api/labels/${i}`)).body.label;
   try {
+    // The steps share one server; each checks its own requests (the first
+    // reads the labels file it started with, so it comes first).
     await t.step("a labels.csv with mixed line ends loads", async () => {
       const s = (await json(base, "GET", "/api/state")).body;
       assertEquals(s.labelled, 3);

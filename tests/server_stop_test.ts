@@ -28,6 +28,9 @@ Deno.test(
     const ws = await connectWs(srv.wsUrl);
     try {
       await ws.waitFor((m) => m.type === "hello");
+      // One server for every moment: each step starts its own run and waits
+      // until it has stopped (after an epoch, until the map has followed),
+      // so the next one starts from idle.
       for (const [i, moment] of MOMENTS.entries()) {
         await t.step(`${i + 1}: ${moment.name}`, async () => {
           const seq = ws.messages.at(-1)!.seq as number;

@@ -20,6 +20,9 @@ Deno.test("labels, samples, latent and validation", async (t) => {
   const { url: base } = srv;
   const ws = await connectWs(srv.wsUrl);
   try {
+    // The steps run in order on one server: the header check needs no label
+    // yet, and the labels each step writes (5, 7, 100-299) are what the later
+    // ones count.
     await t.step("hello comes first, with status and counts", async () => {
       const hello = await ws.waitFor((m) => m.type === "hello");
       assertEquals(ws.messages[0].type, "hello");

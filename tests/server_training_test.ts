@@ -57,6 +57,9 @@ Deno.test(
     try {
       await ws.waitFor((m) => m.type === "hello");
 
+      // One story, in order: the runs continue one another (epochs, steps and
+      // prediction versions count on), the faults recover to the checkpoint the
+      // runs before saved, and the restart loads it.
       await t.step("label a few images (true MNIST labels)", async () => {
         const data = await loadTrainImages({ limit: 100 });
         await Promise.all(
