@@ -4,7 +4,7 @@
  */
 
 import { OptionsError, parseOptions, USAGE } from "./lib/server/options.ts";
-import { startServer } from "./lib/server/server.ts";
+import { startServer } from "./server.ts";
 
 async function main(): Promise<number> {
   let options;

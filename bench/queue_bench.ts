@@ -5,11 +5,8 @@
  * ranking walked, not redone). Targets: a ranking well under a second, the
  * top 20 after a label in well under 5 ms.
  */
-import {
-  decodeProbs,
-  rankAll,
-  topUnlabelled,
-} from "../lib/client/suggestions.ts";
+import { rankAll, topUnlabelled } from "../lib/client/suggestions.ts";
+import { decodeProbs } from "../lib/protocol/probs_format.ts";
 import { QUEUE_IMAGES, queueOf60k } from "../support/probs_fixture.ts";
 
 const { bytes } = queueOf60k();

@@ -1,14 +1,8 @@
 /** Command-line flags shared by `train` and `infer` (node:util's parseArgs; no @std/cli here). */
 import { parseArgs } from "node:util";
 import type { SSVAEConfig } from "../lib/ssvae/config.ts";
-import {
-  imageDefaults,
-  type ImageOptions,
-  parseImageFlags,
-} from "../lib/images/options.ts";
-
-export const DEFAULT_LABELS = "data/mnist/labels.csv";
-export const DEFAULT_WEIGHTS = "artifacts/checkpoints/ssvae.ckpt";
+import { type ImageOptions, parseImageFlags } from "../lib/images/options.ts";
+import { defaultPaths } from "../lib/protocol/paths.ts";
 
 /** Flags that map onto config fields, with their parsers. */
 const CONFIG_FLAGS: Record<
@@ -93,9 +87,7 @@ export function parseCli(
     throw new Error("--images and --data-dir exclude each other");
   }
   // An image folder has labels and a checkpoint of its own (as in the dashboard).
-  const defaults = images
-    ? imageDefaults(images.dir)
-    : { labelsPath: DEFAULT_LABELS, weightsPath: DEFAULT_WEIGHTS };
+  const defaults = defaultPaths(images?.dir);
   const labelsPath = (values.labels as string | undefined) ??
     defaults.labelsPath;
   return {

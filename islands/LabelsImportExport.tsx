@@ -3,7 +3,7 @@ import { useSignal } from "@preact/signals";
 import { ApiError } from "../lib/client/api.ts";
 import type { ImportRequest } from "../lib/client/active_store.ts";
 import { showToast, useStore } from "../lib/client/store.ts";
-import type { ImportResult, ImportRow } from "../lib/client/types.ts";
+import type { ImportResult, ImportRow } from "../lib/protocol/api.ts";
 
 /** Largest file read for import (the server caps the body at 4 MiB). */
 const MAX_FILE = 3.5 * 1024 * 1024;

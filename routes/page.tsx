@@ -6,9 +6,9 @@
  */
 import { renderToString } from "preact-render-to-string";
 import { App } from "../islands/App.tsx";
-import { assetManifest } from "../lib/build/client_bundle.ts";
+import { assetManifest } from "../lib/build/asset_manifest.ts";
 import { createStore } from "../lib/client/store.ts";
-import type { PageProps } from "../lib/client/types.ts";
+import type { PageProps } from "../lib/protocol/api.ts";
 
 export type { PageProps };
 

@@ -12,19 +12,19 @@
  */
 
 import { Hono } from "hono";
-import type { PageRenderer } from "../lib/server/app.ts";
+import { etag as revalidate } from "hono/etag";
 import type { ServerContext } from "../lib/server/context.ts";
-import { HttpError, jsonError, readJsonBody } from "../lib/server/security.ts";
+import { jsonError, readJsonBody } from "../lib/server/http.ts";
+import { HTTPException } from "hono/http-exception";
+import { renderPage } from "./page.tsx";
 
-export function pwaRoutes(ctx: ServerContext, renderPage: PageRenderer): Hono {
+export function pwaRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
   /** Test hook: a different service-worker build (same assets) = an update. */
   let testSalt = "";
 
-  app.get("/sw.js", async (c) => {
-    // With a test salt the bytes differ from the file: no 304 for its ETag.
-    const req = testSalt === "" ? c.req.raw : new Request(c.req.url);
-    const res = await ctx.staticFiles.serve(req, "build/sw.js");
+  app.get("/sw.js", revalidate(), async (c) => {
+    const res = await ctx.staticFiles.serve(c.req.raw, "build/sw.js");
     if (res === null) {
       return jsonError(c, 404, "no service worker built (static/build/sw.js)");
     }
@@ -36,6 +36,7 @@ export function pwaRoutes(ctx: ServerContext, renderPage: PageRenderer): Hono {
     const out = new Uint8Array(body.length + tail.length);
     out.set(body);
     out.set(tail, body.length);
+    // Other bytes than the file's: another ETag, so no 304 for the old one.
     res.headers.set("ETag", `"salt-${testSalt}"`);
     res.headers.set("Content-Length", String(out.length));
     return new Response(out, { status: 200, headers: res.headers });
@@ -50,7 +51,7 @@ export function pwaRoutes(ctx: ServerContext, renderPage: PageRenderer): Hono {
     app.post("/api/_test/sw-version", async (c) => {
       const body = (await readJsonBody(c))!;
       if (typeof body.salt !== "string" || !/^[\w-]{0,40}$/.test(body.salt)) {
-        throw new HttpError(400, "salt must be a short word");
+        throw new HTTPException(400, { message: "salt must be a short word" });
       }
       testSalt = body.salt;
       return c.json({ ok: true });

@@ -14,7 +14,7 @@
  * file was not written.
  */
 import type { Page } from "playwright-core";
-import { decodeProbs } from "../lib/client/suggestions.ts";
+import { decodeProbs } from "../lib/protocol/probs_format.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 import { launchBrowser } from "../support/browser.ts";
 import { waitForPoints } from "../support/latent_plot.ts";

@@ -3,8 +3,11 @@
  * queue: the test checks the rankings on it, `deno task bench:queue` times
  * them. Seeded, so both see the same numbers on every run.
  */
-import { decodeProbs, type ProbsSnapshot } from "../lib/client/suggestions.ts";
-import { encodeProbs } from "../lib/server/probs_snapshot.ts";
+import {
+  decodeProbs,
+  encodeProbs,
+  type ProbsSnapshot,
+} from "../lib/protocol/probs_format.ts";
 
 /** Images in {@linkcode queueOf60k}'s snapshot. */
 export const QUEUE_IMAGES = 60_000;

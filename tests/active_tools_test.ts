@@ -6,9 +6,9 @@
  * `deno task bench:queue`).
  */
 import { assert, assertEquals } from "./assert.ts";
-import { encodeProbs } from "../lib/server/probs_snapshot.ts";
+import { decodeProbs, encodeProbs } from "../lib/protocol/probs_format.ts";
+import { MAX_BATCH } from "../lib/protocol/limits.ts";
 import {
-  decodeProbs,
   nextSuggestion,
   randomSeed,
   rankAll,
@@ -23,12 +23,11 @@ import {
 } from "../lib/client/undo.ts";
 import {
   importDiff,
-  MAX_BATCH,
   parseBatchBody,
   parseImportBody,
   parseImportCsv,
 } from "../lib/server/bulk_labels.ts";
-import { HttpError } from "../lib/server/security.ts";
+import { HTTPException } from "hono/http-exception";
 import {
   accuracyTraces,
   compactCount,
@@ -37,8 +36,8 @@ import {
 } from "../lib/client/eval_figures.ts";
 import { applyServerMessage, createStore } from "../lib/client/store.ts";
 import { suggestionShapes } from "../lib/client/figures.ts";
-import type { RunRecord } from "../lib/client/types.ts";
-import type { LatentSnapshot } from "../lib/client/latent.ts";
+import type { RunRecord } from "../lib/protocol/api.ts";
+import type { LatentSnapshot } from "../lib/protocol/latent_format.ts";
 
 function rows(...dists: number[][]): Float32Array {
   return Float32Array.from(
@@ -50,12 +49,12 @@ function throwsHttp(fn: () => unknown, status: number, match: RegExp) {
   try {
     fn();
   } catch (e) {
-    assert(e instanceof HttpError, `HttpError, got ${e}`);
+    assert(e instanceof HTTPException, `HTTPException, got ${e}`);
     assertEquals(e.status, status, e.message);
     assert(match.test(e.message), `${e.message} ~ ${match}`);
     return;
   }
-  throw new Error(`expected an HttpError ${status}`);
+  throw new Error(`expected an HTTPException ${status}`);
 }
 
 Deno.test("probs: encoded by the server, decoded by the page (1/255 steps)", () => {
@@ -272,8 +271,8 @@ Deno.test("import: validation, bad rows named, merge vs replace diff", () => {
     parseImportCsv("Serial,label\n1,2\n3,x\n", 10, "mine.csv");
     throw new Error("accepted a bad row");
   } catch (e) {
-    assert(e instanceof HttpError);
-    assertEquals((e as HttpError & { line?: number }).line, 3);
+    assert(e instanceof HTTPException);
+    assertEquals((e as HTTPException & { line?: number }).line, 3);
     assert(/mine\.csv: line 3: label/.test(e.message), e.message);
   }
   const current = Float32Array.from([NaN, 1, 2, 3, NaN]);

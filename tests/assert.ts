@@ -67,8 +67,7 @@ export function assertMatch(
 }
 
 /** An error class, for {@linkcode assertThrows} and {@linkcode assertRejects}. */
-// deno-lint-ignore no-explicit-any
-type ErrorClass<E extends Error> = new (...args: any[]) => E;
+type ErrorClass<E extends Error> = new (...args: never[]) => E;
 
 /**
  * Checks a caught value: an instance of `errorClass` (default Error) whose

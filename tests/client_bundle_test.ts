@@ -1,10 +1,10 @@
+import { buildClientAssets } from "../lib/build/client_bundle.ts";
 import {
   assetManifest,
-  buildClientAssets,
   MANIFEST_PATH,
   PLOTLY_FILE,
   ROOT,
-} from "../lib/build/client_bundle.ts";
+} from "../lib/build/asset_manifest.ts";
 import { assert, assertEquals } from "./assert.ts";
 
 const APP = `${ROOT}/static/build/app.js`;

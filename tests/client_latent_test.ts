@@ -1,11 +1,6 @@
-import {
-  decodeLatent,
-  latentByteLength,
-  LatentFormatError,
-  leastCertainUnlabelled,
-  withLabels,
-} from "../lib/client/latent.ts";
-import { encodeLatent } from "../lib/server/latent_snapshot.ts";
+import { leastCertainUnlabelled, withLabels } from "../lib/client/latent.ts";
+import { decodeLatent } from "../lib/protocol/latent_format.ts";
+import { encodeLatentSource } from "../lib/server/latent_cache.ts";
 import { assert, assertEquals } from "./assert.ts";
 
 function sample(n: number) {
@@ -24,62 +19,10 @@ function sample(n: number) {
   return { latent, latentDim: 2, predClass, certainty, labels, count: n };
 }
 
-Deno.test("decodeLatent reads what the server's encoder writes", () => {
-  for (const n of [0, 1, 3, 4, 5, 1001]) {
-    const src = sample(n);
-    const bytes = encodeLatent(src, 7);
-    assertEquals(bytes.byteLength, latentByteLength(n), `length n=${n}`);
-    const buf = bytes.buffer.slice(
-      bytes.byteOffset,
-      bytes.byteOffset + bytes.byteLength,
-    ) as ArrayBuffer;
-    const s = decodeLatent(buf);
-    assertEquals(s.version, 7);
-    assertEquals(s.count, n);
-    for (let i = 0; i < n; i++) {
-      assertEquals(s.x[i], src.latent[2 * i]);
-      assertEquals(s.y[i], src.latent[2 * i + 1]);
-      assertEquals(s.predClass[i], src.predClass[i]);
-      assertEquals(s.certainty[i], Math.round(src.certainty[i] * 255));
-      assertEquals(
-        s.userLabel[i],
-        Number.isNaN(src.labels[i]) ? -1 : src.labels[i],
-      );
-    }
-    // Zero-copy views on the response buffer.
-    if (n > 0) assert(s.x.buffer === buf && s.userLabel.buffer === buf);
-  }
-});
-
-Deno.test("decodeLatent rejects bad magic and truncated bodies", () => {
-  const bytes = encodeLatent(sample(10), 1);
-  const bad = bytes.slice();
-  bad[0] = "X".charCodeAt(0);
-  let err: unknown;
-  try {
-    decodeLatent(bad.buffer);
-  } catch (e) {
-    err = e;
-  }
-  assert(err instanceof LatentFormatError && /magic/.test(err.message));
-  err = undefined;
-  try {
-    decodeLatent(bytes.slice(0, 16 + 50).buffer);
-  } catch (e) {
-    err = e;
-  }
-  assert(err instanceof LatentFormatError && /needs/.test(err.message));
-  err = undefined;
-  try {
-    decodeLatent(new ArrayBuffer(3));
-  } catch (e) {
-    err = e;
-  }
-  assert(err instanceof LatentFormatError);
-});
-
 Deno.test("withLabels copies the label column only when something changes", () => {
-  const s = decodeLatent(encodeLatent(sample(6), 2).buffer as ArrayBuffer);
+  const s = decodeLatent(
+    encodeLatentSource(sample(6), 2).buffer as ArrayBuffer,
+  );
   const same = withLabels(s, [{ index: 1, label: 3 }]);
   assert(same === s, "no-op change keeps the snapshot");
   const t = withLabels(s, [
@@ -93,7 +36,9 @@ Deno.test("withLabels copies the label column only when something changes", () =
 });
 
 Deno.test("leastCertainUnlabelled skips labelled points and the excluded one", () => {
-  const s = decodeLatent(encodeLatent(sample(14), 2).buffer as ArrayBuffer);
+  const s = decodeLatent(
+    encodeLatentSource(sample(14), 2).buffer as ArrayBuffer,
+  );
   // certainty = (i % 7) / 6: zeros at 0 and 7.
   assertEquals(leastCertainUnlabelled(s), 0);
   assertEquals(leastCertainUnlabelled(s, 0), 7);

@@ -1,5 +1,5 @@
 import { backoffDelay, LiveSocket, socketUrl } from "../lib/client/socket.ts";
-import type { ServerMessage } from "../lib/client/types.ts";
+import type { ServerMessage } from "../lib/protocol/api.ts";
 import { assertEquals } from "./assert.ts";
 import { waitUntil } from "../support/wait.ts";
 

@@ -17,15 +17,15 @@ import { PointIndex } from "../lib/client/point_index.ts";
 import { planBatch, planSummary } from "../lib/client/batch_plan.ts";
 import { dispatchKey, KEY_ACTIONS } from "../lib/client/key_actions.ts";
 import { CLASS_COLORS, SELECTION_COLOR } from "../lib/client/palette.ts";
-import { decodeLatent } from "../lib/client/latent.ts";
+import { decodeLatent } from "../lib/protocol/latent_format.ts";
 import {
   applyServerMessage,
   createStore,
   fmtLoss,
   pushLog,
 } from "../lib/client/store.ts";
-import type { ApiState, HistoryEntry } from "../lib/client/types.ts";
-import { encodeLatent } from "../lib/server/latent_snapshot.ts";
+import type { ApiState, HistoryEntry } from "../lib/protocol/api.ts";
+import { encodeLatentSource } from "../lib/server/latent_cache.ts";
 import { assert, assertEquals } from "./assert.ts";
 
 function entry(epoch: number, loss: number): HistoryEntry {
@@ -62,7 +62,7 @@ function snapshot(n = 5, version = 1) {
   const labels = new Float32Array(n).fill(NaN);
   labels[2] = 4;
   return decodeLatent(
-    encodeLatent({
+    encodeLatentSource({
       latent: new Float32Array(2 * n).map((_, i) => i),
       latentDim: 2,
       predClass: new Uint8Array(n).fill(3),

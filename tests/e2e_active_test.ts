@@ -14,11 +14,8 @@ import {
   waitForPoints,
 } from "../support/latent_plot.ts";
 import { waitUntil } from "../support/wait.ts";
-import {
-  decodeProbs,
-  rankAll,
-  topUnlabelled,
-} from "../lib/client/suggestions.ts";
+import { rankAll, topUnlabelled } from "../lib/client/suggestions.ts";
+import { decodeProbs } from "../lib/protocol/probs_format.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 
 const LIMIT = 2000;

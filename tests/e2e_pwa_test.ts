@@ -14,13 +14,11 @@
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
-import { decodeLatent, type LatentSnapshot } from "../lib/client/latent.ts";
 import {
-  CACHES,
-  LATENT_URL,
-  OUTBOX_DB,
-  STATE_URL,
-} from "../lib/client/pwa_shared.ts";
+  decodeLatent,
+  type LatentSnapshot,
+} from "../lib/protocol/latent_format.ts";
+import { CACHES, LATENT_URL, OUTBOX_DB } from "../lib/client/pwa_shared.ts";
 import { fetchJson, jsonBody } from "../support/api_client.ts";
 import {
   chromiumAvailable,
@@ -67,36 +65,13 @@ async function select(page: Page, index: number) {
 const pending = (n: number) =>
   `Offline — ${n} change${n === 1 ? "" : "s"} pending`;
 
-/**
- * What the page keeps for an offline start: the label count of its cached
- * /api/state and its cached latent snapshot (null where nothing is cached).
- */
-async function offlineCopy(
-  page: Page,
-): Promise<{ labelled: number | null; snapshot: LatentSnapshot | null }> {
-  const copy = await page.evaluate(async (names) => {
-    const state = await (await caches.open(names.state)).match(names.stateUrl);
-    const latent = await (await caches.open(names.latent)).match(
-      names.latentUrl,
-    );
-    return {
-      labelled: state ? (await state.json()).labelled as number : null,
-      latent: latent
-        ? Array.from(new Uint8Array(await latent.arrayBuffer()))
-        : null,
-    };
-  }, {
-    state: CACHES.state,
-    latent: CACHES.latent,
-    stateUrl: STATE_URL,
-    latentUrl: LATENT_URL,
-  });
-  return {
-    labelled: copy.labelled,
-    snapshot: copy.latent
-      ? decodeLatent(new Uint8Array(copy.latent).buffer)
-      : null,
-  };
+/** The latent snapshot the page keeps for an offline start (null: none yet). */
+async function cachedSnapshot(page: Page): Promise<LatentSnapshot | null> {
+  const bytes = await page.evaluate(async ([name, url]) => {
+    const hit = await (await caches.open(name)).match(url);
+    return hit ? Array.from(new Uint8Array(await hit.arrayBuffer())) : null;
+  }, [CACHES.latent, LATENT_URL] as const);
+  return bytes ? decodeLatent(new Uint8Array(bytes)) : null;
 }
 
 /** The client times of the label operations queued in IndexedDB, oldest first. */
@@ -209,16 +184,15 @@ Deno.test({
           // A label made online before going offline (shows in the offline copy).
           await putLabel(P[5], 2);
           await waitForText(page, '[data-stat="labelled"]', "1");
-          // The page keeps its offline copies a moment behind (debounced):
-          // wait until they hold the label.
-          await waitUntil(
-            "the offline copies hold the online label",
-            async () => {
-              const copy = await offlineCopy(page);
-              return copy.labelled === 1 &&
-                copy.snapshot?.userLabel[P[5]] === 2;
-            },
+          // The page keeps its offline copy of the snapshot < 1 s behind:
+          // wait for the copy that holds this label (its save's mark) ...
+          await page.waitForFunction(() =>
+            (performance.getEntriesByName("offline-copy-saved").at(-1) as
+              | PerformanceMark
+              | undefined)?.detail?.labelled === 1
           );
+          // ... and check that it is this label, on this image.
+          assertEquals((await cachedSnapshot(page))?.userLabel[P[5]], 2);
           assert(
             await page.evaluate(() => !!navigator.serviceWorker.controller),
             "the page is controlled by the service worker",

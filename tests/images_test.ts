@@ -15,7 +15,8 @@ import { decodeImage, ImageDecodeError } from "../lib/images/decode.ts";
 import { parseClassList, resolveClasses } from "../lib/images/classes.ts";
 import { readIndex } from "../lib/images/index_file.ts";
 import { holdoutDraw, prepareImageFolder } from "../lib/images/prepare.ts";
-import { imageDefaults, parseImageFlags } from "../lib/images/options.ts";
+import { parseImageFlags } from "../lib/images/options.ts";
+import { defaultPaths } from "../lib/protocol/paths.ts";
 import { LabelStore } from "../lib/labels/labels_store.ts";
 import {
   jpegOf,
@@ -314,12 +315,15 @@ Deno.test("flags: --image-size, --color, --classes, --holdout, defaults per fold
   );
   assertThrows(() => parseClassList("a,b,a"), Error, /named twice/);
   assertThrows(() => parseClassList("a,,b"), Error, /bad class name ""/);
+  // Up to MAX_CLASSES (100) names; eleven are fine.
+  assertEquals(parseClassList("a,b,c,d,e,f,g,h,i,j,k").length, 11);
+  const names = Array.from({ length: 101 }, (_, i) => `c${i}`);
   assertThrows(
-    () => parseClassList("a,b,c,d,e,f,g,h,i,j,k"),
+    () => parseClassList(names.join(",")),
     Error,
-    /at most 10/,
+    /101 classes; at most 100/,
   );
-  const d1 = imageDefaults("/data/pets"), d2 = imageDefaults("/other/pets");
+  const d1 = defaultPaths("/data/pets"), d2 = defaultPaths("/other/pets");
   assertMatch(d1.labelsPath, /^data\/images\/pets-[0-9a-f]{8}\/labels\.csv$/);
   assertNotEquals(d1.labelsPath, d2.labelsPath);
   await withTempDir(async (dir) => {

@@ -7,7 +7,7 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { clip, ECHO_LIMIT, quoteInput } from "../lib/quote_input.ts";
 import { parseImportBody } from "../lib/server/bulk_labels.ts";
-import { HttpError } from "../lib/server/security.ts";
+import { HTTPException } from "hono/http-exception";
 import { parseLabelsCsv } from "../lib/labels/labels_store.ts";
 import { ReadOnlyFileError, writeFileAtomic } from "../lib/atomic_file.ts";
 import { checkpointExists } from "../lib/training/checkpoint.ts";
@@ -16,7 +16,7 @@ function httpStatus(fn: () => unknown): number {
   try {
     fn();
   } catch (e) {
-    assert(e instanceof HttpError, `not an HttpError: ${e}`);
+    assert(e instanceof HTTPException, `not an HTTPException: ${e}`);
     return e.status;
   }
   throw new Error("did not throw");

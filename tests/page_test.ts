@@ -1,5 +1,5 @@
 import { renderPage, scriptSafeJson } from "../routes/page.tsx";
-import type { ApiState } from "../lib/client/types.ts";
+import type { ApiState } from "../lib/protocol/api.ts";
 import { assert, assertEquals } from "./assert.ts";
 
 const state: ApiState = {

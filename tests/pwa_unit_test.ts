@@ -1,12 +1,9 @@
 /**
  * Unit tests of the offline layer's pure parts (lib/client/pwa_shared.ts):
- * how a replay's results become a report, the texts the page shows, the
- * client-side snapshot encoder, and the service worker's precache list.
+ * how a replay's results become a report, the texts the page shows and the service worker's precache list.
  */
-import { decodeLatent, type LatentSnapshot } from "../lib/client/latent.ts";
 import {
   chunkOf,
-  encodeLatentSnapshot,
   type LabelOp,
   mergeReports,
   pendingText,
@@ -14,7 +11,8 @@ import {
   summarize,
   type SyncReport,
 } from "../lib/client/pwa_shared.ts";
-import { assetManifest, precacheEntries } from "../lib/build/client_bundle.ts";
+import { precacheEntries } from "../lib/build/client_bundle.ts";
+import { assetManifest } from "../lib/build/asset_manifest.ts";
 import { parseSyncBody } from "../routes/api/labels.ts";
 import { assert, assertEquals } from "./assert.ts";
 
@@ -131,29 +129,6 @@ Deno.test("texts: the badge and conflicts with deletes", () => {
     reportText(r),
     "1 change synced; 1 conflict lost to a newer edit from elsewhere: #3 is 2 (yours: unlabelled)",
   );
-});
-
-Deno.test("encodeLatentSnapshot is what decodeLatent reads (the cached copy)", () => {
-  const n = 5;
-  const snap: LatentSnapshot = {
-    version: 7,
-    count: n,
-    x: new Float32Array([0.5, -1, 2.25, 3, -4.5]),
-    y: new Float32Array([1, 2, 3, 4, 5]),
-    predClass: new Uint8Array([0, 1, 2, 3, 9]),
-    certainty: new Uint8Array([0, 64, 128, 200, 255]),
-    userLabel: new Int8Array([-1, 3, -1, 9, 0]),
-  };
-  const bytes = encodeLatentSnapshot(snap);
-  assertEquals(bytes.byteLength % 4, 0);
-  const back = decodeLatent(bytes.buffer as ArrayBuffer);
-  assertEquals(back.version, 7);
-  assertEquals(back.count, n);
-  assertEquals(Array.from(back.x), Array.from(snap.x));
-  assertEquals(Array.from(back.y), Array.from(snap.y));
-  assertEquals(Array.from(back.predClass), Array.from(snap.predClass));
-  assertEquals(Array.from(back.certainty), Array.from(snap.certainty));
-  assertEquals(Array.from(back.userLabel), Array.from(snap.userLabel));
 });
 
 Deno.test("chunkOf maps an index to its image chunk", () => {

@@ -15,7 +15,7 @@ import {
 } from "../support/api_client.ts";
 import { readLabelsCsv, startServer } from "../support/server_process.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
-import { decodeProbs } from "../lib/client/suggestions.ts";
+import { decodeProbs } from "../lib/protocol/probs_format.ts";
 
 const LIMIT = 2000;
 type Change = { index: number; label: number | null };

@@ -7,8 +7,8 @@
 import { assert, assertEquals } from "./assert.ts";
 import { connectWs, json } from "../support/api_client.ts";
 import { startServer } from "../support/server_process.ts";
-import { decodeLatent } from "../lib/client/latent.ts";
-import { decodeProbs } from "../lib/client/suggestions.ts";
+import { decodeLatent } from "../lib/protocol/latent_format.ts";
+import { decodeProbs } from "../lib/protocol/probs_format.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 
 const LIMIT = 3000;

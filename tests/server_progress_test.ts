@@ -4,7 +4,7 @@ import { assert, assertEquals } from "./assert.ts";
 import {
   BATCH_MESSAGE_INTERVAL_MS,
   RunProgress,
-} from "../lib/server/batch_progress.ts";
+} from "../lib/training/run_progress.ts";
 
 Deno.test("batch progress: first, last of each epoch, throttled, mean loss, ETA", () => {
   let now = 1000;

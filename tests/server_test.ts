@@ -10,8 +10,8 @@ import {
   runDeno,
   startServer,
 } from "../support/server_process.ts";
-import { decodeLatent } from "../lib/server/latent_snapshot.ts";
-import { decodeBase64 } from "../lib/server/base64.ts";
+import { decodeLatent } from "../lib/protocol/latent_format.ts";
+import { base64ToBytes } from "../lib/protocol/base64.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 
 const LIMIT = 2000;
@@ -243,9 +243,9 @@ Deno.test("labels, samples, latent and validation", async (t) => {
         assertEquals(r.status, 200);
         assertEquals(r.body.index, 7);
         assertEquals(r.body.label, 0);
-        const original = decodeBase64(r.body.original as string);
+        const original = base64ToBytes(r.body.original as string);
         assertEquals(original, data.raw.subarray(7 * 784, 8 * 784));
-        assertEquals(decodeBase64(r.body.recon as string).length, 784);
+        assertEquals(base64ToBytes(r.body.recon as string).length, 784);
         const probs = r.body.probs as number[];
         assertEquals(probs.length, 10);
         const sum = probs.reduce((a, b) => a + b, 0);

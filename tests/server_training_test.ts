@@ -9,7 +9,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { connectWs, json, type WsClient } from "../support/api_client.ts";
 import { startServer } from "../support/server_process.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
-import { BATCH_MESSAGE_INTERVAL_MS } from "../lib/server/batch_progress.ts";
+import { BATCH_MESSAGE_INTERVAL_MS } from "../lib/training/run_progress.ts";
 
 const LIMIT = 1500;
 interface Training {

@@ -14,18 +14,17 @@
  * parallel (the test suite) never read a half-written bundle.
  */
 import * as esbuild from "esbuild";
-import plotlyPkg from "plotly.js-strict-dist-min/package.json" with {
-  type: "json",
-};
+import {
+  type AssetManifest,
+  assetManifest,
+  forgetAssetManifest,
+  MANIFEST_PATH,
+  OUT_DIR,
+  PLOTLY_FILE,
+  ROOT,
+} from "./asset_manifest.ts";
 
-export const ROOT = decodeURIComponent(
-  new URL("../../", import.meta.url).pathname,
-).replace(/\/$/, "");
-
-const OUT_DIR = `${ROOT}/static/build`;
 const VENDOR_DIR = `${ROOT}/static/vendor`;
-export const MANIFEST_PATH = `${OUT_DIR}/manifest.json`;
-export const PLOTLY_FILE = `plotly-strict-${plotlyPkg.version}.min.js`;
 
 /** Inputs of the bundle: a change in any of them triggers a rebuild. */
 const SOURCE_DIRS = ["islands", "lib/client", "lib/active"];
@@ -60,16 +59,6 @@ export interface PrecacheEntry {
   url: string;
   /** null: the URL itself is versioned (content hash or version in the name). */
   revision: string | null;
-}
-
-export interface AssetManifest {
-  /** URL of the app bundle, with a content-hash query. */
-  app: string;
-  /** URL of the stylesheet, with a content-hash query. */
-  css: string;
-  /** URL of Plotly (versioned file name). */
-  plotly: string;
-  builtAt: string;
 }
 
 async function mtime(path: string): Promise<number> {
@@ -212,7 +201,7 @@ async function doBuild(force: boolean): Promise<void> {
       MANIFEST_PATH,
       new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n"),
     );
-    manifestCache = null;
+    forgetAssetManifest();
     await buildServiceWorker(manifest);
   } finally {
     // The esbuild service is a child process: let the caller's process exit.
@@ -272,33 +261,6 @@ async function buildServiceWorker(manifest: AssetManifest): Promise<void> {
   const js = result.outputFiles?.find((f) => f.path.endsWith(".js"));
   if (!js) throw new Error("esbuild produced no sw.js");
   await writeAtomic(SW_PATH, js.contents);
-}
-
-let manifestCache: { mtime: number; value: AssetManifest } | null = null;
-
-const FALLBACK: AssetManifest = {
-  app: "/static/build/app.js",
-  css: "/static/app.css",
-  plotly: `/static/vendor/${PLOTLY_FILE}`,
-  builtAt: "",
-};
-
-/** The current asset URLs (re-read when the manifest file changes). */
-export function assetManifest(): AssetManifest {
-  let m = 0;
-  try {
-    m = Deno.statSync(MANIFEST_PATH).mtime?.getTime() ?? 0;
-  } catch {
-    return FALLBACK;
-  }
-  if (manifestCache && manifestCache.mtime === m) return manifestCache.value;
-  try {
-    const value = JSON.parse(Deno.readTextFileSync(MANIFEST_PATH));
-    manifestCache = { mtime: m, value: { ...FALLBACK, ...value } };
-    return manifestCache.value;
-  } catch {
-    return FALLBACK;
-  }
 }
 
 if (import.meta.main) {

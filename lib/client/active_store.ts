@@ -4,22 +4,14 @@
  * only; lib/client/active_controller.ts fills in the actions in the browser.
  */
 import { computed, signal } from "@preact/signals";
-import type { LatentSnapshot } from "./latent.ts";
-import {
-  type ProbsSnapshot,
-  type Ranking,
-  type Strategy,
-  topUnlabelled,
-} from "./suggestions.ts";
-import type { ImportResult, RunRecord } from "./types.ts";
+import type { LatentSnapshot } from "../protocol/latent_format.ts";
+import type { ProbsSnapshot } from "../protocol/probs_format.ts";
+import { type Ranking, type Strategy, topUnlabelled } from "./suggestions.ts";
+import type { ImportResult, RunRecord } from "../protocol/api.ts";
 import { UndoHistory } from "./undo.ts";
 
 /** Suggestions highlighted on the plot and listed in the queue. */
 export const SUGGESTIONS_SHOWN = 20;
-/** Thumbnails shown for a selection. */
-export const THUMBNAILS_SHOWN = 100;
-/** Most images one batch may label (the server's cap). */
-export const MAX_BATCH = 20_000;
 
 export type DragMode = "zoom" | "pan" | "select" | "lasso";
 

@@ -1,6 +1,14 @@
-/** Thin typed wrappers over the dashboard's HTTP API (docs/architecture.md). */
-import { decodeLatent, type LatentSnapshot } from "./latent.ts";
-import { decodeProbs, type ProbsSnapshot } from "./suggestions.ts";
+/**
+ * What the page's controller asks of the server (`DashboardApi`), and `Api`,
+ * its thin typed wrappers over the dashboard's HTTP API (docs/architecture.md).
+ * The offline layer (lib/client/offline_api.ts) implements the same interface
+ * by wrapping an `Api`.
+ */
+import {
+  decodeLatent,
+  type LatentSnapshot,
+} from "../protocol/latent_format.ts";
+import { decodeProbs, type ProbsSnapshot } from "../protocol/probs_format.ts";
 import type {
   ApiState,
   BatchResult,
@@ -9,7 +17,8 @@ import type {
   LabelResult,
   RunRecord,
   Sample,
-} from "./types.ts";
+} from "../protocol/api.ts";
+import type { ImportRequest } from "./active_store.ts";
 
 /** A failed API call; `message` is the server's `{ error }` text when it sent one. */
 export class ApiError extends Error {
@@ -17,6 +26,60 @@ export class ApiError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
   }
+}
+
+/** A fetch that never reached the server (offline, refused, reset). */
+export function isNetworkError(e: unknown): boolean {
+  return e instanceof TypeError ||
+    (e instanceof Error && e.name === "NetworkError");
+}
+
+/**
+ * A label write's answer. `queued`: the offline layer kept it on this device
+ * for the next sync instead of sending it (the page says "Queued offline").
+ */
+export type WriteResult<T> = T & { queued?: boolean };
+
+/** The thumbnails of up to 100 samples: one rows×cols×channels byte block each. */
+export interface Thumbnails {
+  rows: number;
+  cols: number;
+  channels: number;
+  bytes: Uint8Array;
+}
+
+/** The body of `POST /api/training/start`. */
+export interface TrainingRequest {
+  epochs: number;
+  recon_weight?: number;
+  kl_weight?: number;
+  learning_rate?: number;
+}
+
+/**
+ * Everything the controllers (lib/client/controller.ts,
+ * lib/client/active_controller.ts) ask of the server. `Api` sends each call;
+ * `OfflineApi` answers some of them from this device when it cannot.
+ */
+export interface DashboardApi {
+  state(): Promise<ApiState>;
+  /** The snapshot, or `null` when unchanged since the last call (`force`: always). */
+  latent(force?: boolean): Promise<LatentSnapshot | null>;
+  sample(index: number, signal?: AbortSignal): Promise<Sample>;
+  setLabel(index: number, label: number): Promise<WriteResult<LabelResult>>;
+  deleteLabel(index: number): Promise<WriteResult<LabelResult>>;
+  setLabels(changes: LabelChange[]): Promise<WriteResult<BatchResult>>;
+  /** Quantised class probabilities; `null` when unchanged since the last call. */
+  probs(): Promise<ProbsSnapshot | null>;
+  thumbnails(
+    indices: ArrayLike<number>,
+    signal?: AbortSignal,
+  ): Promise<Thumbnails>;
+  evaluations(): Promise<{ runs: RunRecord[]; error?: string }>;
+  exportLabels(): Promise<Map<number, number>>;
+  importLabels(body: ImportRequest): Promise<ImportResult>;
+  startTraining(body: TrainingRequest): Promise<{ status: string }>;
+  stopTraining(): Promise<void>;
 }
 
 async function failure(res: Response, what: string): Promise<ApiError> {
@@ -35,7 +98,8 @@ async function json<T>(res: Response, what: string): Promise<T> {
   return await res.json() as T;
 }
 
-export class Api {
+/** The server, one fetch per call. */
+export class Api implements DashboardApi {
   /** ETag of the last snapshot, for `If-None-Match`. */
   #latentEtag: string | null = null;
 
@@ -131,9 +195,7 @@ export class Api {
   async thumbnails(
     indices: ArrayLike<number>,
     signal?: AbortSignal,
-  ): Promise<
-    { rows: number; cols: number; channels: number; bytes: Uint8Array }
-  > {
+  ): Promise<Thumbnails> {
     const res = await fetch(
       `${this.base}/api/thumbnails?indices=${Array.from(indices).join(",")}`,
       { signal, cache: "no-store" },
@@ -168,13 +230,7 @@ export class Api {
   }
 
   /** Previews (dryRun) or applies a labels CSV. A bad row: ApiError naming it. */
-  async importLabels(body: {
-    csv: string;
-    mode: "merge" | "replace";
-    dryRun: boolean;
-    name?: string;
-    ifRevision?: number;
-  }): Promise<ImportResult> {
+  async importLabels(body: ImportRequest): Promise<ImportResult> {
     return json(
       await fetch(`${this.base}/api/labels/import`, {
         method: "POST",
@@ -185,12 +241,7 @@ export class Api {
     );
   }
 
-  async startTraining(body: {
-    epochs: number;
-    recon_weight?: number;
-    kl_weight?: number;
-    learning_rate?: number;
-  }): Promise<{ status: string }> {
+  async startTraining(body: TrainingRequest): Promise<{ status: string }> {
     return json(
       await fetch(`${this.base}/api/training/start`, {
         method: "POST",
@@ -208,12 +259,4 @@ export class Api {
     if (!res.ok) throw await failure(res, "POST /api/training/stop");
     await res.body?.cancel();
   }
-}
-
-/** base64 → bytes (the sample images). */
-export function base64ToBytes(b64: string): Uint8Array {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }

@@ -3,7 +3,7 @@
  * images get a first label, how many change label, how many already have it.
  * Pure (unit-tested); the active controller asks for a confirmation from it.
  */
-import type { LabelChange } from "./types.ts";
+import type { LabelChange } from "../protocol/api.ts";
 
 /** A batch larger than this asks first, even when it changes no label. */
 export const CONFIRM_OVER = 200;
@@ -54,9 +54,13 @@ export function planBatch(
 const n = (v: number) => v.toLocaleString("en-US");
 
 /** "1,200 new, 34 changed" (what the question and the result both say). */
-export function planSummary(p: BatchPlan, label: number | null): string {
+export function planSummary(
+  p: BatchPlan,
+  label: number | null,
+  name: (c: number) => string = String,
+): string {
   if (label === null) return `${n(p.changed)} labels removed`;
   const parts = [`${n(p.added)} new`, `${n(p.changed)} changed`];
-  if (p.unchanged > 0) parts.push(`${n(p.unchanged)} already ${label}`);
+  if (p.unchanged > 0) parts.push(`${n(p.unchanged)} already ${name(label)}`);
   return parts.join(", ");
 }

@@ -1,11 +1,13 @@
 /**
- * Browser-side wiring: fills the store's actions with real API calls, keeps
- * the one WebSocket, refetches the latent snapshot when its version changes,
- * caches samples and handles the keyboard. Nothing here runs on the server.
+ * Browser-side wiring: fills the store's actions with calls to the API it is
+ * given (the server's, or the offline layer's wrapping it: islands/main.tsx
+ * decides), keeps the one WebSocket, refetches the latent snapshot when its
+ * version changes, caches samples and handles the keyboard. Nothing here runs
+ * on the server.
  */
-import { setDataset } from "./dataset.ts";
+import { className, setDataset } from "./dataset.ts";
 import { startActiveController } from "./active_controller.ts";
-import { Api, ApiError } from "./api.ts";
+import { ApiError, type DashboardApi } from "./api.ts";
 import { dispatchKey } from "./key_actions.ts";
 import { pwa } from "./pwa_state.ts";
 import { leastCertainUnlabelled, withLabels } from "./latent.ts";
@@ -19,13 +21,10 @@ import {
   showToast,
   type Store,
 } from "./store.ts";
-import type { LabelChange, Sample } from "./types.ts";
+import type { LabelChange, Sample } from "../protocol/api.ts";
+import type { WriteLabels, WriteOptions } from "./write_labels.ts";
 
 const SAMPLE_CACHE = 256;
-
-/** The offline layer answers writes it only queued with `queued: true`. */
-const isQueued = (res: unknown) =>
-  (res as { queued?: boolean } | null)?.queued === true;
 
 function errorText(e: unknown): string {
   if (e instanceof ApiError) return e.message;
@@ -35,25 +34,17 @@ function errorText(e: unknown): string {
   return String(e);
 }
 
-/** Options of Controller.writeLabels. */
-export interface WriteOptions {
-  /** Record for undo, described so ("label #12 as 3"). */
-  undo?: string;
-  /** Toast text on success (default: "Saved: #i is a 3" / "Saved n labels"). */
-  success?: string;
-}
-
+/** The running controller (the offline layer revalidates the snapshot through it). */
 export interface Controller {
-  api: Api;
-  writeLabels(changes: LabelChange[], opts?: WriteOptions): Promise<boolean>;
+  writeLabels: WriteLabels;
   socket: LiveSocket;
+  /** Refetches the snapshot (a 304 when unchanged; `force`: unconditionally). */
   refreshLatent(force?: boolean): Promise<void>;
   stop(): void;
 }
 
-export function startController(store: Store): Controller {
-  const api = new Api();
-
+/** Starts the page's wiring over `api`: snapshot, socket, actions, keys. */
+export function startController(store: Store, api: DashboardApi): Controller {
   // ---- latent snapshot ----------------------------------------------------
   let fetching = false;
   let again = false;
@@ -224,7 +215,7 @@ export function startController(store: Store): Controller {
           );
           return false;
         }
-        if (isQueued(res)) {
+        if (res.queued) {
           // Offline: it is on this device only until the next sync.
           showToast(
             store,
@@ -258,7 +249,7 @@ export function startController(store: Store): Controller {
         applyLabelChanges(store, res.stale);
         recountFromLatent(store);
       }
-      if (isQueued(res)) {
+      if (res.queued) {
         showToast(
           store,
           `Queued offline: ${changes.length} label changes (sync when back online)`,
@@ -291,7 +282,7 @@ export function startController(store: Store): Controller {
     void writeLabels([{ index, label }], {
       undo: label === null
         ? `remove the label of #${index}`
-        : `label #${index} as ${label}`,
+        : `label #${index} as ${className(label)}`,
     });
   }
 
@@ -469,7 +460,6 @@ export function startController(store: Store): Controller {
   }
 
   return {
-    api,
     writeLabels,
     socket,
     refreshLatent,

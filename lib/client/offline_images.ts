@@ -5,18 +5,7 @@
  * a time, after the page has drawn; `image(i)` reads one image back.
  */
 import { CACHES, chunkOf, IMAGES_URL } from "./pwa_shared.ts";
-
-export interface ImagesMeta {
-  id: string;
-  count: number;
-  rows: number;
-  cols: number;
-  /** 1 grey, 3 RGB (absent from older servers: 1). */
-  channels?: number;
-  chunkSize: number;
-  chunks: number;
-  bytes: number;
-}
+import type { ImagesMeta } from "../protocol/api.ts";
 
 export class OfflineImages {
   #meta: ImagesMeta | null = null;

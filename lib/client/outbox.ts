@@ -20,7 +20,7 @@ import {
   type SyncReport,
   type SyncResponse,
 } from "./pwa_shared.ts";
-import type { LabelChange } from "./types.ts";
+import type { LabelChange } from "../protocol/api.ts";
 
 interface OutboxSchema extends DBSchema {
   ops: { key: number; value: LabelOp };

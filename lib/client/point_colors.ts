@@ -4,7 +4,7 @@
  * uploads these arrays as they are: a colour-mode switch is one buffer
  * upload, a label touches only the small labelled layer.
  */
-import type { LatentSnapshot } from "./latent.ts";
+import type { LatentSnapshot } from "../protocol/latent_format.ts";
 import {
   CERTAINTY_COLORSCALE,
   CLASS_COLORS,

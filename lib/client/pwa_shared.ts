@@ -1,11 +1,10 @@
 /**
- * What the page (lib/client/pwa.ts) and the service worker
+ * What the page (lib/client/pwa.ts and its modules) and the service worker
  * (lib/client/service_worker.ts) agree on: cache and database names, and the
  * pure logic of an offline sync (unit-tested in Deno: tests/pwa_unit_test.ts).
  */
-import type { LatentSnapshot } from "./latent.ts";
-import { LATENT_HEADER_BYTES, latentByteLength } from "./latent.ts";
-import type { LabelChange } from "./types.ts";
+import { SYNC_MAX_OPS } from "../protocol/limits.ts";
+import type { LabelChange } from "../protocol/api.ts";
 
 /** Served from the root so its scope is the whole app. */
 export const SW_URL = "/sw.js";
@@ -34,8 +33,8 @@ export const SYNC_TAG = "ssvae-labels";
 export const OUTBOX_LOCK = "ssvae-outbox";
 /** BroadcastChannel: "outbox" (the queue changed), "synced" (a report is stored). */
 export const CHANNEL = "ssvae-sync";
-/** Operations per POST /api/labels/sync (the server takes up to 1000). */
-export const SYNC_BATCH = 500;
+/** Operations per POST /api/labels/sync: half the server's cap, so a batch is never refused. */
+export const SYNC_BATCH = SYNC_MAX_OPS / 2;
 
 /** One label operation made while offline, replayed later. */
 export interface LabelOp {
@@ -169,34 +168,6 @@ export function reportText(r: SyncReport): string {
 /** "Offline — 3 changes pending". */
 export function pendingText(n: number): string {
   return `Offline — ${n} change${n === 1 ? "" : "s"} pending`;
-}
-
-/**
- * The snapshot as GET /api/latent's bytes (the layout decodeLatent reads), so
- * the page can keep the cached copy in step with the labels it has seen.
- */
-export function encodeLatentSnapshot(snap: LatentSnapshot): Uint8Array {
-  const n = snap.count;
-  const out = new Uint8Array(latentByteLength(n));
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < 4; i++) out[i] = "LAT1".charCodeAt(i);
-  view.setUint32(4, snap.version >>> 0, true);
-  view.setUint32(8, n, true);
-  view.setUint32(12, 0, true);
-  let off = LATENT_HEADER_BYTES;
-  for (let i = 0; i < n; i++) view.setFloat32(off + 4 * i, snap.x[i], true);
-  off += 4 * n;
-  for (let i = 0; i < n; i++) view.setFloat32(off + 4 * i, snap.y[i], true);
-  off += 4 * n;
-  out.set(snap.predClass.subarray(0, n), off);
-  off += n;
-  out.set(snap.certainty.subarray(0, n), off);
-  off += n;
-  out.set(
-    new Uint8Array(snap.userLabel.buffer, snap.userLabel.byteOffset, n),
-    off,
-  );
-  return out;
 }
 
 /** Where image `index` lives in the chunked image set. */

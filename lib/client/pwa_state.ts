@@ -1,7 +1,7 @@
 /**
- * The app-level state of the PWA layer (lib/client/pwa.ts fills it in):
- * online or not, operations waiting to sync, the last sync's outcome, a new
- * version waiting, offline readiness. Module-level signals: on the server
+ * The app-level state of the PWA layer (the modules lib/client/pwa.ts starts
+ * fill it in): online or not, operations waiting to sync, the last sync's
+ * outcome, a new version waiting, offline readiness. Module-level signals: on the server
  * they keep their defaults, so the server render and hydration agree.
  */
 import { computed, signal } from "@preact/signals";
@@ -27,7 +27,7 @@ export const pwa = {
   /** The page's latent snapshot and state are in the runtime caches. */
   dataCached: signal(false),
   images: signal({ done: 0, total: 0 }),
-  /** Filled in by startPwa: activate the waiting version and reload. */
+  /** Filled in by lib/client/sw_registration.ts: activate the waiting version and reload. */
   applyUpdate: () => {},
 };
 

@@ -3,7 +3,7 @@
  * jitter. The server greets every (re)connection with a `hello` carrying the
  * full state, so nothing is lost across a reconnect: the store reconciles.
  */
-import type { ServerMessage } from "./types.ts";
+import type { ServerMessage } from "../protocol/api.ts";
 
 export type SocketStatus = "connecting" | "open" | "reconnecting";
 

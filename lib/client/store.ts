@@ -4,11 +4,16 @@
  * `applyServerMessage` is the single place WebSocket events change state; it is
  * pure (signals in, signals out) and unit-tested without a browser.
  */
-import { setDataset } from "./dataset.ts";
+import {
+  EPOCHS_RANGE,
+  TRAINING_RANGES,
+  type TrainingParam,
+} from "../protocol/limits.ts";
+import { dataset, setDataset } from "./dataset.ts";
 import { batch, computed, signal } from "@preact/signals";
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
-import type { LatentSnapshot } from "./latent.ts";
+import type { LatentSnapshot } from "../protocol/latent_format.ts";
 import { withLabels } from "./latent.ts";
 import { createActiveState } from "./active_store.ts";
 import type {
@@ -22,7 +27,7 @@ import type {
   ServerMessage,
   SSVAEConfig,
   TrainingInfo,
-} from "./types.ts";
+} from "../protocol/api.ts";
 
 export type ColorMode = "labels" | "predicted" | "certainty";
 export const COLOR_MODES: ReadonlyArray<{ id: ColorMode; label: string }> = [
@@ -46,17 +51,25 @@ export interface Toast {
   kind: "success" | "error" | "info";
 }
 
-/** Slider ranges (the server validates the same ranges). */
+/** Slider ranges: the server's (lib/protocol/limits.ts), lr on a log scale. */
 export const RANGES = {
-  recon_weight: { min: 0, max: 5000, step: 10 },
-  kl_weight: { min: 0, max: 1, step: 0.01 },
+  recon_weight: TRAINING_RANGES.recon_weight,
+  kl_weight: TRAINING_RANGES.kl_weight,
   /** log10 of the learning rate. */
-  log_lr: { min: -4, max: -2, step: 0.05 },
-  epochs: { min: 1, max: 200 },
+  log_lr: {
+    min: Math.log10(TRAINING_RANGES.learning_rate.min),
+    max: Math.log10(TRAINING_RANGES.learning_rate.max),
+    step: 0.05,
+  },
+  epochs: EPOCHS_RANGE,
 } as const;
 
 export const clamp = (v: number, lo: number, hi: number) =>
   Math.min(hi, Math.max(lo, v));
+
+/** `v` clamped to the server's range of training parameter `p`. */
+const inRange = (v: number, p: TrainingParam) =>
+  clamp(v, TRAINING_RANGES[p].min, TRAINING_RANGES[p].max);
 
 /** The user-facing actions; the browser controller fills them in. */
 export interface Actions {
@@ -100,11 +113,9 @@ export function createStore(props: PageProps = {}) {
   if (s?.dataset) setDataset(s.dataset);
   const cfg = s?.config ?? {};
   const params = {
-    reconWeight: signal(
-      clamp(cfg.recon_weight ?? 1000, 0, RANGES.recon_weight.max),
-    ),
-    klWeight: signal(clamp(cfg.kl_weight ?? 0.1, 0, RANGES.kl_weight.max)),
-    learningRate: signal(clamp(cfg.learning_rate ?? 1e-3, 1e-4, 1e-2)),
+    reconWeight: signal(inRange(cfg.recon_weight ?? 1000, "recon_weight")),
+    klWeight: signal(inRange(cfg.kl_weight ?? 0.1, "kl_weight")),
+    learningRate: signal(inRange(cfg.learning_rate ?? 1e-3, "learning_rate")),
     epochs: signal(10),
   };
   const training = signal<TrainingInfo>(s?.training ?? IDLE);
@@ -113,7 +124,7 @@ export function createStore(props: PageProps = {}) {
     count: signal(s?.count ?? 0),
     labelled: signal(s?.labelled ?? 0),
     countsPerClass: signal<number[]>(
-      s?.countsPerClass ?? new Array(10).fill(0),
+      s?.countsPerClass ?? new Array(dataset.value.classes.length).fill(0),
     ),
     training,
     isTraining: computed(() =>
@@ -147,6 +158,8 @@ export function createStore(props: PageProps = {}) {
       confirm: signal<ConfirmRequest | null>(null),
       /** The "how this works" strip (dismissed once, remembered). */
       guideOpen: signal(false),
+      /** Bumped to put the focus in the class picker (key `/`, > 10 classes). */
+      pickClass: signal(0),
     },
   };
   return store;
@@ -193,11 +206,12 @@ export function applyCounts(store: Store, counts: Counts | undefined) {
 export function recountFromLatent(store: Store) {
   const snap = store.latent.value;
   if (!snap) return;
-  const per = new Array(10).fill(0);
+  const k = dataset.value.classes.length;
+  const per = new Array(k).fill(0);
   let n = 0;
   for (let i = 0; i < snap.count; i++) {
     const l = snap.userLabel[i];
-    if (l >= 0 && l <= 9) {
+    if (l >= 0 && l < k) {
       per[l]++;
       n++;
     }

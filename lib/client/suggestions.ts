@@ -14,6 +14,7 @@ import {
 } from "../active/strategies.ts";
 
 export { STRATEGIES, type Strategy } from "../active/strategies.ts";
+import type { ProbsSnapshot } from "../protocol/probs_format.ts";
 
 export const STRATEGY_NAMES: Record<Strategy, string> = {
   auto: "Auto",
@@ -22,70 +23,6 @@ export const STRATEGY_NAMES: Record<Strategy, string> = {
   entropy: "Entropy",
   random: "Random",
 };
-
-export const PROBS_MAGIC = "PRB1";
-
-export class ProbsFormatError extends Error {
-  override name = "ProbsFormatError";
-}
-
-/** A decoded `GET /api/probs` body. */
-export interface ProbsSnapshot {
-  version: number;
-  count: number;
-  classes: number;
-  /** count × classes, dequantised to byte / 255. */
-  probs: Float32Array;
-  /** The server's default queue (label graph), best first; empty if none. */
-  queue: Uint32Array;
-  queuePhase: "coverage" | "uncertainty" | null;
-}
-
-/** Decodes "PRB1", u32 version, u32 N, u32 classes, u8 p·255 [N × classes]. */
-export function decodeProbs(buffer: ArrayBuffer): ProbsSnapshot {
-  if (buffer.byteLength < 16) {
-    throw new ProbsFormatError(`probs: ${buffer.byteLength} bytes, header 16`);
-  }
-  const view = new DataView(buffer);
-  const magic = String.fromCharCode(
-    ...new Uint8Array(buffer, 0, 4),
-  );
-  if (magic !== PROBS_MAGIC) {
-    throw new ProbsFormatError(`probs magic ${JSON.stringify(magic)}`);
-  }
-  const version = view.getUint32(4, true);
-  const count = view.getUint32(8, true);
-  const classes = view.getUint32(12, true);
-  if (buffer.byteLength < 16 + count * classes) {
-    throw new ProbsFormatError(
-      `probs of ${count}×${classes} need ${
-        16 + count * classes
-      } bytes, got ${buffer.byteLength}`,
-    );
-  }
-  const bytes = new Uint8Array(buffer, 16, count * classes);
-  const probs = new Float32Array(count * classes);
-  for (let i = 0; i < probs.length; i++) probs[i] = bytes[i] / 255;
-  // The queue trailer (optional: a body without one has no default queue).
-  const at = (16 + count * classes + 3) & ~3;
-  let queue = new Uint32Array(0);
-  let queuePhase: ProbsSnapshot["queuePhase"] = null;
-  if (buffer.byteLength >= at + 8) {
-    const phase = view.getUint32(at, true);
-    const m = view.getUint32(at + 4, true);
-    if (buffer.byteLength < at + 8 + 4 * m) {
-      throw new ProbsFormatError(`probs queue of ${m} needs more bytes`);
-    }
-    queue = new Uint32Array(m);
-    for (let i = 0; i < m; i++) {
-      const v = view.getUint32(at + 8 + 4 * i, true);
-      if (v >= count) throw new ProbsFormatError(`probs queue index ${v}`);
-      queue[i] = v;
-    }
-    queuePhase = phase === 1 ? "coverage" : phase === 2 ? "uncertainty" : null;
-  }
-  return { version, count, classes, probs, queue, queuePhase };
-}
 
 /** Seed of the random baseline: stable within a prediction version. */
 export function randomSeed(version: number): number {
@@ -129,6 +66,7 @@ export function rankAll(snap: ProbsSnapshot, strategy: Strategy): Ranking {
       snap.probs,
       strategy,
       randomSeed(snap.version),
+      snap.classes,
     );
     // topSuggestions over "all unlabelled" is the full order.
     order = topSuggestions(

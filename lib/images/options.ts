@@ -1,11 +1,10 @@
 /**
  * The image-folder flags shared by the dashboard and the CLI: `--images DIR`,
- * `--image-size N|WxH`, `--color`, `--classes a,b,...`, `--holdout F`, and
- * where a folder's labels and checkpoint go by default.
+ * `--image-size N|WxH`, `--color`, `--classes a,b,...`, `--holdout F` (where
+ * a folder's labels and checkpoint go: lib/protocol/paths.ts).
  */
 
-import { basename, resolve } from "node:path";
-import { createHash } from "node:crypto";
+import { resolve } from "node:path";
 import { parseClassList } from "./classes.ts";
 import type { ImageShape } from "./decode.ts";
 
@@ -82,22 +81,5 @@ export function parseImageFlags(f: ImageFlags): ImageOptions | undefined {
       ? parseClassList(f.classes)
       : undefined,
     holdout,
-  };
-}
-
-/**
- * Default labels file and checkpoint of a folder: one place per folder
- * (its name and a hash of its absolute path), so folders never share labels.
- */
-export function imageDefaults(
-  dir: string,
-): { labelsPath: string; weightsPath: string } {
-  const abs = resolve(dir);
-  const slug = `${basename(abs).replace(/[^\w.-]/g, "_") || "images"}-${
-    createHash("sha256").update(abs).digest("hex").slice(0, 8)
-  }`;
-  return {
-    labelsPath: `data/images/${slug}/labels.csv`,
-    weightsPath: `artifacts/checkpoints/${slug}/ssvae.ckpt`,
   };
 }

@@ -14,16 +14,10 @@ import {
   type LabelStore,
   parseLabelsCsv,
 } from "../labels/labels_store.ts";
-import type { LabelChange } from "./label_service.ts";
-import { HttpError } from "./security.ts";
+import type { LabelChange } from "../protocol/api.ts";
+import { MAX_BATCH } from "../protocol/limits.ts";
+import { HTTPException } from "hono/http-exception";
 import { parseClientTime, rejectUnknown } from "./validation.ts";
-
-/** Most changes in one batch (a lasso over a 60k map can exceed it: the page says so). */
-export const MAX_BATCH = 20_000;
-/** Body cap of a batch: 20k changes of `{"index":59999,"label":null},` fit. */
-export const BATCH_BODY_LIMIT = 1024 * 1024;
-/** Body cap of an import: a full 60k-row CSV is ~0.6 MB; JSON escaping adds little. */
-export const IMPORT_BODY_LIMIT = 4 * 1024 * 1024;
 
 export interface BatchBody {
   changes: LabelChange[];
@@ -42,69 +36,66 @@ export function parseBatchBody(
   rejectUnknown(body, ["changes", "clientTime"]);
   const list = body.changes;
   if (!Array.isArray(list)) {
-    throw new HttpError(
-      400,
-      'field "changes" must be an array of {index, label}',
-    );
+    throw new HTTPException(400, {
+      message: 'field "changes" must be an array of {index, label}',
+    });
   }
-  if (list.length === 0) throw new HttpError(400, '"changes" is empty');
+  if (list.length === 0) {
+    throw new HTTPException(400, { message: '"changes" is empty' });
+  }
   if (list.length > MAX_BATCH) {
-    throw new HttpError(
-      413,
-      `${list.length} changes: at most ${MAX_BATCH} per batch`,
-    );
+    throw new HTTPException(413, {
+      message: `${list.length} changes: at most ${MAX_BATCH} per batch`,
+    });
   }
   const seen = new Set<number>();
   const changes: LabelChange[] = [];
   list.forEach((c, i) => {
     if (c === null || typeof c !== "object" || Array.isArray(c)) {
-      throw new HttpError(400, `changes[${i}]: expected {index, label}`);
+      throw new HTTPException(400, {
+        message: `changes[${i}]: expected {index, label}`,
+      });
     }
     const entry = c as Record<string, unknown>;
     const extra = Object.keys(entry).filter((k) =>
       k !== "index" && k !== "label"
     );
     if (extra.length > 0) {
-      throw new HttpError(
-        400,
-        `changes[${i}]: unknown field ${
+      throw new HTTPException(400, {
+        message: `changes[${i}]: unknown field ${
           quoteInput(extra[0])
         }; allowed: index, label`,
-      );
+      });
     }
     const { index, label } = entry;
     if (
       typeof index !== "number" || !Number.isInteger(index) || index < 0 ||
       index >= count
     ) {
-      throw new HttpError(
-        400,
-        `changes[${i}]: index ${quoteInput(index)}: expected an integer 0-${
-          count - 1
-        }`,
-      );
+      throw new HTTPException(400, {
+        message: `changes[${i}]: index ${
+          quoteInput(index)
+        }: expected an integer 0-${count - 1}`,
+      });
     }
     if (!("label" in entry)) {
-      throw new HttpError(
-        400,
-        `changes[${i}]: missing "label" (${
+      throw new HTTPException(400, {
+        message: `changes[${i}]: missing "label" (${
           classRange(classCount)
         }, or null to remove)`,
-      );
+      });
     }
     if (label !== null && !isClassIndex(label, classCount)) {
-      throw new HttpError(
-        400,
-        `changes[${i}]: label ${quoteInput(label)}: expected an integer ${
-          classRange(classCount)
-        } or null`,
-      );
+      throw new HTTPException(400, {
+        message: `changes[${i}]: label ${
+          quoteInput(label)
+        }: expected an integer ${classRange(classCount)} or null`,
+      });
     }
     if (seen.has(index)) {
-      throw new HttpError(
-        400,
-        `changes[${i}]: index ${index} appears twice in the batch`,
-      );
+      throw new HTTPException(400, {
+        message: `changes[${i}]: index ${index} appears twice in the batch`,
+      });
     }
     seen.add(index);
     changes.push({ index, label: label as number | null });
@@ -128,28 +119,30 @@ export interface ImportBody {
 export function parseImportBody(body: Record<string, unknown>): ImportBody {
   rejectUnknown(body, ["csv", "mode", "dryRun", "name", "ifRevision"]);
   if (typeof body.csv !== "string") {
-    throw new HttpError(400, 'field "csv" must be the CSV text (a string)');
+    throw new HTTPException(400, {
+      message: 'field "csv" must be the CSV text (a string)',
+    });
   }
   // Absent means the default; null is a value, and not a valid one (with `??`
   // a `"dryRun": null` used to apply the import the caller meant to preview).
   const mode = body.mode === undefined ? "merge" : body.mode;
   if (mode !== "merge" && mode !== "replace") {
-    throw new HttpError(
-      400,
-      `mode ${quoteInput(mode)}: expected "merge" or "replace"`,
-    );
+    throw new HTTPException(400, {
+      message: `mode ${quoteInput(mode)}: expected "merge" or "replace"`,
+    });
   }
   const dryRun = body.dryRun === undefined ? false : body.dryRun;
   if (typeof dryRun !== "boolean") {
-    throw new HttpError(
-      400,
-      `dryRun ${quoteInput(dryRun)}: expected true or false`,
-    );
+    throw new HTTPException(400, {
+      message: `dryRun ${quoteInput(dryRun)}: expected true or false`,
+    });
   }
   let name = "import.csv";
   if (body.name !== undefined) {
     if (typeof body.name !== "string" || body.name.length > 200) {
-      throw new HttpError(400, "name must be a string of at most 200 chars");
+      throw new HTTPException(400, {
+        message: "name must be a string of at most 200 chars",
+      });
     }
     // Only for messages: keep it printable.
     name = body.name.replace(/[^\w .()+-]/g, "_") || name;
@@ -158,7 +151,9 @@ export function parseImportBody(body: Record<string, unknown>): ImportBody {
   if (body.ifRevision !== undefined) {
     const r = body.ifRevision;
     if (typeof r !== "number" || !Number.isInteger(r) || r < 0) {
-      throw new HttpError(400, "ifRevision must be a non-negative integer");
+      throw new HTTPException(400, {
+        message: "ifRevision must be a non-negative integer",
+      });
     }
     ifRevision = r;
   }
@@ -166,13 +161,13 @@ export function parseImportBody(body: Record<string, unknown>): ImportBody {
 }
 
 /** A CSV row that does not parse: 400 with the line and value named. */
-export class ImportError extends HttpError {
+export class ImportError extends HTTPException {
   constructor(
     message: string,
     readonly line?: number,
     readonly value?: string,
   ) {
-    super(400, message);
+    super(400, { message });
   }
 }
 

@@ -1,14 +1,18 @@
-/** What the route modules share: built once by lib/server/app.ts. */
+/**
+ * What the route modules share: the services, built once by the composition
+ * root (server.ts) and handed to routes/app.ts.
+ */
 
 import type { ServerOptions } from "./options.ts";
-import type { ListenAddress } from "./security.ts";
+import type { ListenAddress } from "./guards.ts";
 import type { WsHub } from "./ws_hub.ts";
-import type { LatentCache } from "./latent_snapshot.ts";
+import type { LatentCache } from "./latent_cache.ts";
 import type { LabelService } from "./label_service.ts";
 import type { TrainingController } from "./training_controller.ts";
 import type { GraphController } from "./graph_controller.ts";
 import type { StaticFiles } from "./static_files.ts";
 import type { DatasetInfo } from "../data/dataset.ts";
+import type { ApiState } from "../protocol/api.ts";
 
 export interface ServerContext {
   options: ServerOptions;
@@ -27,7 +31,7 @@ export interface ServerContext {
 }
 
 /** Body of GET /api/state (and the core of the WebSocket `hello`). */
-export function apiState(ctx: ServerContext) {
+export function apiState(ctx: ServerContext): ApiState {
   const counts = ctx.labels.counts();
   const d = ctx.training.data;
   return {
@@ -50,8 +54,6 @@ export function apiState(ctx: ServerContext) {
     step: ctx.training.step,
     labelsRevision: ctx.labels.revision,
     // Completed labels.csv writes: lets tests check a batch is one write.
-    ...(ctx.options.testHooks
-      ? { labelsWrites: ctx.labels.store.writeCount }
-      : {}),
+    ...(ctx.options.testHooks ? { labelsWrites: ctx.labels.writeCount } : {}),
   };
 }

@@ -5,24 +5,12 @@
  * snapshot, the suggestion queue and the next training run's soft labels.
  */
 
+import type { GraphInfo } from "../protocol/api.ts";
 import type {
   FromGraphWorker,
   GraphInitMessage,
   PropagationMessage,
-} from "./graph_protocol.ts";
-
-export type GraphStatus = "building" | "ready" | "error" | "off";
-
-/** What `GET /api/state` says about the graph. */
-export interface GraphInfo {
-  status: GraphStatus;
-  message?: string;
-  /** Labels revision of the latest propagation (-1: none yet). */
-  revision: number;
-  /** Milliseconds the latest propagation took in the worker. */
-  ms: number;
-  phase: "coverage" | "uncertainty" | null;
-}
+} from "../protocol/graph_worker.ts";
 
 export interface GraphControllerOptions {
   init: Omit<GraphInitMessage, "type">;

@@ -6,16 +6,13 @@
 
 import type { LabelStore } from "../labels/labels_store.ts";
 
-export interface LabelChange {
-  index: number;
-  label: number | null;
-}
-
-export interface LabelResult {
-  index: number;
-  label: number | null;
-  applied: boolean;
-}
+import type {
+  ImportResult,
+  LabelChange,
+  LabelResult,
+} from "../protocol/api.ts";
+import { HTTPException } from "hono/http-exception";
+import { type ImportBody, importDiff, parseImportCsv } from "./bulk_labels.ts";
 
 /** Outcome of a batch write (see LabelService.writeMany). */
 export interface BatchResult {
@@ -34,7 +31,7 @@ export interface LabelCounts {
 }
 
 export class LabelService {
-  readonly store: LabelStore;
+  readonly #store: LabelStore;
   readonly #notify: (type: string, payload: Record<string, unknown>) => void;
   /**
    * Time of the change that set each index's current value (client time when
@@ -52,15 +49,92 @@ export class LabelService {
     store: LabelStore,
     notify: (type: string, payload: Record<string, unknown>) => void,
   ) {
-    this.store = store;
+    this.#store = store;
     this.#notify = notify;
+  }
+
+  /** The live labels, one per image (NaN = none): read-only for callers. */
+  get labels(): Float32Array {
+    return this.#store.labels;
+  }
+
+  /** The label of image `index`, or null. */
+  get(index: number): number | null {
+    return this.#store.get(index);
+  }
+
+  /** Classes a label may name (0 … classCount − 1). */
+  get classCount(): number {
+    return this.#store.classCount;
+  }
+
+  labelledCount(): number {
+    return this.#store.labelledCount();
+  }
+
+  /** Completed labels.csv writes (a test hook: a batch is one write). */
+  get writeCount(): number {
+    return this.#store.writeCount;
+  }
+
+  /** The labels as labels.csv's text (`Serial,label`). */
+  exportCsv(): string {
+    return this.#store.format(this.#store.labels);
+  }
+
+  /**
+   * Previews (dryRun) or applies an uploaded labels file as one batch write.
+   * Writes already queued land first, so the diff is against what is on
+   * disk; `ifRevision` refuses (409) an apply whose preview is out of date.
+   * A row that does not parse throws ImportError (its line and value).
+   */
+  async import(
+    req: ImportBody,
+    log: (line: string) => void,
+  ): Promise<ImportResult & { counts?: LabelCounts }> {
+    const incoming = parseImportCsv(req.csv, this.#store, req.name);
+    await this.#store.whenIdle();
+    const labelledBefore = this.#store.labelledCount();
+    const diff = importDiff(this.#store.labels, incoming, req.mode);
+    const summary = {
+      mode: req.mode,
+      rows: diff.rows,
+      added: diff.added,
+      changed: diff.changed,
+      removed: diff.removed,
+      unchanged: diff.unchanged,
+      labelledBefore,
+      labelledAfter: diff.labelledAfter,
+      sample: diff.sample,
+    };
+    if (req.dryRun) {
+      return { dryRun: true, ...summary, labelsRevision: this.revision };
+    }
+    if (req.ifRevision !== undefined && req.ifRevision !== this.revision) {
+      throw new HTTPException(409, {
+        message:
+          "the labels changed since the preview: preview the import again",
+      });
+    }
+    if (diff.changes.length > 0) {
+      await this.writeMany(diff.changes);
+      log(
+        `import ${req.name} (${req.mode}): +${diff.added} ~${diff.changed} -${diff.removed}`,
+      );
+    }
+    return {
+      dryRun: false,
+      ...summary,
+      labelsRevision: this.revision,
+      counts: this.counts(),
+    };
   }
 
   counts(): LabelCounts {
     return {
-      count: this.store.labels.length,
-      labelled: this.store.labelledCount(),
-      countsPerClass: this.store.countsPerClass(),
+      count: this.#store.labels.length,
+      labelled: this.#store.labelledCount(),
+      countsPerClass: this.#store.countsPerClass(),
     };
   }
 
@@ -80,20 +154,20 @@ export class LabelService {
     const time = clientTime === undefined ? now : Math.min(clientTime, now);
     const last = this.#changedAt.get(index);
     if (last !== undefined && time < last) {
-      return { index, label: this.store.get(index), applied: false };
+      return { index, label: this.#store.get(index), applied: false };
     }
     this.#changedAt.set(index, time);
     // The store updates memory only once a write is on disk, so while a write
     // to this index is in flight its current value is not yet known: never
     // skip then, or a delete racing a set would be lost.
     const inFlight = this.#inFlight.get(index) ?? 0;
-    if (inFlight === 0 && this.store.get(index) === label) {
+    if (inFlight === 0 && this.#store.get(index) === label) {
       return { index, label, applied: true };
     }
     this.#inFlight.set(index, inFlight + 1);
     try {
-      if (label === null) await this.store.delete(index);
-      else await this.store.set(index, label);
+      if (label === null) await this.#store.delete(index);
+      else await this.#store.set(index, label);
     } catch (e) {
       // Not written: forget the timestamp so the change can be retried.
       if (this.#changedAt.get(index) === time) {
@@ -132,14 +206,14 @@ export class LabelService {
     for (const { index, label } of changes) {
       const last = this.#changedAt.get(index);
       if (last !== undefined && time < last) {
-        stale.push({ index, label: this.store.get(index) });
+        stale.push({ index, label: this.#store.get(index) });
         continue;
       }
       previous.set(index, last);
       this.#changedAt.set(index, time);
       applied++;
       const inFlight = this.#inFlight.get(index) ?? 0;
-      if (inFlight === 0 && this.store.get(index) === label) continue;
+      if (inFlight === 0 && this.#store.get(index) === label) continue;
       toWrite.push({ index, label });
     }
     if (toWrite.length === 0) return { applied, changed: 0, stale };
@@ -147,7 +221,7 @@ export class LabelService {
       this.#inFlight.set(index, (this.#inFlight.get(index) ?? 0) + 1);
     }
     try {
-      await this.store.setMany(toWrite);
+      await this.#store.setMany(toWrite);
     } catch (e) {
       for (const [index, last] of previous) {
         if (this.#changedAt.get(index) !== time) continue;

@@ -1,11 +1,8 @@
 /** Command-line flags and environment variables of the dashboard server. */
 
 import { parseArgs } from "node:util";
-import {
-  imageDefaults,
-  type ImageOptions,
-  parseImageFlags,
-} from "../images/options.ts";
+import { type ImageOptions, parseImageFlags } from "../images/options.ts";
+import { DEFAULT_PATHS, defaultPaths } from "../protocol/paths.ts";
 
 export interface ServerOptions {
   port: number;
@@ -36,8 +33,10 @@ export class OptionsError extends Error {
 export const USAGE = `Usage: deno task start [options]
   --port N          port to listen on (default 8000; 0 = any free port)   [SSVAE_PORT]
   --host H          interface to listen on (default 127.0.0.1)            [SSVAE_HOST]
-  --labels PATH     labels CSV (default data/mnist/labels.csv)            [SSVAE_LABELS]
-  --weights PATH    checkpoint (default artifacts/checkpoints/ssvae.ckpt) [SSVAE_WEIGHTS]
+  --labels PATH     labels CSV (default ${DEFAULT_PATHS.labelsPath})${
+  " ".repeat(12)
+}[SSVAE_LABELS]
+  --weights PATH    checkpoint (default ${DEFAULT_PATHS.weightsPath}) [SSVAE_WEIGHTS]
   --data-dir DIR    folder with the MNIST IDX files (default: embedded)   [SSVAE_DATA_DIR]
   --limit N         use only the first N training images                  [SSVAE_LIMIT]
   --images DIR      label the PNG/JPEG files under DIR instead of MNIST   [SSVAE_IMAGES]
@@ -127,10 +126,7 @@ export function parseOptions(
   if (images && dataDir) {
     throw new OptionsError("--images and --data-dir exclude each other");
   }
-  const defaults = images ? imageDefaults(images.dir) : {
-    labelsPath: "data/mnist/labels.csv",
-    weightsPath: "artifacts/checkpoints/ssvae.ckpt",
-  };
+  const defaults = defaultPaths(images?.dir);
   return {
     port: port === undefined ? 8000 : toInt("port", port, 0, 65535),
     host: pick(v.host, "SSVAE_HOST") ?? "127.0.0.1",

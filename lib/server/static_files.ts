@@ -6,7 +6,8 @@
  *   start of the file's SHA-256 (lib/build/client_bundle.ts's manifest URLs),
  *   or a vendor/ file with its version in the name: `max-age=31536000, immutable`;
  * - other vendor/ files: `max-age=604800` + ETag;
- * - everything else: `no-cache` + ETag (revalidated, 304 when unchanged).
+ * - everything else: `no-cache` + ETag (revalidated: hono/etag answers 304
+ *   when unchanged, see routes/app.ts).
  */
 
 const MIME: Record<string, string> = {
@@ -152,10 +153,6 @@ export class StaticFiles {
       "Cache-Control": cacheControl,
       ETag: file.etag,
     });
-    const inm = req.headers.get("if-none-match");
-    if (inm !== null && etagMatches(inm, file.etag)) {
-      return new Response(null, { status: 304, headers });
-    }
     headers.set("Content-Length", String(file.size));
     const body = req.method === "HEAD"
       ? null
@@ -165,11 +162,4 @@ export class StaticFiles {
       headers,
     });
   }
-}
-
-/** If-None-Match comparison (weak, as RFC 9110 requires for GET). */
-export function etagMatches(header: string, etag: string): boolean {
-  const strip = (t: string) => t.trim().replace(/^W\//, "");
-  const want = strip(etag);
-  return header.split(",").some((t) => t.trim() === "*" || strip(t) === want);
 }

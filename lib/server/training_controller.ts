@@ -6,7 +6,7 @@
 
 import type { SSVAEConfig } from "../ssvae/config.ts";
 import type { DataSpec } from "../data/source.ts";
-import type { PropagationMessage } from "./graph_protocol.ts";
+import type { PropagationMessage } from "../protocol/graph_worker.ts";
 import type {
   DataLoadedMessage,
   Fault,
@@ -17,20 +17,13 @@ import type {
   RunRecord,
   ToWorker,
   TrainMessage,
-} from "./worker_protocol.ts";
+} from "../protocol/training_worker.ts";
 
-export type TrainingStatus = "idle" | "training" | "stopping" | "error";
-
-export interface TrainingInfo {
-  status: TrainingStatus;
-  epoch: number;
-  targetEpochs: number;
-  message?: string;
-}
+import type { TrainingInfo } from "../protocol/api.ts";
 
 export interface ControllerOptions {
   data: DataSpec;
-  /** Classes of the data set (≤ 10): predictions keep these. */
+  /** Classes of the data set: predictions keep these. */
   classCount: number;
   weightsPath: string;
   testHooks: boolean;
@@ -49,14 +42,8 @@ export class UnavailableError extends Error {
   override name = "UnavailableError";
 }
 
-export interface Snapshot {
-  latent: Float32Array;
-  latentDim: number;
-  recon: Uint8Array;
-  predClass: Uint8Array;
-  certainty: Float32Array;
-  probs: Float32Array;
-}
+/** The latest prediction over the data set, as the worker posted it. */
+export type Snapshot = Omit<PredictionMessage, "type" | "seconds">;
 
 export class TrainingController {
   readonly #opts: ControllerOptions;

@@ -4,26 +4,30 @@
  * runs before anything is written: a rejected request changes nothing.
  */
 
+import {
+  EPOCHS_RANGE,
+  TRAINING_RANGES,
+  type TrainingParam,
+} from "../protocol/limits.ts";
 import { clip, quoteInput } from "../quote_input.ts";
 import { classRange, isClassIndex } from "../labels/labels_store.ts";
-import { HttpError } from "./security.ts";
+import { HTTPException } from "hono/http-exception";
 
 /** A sample index from the URL: decimal digits only ("1e3", "07.0", "-1" refused). */
 export function parseIndex(text: string, count: number): number {
   if (!/^\d{1,9}$/.test(text)) {
-    throw new HttpError(
-      400,
-      `index ${quoteInput(text)} is not a non-negative integer`,
-    );
+    throw new HTTPException(400, {
+      message: `index ${quoteInput(text)} is not a non-negative integer`,
+    });
   }
   const index = Number(text);
   if (index >= count) {
-    throw new HttpError(
-      404,
-      `index ${index} out of range: the data set has ${count} images (0-${
-        count - 1
-      })`,
-    );
+    throw new HTTPException(404, {
+      message:
+        `index ${index} out of range: the data set has ${count} images (0-${
+          count - 1
+        })`,
+    });
   }
   return index;
 }
@@ -35,12 +39,11 @@ export function rejectUnknown(
 ) {
   const unknown = Object.keys(body).filter((k) => !allowed.includes(k));
   if (unknown.length > 0) {
-    throw new HttpError(
-      400,
-      `unknown field${unknown.length > 1 ? "s" : ""} ${
+    throw new HTTPException(400, {
+      message: `unknown field${unknown.length > 1 ? "s" : ""} ${
         clip(unknown.map((k) => quoteInput(k)).join(", "))
       }; allowed: ${allowed.length > 0 ? allowed.join(", ") : "none"}`,
-    );
+    });
   }
 }
 
@@ -54,12 +57,11 @@ export function parseClientTime(value: unknown): number | undefined {
     typeof value !== "number" || !Number.isFinite(value) || value < 0 ||
     value > 1e15
   ) {
-    throw new HttpError(
-      400,
-      `clientTime ${
+    throw new HTTPException(400, {
+      message: `clientTime ${
         quoteInput(value)
       }: expected milliseconds since 1970 (a number >= 0)`,
-    );
+    });
   }
   return value;
 }
@@ -76,14 +78,15 @@ export function parseLabelBody(
 ): LabelBody {
   rejectUnknown(body, ["label", "clientTime"]);
   const label = body.label;
-  if (!("label" in body)) throw new HttpError(400, 'missing field "label"');
+  if (!("label" in body)) {
+    throw new HTTPException(400, { message: 'missing field "label"' });
+  }
   if (!isClassIndex(label, classCount)) {
-    throw new HttpError(
-      400,
-      `label ${quoteInput(label)}: expected an integer ${
+    throw new HTTPException(400, {
+      message: `label ${quoteInput(label)}: expected an integer ${
         classRange(classCount)
       } (use DELETE to remove a label)`,
-    );
+    });
   }
   return { label, clientTime: parseClientTime(body.clientTime) };
 }
@@ -101,10 +104,11 @@ export function parseDeleteBody(
   }
   if (query !== undefined) {
     if (!/^\d+(\.\d+)?$/.test(query)) {
-      throw new HttpError(
-        400,
-        `clientTime ${quoteInput(query)}: expected milliseconds since 1970`,
-      );
+      throw new HTTPException(400, {
+        message: `clientTime ${
+          quoteInput(query)
+        }: expected milliseconds since 1970`,
+      });
     }
     return { clientTime: parseClientTime(Number(query)) };
   }
@@ -113,49 +117,41 @@ export function parseDeleteBody(
 
 export interface TrainingRequest {
   epochs: number;
-  overrides: {
-    recon_weight?: number;
-    kl_weight?: number;
-    learning_rate?: number;
-  };
+  overrides: Partial<Record<TrainingParam, number>>;
 }
-
-const RANGES = {
-  recon_weight: [0, 5000],
-  kl_weight: [0, 1],
-  learning_rate: [1e-4, 1e-2],
-} as const;
 
 /** Body of POST /api/training/start. */
 export function parseTrainingBody(
   body: Record<string, unknown>,
 ): TrainingRequest {
-  rejectUnknown(body, ["epochs", ...Object.keys(RANGES)]);
-  if (!("epochs" in body)) throw new HttpError(400, 'missing field "epochs"');
+  rejectUnknown(body, ["epochs", ...Object.keys(TRAINING_RANGES)]);
+  if (!("epochs" in body)) {
+    throw new HTTPException(400, { message: 'missing field "epochs"' });
+  }
   const epochs = body.epochs;
   if (
-    typeof epochs !== "number" || !Number.isInteger(epochs) || epochs < 1 ||
-    epochs > 200
+    typeof epochs !== "number" || !Number.isInteger(epochs) ||
+    epochs < EPOCHS_RANGE.min || epochs > EPOCHS_RANGE.max
   ) {
-    throw new HttpError(
-      400,
-      `epochs ${quoteInput(epochs)}: expected an integer 1-200`,
-    );
+    throw new HTTPException(400, {
+      message: `epochs ${
+        quoteInput(epochs)
+      }: expected an integer ${EPOCHS_RANGE.min}-${EPOCHS_RANGE.max}`,
+    });
   }
   const overrides: TrainingRequest["overrides"] = {};
-  for (const [key, [min, max]] of Object.entries(RANGES)) {
+  for (const [key, { min, max }] of Object.entries(TRAINING_RANGES)) {
     const value = body[key];
     if (value === undefined) continue;
     if (
       typeof value !== "number" || !Number.isFinite(value) || value < min ||
       value > max
     ) {
-      throw new HttpError(
-        400,
-        `${key} ${quoteInput(value)}: expected a number ${min}-${max}`,
-      );
+      throw new HTTPException(400, {
+        message: `${key} ${quoteInput(value)}: expected a number ${min}-${max}`,
+      });
     }
-    overrides[key as keyof typeof RANGES] = value;
+    overrides[key as TrainingParam] = value;
   }
   return { epochs, overrides };
 }

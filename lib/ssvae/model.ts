@@ -9,6 +9,7 @@ import { Rng } from "./rng.ts";
 
 /** MNIST's pixels per image: the default `config.input_dim`. */
 export const IMAGE_SIZE = 784;
+/** MNIST's classes: the default `config.num_classes`. */
 export const NUM_CLASSES = 10;
 export const LEAKY_SLOPE = 0.01;
 /** Widths of the classifier's hidden layers (fixed by the reference). */
@@ -30,7 +31,7 @@ export interface Prediction {
   predClass: Uint8Array;
   /** Max softmax probability per sample. */
   certainty: Float32Array;
-  /** N × 10 softmax probabilities. */
+  /** N × num_classes softmax probabilities. */
   probs: Float32Array;
   /**
    * N × featureDim: the encoder's last hidden layer, what the neighbour graph
@@ -86,7 +87,11 @@ export function denseLayerSpecs(config: SSVAEConfig): LayerSpec[] {
     specs.push({ name: `classifier/dense_${i}`, inDim, outDim: d });
     inDim = d;
   });
-  specs.push({ name: "classifier/logits", inDim, outDim: NUM_CLASSES });
+  specs.push({
+    name: "classifier/logits",
+    inDim,
+    outDim: config.num_classes,
+  });
   return specs;
 }
 
@@ -242,7 +247,8 @@ export class SSVAE {
     const L = this.config.latent_dim;
     const H = featureDim(this.config);
     const D = this.config.input_dim;
-    const out = emptyPrediction(count, L, H, decode, D);
+    const C = this.config.num_classes;
+    const out = emptyPrediction(count, L, H, decode, D, C);
     for (let start = 0; start < count; start += batchSize) {
       const n = Math.min(batchSize, count - start);
       const [latent, hidden, probs, recon] = tf.tidy(() => {
@@ -263,18 +269,18 @@ export class SSVAE {
       out.latent.set(latent.dataSync() as Float32Array, start * L);
       out.features.set(hidden.dataSync() as Float32Array, start * H);
       const p = probs.dataSync() as Float32Array;
-      out.probs.set(p, start * NUM_CLASSES);
+      out.probs.set(p, start * C);
       if (recon) {
         out.recon.set(recon.dataSync() as Float32Array, start * D);
       }
       tf.dispose([latent, hidden, probs, recon]);
       for (let i = 0; i < n; i++) {
         let best = 0;
-        for (let k = 1; k < NUM_CLASSES; k++) {
-          if (p[i * NUM_CLASSES + k] > p[i * NUM_CLASSES + best]) best = k;
+        for (let k = 1; k < C; k++) {
+          if (p[i * C + k] > p[i * C + best]) best = k;
         }
         out.predClass[start + i] = best;
-        out.certainty[start + i] = p[i * NUM_CLASSES + best];
+        out.certainty[start + i] = p[i * C + best];
       }
     }
     return out;
@@ -303,13 +309,14 @@ export function emptyPrediction(
   featureWidth: number,
   decode: boolean,
   inputDim = IMAGE_SIZE,
+  numClasses = NUM_CLASSES,
 ): Prediction {
   return {
     latent: new Float32Array(count * latentDim),
     recon: new Float32Array(decode ? count * inputDim : 0),
     predClass: new Uint8Array(count),
     certainty: new Float32Array(count),
-    probs: new Float32Array(count * NUM_CLASSES),
+    probs: new Float32Array(count * numClasses),
     features: new Float32Array(count * featureWidth),
   };
 }

@@ -14,7 +14,6 @@ import {
   CLASSIFIER_HIDDEN,
   emptyPrediction,
   featureDim,
-  NUM_CLASSES,
   type Prediction,
   SSVAE,
 } from "../ssvae/model.ts";
@@ -221,9 +220,12 @@ export class Trainer {
         } samples of ${D} pixels but labels ${count}`,
       );
     }
-    if (targets && targets.length !== count * NUM_CLASSES) {
+    const C = this.model.config.num_classes;
+    if (targets && targets.length !== count * C) {
       throw new TrainingError(
-        `targets hold ${targets.length / NUM_CLASSES} rows but labels ${count}`,
+        `targets hold ${
+          targets.length / C
+        } rows of ${C} classes but labels ${count}`,
       );
     }
     if (!Number.isInteger(numEpochs) || numEpochs < 1) {
@@ -386,6 +388,8 @@ export class Trainer {
       targets && cfg.pseudo_label_weight > 0
         ? { targets, weight: cfg.pseudo_label_weight }
         : undefined,
+      undefined,
+      cfg.num_classes,
     );
     const whole: ShardInput = { ...rows, ...this.#drawNoise(rows.count) };
     stats.steps++;
@@ -416,14 +420,14 @@ export class Trainer {
     );
     const remote = this.#helper.shard(
       this.#optimizer.version,
-      sliceShard(whole, cut, rows.count, cfg.latent_dim, true),
+      sliceShard(whole, cut, rows.count, cfg.latent_dim, cfg.num_classes, true),
       normalizer,
     );
     const t0 = performance.now();
     const local = shardGradients(
       this.model,
       cfg,
-      sliceShard(whole, 0, cut, cfg.latent_dim, false),
+      sliceShard(whole, 0, cut, cfg.latent_dim, cfg.num_classes, false),
       normalizer,
     );
     const localMs = performance.now() - t0;
@@ -532,14 +536,15 @@ export class Trainer {
     const L = this.config.latent_dim;
     const H = featureDim(this.config);
     const D = this.config.input_dim;
-    const out = emptyPrediction(count, L, H, decode, D);
+    const C = this.config.num_classes;
+    const out = emptyPrediction(count, L, H, decode, D, C);
     const place = (p: Prediction, at: number) => {
       out.latent.set(p.latent, at * L);
       out.features.set(p.features, at * H);
       if (decode) out.recon.set(p.recon, at * D);
       out.predClass.set(p.predClass, at);
       out.certainty.set(p.certainty, at);
-      out.probs.set(p.probs, at * NUM_CLASSES);
+      out.probs.set(p.probs, at * C);
     };
     for (let start = 0; start < count; start += chunk) {
       const end = Math.min(count, start + chunk);
@@ -651,15 +656,16 @@ function sliceShard(
   from: number,
   to: number,
   latentDim: number,
+  classes: number,
   copy: boolean,
 ): ShardInput {
   const cut = (a: Float32Array, width: number) =>
     copy
       ? a.slice(from * width, to * width)
       : a.subarray(from * width, to * width);
-  const D = s.x.length / (s.oneHot.length / NUM_CLASSES);
+  const D = s.x.length / (s.oneHot.length / classes);
   const x = cut(s.x, D);
-  const oneHot = cut(s.oneHot, NUM_CLASSES);
+  const oneHot = cut(s.oneHot, classes);
   let labelledCount = 0;
   for (let i = 0; i < oneHot.length; i++) labelledCount += oneHot[i];
   return {

@@ -12,23 +12,13 @@
 import { quoteInput } from "../../lib/quote_input.ts";
 import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
-import { HttpError } from "../../lib/server/security.ts";
-import { etagMatches } from "../../lib/server/static_files.ts";
+import { HTTPException } from "hono/http-exception";
+// hono/etag answers 304 when If-None-Match names the ETag set below.
+import { etag as revalidate } from "hono/etag";
+import type { ImagesMeta } from "../../lib/protocol/api.ts";
 
 /** Images per chunk: 2048 × 784 B ≈ 1.6 MB, 30 chunks for MNIST's 60k. */
 export const IMAGE_CHUNK = 2048;
-
-export interface ImagesMeta {
-  id: string;
-  count: number;
-  rows: number;
-  cols: number;
-  /** 1 (grey) or 3 (RGB, interleaved). */
-  channels: number;
-  chunkSize: number;
-  chunks: number;
-  bytes: number;
-}
 
 async function digest(raw: Uint8Array, count: number): Promise<string> {
   const d = new Uint8Array(
@@ -46,7 +36,9 @@ export function imagesRoutes(ctx: ServerContext): Hono {
   const getMeta = (): Promise<ImagesMeta> => {
     const data = ctx.training.data;
     if (data === null) {
-      throw new HttpError(503, "the images are not loaded yet");
+      throw new HTTPException(503, {
+        message: "the images are not loaded yet",
+      });
     }
     meta ??= digest(data.raw, data.count).then((id) => ({
       id,
@@ -66,21 +58,19 @@ export function imagesRoutes(ctx: ServerContext): Hono {
     return c.json(await getMeta());
   });
 
-  app.get("/:id/:k", async (c) => {
+  app.get("/:id/:k", revalidate(), async (c) => {
     const m = await getMeta();
     const id = c.req.param("id");
     const text = c.req.param("k");
     if (id !== m.id) {
-      throw new HttpError(
-        404,
-        `image set ${quoteInput(id)} is not served here (now ${m.id})`,
-      );
+      throw new HTTPException(404, {
+        message: `image set ${quoteInput(id)} is not served here (now ${m.id})`,
+      });
     }
     if (!/^\d{1,6}$/.test(text) || Number(text) >= m.chunks) {
-      throw new HttpError(
-        404,
-        `chunk ${quoteInput(text)}: expected 0-${m.chunks - 1}`,
-      );
+      throw new HTTPException(404, {
+        message: `chunk ${quoteInput(text)}: expected 0-${m.chunks - 1}`,
+      });
     }
     const k = Number(text);
     const etag = `"img-${m.id}-${k}"`;
@@ -88,10 +78,6 @@ export function imagesRoutes(ctx: ServerContext): Hono {
       "Cache-Control": "public, max-age=31536000, immutable",
       ETag: etag,
     };
-    const inm = c.req.header("if-none-match");
-    if (inm !== undefined && etagMatches(inm, etag)) {
-      return c.body(null, 304, headers);
-    }
     const pixels = m.rows * m.cols * m.channels;
     const start = k * m.chunkSize * pixels;
     const end = Math.min(m.count, (k + 1) * m.chunkSize) * pixels;

@@ -12,17 +12,15 @@ import { quoteInput } from "../../lib/quote_input.ts";
 import { classRange, isClassIndex } from "../../lib/labels/labels_store.ts";
 import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
-import { HttpError, readJsonBody } from "../../lib/server/security.ts";
+import { readJsonBody } from "../../lib/server/http.ts";
+import { HTTPException } from "hono/http-exception";
 import {
   parseClientTime,
   parseDeleteBody,
   parseIndex,
   parseLabelBody,
 } from "../../lib/server/validation.ts";
-
-/** At most this many operations per sync request (~50 bytes each). */
-export const SYNC_MAX_OPS = 1000;
-const SYNC_BODY_LIMIT = 128 * 1024;
+import { BODY_LIMITS, SYNC_MAX_OPS } from "../../lib/protocol/limits.ts";
 
 /** One queued operation; `error` when it cannot apply here (it is skipped). */
 export interface SyncOp {
@@ -44,63 +42,66 @@ export function parseSyncBody(
 ): SyncOp[] {
   const extra = Object.keys(body).filter((k) => k !== "ops");
   if (extra.length > 0) {
-    throw new HttpError(
-      400,
-      `unknown field ${quoteInput(extra[0])}; allowed: ops`,
-    );
+    throw new HTTPException(400, {
+      message: `unknown field ${quoteInput(extra[0])}; allowed: ops`,
+    });
   }
   const ops = body.ops;
   if (!Array.isArray(ops)) {
-    throw new HttpError(400, 'missing field "ops": expected an array');
+    throw new HTTPException(400, {
+      message: 'missing field "ops": expected an array',
+    });
   }
   if (ops.length > SYNC_MAX_OPS) {
-    throw new HttpError(
-      400,
-      `${ops.length} operations: at most ${SYNC_MAX_OPS} per request`,
-    );
+    throw new HTTPException(400, {
+      message: `${ops.length} operations: at most ${SYNC_MAX_OPS} per request`,
+    });
   }
   return ops.map((op, i): SyncOp => {
     const where = `ops[${i}]`;
     if (op === null || typeof op !== "object" || Array.isArray(op)) {
-      throw new HttpError(400, `${where}: expected an object`);
+      throw new HTTPException(400, { message: `${where}: expected an object` });
     }
     const o = op as Record<string, unknown>;
     const unknown = Object.keys(o).filter(
       (k) => !["index", "label", "clientTime"].includes(k),
     );
     if (unknown.length > 0) {
-      throw new HttpError(
-        400,
-        `${where}: unknown field ${
+      throw new HTTPException(400, {
+        message: `${where}: unknown field ${
           quoteInput(unknown[0])
         }; allowed: index, label, clientTime`,
-      );
+      });
     }
     const { index, label } = o;
     if (
       typeof index !== "number" || !Number.isInteger(index) || index < 0
     ) {
-      throw new HttpError(
-        400,
-        `${where}.index ${quoteInput(index)}: expected a non-negative integer`,
-      );
+      throw new HTTPException(400, {
+        message: `${where}.index ${
+          quoteInput(index)
+        }: expected a non-negative integer`,
+      });
     }
     if (label !== null && !isClassIndex(label, classCount)) {
-      throw new HttpError(
-        400,
-        `${where}.label ${quoteInput(label)}: expected an integer ${
+      throw new HTTPException(400, {
+        message: `${where}.label ${quoteInput(label)}: expected an integer ${
           classRange(classCount)
         } or null (delete)`,
-      );
+      });
     }
     if (o.clientTime === undefined || o.clientTime === null) {
-      throw new HttpError(400, `${where}: missing field "clientTime"`);
+      throw new HTTPException(400, {
+        message: `${where}: missing field "clientTime"`,
+      });
     }
     let clientTime: number;
     try {
       clientTime = parseClientTime(o.clientTime)!;
     } catch (e) {
-      throw new HttpError(400, `${where}: ${(e as Error).message}`);
+      throw new HTTPException(400, {
+        message: `${where}: ${(e as Error).message}`,
+      });
     }
     const out: SyncOp = { index, label: label as number | null, clientTime };
     if (index >= count) {
@@ -116,9 +117,9 @@ export function labelsRoutes(ctx: ServerContext): Hono {
 
   app.post("/sync", async (c) => {
     const ops = parseSyncBody(
-      (await readJsonBody(c, { limit: SYNC_BODY_LIMIT }))!,
+      (await readJsonBody(c, { limit: BODY_LIMITS.sync }))!,
       ctx.count,
-      ctx.labels.store.classCount,
+      ctx.labels.classCount,
     );
     // Each write decides last-writer-wins synchronously when called, so
     // calling them in order applies the operations in order; the label store
@@ -133,21 +134,21 @@ export function labelsRoutes(ctx: ServerContext): Hono {
     // The authoritative value of every index the batch touched.
     const labels = [...new Set(ops.map((o) => o.index))]
       .filter((i) => i < ctx.count)
-      .map((index) => ({ index, label: ctx.labels.store.get(index) }));
+      .map((index) => ({ index, label: ctx.labels.get(index) }));
     c.header("Cache-Control", "no-store");
     return c.json({ results, labels, counts: ctx.labels.counts() });
   });
 
   app.get("/:i", (c) => {
     const index = parseIndex(c.req.param("i"), ctx.count);
-    return c.json({ index, label: ctx.labels.store.get(index) });
+    return c.json({ index, label: ctx.labels.get(index) });
   });
 
   app.put("/:i", async (c) => {
     const index = parseIndex(c.req.param("i"), ctx.count);
     const body = parseLabelBody(
       (await readJsonBody(c))!,
-      ctx.labels.store.classCount,
+      ctx.labels.classCount,
     );
     const result = await ctx.labels.write(index, body.label, body.clientTime);
     return c.json(result);

@@ -11,18 +11,16 @@
 import { quoteInput } from "../../lib/quote_input.ts";
 import { Hono } from "hono";
 import {
-  BATCH_BODY_LIMIT,
-  IMPORT_BODY_LIMIT,
-  importDiff,
   ImportError,
   labelsByPathCsv,
   labelsJson,
   parseBatchBody,
   parseImportBody,
-  parseImportCsv,
 } from "../../lib/server/bulk_labels.ts";
 import type { ServerContext } from "../../lib/server/context.ts";
-import { HttpError, readJsonBody } from "../../lib/server/security.ts";
+import { BODY_LIMITS } from "../../lib/protocol/limits.ts";
+import { readJsonBody } from "../../lib/server/http.ts";
+import { HTTPException } from "hono/http-exception";
 
 function stamp(d = new Date()): string {
   return d.toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
@@ -33,9 +31,9 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
 
   app.put("/", async (c) => {
     const body = parseBatchBody(
-      (await readJsonBody(c, { limit: BATCH_BODY_LIMIT }))!,
+      (await readJsonBody(c, { limit: BODY_LIMITS.batch }))!,
       ctx.count,
-      ctx.labels.store.classCount,
+      ctx.labels.classCount,
     );
     const result = await ctx.labels.writeMany(body.changes, body.clientTime);
     return c.json({ ...result, counts: ctx.labels.counts() });
@@ -47,14 +45,13 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
     if (
       format !== "csv" && format !== "json" && !(format === "paths" && paths)
     ) {
-      throw new HttpError(
-        400,
-        `format ${quoteInput(format)}: expected "csv", "json"${
+      throw new HTTPException(400, {
+        message: `format ${quoteInput(format)}: expected "csv", "json"${
           paths ? ' or "paths"' : ""
         }`,
-      );
+      });
     }
-    const labels = ctx.labels.store.labels;
+    const labels = ctx.labels.labels;
     const name = `labels-${stamp()}${format === "paths" ? "-paths" : ""}.${
       format === "json" ? "json" : "csv"
     }`;
@@ -74,17 +71,17 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
     if (format === "paths") {
       return c.body(labelsByPathCsv(labels, paths!, ctx.dataset.classes));
     }
-    return c.body(ctx.labels.store.format(labels));
+    return c.body(ctx.labels.exportCsv());
   });
 
   app.post("/import", async (c) => {
     const req = parseImportBody(
-      (await readJsonBody(c, { limit: IMPORT_BODY_LIMIT }))!,
+      (await readJsonBody(c, { limit: BODY_LIMITS.import }))!,
     );
-    let incoming: Float32Array;
     try {
-      incoming = parseImportCsv(req.csv, ctx.labels.store, req.name);
+      return c.json(await ctx.labels.import(req, ctx.log));
     } catch (e) {
+      // A row that does not parse: its line and value, for the page to show.
       if (e instanceof ImportError) {
         return c.json({
           error: e.message,
@@ -94,48 +91,6 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
       }
       throw e;
     }
-    // Writes already queued first: the diff is against what is on disk.
-    await ctx.labels.store.whenIdle();
-    const labelledBefore = ctx.labels.store.labelledCount();
-    const diff = importDiff(ctx.labels.store.labels, incoming, req.mode);
-    const summary = {
-      mode: req.mode,
-      rows: diff.rows,
-      added: diff.added,
-      changed: diff.changed,
-      removed: diff.removed,
-      unchanged: diff.unchanged,
-      labelledBefore,
-      labelledAfter: diff.labelledAfter,
-      sample: diff.sample,
-    };
-    if (req.dryRun) {
-      return c.json({
-        dryRun: true,
-        ...summary,
-        labelsRevision: ctx.labels.revision,
-      });
-    }
-    if (
-      req.ifRevision !== undefined && req.ifRevision !== ctx.labels.revision
-    ) {
-      throw new HttpError(
-        409,
-        "the labels changed since the preview: preview the import again",
-      );
-    }
-    if (diff.changes.length > 0) {
-      await ctx.labels.writeMany(diff.changes);
-      ctx.log(
-        `import ${req.name} (${req.mode}): +${diff.added} ~${diff.changed} -${diff.removed}`,
-      );
-    }
-    return c.json({
-      dryRun: false,
-      ...summary,
-      labelsRevision: ctx.labels.revision,
-      counts: ctx.labels.counts(),
-    });
   });
 
   return app;

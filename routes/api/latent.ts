@@ -1,19 +1,22 @@
 /**
- * GET /api/latent: the binary latent snapshot (lib/server/latent_snapshot.ts).
+ * GET /api/latent: the binary latent snapshot (lib/server/latent_cache.ts, format in lib/protocol/latent_format.ts).
  * Encoded once per prediction version; the ETag lets a reload skip the body.
  */
 
 import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
-import { etagMatches } from "../../lib/server/static_files.ts";
-import { HttpError } from "../../lib/server/security.ts";
+// hono/etag answers 304 when If-None-Match names the ETag set below.
+import { etag as revalidate } from "hono/etag";
+import { HTTPException } from "hono/http-exception";
 
 export function latentRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
-  app.get("/", (c) => {
+  app.get("/", revalidate(), (c) => {
     const snap = ctx.training.snapshot;
     if (snap === null) {
-      throw new HttpError(503, "predictions are not ready yet");
+      throw new HTTPException(503, {
+        message: "predictions are not ready yet",
+      });
     }
     const { bytes, etag } = ctx.latent.get(
       {
@@ -21,7 +24,7 @@ export function latentRoutes(ctx: ServerContext): Hono {
         latentDim: snap.latentDim,
         predClass: snap.predClass,
         certainty: snap.certainty,
-        labels: ctx.labels.store.labels,
+        labels: ctx.labels.labels,
         count: ctx.count,
       },
       ctx.training.version,
@@ -33,10 +36,6 @@ export function latentRoutes(ctx: ServerContext): Hono {
       "Cache-Control": "no-cache",
       "X-Latent-Version": String(ctx.training.version),
     };
-    const inm = c.req.header("if-none-match");
-    if (inm !== undefined && etagMatches(inm, etag)) {
-      return c.body(null, 304, headers);
-    }
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       ...headers,
       "Content-Type": "application/octet-stream",

@@ -1,9 +1,9 @@
 /** GET /api/samples/:i: one image, its reconstruction and the model's opinion. */
 
 import { Hono } from "hono";
-import { encodeBase64 } from "../../lib/server/base64.ts";
+import { bytesToBase64 } from "../../lib/protocol/base64.ts";
 import type { ServerContext } from "../../lib/server/context.ts";
-import { HttpError } from "../../lib/server/security.ts";
+import { HTTPException } from "hono/http-exception";
 import { parseIndex } from "../../lib/server/validation.ts";
 
 export function samplesRoutes(ctx: ServerContext): Hono {
@@ -13,21 +13,25 @@ export function samplesRoutes(ctx: ServerContext): Hono {
     const snap = ctx.training.snapshot;
     const data = ctx.training.data;
     if (snap === null || data === null) {
-      throw new HttpError(503, "predictions are not ready yet");
+      throw new HTTPException(503, {
+        message: "predictions are not ready yet",
+      });
     }
     const pixels = data.rows * data.cols * data.channels;
-    const probs = Array.from(snap.probs.subarray(index * 10, index * 10 + 10));
+    // One probability per model class (10 up to ten classes).
+    const C = snap.probs.length / ctx.count;
+    const probs = Array.from(snap.probs.subarray(index * C, (index + 1) * C));
     c.header("Cache-Control", "no-store");
     return c.json({
       index,
-      label: ctx.labels.store.get(index),
+      label: ctx.labels.get(index),
       predClass: snap.predClass[index],
       certainty: snap.certainty[index],
       probs,
-      original: encodeBase64(
+      original: bytesToBase64(
         data.raw.subarray(index * pixels, (index + 1) * pixels),
       ),
-      recon: encodeBase64(
+      recon: bytesToBase64(
         snap.recon.subarray(index * pixels, (index + 1) * pixels),
       ),
       rows: data.rows,

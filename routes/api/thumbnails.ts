@@ -7,28 +7,31 @@
 
 import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
-import { HttpError } from "../../lib/server/security.ts";
+import { HTTPException } from "hono/http-exception";
 import { parseIndex } from "../../lib/server/validation.ts";
-
-export const MAX_THUMBNAILS = 100;
+import { MAX_THUMBNAILS } from "../../lib/protocol/limits.ts";
 
 export function thumbnailsRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
   app.get("/", (c) => {
     const text = c.req.query("indices");
     if (text === undefined || text === "") {
-      throw new HttpError(400, 'missing query "indices" (e.g. ?indices=1,2,3)');
+      throw new HTTPException(400, {
+        message: 'missing query "indices" (e.g. ?indices=1,2,3)',
+      });
     }
     const parts = text.split(",");
     if (parts.length > MAX_THUMBNAILS) {
-      throw new HttpError(
-        400,
-        `${parts.length} indices: at most ${MAX_THUMBNAILS} per request`,
-      );
+      throw new HTTPException(400, {
+        message:
+          `${parts.length} indices: at most ${MAX_THUMBNAILS} per request`,
+      });
     }
     const indices = parts.map((p) => parseIndex(p, ctx.count));
     const data = ctx.training.data;
-    if (data === null) throw new HttpError(503, "images are not loaded yet");
+    if (data === null) {
+      throw new HTTPException(503, { message: "images are not loaded yet" });
+    }
     const pixels = data.rows * data.cols * data.channels;
     const out = new Uint8Array(indices.length * pixels);
     indices.forEach((i, k) =>

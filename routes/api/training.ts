@@ -5,7 +5,8 @@
 
 import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
-import { HttpError, readJsonBody } from "../../lib/server/security.ts";
+import { readJsonBody } from "../../lib/server/http.ts";
+import { HTTPException } from "hono/http-exception";
 import {
   ConflictError,
   UnavailableError,
@@ -24,17 +25,21 @@ export function trainingRoutes(ctx: ServerContext): Hono {
       const info = ctx.training.startTraining(
         req.epochs,
         req.overrides,
-        ctx.labels.store.labels,
+        ctx.labels.labels,
       );
       ctx.log(
         `training started: ${req.epochs} epochs ${
           JSON.stringify(req.overrides)
-        }, ${ctx.labels.store.labelledCount()} labels`,
+        }, ${ctx.labels.labelledCount()} labels`,
       );
       return c.json({ status: info.status, training: info }, 202);
     } catch (e) {
-      if (e instanceof ConflictError) throw new HttpError(409, e.message);
-      if (e instanceof UnavailableError) throw new HttpError(503, e.message);
+      if (e instanceof ConflictError) {
+        throw new HTTPException(409, { message: e.message });
+      }
+      if (e instanceof UnavailableError) {
+        throw new HTTPException(503, { message: e.message });
+      }
       throw e;
     }
   });

@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import { upgradeWebSocket } from "hono/deno";
 import { apiState, type ServerContext } from "../../lib/server/context.ts";
-import { jsonError } from "../../lib/server/security.ts";
+import { jsonError } from "../../lib/server/http.ts";
 
 export function wsRoutes(ctx: ServerContext): Hono {
   const app = new Hono();

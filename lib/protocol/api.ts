@@ -1,6 +1,7 @@
 /**
- * Shapes of the server's HTTP and WebSocket API as the browser sees them
- * (docs/architecture.md, "HTTP API"). Types only: nothing here runs.
+ * The shapes of the HTTP and WebSocket API (docs/architecture.md, "HTTP
+ * API"): the server's routes and hub write them, the page and the offline
+ * layer read them. Types only: nothing here runs.
  */
 import type { MetricName, SSVAEConfig } from "../ssvae/config.ts";
 import type { RunRecord } from "../training/runs.ts";
@@ -38,7 +39,56 @@ export interface ApiState {
   history: HistoryEntry[];
   latentVersion: number;
   /** Class names and image shape (absent from old servers: MNIST). */
-  dataset?: import("./dataset.ts").DatasetView;
+  dataset?: DatasetView;
+  /** The label graph (predictions that follow every label). */
+  graph?: GraphInfo;
+  /** Optimizer steps of the model so far. */
+  step?: number;
+  /** Revision of the labels file (an import's `ifRevision`). */
+  labelsRevision?: number;
+  /** Completed labels.csv writes (servers started with test hooks only). */
+  labelsWrites?: number;
+}
+
+export type GraphStatus = "building" | "ready" | "error" | "off";
+
+/** What `GET /api/state` says about the label graph. */
+export interface GraphInfo {
+  status: GraphStatus;
+  message?: string;
+  /** Labels revision of the latest propagation (-1: none yet). */
+  revision: number;
+  /** Milliseconds the latest propagation took in the worker. */
+  ms: number;
+  phase: "coverage" | "uncertainty" | null;
+}
+
+/** `GET /api/state`'s `dataset`. */
+export interface DatasetView {
+  kind: "mnist" | "images";
+  name: string;
+  classes: string[];
+  rows: number;
+  cols: number;
+  /** 1 grey, 3 RGB (interleaved). */
+  channels: number;
+}
+
+/**
+ * `GET /api/images`: the image set in chunks for offline use
+ * (`GET /api/images/:id/:k` is chunk k, row-major uint8). `id` is a digest of
+ * the data set, so a chunk URL names fixed bytes forever.
+ */
+export interface ImagesMeta {
+  id: string;
+  count: number;
+  rows: number;
+  cols: number;
+  /** 1 (grey) or 3 (RGB, interleaved). */
+  channels: number;
+  chunkSize: number;
+  chunks: number;
+  bytes: number;
 }
 
 /** `GET /api/samples/:i`. */
@@ -56,7 +106,7 @@ export interface Sample {
   latentVersion?: number;
   /** The file, relative to the image folder (image folders only). */
   path?: string;
-  /** Put together offline (lib/client/pwa.ts): not to be kept once online. */
+  /** Put together offline (lib/client/offline_api.ts): not to be kept once online. */
   offline?: boolean;
 }
 
@@ -114,10 +164,15 @@ export interface BatchProgress {
   batch: number;
   /** Batches per epoch. */
   batches: number;
+  /** Milliseconds since the run started. */
   elapsedMs: number;
-  /** ms to the end of the run, null until it can be estimated. */
+  /**
+   * Estimated milliseconds to the end of the run's last epoch (training and
+   * evaluation passes; not the checkpoint save and prediction after it), or
+   * null before it can be estimated (the first batch of the run).
+   */
   etaMs: number | null;
-  /** Running mean of this epoch's total training loss. */
+  /** Mean total training loss over this epoch's batches so far (weighted by rows). */
   loss: number;
 }
 

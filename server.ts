@@ -1,26 +1,28 @@
 /**
- * Brings the dashboard up: worker (images, model, first prediction), label
- * store, client bundle, then Deno.serve. Listening only starts once
+ * The composition root: builds the services (lib/server: training and graph
+ * workers, label store and service, caches), hands them to the routes
+ * (routes/app.ts) and serves. Worker (images, model, first prediction),
+ * label store and client bundle load first; listening only starts once
  * everything is loaded, so the "listening" line means "ready".
  */
 
-import { LabelStore } from "../labels/labels_store.ts";
-import { buildClientAssets } from "../build/client_bundle.ts";
-import { renderPage } from "../../routes/page.tsx";
-import { createApp } from "./app.ts";
-import type { ServerContext } from "./context.ts";
-import { GraphController } from "./graph_controller.ts";
-import { LabelService } from "./label_service.ts";
-import { makeSplit } from "../training/split.ts";
-import { graphCacheDir } from "../graph/cache_dir.ts";
-import { LatentCache } from "./latent_snapshot.ts";
-import type { ServerOptions } from "./options.ts";
-import type { ListenAddress } from "./security.ts";
-import { StaticFiles } from "./static_files.ts";
-import { TrainingController } from "./training_controller.ts";
-import { WsHub } from "./ws_hub.ts";
-import { openDataset } from "../data/dataset.ts";
-import { ProgressServer } from "./progress_server.ts";
+import { LabelStore } from "./lib/labels/labels_store.ts";
+import { buildClientAssets } from "./lib/build/client_bundle.ts";
+import { createApp } from "./routes/app.ts";
+import type { ServerContext } from "./lib/server/context.ts";
+import { GraphController } from "./lib/server/graph_controller.ts";
+import { LabelService } from "./lib/server/label_service.ts";
+import { makeSplit } from "./lib/training/split.ts";
+import { graphCacheDir } from "./lib/graph/cache_dir.ts";
+import { LatentCache } from "./lib/server/latent_cache.ts";
+import type { ServerOptions } from "./lib/server/options.ts";
+import type { ListenAddress } from "./lib/server/guards.ts";
+import { StaticFiles } from "./lib/server/static_files.ts";
+import { TrainingController } from "./lib/server/training_controller.ts";
+import { WsHub } from "./lib/server/ws_hub.ts";
+import { openDataset } from "./lib/data/dataset.ts";
+import { ProgressServer } from "./lib/server/progress_server.ts";
+import { modelClassCount } from "./lib/ssvae/config.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -30,7 +32,7 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
-const ROOT = new URL("../../", import.meta.url);
+const ROOT = new URL("./", import.meta.url);
 
 /** Bundles the islands when their sources changed (esbuild, ~1 s; else a few stats). */
 async function buildClient(log: (l: string) => void): Promise<void> {
@@ -110,6 +112,7 @@ export async function startServer(
     init: {
       data: dataset.spec,
       cacheDir: graphCacheDir(options.weightsPath),
+      classes: modelClassCount(dataset.info.classes.length),
     },
     labels: () => ({ labels: store.labels, revision: labels.revision }),
     // The model's validation images are never suggested: their labels would
@@ -157,7 +160,7 @@ export async function startServer(
     dataset: dataset.info,
     log,
   };
-  const app = createApp(ctx, renderPage);
+  const app = createApp(ctx);
 
   const readySeconds = (performance.now() - t0) / 1000;
   const server = await new Promise<Deno.HttpServer<Deno.NetAddr>>(

@@ -6,31 +6,11 @@
  * without training.
  */
 
-import type { BatchInfo } from "../training/types.ts";
+import type { BatchInfo } from "./types.ts";
+import type { BatchProgress } from "../protocol/api.ts";
 
 /** Fewest milliseconds between two `batch` messages of a run (≤ 5 per second). */
 export const BATCH_MESSAGE_INTERVAL_MS = 200;
-
-/** The `batch` message's payload (the worker adds `type` and `runId`). */
-export interface BatchProgress {
-  /** 1-based epoch within the run. */
-  epoch: number;
-  targetEpochs: number;
-  /** Batches done in this epoch, 1-based. */
-  batch: number;
-  /** Batches per epoch. */
-  batches: number;
-  /** Milliseconds since the run started. */
-  elapsedMs: number;
-  /**
-   * Estimated milliseconds to the end of the run's last epoch (training and
-   * evaluation passes; not the checkpoint save and prediction after it), or
-   * null before it can be estimated (the first batch of the run).
-   */
-  etaMs: number | null;
-  /** Mean total training loss over this epoch's batches so far (weighted by rows). */
-  loss: number;
-}
 
 /**
  * One run's progress. Call `batch` from the trainer's `onBatchEnd` and

@@ -1,12 +1,13 @@
 /**
- * Messages between the server's main thread and workers/training_worker.ts.
+ * Messages between the server's main thread (lib/server/training_controller.ts)
+ * and workers/training_worker.ts.
  * Types only, shared by both sides so a renamed field fails `deno check`.
  */
 
 import type { SSVAEConfig } from "../ssvae/config.ts";
 import type { EpochMetrics, HistoryEntry } from "../training/types.ts";
 import type { RunRecord } from "../training/runs.ts";
-import type { BatchProgress } from "./batch_progress.ts";
+import type { BatchProgress } from "./api.ts";
 import type { DataSpec } from "../data/source.ts";
 
 export type { EpochMetrics, HistoryEntry, RunRecord };
@@ -14,7 +15,10 @@ export type { EpochMetrics, HistoryEntry, RunRecord };
 export interface InitMessage {
   type: "init";
   data: DataSpec;
-  /** Number of classes (≤ 10): predictions keep the first `classCount`. */
+  /**
+   * Number of classes of the data set: the model has `modelClassCount` of
+   * them, and predictions keep the first `classCount`.
+   */
   classCount: number;
   weightsPath: string;
   /** Transfer the raw image bytes back (only the first worker: a restarted one has them already). */
@@ -32,7 +36,7 @@ export interface TrainMessage {
   >;
   /** A copy of the label view at train start (NaN = unlabelled); transferred. */
   labels: Float32Array;
-  /** The label graph's probabilities (N × 10) at train start: soft labels; transferred. */
+  /** The label graph's probabilities (N × num_classes) at train start: soft labels; transferred. */
   targets?: Float32Array;
   /**
    * The label graph's predicted class of every test image at train start:
@@ -122,7 +126,7 @@ export interface TrainStartedMessage {
 }
 
 /**
- * Progress within an epoch (throttled: see lib/server/batch_progress.ts);
+ * Progress within an epoch (throttled: see lib/training/run_progress.ts);
  * broadcast to the pages as the `batch` event without `runId`.
  */
 export interface BatchMessage extends BatchProgress {

@@ -1,0 +1,23 @@
+/**
+ * The shape of the page's one label-write path: implemented by
+ * lib/client/controller.ts, called by lib/client/active_controller.ts (batches,
+ * undo/redo). Its own module so that neither controller imports the other.
+ */
+import type { LabelChange } from "../protocol/api.ts";
+
+/** Options of a label write. */
+export interface WriteOptions {
+  /** Record for undo, described so ("label #12 as 3"). */
+  undo?: string;
+  /** Toast text on success (default: "Saved: #i is a 3" / "Saved n labels"). */
+  success?: string;
+}
+
+/**
+ * Writes label changes (optimistic, rolled back on failure); resolves true
+ * once the server, or the offline queue, holds them.
+ */
+export type WriteLabels = (
+  changes: LabelChange[],
+  opts?: WriteOptions,
+) => Promise<boolean>;

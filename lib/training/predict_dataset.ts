@@ -1,0 +1,83 @@
+/**
+ * The whole data set through the model, as the `prediction` message the map
+ * is drawn from: latent positions, display-ready reconstructions, classes,
+ * certainties and class probabilities.
+ */
+
+import type { PredictionMessage } from "../protocol/training_worker.ts";
+import type { InteractiveTrainer } from "./interactive_trainer.ts";
+import { restrictClasses } from "./restrict_classes.ts";
+
+/** Images per predict call: bounds the float32 reconstruction buffer (~25 MB). */
+const PREDICT_CHUNK = 8192;
+
+/** The images to predict, as the model sees them. */
+export interface ScaledImages {
+  count: number;
+  /** `count × pixels`, already divided per pixel by `pixelMax`. */
+  images: Float32Array;
+  /** The per-pixel scale of the training images. */
+  pixelMax: Float32Array;
+}
+
+/**
+ * Predicts every image, chunk by chunk. Reconstructions are converted here to
+ * display bytes in the original intensity scale: the model works on
+ * x / pixelMax, so the decoder output is multiplied back by pixelMax, clipped
+ * to 0..1, times 255. Only the first `classCount` classes are kept.
+ */
+export async function predictDataset(
+  trainer: InteractiveTrainer,
+  data: ScaledImages,
+  classCount: number,
+): Promise<PredictionMessage> {
+  const started = performance.now();
+  const { count, images, pixelMax } = data;
+  const pixels = pixelMax.length;
+  const L = trainer.model.config.latent_dim;
+  const latent = new Float32Array(count * L);
+  const recon = new Uint8Array(count * pixels);
+  const predClass = new Uint8Array(count);
+  const certainty = new Float32Array(count);
+  const C = trainer.model.config.num_classes;
+  const probs = new Float32Array(count * C);
+  for (let start = 0; start < count; start += PREDICT_CHUNK) {
+    const n = Math.min(PREDICT_CHUNK, count - start);
+    // Both threads: the trainer splits each chunk with its helper thread.
+    const p = await trainer.predict(
+      images.subarray(start * pixels, (start + n) * pixels),
+      n,
+    );
+    latent.set(p.latent, start * L);
+    predClass.set(p.predClass, start);
+    certainty.set(p.certainty, start);
+    probs.set(p.probs, start * C);
+    const base = start * pixels;
+    for (let i = 0; i < n * pixels; i++) {
+      const v = p.recon[i] * pixelMax[i % pixels];
+      recon[base + i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+    }
+  }
+  restrictClasses(probs, predClass, certainty, classCount, C);
+  return {
+    type: "prediction",
+    latent,
+    latentDim: L,
+    recon,
+    predClass,
+    certainty,
+    probs,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** The buffers of a prediction, to transfer rather than copy (each is its own). */
+export function predictionTransfer(msg: PredictionMessage): Transferable[] {
+  return [
+    msg.latent.buffer,
+    msg.recon.buffer,
+    msg.predClass.buffer,
+    msg.certainty.buffer,
+    msg.probs.buffer,
+  ];
+}
