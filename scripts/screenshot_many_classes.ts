@@ -13,16 +13,15 @@
  */
 import { parseArgs } from "node:util";
 import type { Page } from "playwright-core";
+import { launchBrowser } from "../support/browser.ts";
 import {
   clickPoint,
   isolatedPoint,
-  launchBrowser,
-  ROOT,
-  sleep,
-  startDashboard,
   waitForPoints,
-} from "../tests/e2e_support.ts";
-import { writeManyClassFolder } from "../tests/many_class_fixtures.ts";
+} from "../support/latent_plot.ts";
+import { ROOT, startServer } from "../support/server_process.ts";
+import { sleep } from "../support/wait.ts";
+import { writeManyClassFolder } from "../support/many_class_fixtures.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -45,10 +44,10 @@ const fx = await writeManyClassFolder(`${data}/mixed`, {
   fashion: [...Array(10).keys()],
   perClass: Number(values["per-class"]),
 });
-const srv = await startDashboard({
+const srv = await startServer({
   args: ["--images", fx.dir, "--color", "--holdout", "0.1"],
   graph: true,
-  timeout: 300,
+  readyTimeoutMs: 300_000,
 });
 try {
   const base = srv.url.replace(/\/$/, "");

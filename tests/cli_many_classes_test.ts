@@ -4,8 +4,8 @@
  * a 13th class.
  */
 import { assert, assertEquals } from "./assert.ts";
-import { writeManyClassFolder } from "./many_class_fixtures.ts";
-import { pngOf, sourceImage } from "./image_fixtures.ts";
+import { writeManyClassFolder } from "../support/many_class_fixtures.ts";
+import { pngOf, sourceImage } from "../support/image_fixtures.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

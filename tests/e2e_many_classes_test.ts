@@ -9,18 +9,16 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
+import { chromiumAvailable, launchBrowser } from "../support/browser.ts";
 import {
-  chromiumAvailable,
-  CLICK_GAP_MS,
   clickPoint,
-  type DashboardServer,
   isolatedPoint,
-  launchBrowser,
-  sleep,
-  startDashboard,
   waitForPoints,
-} from "./e2e_support.ts";
-import { writeManyClassFolder } from "./many_class_fixtures.ts";
+  waitForSample,
+} from "../support/latent_plot.ts";
+import { type ServerProcess, startServer } from "../support/server_process.ts";
+import { waitUntil } from "../support/wait.ts";
+import { writeManyClassFolder } from "../support/many_class_fixtures.ts";
 import { readIndex } from "../lib/images/index_file.ts";
 
 const HAVE_CHROMIUM = chromiumAvailable();
@@ -32,21 +30,6 @@ async function labelsCsv(path: string): Promise<Map<number, number>> {
   return new Map(
     lines.slice(1).map((l) => l.split(",").map(Number) as [number, number]),
   );
-}
-
-/** Polls `fn` until it returns something truthy (the CSV is written by the server). */
-async function waitUntil<T>(
-  what: string,
-  fn: () => Promise<T | false | null | undefined>,
-  timeout = 10_000,
-): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeout) throw new Error(`timed out: ${what}`);
-    await sleep(50);
-  }
 }
 
 /** The picker's visible options: [class name, aria-selected]. */
@@ -67,16 +50,14 @@ Deno.test({
   name:
     "more than ten classes: pick a class by typing its name (image and selection)",
   ignore: !HAVE_CHROMIUM,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const data = await Deno.makeTempDir({ prefix: "ssvae-e2e-many-" });
-    let srv: DashboardServer | null = null;
+    let srv: ServerProcess | null = null;
     let browser: Browser | null = null;
     try {
       const fx = await writeManyClassFolder(`${data}/mixed`, { perClass: 6 });
       assertEquals(fx.classes.slice(10), ["two", "zero"]);
-      srv = await startDashboard({ args: ["--images", fx.dir] });
+      srv = await startServer({ args: ["--images", fx.dir] });
       const indexPath = srv.labelsPath.replace(/\.csv$/, ".index.csv");
       const count = fx.truth.size;
       browser = await launchBrowser();
@@ -101,11 +82,11 @@ Deno.test({
 
       const index = await isolatedPoint(page);
       assert(index >= 0, "found a point with no close neighbour");
-      await sleep(CLICK_GAP_MS);
+      // The page selects a first image by itself: let that land before the
+      // click, so it cannot overtake the click's selection.
+      await waitForSample(page);
       await clickPoint(page, index);
-      await page.waitForSelector(`.sample[data-index="${index}"]`, {
-        timeout: 10_000,
-      });
+      await waitForSample(page, index);
       const path = (await page.textContent(".sample-path"))!;
       const serialOf = async (p: string) =>
         [...await readIndex(indexPath)].find(([, q]) => q === p)![0];

@@ -1,5 +1,5 @@
 /**
- * Test helper: a folder of more than ten classes, one sub-folder per class,
+ * A folder of more than ten classes, one sub-folder per class,
  * written from real images: MNIST digits under their names ("zero" …
  * "nine") and Fashion-MNIST classes under theirs ("sneaker", "bag", …).
  * Every third image is tinted (colour), the rest grey PNGs.
