@@ -192,7 +192,7 @@ export class TrainingSession {
   /** Waits for queued work, then frees the model (and stops its helper thread). */
   async close(): Promise<void> {
     await this.settled();
-    this.#state?.trainer.dispose();
+    await this.#state?.trainer.close();
     this.#state = null;
   }
 
@@ -276,6 +276,8 @@ export class TrainingSession {
     this.#progress(`predicting ${data.count} images`);
     await this.#predict();
     this.#emit({ type: "ready" }, []);
+    // The helper thread of two-thread training loads while the page opens.
+    trainer.warmUp();
   }
 
   /** The checkpoint if there is one, else a fresh model seeded by the default config. */

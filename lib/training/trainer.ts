@@ -95,6 +95,9 @@ export class Trainer {
   readonly #threads: 1 | 2;
   readonly #backend?: BackendName;
   #helper: HelperThread | null = null;
+  /** The helper's start, shared by concurrent callers. */
+  #helperStart: Promise<HelperThread> | null = null;
+  #disposed = false;
   /** Fraction of each batch this thread computes when a helper takes the rest. */
   #localShare = 0.5;
   /**
@@ -500,19 +503,36 @@ export class Trainer {
   }
 
   /** Starts the helper thread when running on two threads, and sends it the live config. */
+  /**
+   * Starts the helper thread in the background (two threads only), so the
+   * next run or prediction finds it ready; a failed start shows at the run.
+   */
+  warmUp(): void {
+    this.#startHelper().catch(() => {});
+  }
+
+  /** Starts the helper thread once: callers during the start share it. */
   async #startHelper(): Promise<HelperThread | null> {
-    if (this.#threads !== 2) return null;
+    if (this.#threads !== 2 || this.#disposed) return null;
     try {
-      this.#helper ??= await HelperThread.start(
+      this.#helperStart ??= HelperThread.start(
         this.config,
         this.#optimizer.sharedValues,
         this.#backend,
       );
-      await this.#helper.setConfig(this.config);
-      return this.#helper;
+      const helper = await this.#helperStart;
+      if (this.#disposed) {
+        // Disposed while it loaded: nobody else will stop it.
+        helper.terminate();
+        return null;
+      }
+      this.#helper = helper;
+      await helper.setConfig(this.config);
+      return helper;
     } catch (err) {
       this.#helper?.terminate();
       this.#helper = null;
+      this.#helperStart = null;
       throw err;
     }
   }
@@ -527,7 +547,9 @@ export class Trainer {
     count: number,
     opts: { decode?: boolean; chunkRows?: number } = {},
   ): Promise<Prediction> {
-    const helper = await this.#startHelper();
+    // Only a helper that already runs: the first prediction (the dashboard's
+    // start) does not wait ~1.7 s for one to load tfjs (see warmUp).
+    const helper = this.#helper;
     const chunk = opts.chunkRows ?? PREDICT_CHUNK;
     if (!helper || count < 2) {
       return this.model.predict(images, count, { decode: opts.decode });
@@ -568,8 +590,15 @@ export class Trainer {
     return out;
   }
 
+  /** Like dispose, and waits until a helper still loading (warmUp) is stopped too. */
+  async close(): Promise<void> {
+    this.dispose();
+    await this.#helperStart?.catch(() => {});
+  }
+
   /** Stops the helper thread (if any) and frees the model's tensors. */
   dispose(): void {
+    this.#disposed = true;
     this.#helper?.terminate();
     this.#helper = null;
     this.model.dispose();
