@@ -22,6 +22,7 @@ import { TrainingController } from "./lib/server/training_controller.ts";
 import { WsHub } from "./lib/server/ws_hub.ts";
 import { openDataset } from "./lib/data/dataset.ts";
 import { ProgressServer } from "./lib/server/progress_server.ts";
+import { modelClassCount } from "./lib/ssvae/config.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -111,6 +112,7 @@ export async function startServer(
     init: {
       data: dataset.spec,
       cacheDir: graphCacheDir(options.weightsPath),
+      classes: modelClassCount(dataset.info.classes.length),
     },
     labels: () => ({ labels: store.labels, revision: labels.revision }),
     // The model's validation images are never suggested: their labels would

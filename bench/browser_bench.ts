@@ -20,17 +20,18 @@
  */
 import { parseArgs } from "node:util";
 import type { Page } from "playwright-core";
+import { chromiumAvailable, launchBrowser } from "../support/browser.ts";
 import {
-  chromiumAvailable,
-  CLICK_GAP_MS,
-  type DashboardServer,
   isolatedPoint,
-  launchBrowser,
-  pointPixel,
-  sleep,
-  startDashboard,
+  timeClickToImages,
   waitForPoints,
-} from "../tests/e2e_support.ts";
+} from "../support/latent_plot.ts";
+import { type ServerProcess, startServer } from "../support/server_process.ts";
+import { describeMs, median } from "../support/timings.ts";
+import { sleep } from "../support/wait.ts";
+
+/** Plotly takes two clicks < 500 ms apart for a double-click (a zoom reset). */
+const CLICK_GAP_MS = 650;
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -60,12 +61,6 @@ if (!chromiumAvailable()) {
   );
   Deno.exit(2);
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /** ms from navigation start to the first full draw of the latent plot, and to its paint. */
 async function loadTime(
@@ -143,11 +138,15 @@ async function timeKey(
 }
 
 async function run() {
-  let server: DashboardServer | null = null;
+  let server: ServerProcess | null = null;
   let url = flags.url;
   const t0 = performance.now();
   if (!url) {
-    server = await startDashboard({ limit: LIMIT, timeout: 300, graph: GRAPH });
+    server = await startServer({
+      limit: LIMIT,
+      readyTimeoutMs: 300_000,
+      graph: GRAPH,
+    });
     url = server.url;
   }
   const serverReadyS = (performance.now() - t0) / 1000;
@@ -227,33 +226,7 @@ async function run() {
     const iso = await isolatedPoint(page, 3);
     if (iso >= 0) candidates.unshift(iso);
     for (const idx of candidates.slice(0, RUNS + 2)) {
-      const { x, y } = await pointPixel(page, idx);
-      await page.mouse.move(x, y);
-      await page.evaluate(() => {
-        // deno-lint-ignore no-explicit-any
-        const w = window as any;
-        w.__benchResult = null;
-        addEventListener("mousedown", (ev) => {
-          const start = ev.timeStamp;
-          const seen = performance.getEntriesByName("sample-drawn").length;
-          const poll = () => {
-            const marks = performance.getEntriesByName("sample-drawn");
-            if (marks.length > seen) {
-              requestAnimationFrame(() =>
-                w.__benchResult = performance.now() - start
-              );
-            } else requestAnimationFrame(poll);
-          };
-          requestAnimationFrame(poll);
-        }, { once: true, capture: true });
-      });
-      await page.mouse.click(x, y);
-      const ms = await page.waitForFunction(
-        // deno-lint-ignore no-explicit-any
-        () => (window as any).__benchResult,
-        null,
-        { timeout: 10_000 },
-      ).then((h) => h.jsonValue()).catch(() => NaN) as number;
+      const ms = await timeClickToImages(page, idx, 10_000);
       // The same point twice in a row shows no new sample: skip those.
       if (Number.isFinite(ms)) results.clickMs.push(ms);
       await sleep(CLICK_GAP_MS);
@@ -344,12 +317,7 @@ const r = await run();
 if (flags.json) {
   console.log(JSON.stringify(r, null, 2));
 } else {
-  const fmt = (xs: number[]) =>
-    xs.length === 0
-      ? "n/a"
-      : `median ${median(xs).toFixed(0)} ms (min ${
-        Math.min(...xs).toFixed(0)
-      }, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})`;
+  const fmt = describeMs;
   const ok = (xs: number[], target: number) =>
     xs.length > 0 && median(xs) <= target ? "OK  " : "SLOW";
   const allMode = Object.values(r.modeMs).flat();

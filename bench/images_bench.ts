@@ -11,20 +11,11 @@ import process from "node:process";
 import { encode } from "fast-png";
 import { readIdxFile } from "../lib/data/idx.ts";
 import { prepareImageFolder } from "../lib/images/prepare.ts";
-
-const FASHION = "/usr/share/datasets/fashion-mnist";
-const NAMES = [
-  "tshirt",
-  "trouser",
-  "pullover",
-  "dress",
-  "coat",
-  "sandal",
-  "shirt",
-  "sneaker",
-  "bag",
-  "boot",
-];
+import {
+  FASHION_DIR as FASHION,
+  FASHION_NAMES as NAMES,
+} from "../support/image_fixtures.ts";
+import { startServer } from "../support/server_process.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -135,52 +126,35 @@ async function decodeTwice() {
 }
 
 /** Starts main.ts with `args`; seconds to "listening", the server's own figure, peak RSS. */
-async function timeStart(args: string[]) {
+async function timeStart(
+  labelsPath: string,
+  weightsPath: string,
+  args: string[] = [],
+) {
   const t = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "main.ts",
-      "--port",
-      "0",
-      "--no-build",
-      "--no-graph",
-      ...args,
-    ],
-    cwd: new URL("../", import.meta.url),
-    stdout: "piped",
-    stderr: "inherit",
-    env: { DENO_NO_UPDATE_CHECK: "1" },
-  }).spawn();
-  let out = "";
-  const dec = new TextDecoder();
-  const reader = child.stdout.getReader();
-  while (!/listening on/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`server exited:\n${out}`);
-    out += dec.decode(value);
-  }
+  const srv = await startServer({
+    labelsPath,
+    weightsPath,
+    build: false,
+    args,
+    readyTimeoutMs: 600_000,
+  });
   const seconds = (performance.now() - t) / 1000;
   // CPU seconds of the whole process (all threads, workers included) until
   // listening: less at the mercy of other work on the machine than wall time.
-  const stat = (await Deno.readTextFile(`/proc/${child.pid}/stat`)).split(
-    ") ",
-  )[1]
+  const pid = srv.child.pid;
+  const stat = (await Deno.readTextFile(`/proc/${pid}/stat`)).split(") ")[1]
     .split(" ");
   const cpu = (Number(stat[11]) + Number(stat[12])) / 100;
-  const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
   const hwm = Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0) / 1024;
-  reader.releaseLock();
-  child.kill("SIGTERM");
-  await child.status;
-  await child.stdout.cancel().catch(() => {});
-  const images = out.match(/decoded in ([\d.]+) s/)?.[1];
+  await srv.stop();
+  const out = srv.output();
   return {
     seconds,
     cpu,
     ready: out.match(/ready in ([\d.]+) s/)?.[1],
-    images,
+    images: out.match(/decoded in ([\d.]+) s/)?.[1],
     hwm,
   };
 }
@@ -188,20 +162,14 @@ async function timeStart(args: string[]) {
 if (!values["no-server"]) {
   // Both with a fresh model (no checkpoint) and no label graph, so the
   // difference is the data: the cached folder against the embedded MNIST.
-  const folder = await timeStart([
+  const folder = await timeStart(labelsPath, `${root}/state/ssvae.ckpt`, [
     "--images",
     imagesDir,
-    "--labels",
-    labelsPath,
-    "--weights",
-    `${root}/state/ssvae.ckpt`,
   ]);
-  const mnist = await timeStart([
-    "--labels",
+  const mnist = await timeStart(
     `${root}/state/mnist-labels.csv`,
-    "--weights",
     `${root}/state/mnist.ckpt`,
-  ]);
+  );
   console.log(
     `dashboard start, cached folder of ${count}: ${
       folder.seconds.toFixed(1)

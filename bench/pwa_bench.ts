@@ -17,17 +17,16 @@
  * Flags: --limit N (default 60000), --runs N (default 3), --json.
  */
 import { parseArgs } from "node:util";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
+import { chromiumAvailable, launchProfile } from "../support/browser.ts";
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
-  chromiumAvailable,
   isolatedPoint,
-  pointPixel,
-  sleep,
-  startDashboard,
+  timeClickToImages,
   waitForPoints,
-} from "../tests/e2e_support.ts";
+} from "../support/latent_plot.ts";
+import { startServer } from "../support/server_process.ts";
+import { describeMs, median } from "../support/timings.ts";
+import { sleep } from "../support/wait.ts";
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -48,12 +47,6 @@ if (!chromiumAvailable()) {
   Deno.exit(2);
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0 ? NaN : s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 type Arm = "pwa" | "plain";
 
 async function openProfile(arm: Arm): Promise<{
@@ -62,10 +55,7 @@ async function openProfile(arm: Arm): Promise<{
   close(): Promise<void>;
 }> {
   const dir = await Deno.makeTempDir({ prefix: "ssvae-pwa-bench-" });
-  const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
+  const ctx = await launchProfile(dir, {
     viewport: { width: 1440, height: 900 },
     serviceWorkers: arm === "pwa" ? "allow" : "block",
   });
@@ -95,36 +85,6 @@ async function paintedAt(page: Page): Promise<number> {
     { timeout: 20_000 },
   );
   return await h.jsonValue() as number;
-}
-
-/** Clicks `index` and returns ms from mousedown to its images drawn. */
-async function clickToImages(page: Page, index: number): Promise<number> {
-  const { x, y } = await pointPixel(page, index);
-  await page.mouse.move(x, y);
-  await page.evaluate(() => {
-    // deno-lint-ignore no-explicit-any
-    const w = window as any;
-    w.__benchResult = null;
-    addEventListener("mousedown", (ev) => {
-      const start = ev.timeStamp;
-      const seen = performance.getEntriesByName("sample-drawn").length;
-      const poll = () => {
-        if (performance.getEntriesByName("sample-drawn").length > seen) {
-          requestAnimationFrame(() =>
-            w.__benchResult = performance.now() - start
-          );
-        } else requestAnimationFrame(poll);
-      };
-      requestAnimationFrame(poll);
-    }, { once: true, capture: true });
-  });
-  await page.mouse.click(x, y);
-  return await page.waitForFunction(
-    // deno-lint-ignore no-explicit-any
-    () => (window as any).__benchResult,
-    null,
-    { timeout: 20_000 },
-  ).then((h) => h.jsonValue()).catch(() => NaN) as number;
 }
 
 interface Storage {
@@ -162,7 +122,7 @@ function storage(page: Page): Promise<Storage> {
 
 async function run() {
   const t0 = performance.now();
-  const server = await startDashboard({ limit: LIMIT, timeout: 300 });
+  const server = await startServer({ limit: LIMIT, readyTimeoutMs: 300_000 });
   const serverReadyS = (performance.now() - t0) / 1000;
   const r = {
     points: LIMIT,
@@ -191,7 +151,7 @@ async function run() {
             painted,
           );
           r.clickEarlyMs[arm].push(
-            await clickToImages(page, target >= 0 ? target : 0),
+            await timeClickToImages(page, target >= 0 ? target : 0),
           );
           if (arm === "plain") continue;
           await page.waitForSelector('[data-offline-ready="true"]', {
@@ -220,12 +180,7 @@ const r = await run();
 if (flags.json) {
   console.log(JSON.stringify(r, null, 2));
 } else {
-  const fmt = (xs: number[]) =>
-    xs.length === 0
-      ? "n/a"
-      : `median ${median(xs).toFixed(0)} ms (min ${
-        Math.min(...xs).toFixed(0)
-      }, max ${Math.max(...xs).toFixed(0)}, n=${xs.length})`;
+  const fmt = describeMs;
   const slow = median(r.loadMs.pwa) - median(r.loadMs.plain);
   const s = r.storage;
   console.log(

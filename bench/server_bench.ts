@@ -17,7 +17,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { json, startServer } from "../tests/server_helpers.ts";
+import { json } from "../support/api_client.ts";
+import { startServer } from "../support/server_process.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -123,7 +124,7 @@ async function timeToReady(dir: string, label: string) {
     build: true,
   });
   const listening = (performance.now() - t0) / 1000;
-  const state = await json(srv.base, "GET", "/api/state");
+  const state = await json(srv.url, "GET", "/api/state");
   const ready = (performance.now() - t0) / 1000;
   console.log(
     `start to ready, ${label}: ${ready.toFixed(2)} s ` +
@@ -196,9 +197,9 @@ if (values["stop-only"]) {
       readyTimeoutMs: 300_000,
     });
     try {
-      const count = (await json(srv.base, "GET", "/api/state")).body.count;
+      const count = (await json(srv.url, "GET", "/api/state")).body.count;
       console.log(`stop benchmark: ${count} images, ${STOPS} stops`);
-      await stopToIdle(srv.base);
+      await stopToIdle(srv.url);
     } finally {
       await srv.stop();
     }
@@ -215,21 +216,21 @@ try {
   );
   // 1. Cold start without a checkpoint.
   let srv = await timeToReady(dir, "no checkpoint");
-  const count = (await json(srv.base, "GET", "/api/state")).body
+  const count = (await json(srv.url, "GET", "/api/state")).body
     .count as number;
 
   // 2. /api/latent.
   let t = performance.now();
-  let res = await fetch(`${srv.base}/api/latent`);
+  let res = await fetch(`${srv.url}/api/latent`);
   const size = (await res.arrayBuffer()).byteLength;
   const firstMs = performance.now() - t;
   t = performance.now();
-  res = await fetch(`${srv.base}/api/latent`);
+  res = await fetch(`${srv.url}/api/latent`);
   await res.arrayBuffer();
   const cachedMs = performance.now() - t;
   const etag = res.headers.get("etag")!;
   t = performance.now();
-  res = await fetch(`${srv.base}/api/latent`, {
+  res = await fetch(`${srv.url}/api/latent`, {
     headers: { "if-none-match": etag },
   });
   await res.body?.cancel();
@@ -246,12 +247,12 @@ try {
   // 3. Label writes, idle server.
   report(
     `label writes, ${CLIENTS} clients, idle`,
-    await labelLoad(srv.base, count, SECONDS),
+    await labelLoad(srv.url, count, SECONDS),
   );
 
   // 4. Label writes during training (one epoch is long enough on 60k).
   const started = performance.now();
-  const ws = new WebSocket(srv.base.replace("http", "ws") + "/api/ws");
+  const ws = new WebSocket(srv.url.replace("http", "ws") + "/api/ws");
   const done = new Promise<number>((resolve) => {
     ws.onmessage = (ev) => {
       const m = JSON.parse(String(ev.data));
@@ -265,7 +266,7 @@ try {
     };
   });
   await new Promise((r) => (ws.onopen = r));
-  const start = await json(srv.base, "POST", "/api/training/start", {
+  const start = await json(srv.url, "POST", "/api/training/start", {
     epochs: 1,
   });
   if (start.status !== 202) {
@@ -276,14 +277,14 @@ try {
     const end = performance.now() + SECONDS * 1000;
     while (performance.now() < end) {
       const t1 = performance.now();
-      await json(srv.base, "GET", "/api/state");
+      await json(srv.url, "GET", "/api/state");
       stateLat.push(performance.now() - t1);
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
   report(
     `label writes, ${CLIENTS} clients, during training`,
-    await labelLoad(srv.base, count, SECONDS),
+    await labelLoad(srv.url, count, SECONDS),
   );
   await statePoll;
   stateLat.sort((a, b) => a - b);
@@ -299,10 +300,10 @@ try {
       runSeconds.toFixed(1)
     } s`,
   );
-  const labelled = (await json(srv.base, "GET", "/api/state")).body.labelled;
+  const labelled = (await json(srv.url, "GET", "/api/state")).body.labelled;
 
   // 5. Stop → idle.
-  await stopToIdle(srv.base);
+  await stopToIdle(srv.url);
   await srv.stop();
 
   // 6. Warm start with the checkpoint (and the labels) the run left behind.

@@ -8,6 +8,7 @@ import { writeFileAtomic } from "../lib/atomic_file.ts";
 import { encodeNpy } from "../lib/npy.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { loadCheckpoint } from "../lib/training/checkpoint.ts";
+import { modelClassCount } from "../lib/ssvae/config.ts";
 import { parseCli, runCli } from "./args.ts";
 import { DEFAULT_PATHS } from "../lib/protocol/paths.ts";
 
@@ -23,7 +24,8 @@ const USAGE = `Usage: deno task infer [flags]
   --no-recon          skip the reconstructions (N×28×28 float32 is the largest file)
 Writes latent.npy (N×latent_dim float32), recon.npy (N×28×28 float32, raw decoder
 output), pred_class.npy (N uint8), certainty.npy (N float32, max softmax),
-probs.npy (N×10 float32), true_label.npy (N uint8) and manifest.json.`;
+probs.npy (N×C float32: C = 10 up to ten classes, else one per class),
+true_label.npy (N uint8) and manifest.json.`;
 
 await runCli(async () => {
   const { values, dataOptions, backend, weightsPath } = parseCli(Deno.args, {
@@ -53,6 +55,12 @@ await runCli(async () => {
   if (trainer.config.input_dim !== pixels) {
     throw new Error(
       `${weightsPath} is a model of ${trainer.config.input_dim}-pixel images, these have ${pixels}`,
+    );
+  }
+  const classCount = dataset.info.classes.length;
+  if (trainer.config.num_classes !== modelClassCount(classCount)) {
+    throw new Error(
+      `${weightsPath} is a model of ${trainer.config.num_classes} classes, this data set has ${classCount}`,
     );
   }
   const t0 = performance.now();
@@ -88,7 +96,7 @@ await runCli(async () => {
   }
   await write("pred_class", p.predClass, [n]);
   await write("certainty", p.certainty, [n]);
-  await write("probs", p.probs, [n, 10]);
+  await write("probs", p.probs, [n, trainer.config.num_classes]);
   await write("true_label", data.labels, [n]);
   // 255 = unknown (an image folder without class sub-folders): no accuracy.
   const known = !data.labels.some((l) => l === 255);

@@ -14,6 +14,7 @@ import { initBackend } from "../lib/ssvae/backend.ts";
 import {
   ARCHITECTURE_FIELDS,
   isPreset,
+  modelClassCount,
   presetConfig,
   PRESETS,
   resolveConfig,
@@ -51,7 +52,7 @@ const USAGE = `Usage: deno task train [flags]
   --backend wasm|cpu     tfjs backend (default wasm)
   --latent-dim, --batch-size, --max-epochs, --patience, --learning-rate,
   --recon-weight, --kl-weight, --label-weight, --weight-decay, --dropout-rate,
-  --monitor-metric, --seed   model and training settings (see docs/ssvae-spec)
+  --monitor-metric, --seed   model and training settings (lib/ssvae/config.ts)
 Ctrl+C stops at the next batch and still saves the checkpoint.`;
 
 await runCli(async () => {
@@ -82,10 +83,12 @@ await runCli(async () => {
     classCount: dataset.info.classes.length,
   });
   const pixels = data.rows * data.cols * data.channels;
+  const classCount = dataset.info.classes.length;
+  const numClasses = modelClassCount(classCount);
   const trainer = await openTrainer(
     weights,
     resolveConfig(
-      { input_dim: pixels, ...overrides },
+      { input_dim: pixels, num_classes: numClasses, ...overrides },
       presetConfig(preset),
     ),
     overrides,
@@ -94,6 +97,13 @@ await runCli(async () => {
   if (trainer.config.input_dim !== pixels) {
     throw new Error(
       `${weights} is a model of ${trainer.config.input_dim}-pixel images, these have ${pixels}; ` +
+        "pass another --weights or --fresh",
+    );
+  }
+  if (trainer.config.num_classes !== numClasses) {
+    throw new Error(
+      `${weights} is a model of ${trainer.config.num_classes} classes, this data set has ${classCount}` +
+        `${numClasses !== classCount ? ` (a model of ${numClasses})` : ""}; ` +
         "pass another --weights or --fresh",
     );
   }
@@ -117,7 +127,7 @@ await runCli(async () => {
         progress: (step) => console.log(`label graph: ${step}`),
       },
     );
-    targets = graph.propagate(store.labels).probs;
+    targets = graph.propagate(store.labels, numClasses).probs;
   }
   console.log(
     `training on ${data.count} images, ${store.labelledCount()} labelled; ` +

@@ -60,8 +60,15 @@ export function DatasetStats() {
         </div>
       </div>
       <div
-        class={`class-bars ${digitClasses() ? "" : "class-bars-named"}`}
+        class={`class-bars ${digitClasses() ? "" : "class-bars-named"} ${
+          per.length > 10 ? "class-bars-many" : ""
+        } ${per.length > 20 ? "class-bars-list" : ""}`}
         aria-label="Labels per class"
+        // Two columns filled top to bottom; past 20 classes one scrolling
+        // list, so long names keep their room.
+        style={per.length > 20 ? undefined : {
+          gridTemplateRows: `repeat(${Math.ceil(per.length / 2)}, auto)`,
+        }}
       >
         {per.map((n, c) => (
           <div

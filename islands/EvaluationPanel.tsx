@@ -4,9 +4,11 @@ import {
   accuracyLayout,
   accuracyTraces,
   confusionLayout,
+  confusionSize,
   confusionTraces,
   EVAL_CONFIG,
 } from "../lib/client/eval_figures.ts";
+import { dataset } from "../lib/client/dataset.ts";
 import { coalescedDraw, type PlotElement } from "../lib/client/plotly.ts";
 import { useStore } from "../lib/client/store.ts";
 
@@ -21,6 +23,9 @@ export function EvaluationPanel() {
   const confRef = useRef<HTMLDivElement>(null);
   const runs = store.active.evaluations.value;
   const last = runs.at(-1) ?? null;
+  // Past ten classes the matrix has a size of its own: it goes below the
+  // accuracy plot, in a panel that scrolls.
+  const large = confusionSize() !== null;
 
   useEffect(() => {
     const accEl = accRef.current as PlotElement | null;
@@ -39,10 +44,12 @@ export function EvaluationPanel() {
           accuracyLayout(),
           EVAL_CONFIG,
         );
+        // The scrolling wrapper's width: a large matrix is at least as wide.
+        const panel = confEl.parentElement?.clientWidth ?? 0;
         await Plotly.react(
           confEl,
           confusionTraces(latest),
-          confusionLayout(latest),
+          confusionLayout(latest, dataset.value.classes, panel),
           EVAL_CONFIG,
         );
         accEl.dataset.runs = String(list.length);
@@ -78,20 +85,24 @@ export function EvaluationPanel() {
       {store.active.evaluationsError.value && (
         <p class="form-error">{store.active.evaluationsError.value}</p>
       )}
-      <div class="eval-grid">
+      <div class={`eval-grid ${large ? "eval-grid-large" : ""}`}>
         <div class="eval-wrap">
           <div ref={accRef} id="accuracy-plot" class="eval-plot" />
           {!last && (
             <div class="placeholder" id="evaluation-placeholder">
               <strong>No evaluation yet</strong>
               <span>
-                Each training run is scored on the MNIST test set: accuracy
-                against the number of labels appears here.
+                Each training run is scored on the test set: accuracy against
+                the number of labels appears here.
               </span>
             </div>
           )}
         </div>
-        <div class="eval-wrap">
+        <div
+          class={`eval-wrap ${large ? "eval-wrap-scroll" : ""}`}
+          tabIndex={large ? 0 : undefined}
+          aria-label={large ? "Confusion matrix (scrolls)" : undefined}
+        >
           <div ref={confRef} id="confusion-plot" class="eval-plot" />
           {!last && (
             <div class="placeholder">

@@ -1,6 +1,11 @@
 import { useEffect } from "preact/hooks";
 import { actionTitle } from "../lib/client/key_actions.ts";
 import { useStore } from "../lib/client/store.ts";
+import {
+  digitClasses,
+  labelKeys,
+  needsClassPicker,
+} from "../lib/client/dataset.ts";
 
 const KEY = "ssvae-guide-dismissed";
 
@@ -32,8 +37,25 @@ export function Guide() {
       <ol>
         <li>
           <b>Label</b>: press <kbd>N</kbd>{" "}
-          for the next suggested image (or click any point), then its digit{" "}
-          <kbd>0</kbd>–<kbd>9</kbd>.
+          for the next suggested image (or click any point), then{" "}
+          {digitClasses()
+            ? (
+              <>
+                its digit <kbd>0</kbd>–<kbd>9</kbd>.
+              </>
+            )
+            : (
+              <>
+                its class's key <kbd>{labelKeys()[0]}</kbd>–<kbd>
+                  {labelKeys()[1]}
+                </kbd>
+                {needsClassPicker() && (
+                  <>
+                    {" "}(or <kbd>/</kbd> and part of its name)
+                  </>
+                )}.
+              </>
+            )}
         </li>
         <li>
           <b>Watch</b>: the predictions follow every label at once (the

@@ -1,4 +1,4 @@
-import { className, dataset } from "../lib/client/dataset.ts";
+import { className, dataset, labelKeys } from "../lib/client/dataset.ts";
 import { effect, useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import {
@@ -572,37 +572,20 @@ export function LatentPlot() {
             ? `${snap.count.toLocaleString("en-US")} points · v${snap.version}`
             : "loading…"}
         </span>
-        <div class="segmented" role="radiogroup" aria-label="Colour points by">
-          {COLOR_MODES.map((m) => (
-            <button
-              type="button"
-              key={m.id}
-              role="radio"
-              aria-checked={mode === m.id}
-              class={mode === m.id ? "on" : ""}
-              data-mode={m.id}
-              onClick={() => store.colorMode.value = m.id}
-            >
-              {m.label}
-            </button>
-          ))}
-        </div>
-        <div class="segmented" role="radiogroup" aria-label="Drag to">
-          {DRAG_MODES.map((d) => (
-            <button
-              type="button"
-              key={d.id}
-              role="radio"
-              aria-checked={dragMode === d.id}
-              class={dragMode === d.id ? "on" : ""}
-              data-drag={d.id}
-              title={d.title}
-              onClick={() => store.active.dragMode.value = d.id}
-            >
-              {d.label}
-            </button>
-          ))}
-        </div>
+        <Segmented
+          label="Colour points by"
+          attr="data-mode"
+          options={COLOR_MODES}
+          value={mode}
+          onPick={(id) => store.colorMode.value = id}
+        />
+        <Segmented
+          label="Drag to"
+          attr="data-drag"
+          options={DRAG_MODES}
+          value={dragMode}
+          onPick={(id) => store.active.dragMode.value = id}
+        />
       </div>
       <div
         class="plot-wrap"
@@ -616,8 +599,9 @@ export function LatentPlot() {
         {sel && (
           <div class="selection-banner" id="selection-banner" role="status">
             <b>{sel.length.toLocaleString("en-US")}</b> selected: keys{" "}
-            <kbd>0</kbd>–<kbd>9</kbd> now label <b>all of them</b> ·{" "}
-            <kbd>Esc</kbd> clears
+            <kbd>{labelKeys()[0]}</kbd>–<kbd>{labelKeys()[1]}</kbd> now label
+            {" "}
+            <b>all of them</b> · <kbd>Esc</kbd> clears
           </div>
         )}
         {!ready.value && (
@@ -653,12 +637,21 @@ export function LatentPlot() {
               <i style={{ background: certaintyCss(255) }} />sure
             </span>
           )
-          : dataset.value.classes.map((name, d) => (
-            <span class="chip" key={d}>
-              <i style={{ background: CLASS_COLORS[d] }} />
-              {name}
+          : (
+            // Many classes: their chips scroll in a few lines of their own.
+            <span
+              class={`legend-classes ${
+                dataset.value.classes.length > 20 ? "legend-classes-many" : ""
+              }`}
+            >
+              {dataset.value.classes.map((name, d) => (
+                <span class="chip" key={d}>
+                  <i style={{ background: CLASS_COLORS[d] }} />
+                  {name}
+                </span>
+              ))}
             </span>
-          ))}
+          )}
         {mode === "labels" && (
           <span class="chip">
             <i style={{ background: UNLABELLED_COLOR }} />unlabelled
@@ -703,4 +696,32 @@ function excludedIn(sel: Uint32Array, excluded: ReadonlySet<number>): number {
   let c = 0;
   for (const i of sel) if (excluded.has(i)) c++;
   return c;
+}
+
+/** A row of radio buttons (one choice of a few); `attr` names each button's id attribute for tests and styles. */
+function Segmented<T extends string>(props: {
+  label: string;
+  attr: "data-mode" | "data-drag";
+  options: ReadonlyArray<{ id: T; label: string; title?: string }>;
+  value: T;
+  onPick(id: T): void;
+}) {
+  return (
+    <div class="segmented" role="radiogroup" aria-label={props.label}>
+      {props.options.map((o) => (
+        <button
+          type="button"
+          key={o.id}
+          role="radio"
+          aria-checked={props.value === o.id}
+          class={props.value === o.id ? "on" : ""}
+          {...{ [props.attr]: o.id }}
+          title={o.title}
+          onClick={() => props.onPick(o.id)}
+        >
+          {o.label}
+        </button>
+      ))}
+    </div>
+  );
 }

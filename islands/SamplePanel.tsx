@@ -1,15 +1,22 @@
+import type { RefObject } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import { base64ToBytes } from "../lib/protocol/base64.ts";
 import { classColor } from "../lib/client/figures.ts";
-import { actionTitle } from "../lib/client/key_actions.ts";
+import { actionTitle, labelWithClass } from "../lib/client/key_actions.ts";
 import { useStore } from "../lib/client/store.ts";
 import {
   className,
   dataset,
   digitClasses,
   drawImage,
-  keyForClass,
+  labelKeys,
+  needsClassPicker,
 } from "../lib/client/dataset.ts";
+import { ClassPicker } from "./ClassPicker.tsx";
+import { LabelButton } from "./LabelButton.tsx";
+
+/** Classes listed by probability in the panel when there are too many for one bar each. */
+export const TOP_CLASSES_SHOWN = 5;
 
 /** Draws a base64 image of the data set's shape (CSS scales it, pixelated). */
 export function drawDigit(canvas: HTMLCanvasElement, b64: string) {
@@ -45,10 +52,10 @@ export function SamplePanel() {
     !store.isTraining.value;
   const ds = dataset.value;
   const classes = ds.classes;
-  /** The first and last label keys ("0"–"9" for MNIST, "1"–"0" for names). */
-  const keys = digitClasses(ds)
-    ? ["0", "9"]
-    : ["1", keyForClass(Math.min(classes.length, 10) - 1, ds)];
+  const keys = labelKeys(ds);
+  // Past ten classes the keys label the first ten; a picker takes any name.
+  const picker = needsClassPicker(ds);
+  const buttonClasses = picker ? classes.slice(0, 10) : classes;
 
   // The user label comes from the live snapshot (updated by every tab).
   const label = selected !== null && snap && selected < snap.count
@@ -109,39 +116,28 @@ export function SamplePanel() {
         <p class="note" id="untrained-note">
           <b>Untrained model.</b>{" "}
           Its reconstructions are noise and, until you label, its predictions
-          are guesses. Label a few images (<kbd>N</kbd>, then the digit), then
-          {" "}
-          <b>▶ Train</b>.
+          are guesses. Label a few images (<kbd>N</kbd>, then the{" "}
+          {digitClasses(ds) ? "digit" : "class"}), then <b>▶ Train</b>.
         </p>
       )}
 
       <div class={`digits ${loading ? "loading" : ""}`}>
-        <figure>
-          <canvas
-            ref={origRef}
-            id="sample-original"
-            width={ds.cols}
-            height={ds.rows}
-            class={shown ? "" : "blank"}
-            aria-label="Original image"
-          />
-          <figcaption>Original</figcaption>
-        </figure>
-        <figure>
-          <canvas
-            ref={reconRef}
-            id="sample-recon"
-            width={ds.cols}
-            height={ds.rows}
-            class={hasRecon ? "" : "blank"}
-            aria-label="Reconstruction"
-          />
-          <figcaption>
-            {shown && !hasRecon
-              ? "Reconstruction: not cached offline"
-              : "Reconstruction"}
-          </figcaption>
-        </figure>
+        <ImageFigure
+          canvasRef={origRef}
+          id="sample-original"
+          shown={shown}
+          label="Original image"
+          caption="Original"
+        />
+        <ImageFigure
+          canvasRef={reconRef}
+          id="sample-recon"
+          shown={hasRecon}
+          label="Reconstruction"
+          caption={shown && !hasRecon
+            ? "Reconstruction: not cached offline"
+            : "Reconstruction"}
+        />
       </div>
 
       <p class="prediction" id="prediction-text">
@@ -152,7 +148,9 @@ export function SamplePanel() {
           : error ?? "Loading…"}
       </p>
 
-      {probs && (
+      {probs && picker && <TopClasses probs={probs} top={sample!.predClass} />}
+
+      {probs && !picker && (
         <div
           class="probs"
           aria-label="Class probabilities"
@@ -186,27 +184,33 @@ export function SamplePanel() {
           ? "Label the selected image"
           : `Label image #${selected}`}
       >
-        {classes.map((name, d) => (
-          <button
-            type="button"
+        {buttonClasses.map((name, d) => (
+          <LabelButton
             key={d}
-            class={`btn label-btn ${label === d ? "active" : ""} ${
-              digitClasses(ds) ? "" : "label-named"
-            }`}
-            data-label={d}
-            title={`Label as ${name} (key ${keyForClass(d, ds)})`}
-            style={{ "--class-color": classColor(d) }}
+            cls={d}
+            name={name}
+            verb="Label"
+            attr="data-label"
+            active={label === d}
+            showKey
             disabled={selected === null}
-            aria-pressed={label === d}
             onClick={() => store.actions.setLabel(d)}
-          >
-            {digitClasses(ds) ? d : (
-              <>
-                <kbd>{keyForClass(d, ds)}</kbd> {name}
-              </>
-            )}
-          </button>
+          />
         ))}
+        {picker && (
+          <ClassPicker
+            id="sample-picker"
+            label={selection
+              ? `Label the ${selection.length} selected images as (type a class name)`
+              : selected === null
+              ? "Label the selected image as (type a class name)"
+              : `Label image #${selected} as (type a class name)`}
+            disabled={selected === null && !selection}
+            current={selection ? null : label}
+            focusOn={store.ui.pickClass.value}
+            onPick={(c) => labelWithClass(store, c)}
+          />
+        )}
         <button
           type="button"
           class="btn btn-danger label-delete"
@@ -230,7 +234,8 @@ export function SamplePanel() {
       {selection
         ? (
           <p class="hint hint-selection">
-            Keys <kbd>{keys[0]}</kbd>–<kbd>{keys[1]}</kbd> label the{" "}
+            Keys <kbd>{keys[0]}</kbd>–<kbd>{keys[1]}</kbd>
+            {picker && <>{" "}and the picker</>} label the{" "}
             <b>{selection.length.toLocaleString("en-US")} selected images</b>,
             not this one · <kbd>Esc</kbd> clears the selection
           </p>
@@ -238,10 +243,76 @@ export function SamplePanel() {
         : (
           <p class="hint">
             <kbd>{keys[0]}</kbd>–<kbd>{keys[1]}</kbd> label this image ·{" "}
+            {picker && (
+              <>
+                <kbd>/</kbd> any class by name ·{" "}
+              </>
+            )}
             <kbd>Del</kbd> remove · <kbd>N</kbd> next · <kbd>?</kbd>{" "}
             all shortcuts
           </p>
         )}
     </section>
+  );
+}
+
+/**
+ * The most likely classes of the sample, as bars with their names: one bar
+ * per class stops being readable past ten.
+ */
+function TopClasses(
+  { probs, top }: { probs: number[]; top: number },
+) {
+  const order = probs.map((_, c) => c)
+    .sort((a, b) => probs[b] - probs[a] || a - b)
+    .slice(0, TOP_CLASSES_SHOWN);
+  return (
+    <ol class="top-classes" aria-label="Most likely classes">
+      {order.map((c) => (
+        <li
+          key={c}
+          class={`top-class ${c === top ? "top" : ""}`}
+          data-class={c}
+        >
+          <span class="top-class-name" title={className(c)}>
+            {className(c)}
+          </span>
+          <span class="top-class-track">
+            <span
+              class="top-class-fill"
+              style={{
+                width: `${Math.max(1, 100 * probs[c]).toFixed(1)}%`,
+                background: classColor(c),
+              }}
+            />
+          </span>
+          <span class="top-class-p">{(100 * probs[c]).toFixed(0)}%</span>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** One of the sample's two images (the data set's size; blank until drawn). */
+function ImageFigure(props: {
+  canvasRef: RefObject<HTMLCanvasElement>;
+  id: string;
+  shown: boolean;
+  label: string;
+  caption: string;
+}) {
+  const ds = dataset.value;
+  return (
+    <figure>
+      <canvas
+        ref={props.canvasRef}
+        id={props.id}
+        width={ds.cols}
+        height={ds.rows}
+        class={props.shown ? "" : "blank"}
+        aria-label={props.label}
+      />
+      <figcaption>{props.caption}</figcaption>
+    </figure>
   );
 }

@@ -8,8 +8,11 @@ import {
   dataset,
   digitClasses,
   drawImage,
-  keyForClass,
+  labelKeys,
+  needsClassPicker,
 } from "../lib/client/dataset.ts";
+import { ClassPicker } from "./ClassPicker.tsx";
+import { LabelButton } from "./LabelButton.tsx";
 
 /**
  * The box/lasso selection: how many images, the first 100 as thumbnails
@@ -59,6 +62,9 @@ export function SelectionPanel() {
   let labelled = 0;
   if (snap) { for (const i of sel) if (snap.userLabel[i] >= 0) labelled++; }
   const n = sel.length - [...excluded].filter((i) => sel.includes(i)).length;
+  // Past ten classes: buttons (and keys) for the first ten, a picker for any.
+  const picker = needsClassPicker(ds);
+  const [firstKey, lastKey] = labelKeys(ds);
   return (
     <section
       class="card selection"
@@ -125,20 +131,25 @@ export function SelectionPanel() {
         role="group"
         aria-label="Label all selected"
       >
-        {ds.classes.map((name, d) => (
-          <button
-            type="button"
+        {(picker ? ds.classes.slice(0, 10) : ds.classes).map((name, d) => (
+          <LabelButton
             key={d}
-            class={`btn label-btn ${digitClasses(ds) ? "" : "label-named"}`}
-            data-batch-label={d}
-            title={`Label all as ${name} (key ${keyForClass(d, ds)})`}
-            style={{ "--class-color": classColor(d) }}
+            cls={d}
+            name={name}
+            verb="Label all"
+            attr="data-batch-label"
             disabled={n === 0}
             onClick={() => a.actions.labelSelection(d)}
-          >
-            {name}
-          </button>
+          />
         ))}
+        {picker && (
+          <ClassPicker
+            id="selection-picker"
+            label={`Label all ${n} selected images as (type a class name)`}
+            disabled={n === 0}
+            onPick={(c) => a.actions.labelSelection(c)}
+          />
+        )}
         <button
           type="button"
           class="btn btn-danger label-delete"
@@ -150,12 +161,10 @@ export function SelectionPanel() {
         </button>
       </div>
       <p class="hint">
-        <kbd>{digitClasses(ds) ? "0" : "1"}</kbd>–<kbd>
-          {keyForClass(ds.classes.length - 1, ds)}
-        </kbd>{" "}
-        label all {n.toLocaleString("en-US")} · <kbd>Del</kbd>{" "}
-        remove their labels · <kbd>Esc</kbd>{" "}
-        clear · click a thumbnail to leave it out
+        <kbd>{firstKey}</kbd>–<kbd>{lastKey}</kbd>
+        {picker ? " (or a name in the picker)" : ""} label all{" "}
+        {n.toLocaleString("en-US")} · <kbd>Del</kbd> remove their labels ·{" "}
+        <kbd>Esc</kbd> clear · click a thumbnail to leave it out
       </p>
     </section>
   );

@@ -37,7 +37,9 @@ export function ShortcutHelp() {
         <section key={g}>
           <h3>{g}</h3>
           <dl>
-            {KEY_ACTIONS.filter((a) => a.group === g).map((a) => (
+            {KEY_ACTIONS.filter((a) =>
+              a.group === g && (a.available?.() ?? true)
+            ).map((a) => (
               <div key={a.id} class="help-row" data-action={a.id}>
                 <dt>
                   {a.keys.map((k, i) =>

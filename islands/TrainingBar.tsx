@@ -119,42 +119,17 @@ export function TrainingBar() {
         <details class="params" id="training-params">
           <summary class="btn btn-small">Parameters</summary>
           <div class="params-panel">
-            <Slider
-              id="recon-weight"
-              outputId="recon-value"
-              name="Recon weight"
-              title="Weight of the reconstruction loss"
-              label="Reconstruction weight"
-              range={RANGES.recon_weight}
-              value={p.reconWeight.value}
-              shown={p.reconWeight.value.toFixed(0)}
-              disabled={busy}
-              onInput={(v) => p.reconWeight.value = v}
-            />
-            <Slider
-              id="kl-weight"
-              outputId="kl-value"
-              name="KL weight"
-              label="KL weight"
-              range={RANGES.kl_weight}
-              value={p.klWeight.value}
-              shown={p.klWeight.value.toFixed(2)}
-              disabled={busy}
-              onInput={(v) => p.klWeight.value = v}
-            />
-            <Slider
-              id="learning-rate"
-              outputId="lr-value"
-              name="Learning rate"
-              label="Learning rate (log scale, 1e-4 to 1e-2)"
-              range={RANGES.log_lr}
-              value={Math.log10(p.learningRate.value)}
-              shown={fmtLearningRate(p.learningRate.value)}
-              disabled={busy}
-              onInput={(v) =>
-                p.learningRate.value = Number((10 ** v).toPrecision(3))}
-              hint="log scale 1e-4 – 1e-2"
-            />
+            {PARAMS.map((param) => (
+              <Slider
+                key={param.id}
+                {...param}
+                value={(param.toSlider ?? same)(param.signal(p).value)}
+                shown={param.show(param.signal(p).value)}
+                disabled={busy}
+                onInput={(v) =>
+                  param.signal(p).value = (param.fromSlider ?? same)(v)}
+              />
+            ))}
             <p class="muted small">
               A run continues from the current model and uses the labels as they
               are when it starts.
@@ -170,6 +145,61 @@ export function TrainingBar() {
     </div>
   );
 }
+
+type Params = ReturnType<typeof useStore>["params"];
+const same = (v: number) => v;
+
+/**
+ * The hyper-parameters' sliders, in the order shown: ids (tests and labels
+ * find them by these), names, the server's ranges, and how a value maps to
+ * the slider (the learning rate moves on log10) and to its shown text.
+ */
+const PARAMS: Array<{
+  id: string;
+  outputId: string;
+  name: string;
+  title?: string;
+  label: string;
+  range: { min: number; max: number; step: number };
+  hint?: string;
+  signal(p: Params): { value: number };
+  /** Value → slider position and back (absent: the same number). */
+  toSlider?(value: number): number;
+  fromSlider?(position: number): number;
+  show(value: number): string;
+}> = [
+  {
+    id: "recon-weight",
+    outputId: "recon-value",
+    name: "Recon weight",
+    title: "Weight of the reconstruction loss",
+    label: "Reconstruction weight",
+    range: RANGES.recon_weight,
+    signal: (p) => p.reconWeight,
+    show: (v) => v.toFixed(0),
+  },
+  {
+    id: "kl-weight",
+    outputId: "kl-value",
+    name: "KL weight",
+    label: "KL weight",
+    range: RANGES.kl_weight,
+    signal: (p) => p.klWeight,
+    show: (v) => v.toFixed(2),
+  },
+  {
+    id: "learning-rate",
+    outputId: "lr-value",
+    name: "Learning rate",
+    label: "Learning rate (log scale, 1e-4 to 1e-2)",
+    range: RANGES.log_lr,
+    hint: "log scale 1e-4 – 1e-2",
+    signal: (p) => p.learningRate,
+    toSlider: (v) => Math.log10(v),
+    fromSlider: (v) => Number((10 ** v).toPrecision(3)),
+    show: fmtLearningRate,
+  },
+];
 
 /**
  * One hyper-parameter: its name, the value as shown and the range input

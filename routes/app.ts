@@ -29,24 +29,32 @@ import { pwaRoutes } from "./pwa.ts";
 import { testHookRoutes } from "./api/test_hooks.ts";
 import { renderPage } from "./page.tsx";
 
+/**
+ * The API, mount point → route module, in matching order: the batch, export
+ * and import routes come before the per-index ones, so "/export" never
+ * reaches "/:i".
+ */
+const API_ROUTES: Array<[string, (ctx: ServerContext) => Hono]> = [
+  ["/api/state", stateRoutes],
+  ["/api/latent", latentRoutes],
+  ["/api/samples", samplesRoutes],
+  ["/api/labels", labelsBulkRoutes],
+  ["/api/labels", labelsRoutes],
+  ["/api/probs", probsRoutes],
+  ["/api/evaluations", evaluationsRoutes],
+  ["/api/thumbnails", thumbnailsRoutes],
+  ["/api/training", trainingRoutes],
+  ["/api/ws", wsRoutes],
+  ["/api/images", imagesRoutes],
+];
+
 export function createApp(ctx: ServerContext): Hono {
   const app = new Hono();
 
   app.use("*", securityHeaders(ctx.addr));
   app.use("*", originGuard(ctx.addr));
 
-  app.route("/api/state", stateRoutes(ctx));
-  app.route("/api/latent", latentRoutes(ctx));
-  app.route("/api/samples", samplesRoutes(ctx));
-  // Batch, export and import first: "/export" must not reach "/:i".
-  app.route("/api/labels", labelsBulkRoutes(ctx));
-  app.route("/api/labels", labelsRoutes(ctx));
-  app.route("/api/probs", probsRoutes(ctx));
-  app.route("/api/evaluations", evaluationsRoutes(ctx));
-  app.route("/api/thumbnails", thumbnailsRoutes(ctx));
-  app.route("/api/training", trainingRoutes(ctx));
-  app.route("/api/ws", wsRoutes(ctx));
-  app.route("/api/images", imagesRoutes(ctx));
+  for (const [path, routes] of API_ROUTES) app.route(path, routes(ctx));
   // Service worker and offline shell at the root scope (PWA).
   app.route("/", pwaRoutes(ctx));
 

@@ -16,19 +16,16 @@
 import type { Page } from "playwright-core";
 import { decodeProbs } from "../lib/protocol/probs_format.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
-import {
-  launchBrowser,
-  ROOT,
-  sleep,
-  startDashboard,
-  waitForPoints,
-} from "../tests/e2e_support.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { waitForPoints } from "../support/latent_plot.ts";
+import { ROOT, startServer } from "../support/server_process.ts";
+import { sleep } from "../support/wait.ts";
 
 const SIZES = [[1440, 900], [1920, 1080], [800, 1000]] as const;
 const DOCS = `${ROOT}/docs/screens`;
 await Deno.mkdir(DOCS, { recursive: true });
 
-const srv = await startDashboard({ graph: true, timeout: 300 });
+const srv = await startServer({ graph: true, readyTimeoutMs: 300_000 });
 const base = srv.url.replace(/\/$/, "");
 const h = { "Content-Type": "application/json", Origin: base };
 const state = async () => await (await fetch(`${base}/api/state`)).json();

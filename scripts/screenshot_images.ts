@@ -7,15 +7,11 @@
  * `deno run -A scripts/screenshot_images.ts [--narrow /tmp/narrow.png]`
  */
 import { parseArgs } from "node:util";
-import {
-  clickPoint,
-  launchBrowser,
-  ROOT,
-  sleep,
-  startDashboard,
-  waitForPoints,
-} from "../tests/e2e_support.ts";
-import { writeImageFolder } from "../tests/image_fixtures.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { clickPoint, waitForPoints } from "../support/latent_plot.ts";
+import { ROOT, startServer } from "../support/server_process.ts";
+import { sleep } from "../support/wait.ts";
+import { writeImageFolder } from "../support/image_fixtures.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -23,10 +19,10 @@ const { values } = parseArgs({
 });
 const data = await Deno.makeTempDir({ prefix: "ssvae-shot-" });
 const fx = await writeImageFolder(`${data}/clothes`, { perClass: 150 });
-const srv = await startDashboard({
+const srv = await startServer({
   args: ["--images", fx.dir, "--color", "--holdout", "0.1"],
   graph: true,
-  timeout: 180,
+  readyTimeoutMs: 180_000,
 });
 try {
   const base = srv.url.replace(/\/$/, "");

@@ -1,17 +1,12 @@
 import { assert, assertEquals } from "./assert.ts";
 import { decodeNpyHeader } from "../lib/npy.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+import { runDeno } from "../support/server_process.ts";
 
+/** Runs `deno task <script>` (cli/<script>.ts) with `args` to its end. */
 async function run(script: string, args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}cli/${script}.ts`, ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) +
-    new TextDecoder().decode(out.stderr);
-  return { code: out.code, text };
+  const { code, output } = await runDeno([`cli/${script}.ts`, ...args]);
+  return { code, text: output };
 }
 
 Deno.test("train continues the same checkpoint; infer writes readable .npy arrays", async () => {
@@ -195,7 +190,7 @@ Deno.test("a diverging run fails with the reason and keeps its good epochs", asy
 });
 
 Deno.test("train and infer on a folder of colour images (--images --color --image-size --holdout)", async () => {
-  const { writeImageFolder } = await import("./image_fixtures.ts");
+  const { writeImageFolder } = await import("../support/image_fixtures.ts");
   const dir = await Deno.makeTempDir({ prefix: "ssvae-cli-images-" });
   try {
     const fx = await writeImageFolder(`${dir}/set`, { perClass: 8 });

@@ -46,7 +46,8 @@ Deno.test("setDataset takes a valid description and ignores a broken one", () =>
       const bad of [
         null,
         { classes: [], rows: 28, cols: 28, channels: 1 },
-        { classes: Array(11).fill("x"), rows: 28, cols: 28, channels: 1 },
+        // More classes than MAX_CLASSES (100).
+        { classes: Array(101).fill("x"), rows: 28, cols: 28, channels: 1 },
         { classes: ["a"], rows: 28, cols: 28, channels: 2 },
         { classes: ["a"], rows: 0, cols: 28, channels: 1 },
       ]

@@ -1,6 +1,7 @@
 import { backoffDelay, LiveSocket, socketUrl } from "../lib/client/socket.ts";
 import type { ServerMessage } from "../lib/protocol/api.ts";
-import { assert, assertEquals } from "./assert.ts";
+import { assertEquals } from "./assert.ts";
+import { waitUntil } from "../support/wait.ts";
 
 Deno.test("backoffDelay doubles up to the cap, with jitter in [half, full]", () => {
   const lo = () => 0;
@@ -53,18 +54,6 @@ function wsServer(port = 0) {
   };
 }
 
-function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (cond()) resolve();
-      else if (Date.now() - t0 > ms) reject(new Error("timed out"));
-      else setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
-
 Deno.test("LiveSocket delivers messages and reconnects after the server restarts", async () => {
   let srv = wsServer();
   const port = srv.port;
@@ -79,19 +68,18 @@ Deno.test("LiveSocket delivers messages and reconnects after the server restarts
   });
   sock.start();
   try {
-    await waitFor(() => got.length === 1);
+    await waitUntil("hello", () => got.length === 1);
     assertEquals(got[0].type, "hello");
     srv.broadcast({ seq: 2, type: "latent_updated", version: 5 });
-    await waitFor(() => got.length === 2);
+    await waitUntil("the broadcast", () => got.length === 2);
     assertEquals(got[1], { seq: 2, type: "latent_updated", version: 5 });
 
     await srv.close();
-    await waitFor(() => sock.status === "reconnecting");
+    await waitUntil("reconnecting", () => sock.status === "reconnecting");
     // Let a couple of retries fail, then bring the server back on the same port.
-    await new Promise((r) => setTimeout(r, 150));
-    assert(sock.attempt >= 1, "retried while the server was down");
+    await waitUntil("two failed retries", () => sock.attempt >= 2);
     srv = wsServer(port);
-    await waitFor(() => got.length === 3, 5000);
+    await waitUntil("hello again", () => got.length === 3);
     assertEquals(got[2].type, "hello");
     assertEquals(sock.status, "open");
     assertEquals(sock.attempt, 0, "backoff resets after a successful open");

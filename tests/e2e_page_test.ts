@@ -3,20 +3,23 @@
  * checkpoint) and the system Chromium, driven like a user: clicks on plot
  * points at their pixels, key presses, buttons, a second tab.
  */
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
+import { fetchJson, jsonBody } from "../support/api_client.ts";
 import {
   chromiumAvailable,
-  CLICK_GAP_MS,
+  openDashboard,
+  waitForText,
+} from "../support/browser.ts";
+import {
   clickPoint,
-  type DashboardServer,
   isolatedPoint,
-  launchBrowser,
   pointPixel,
-  sleep,
-  startDashboard,
   waitForPoints,
-} from "./e2e_support.ts";
+  waitForSample,
+  zoomByDrag,
+} from "../support/latent_plot.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const LIMIT = 2000;
 const HAVE_CHROMIUM = chromiumAvailable();
@@ -32,20 +35,6 @@ const RED = "rgb(217, 45, 32)";
 async function csvRows(path: string): Promise<string[]> {
   const text = await Deno.readTextFile(path).catch(() => "");
   return text.trim().split("\n").slice(1).filter((l) => l !== "");
-}
-
-async function waitUntil<T>(
-  what: string,
-  fn: () => Promise<T | false | null | undefined>,
-  timeout = 10_000,
-): Promise<T> {
-  const t0 = Date.now();
-  while (true) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeout) throw new Error(`timed out: ${what}`);
-    await sleep(50);
-  }
 }
 
 /** Non-background pixels in the plot's WebGL canvases (and their checksum). */
@@ -102,424 +91,364 @@ function plotInfo(page: Page) {
 Deno.test({
   name: "dashboard page end to end (real server, Chromium)",
   ignore: !HAVE_CHROMIUM,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn(t) {
-    let server: DashboardServer | undefined;
-    let browser: Browser | undefined;
-    let context: BrowserContext | undefined;
-    try {
-      [server, browser] = await Promise.all([
-        startDashboard({ limit: LIMIT, testHooks: true }),
-        launchBrowser(),
-      ]);
-      const srv = server;
-      context = await browser.newContext({
-        viewport: { width: 1400, height: 900 },
-      });
-      const page = await context.newPage();
-      const pageErrors: string[] = [];
-      page.on("pageerror", (e) => pageErrors.push(e.message));
-      // Plotly's strict build and our bundle must run under the server's CSP.
-      page.on("console", (m) => {
-        if (/Content.Security.Policy|Refused to/i.test(m.text())) {
-          pageErrors.push(m.text());
-        }
-      });
-      const api = async (path: string, init?: RequestInit) => {
-        const res = await fetch(`${srv.url}${path}`, init);
-        const body = await res.json();
-        if (!res.ok) throw new Error(`${path}: ${res.status} ${body.error}`);
-        return body;
-      };
-      let index = -1;
+    await using dash = await openDashboard({ limit: LIMIT, testHooks: true });
+    const { server: srv, context, page, pageErrors } = dash;
+    const api = (path: string, init?: RequestInit) =>
+      fetchJson(`${srv.url}${path}`, init);
+    /** labels.csv rewrites so far (the server's test-hooks counter). */
+    const writes = async () => (await api("/api/state")).labelsWrites;
+    let index = -1;
 
-      await t.step("the page opens and draws every point", async () => {
-        await page.goto(`${srv.url}/`);
-        assertEquals(
-          await page.textContent("h1"),
-          "SSVAE Active Learning Dashboard",
-        );
-        assertEquals(await waitForPoints(page), LIMIT);
-        const info = await plotInfo(page);
-        assertEquals(info.n, LIMIT);
-        assertEquals(info.mode, "labels");
-        const ink = await glInk(page);
-        assert(ink > 500, `WebGL canvas has drawn points (${ink} px)`);
-        await page.waitForSelector('[data-connection="open"]');
-      });
-
-      await t.step(
-        "clicking a point shows its images and prediction",
-        async () => {
-          index = await isolatedPoint(page);
-          assert(index >= 0, "found a point with no close neighbour");
-          // Let the auto-selected first sample settle so it cannot race the click.
-          await sleep(CLICK_GAP_MS);
-          // Hovering shows index, prediction with % and the user label.
-          const { x: hx, y: hy } = await pointPixel(page, index);
-          await page.mouse.move(hx, hy);
-          const tip = page.locator("#latent-tip");
-          await tip.waitFor({ timeout: 5000 });
-          const tipText = (await tip.textContent())!;
-          assert(
-            new RegExp(`^#${index}Predicted \\d \\(\\d+%\\)User label –$`).test(
-              tipText,
-            ),
-            tipText,
-          );
-          await clickPoint(page, index);
-          await page.waitForSelector(`.sample[data-index="${index}"]`, {
-            timeout: 5000,
-          });
-          const s = await api(`/api/samples/${index}`);
-          const text = await page.textContent("#prediction-text");
-          assertEquals(
-            text,
-            `Predicted: ${s.predClass} (${
-              Math.round(s.certainty * 100)
-            }% confidence) | User label: –`,
-          );
-          assertEquals(
-            await page.textContent("#sample-title"),
-            `Sample #${index}`,
-          );
-          // The original image is drawn: its canvas matches the server's bytes.
-          const drawn = await page.evaluate(() => {
-            const c = document.getElementById(
-              "sample-original",
-            ) as HTMLCanvasElement;
-            const d = c.getContext("2d")!.getImageData(0, 0, 28, 28).data;
-            return Array.from({ length: 784 }, (_, i) => d[4 * i]);
-          });
-          const want = Array.from(atob(s.original), (ch) => ch.charCodeAt(0));
-          assertEquals(drawn, want);
-          // The red X sits on the clicked point.
-          const x = await page.evaluate(() => {
-            // deno-lint-ignore no-explicit-any
-            const el = document.getElementById("latent-plot") as any;
-            const s = el._fullLayout.shapes.at(-1);
-            return { x: s.xanchor, y: s.yanchor, color: s.line.color };
-          });
-          const at = await page.evaluate((i) => {
-            // deno-lint-ignore no-explicit-any
-            const el = document.getElementById("latent-plot") as any;
-            const p = el.latentPoints;
-            return { x: p.x[i], y: p.y[i] };
-          }, index);
-          assertEquals({ x: x.x, y: x.y }, at);
-          assertEquals(x.color, "#101828");
-        },
+    // The steps are one user's session, in order: each starts on the page
+    // (and the labels, model and selection) as the one before left it.
+    await t.step("the page opens and draws every point", async () => {
+      await page.goto(`${srv.url}/`);
+      assertEquals(
+        await page.textContent("h1"),
+        "SSVAE Active Learning Dashboard",
       );
+      assertEquals(await waitForPoints(page), LIMIT);
+      const info = await plotInfo(page);
+      assertEquals(info.n, LIMIT);
+      assertEquals(info.mode, "labels");
+      const ink = await glInk(page);
+      assert(ink > 500, `WebGL canvas has drawn points (${ink} px)`);
+      await page.waitForSelector('[data-connection="open"]');
+    });
 
-      await t.step(
-        "keys 3 and Delete write and remove the CSV row; a second tab follows",
-        async () => {
-          const page2 = await context!.newPage();
-          await page2.goto(`${srv.url}/`);
-          await waitForPoints(page2);
-          await page2.waitForSelector('[data-connection="open"]');
-
-          await page.keyboard.press("3");
-          await waitUntil(
-            "CSV row",
-            async () => (await csvRows(srv.labelsPath)).includes(`${index},3`),
-          );
-          await page.waitForSelector("#label-toast.toast-success");
-          assert(
-            (await page.textContent("#label-toast"))!.includes(`#${index}`),
-          );
-          assert(
-            (await page.textContent("#prediction-text"))!.endsWith(
-              "| User label: 3",
-            ),
-          );
-          // The other tab follows (how fast is for bench:browser).
-          await page2.waitForFunction(
-            () =>
-              document.querySelector('[data-stat="labelled"]')?.textContent ===
-                "1",
-            null,
-            { timeout: 15_000 },
-          );
-          assertEquals((await plotInfo(page)).labelled, 1);
-          assertEquals((await plotInfo(page2)).labelled, 1);
-
-          // Typing into a text field must not label.
-          await page.fill("#epochs", "12");
-          await page.keyboard.press("7");
-          await sleep(300);
-          assert((await csvRows(srv.labelsPath)).includes(`${index},3`));
-          await page.fill("#epochs", "1");
-          await page.locator("#latent-title").click();
-
-          await page.keyboard.press("Delete");
-          await waitUntil(
-            "CSV row removed",
-            async () => (await csvRows(srv.labelsPath)).length === 0,
-          );
-          await page2.waitForFunction(
-            () =>
-              document.querySelector('[data-stat="labelled"]')?.textContent ===
-                "0",
-            null,
-            { timeout: 15_000 },
-          );
-          assert(
-            (await page.textContent("#prediction-text"))!.endsWith(
-              "| User label: –",
-            ),
-          );
-          await page2.close();
-        },
-      );
-
-      await t.step("colour modes switch and keep the zoom", async () => {
-        const full = await plotInfo(page);
-        // Zoom in by dragging a box, as a user would.
-        const box = (await page.locator("#latent-plot .nsewdrag").first()
-          .boundingBox())!;
-        await page.mouse.move(
-          box.x + box.width * 0.2,
-          box.y + box.height * 0.2,
-        );
-        await page.mouse.down();
-        await page.mouse.move(
-          box.x + box.width * 0.6,
-          box.y + box.height * 0.7,
-          {
-            steps: 5,
-          },
-        );
-        await page.mouse.up();
-        await sleep(CLICK_GAP_MS);
-        const zoomed = await plotInfo(page);
+    await t.step(
+      "clicking a point shows its images and prediction",
+      async () => {
+        index = await isolatedPoint(page);
+        assert(index >= 0, "found a point with no close neighbour");
+        // The page selects a first image by itself: let that land before
+        // the click, so it cannot overtake the click's selection.
+        await waitForSample(page);
+        // Hovering shows index, prediction with % and the user label.
+        const { x: hx, y: hy } = await pointPixel(page, index);
+        await page.mouse.move(hx, hy);
+        const tip = page.locator("#latent-tip");
+        await tip.waitFor({ timeout: 5000 });
+        const tipText = (await tip.textContent())!;
         assert(
-          zoomed.xrange[1] - zoomed.xrange[0] < full.xrange[1] - full.xrange[0],
-          "the drag zoomed in",
+          new RegExp(`^#${index}Predicted \\d \\(\\d+%\\)User label –$`).test(
+            tipText,
+          ),
+          tipText,
         );
-        const sums = new Set<number>();
-        for (const mode of ["predicted", "certainty", "labels"]) {
-          await page.click(`.segmented button[data-mode="${mode}"]`);
-          await page.waitForSelector(`#latent-plot[data-mode="${mode}"]`);
-          const info = await plotInfo(page);
-          assertEquals(info.n, LIMIT);
-          // Each mode paints other colours.
-          sums.add((await glPixels(page)).sum);
-          assertEquals(
-            sums.size,
-            ["predicted", "certainty", "labels"].indexOf(mode) + 1,
-          );
-          assertEquals(info.xrange, zoomed.xrange, `zoom kept in ${mode}`);
-          assertEquals(info.yrange, zoomed.yrange);
-        }
-        assert(await glInk(page) > 100, "still drawn");
-      });
-
-      await t.step(
-        "a 1-epoch run: controls lock, loss curves grow, latent version changes",
-        async () => {
-          const before = await plotInfo(page);
-          await page.fill("#epochs", "1");
-          await page.click("#start-training");
-          // Locked while training.
-          assert(await page.isDisabled("#start-training"));
-          assert(await page.isDisabled("#recon-weight"));
-          assert(await page.isDisabled("#learning-rate"));
-          await page.waitForFunction(
-            () =>
-              Number(document.getElementById("loss-plot")?.dataset.epochs) >= 1,
-            null,
-            { timeout: 60_000 },
-          );
-          const y = await page.evaluate(() =>
-            // deno-lint-ignore no-explicit-any
-            (document.getElementById("loss-plot") as any).data.find((d: any) =>
-              d.name === "train total"
-            ).y
-          );
-          assertEquals(y.length, 1);
-          assert(Number.isFinite(y[0]));
-          await page.waitForSelector("#start-training:not([disabled])", {
-            timeout: 60_000,
-          });
-          assert(!(await page.isDisabled("#recon-weight")));
-          await page.waitForFunction(
-            (v) =>
-              Number(document.getElementById("latent-plot")?.dataset.version) >
-                v,
-            before.version,
-            { timeout: 60_000 },
-          );
-          assertEquals((await plotInfo(page)).n, LIMIT);
-          assert(
-            (await page.textContent("#progress-text"))!.includes(
-              "Trained 1 epoch ",
-            ),
-          );
-          assert(
-            (await page.textContent("#training-log"))!.includes(
-              "Training complete",
-            ),
-          );
-          assertEquals(await page.locator("#loss-placeholder").count(), 0);
-        },
-      );
-
-      await t.step("Stop ends a long run early", async () => {
-        const epochs = await page.evaluate(() =>
-          Number(document.getElementById("loss-plot")?.dataset.epochs)
+        await clickPoint(page, index);
+        await page.waitForSelector(`.sample[data-index="${index}"]`, {
+          timeout: 5000,
+        });
+        const s = await api(`/api/samples/${index}`);
+        const text = await page.textContent("#prediction-text");
+        assertEquals(
+          text,
+          `Predicted: ${s.predClass} (${
+            Math.round(s.certainty * 100)
+          }% confidence) | User label: –`,
         );
-        await page.fill("#epochs", "200");
-        await page.click("#start-training");
-        // The bar moves inside an epoch: batches, then an estimate of the
-        // time left; the loss plot shows the running epoch's point.
-        const text = await page.waitForFunction(
-          () => {
-            const t = document.getElementById("progress-text")?.textContent ??
-              "";
-            return /^Epoch \d+\/200 · batch \d+\/\d+ · \d+:\d\d left$/.test(t)
-              ? t
-              : false;
-          },
-          null,
-          { timeout: 60_000 },
-        ).then((h) => h.jsonValue());
-        assert(text, "progress within the epoch");
-        await page.waitForFunction(() =>
+        assertEquals(
+          await page.textContent("#sample-title"),
+          `Sample #${index}`,
+        );
+        // The original image is drawn: its canvas matches the server's bytes.
+        const drawn = await page.evaluate(() => {
+          const c = document.getElementById(
+            "sample-original",
+          ) as HTMLCanvasElement;
+          const d = c.getContext("2d")!.getImageData(0, 0, 28, 28).data;
+          return Array.from({ length: 784 }, (_, i) => d[4 * i]);
+        });
+        const want = Array.from(atob(s.original), (ch) => ch.charCodeAt(0));
+        assertEquals(drawn, want);
+        // The red X sits on the clicked point.
+        const x = await page.evaluate(() => {
           // deno-lint-ignore no-explicit-any
-          ((document.getElementById("loss-plot") as any)?.data ?? []).some((
-            d: { name: string },
-          ) => d.name === "train (this epoch)")
+          const el = document.getElementById("latent-plot") as any;
+          const s = el._fullLayout.shapes.at(-1);
+          return { x: s.xanchor, y: s.yanchor, color: s.line.color };
+        });
+        const at = await page.evaluate((i) => {
+          // deno-lint-ignore no-explicit-any
+          const el = document.getElementById("latent-plot") as any;
+          const p = el.latentPoints;
+          return { x: p.x[i], y: p.y[i] };
+        }, index);
+        assertEquals({ x: x.x, y: x.y }, at);
+        assertEquals(x.color, "#101828");
+      },
+    );
+
+    await t.step(
+      "keys 3 and Delete write and remove the CSV row; a second tab follows",
+      async () => {
+        const page2 = await context.newPage();
+        await page2.goto(`${srv.url}/`);
+        await waitForPoints(page2);
+        await page2.waitForSelector('[data-connection="open"]');
+
+        await page.keyboard.press("3");
+        await waitUntil(
+          "CSV row",
+          async () => (await csvRows(srv.labelsPath)).includes(`${index},3`),
+        );
+        await page.waitForSelector("#label-toast.toast-success");
+        assert(
+          (await page.textContent("#label-toast"))!.includes(`#${index}`),
+        );
+        assert(
+          (await page.textContent("#prediction-text"))!.endsWith(
+            "| User label: 3",
+          ),
+        );
+        // The other tab follows (how fast is for bench:browser).
+        await waitForText(page2, '[data-stat="labelled"]', "1");
+        assertEquals((await plotInfo(page)).labelled, 1);
+        assertEquals((await plotInfo(page2)).labelled, 1);
+
+        // Typing into a text field must not label. Proven by the next
+        // label: its write is the only one since, and "7" never lands.
+        const w0 = await writes();
+        await page.fill("#epochs", "12");
+        await page.keyboard.press("7");
+        await page.fill("#epochs", "1");
+        await page.locator("#latent-title").click();
+        await page.keyboard.press("5");
+        await waitUntil(
+          "CSV row relabelled 5",
+          async () => (await csvRows(srv.labelsPath)).includes(`${index},5`),
         );
         await page.waitForFunction(
-          (n) =>
-            Number(document.getElementById("loss-plot")?.dataset.epochs) > n,
-          epochs,
+          () =>
+            document.getElementById("prediction-text")?.textContent
+              ?.endsWith("| User label: 5"),
+        );
+        assertEquals(await writes(), w0 + 1, "one write: the 5, not the 7");
+        assertEquals(await csvRows(srv.labelsPath), [`${index},5`]);
+
+        await page.keyboard.press("Delete");
+        await waitUntil(
+          "CSV row removed",
+          async () => (await csvRows(srv.labelsPath)).length === 0,
+        );
+        await waitForText(page2, '[data-stat="labelled"]', "0");
+        assert(
+          (await page.textContent("#prediction-text"))!.endsWith(
+            "| User label: –",
+          ),
+        );
+        await page2.close();
+      },
+    );
+
+    await t.step("colour modes switch and keep the zoom", async () => {
+      const full = await plotInfo(page);
+      // Zoom in by dragging a box, as a user would.
+      await zoomByDrag(page, [0.2, 0.2], [0.6, 0.7]);
+      const zoomed = await plotInfo(page);
+      assert(
+        zoomed.xrange[1] - zoomed.xrange[0] < full.xrange[1] - full.xrange[0],
+        "the drag zoomed in",
+      );
+      const sums = new Set<number>();
+      for (const mode of ["predicted", "certainty", "labels"]) {
+        await page.click(`.segmented button[data-mode="${mode}"]`);
+        await page.waitForSelector(`#latent-plot[data-mode="${mode}"]`);
+        const info = await plotInfo(page);
+        assertEquals(info.n, LIMIT);
+        // Each mode paints other colours.
+        sums.add((await glPixels(page)).sum);
+        assertEquals(
+          sums.size,
+          ["predicted", "certainty", "labels"].indexOf(mode) + 1,
+        );
+        assertEquals(info.xrange, zoomed.xrange, `zoom kept in ${mode}`);
+        assertEquals(info.yrange, zoomed.yrange);
+      }
+      assert(await glInk(page) > 100, "still drawn");
+    });
+
+    await t.step(
+      "a 1-epoch run: controls lock, loss curves grow, latent version changes",
+      async () => {
+        const before = await plotInfo(page);
+        await page.fill("#epochs", "1");
+        await page.click("#start-training");
+        // Locked while training.
+        assert(await page.isDisabled("#start-training"));
+        assert(await page.isDisabled("#recon-weight"));
+        assert(await page.isDisabled("#learning-rate"));
+        await page.waitForFunction(
+          () =>
+            Number(document.getElementById("loss-plot")?.dataset.epochs) >= 1,
+          null,
           { timeout: 60_000 },
         );
-        assert(!(await page.isDisabled("#stop-training")));
-        await page.click("#stop-training");
+        const y = await page.evaluate(() =>
+          // deno-lint-ignore no-explicit-any
+          (document.getElementById("loss-plot") as any).data.find((d: any) =>
+            d.name === "train total"
+          ).y
+        );
+        assertEquals(y.length, 1);
+        assert(Number.isFinite(y[0]));
         await page.waitForSelector("#start-training:not([disabled])", {
           timeout: 60_000,
         });
-        assert(await page.isDisabled("#stop-training"));
+        assert(!(await page.isDisabled("#recon-weight")));
+        await page.waitForFunction(
+          (v) =>
+            Number(document.getElementById("latent-plot")?.dataset.version) >
+              v,
+          before.version,
+          { timeout: 60_000 },
+        );
+        assertEquals((await plotInfo(page)).n, LIMIT);
         assert(
-          (await page.textContent("#training-log"))!.includes(
-            "Training stopped",
+          (await page.textContent("#progress-text"))!.includes(
+            "Trained 1 epoch ",
           ),
         );
-        const done = await page.evaluate(() =>
-          Number(document.getElementById("loss-plot")?.dataset.epochs)
-        );
         assert(
-          done - epochs < 200,
-          `stopped early after ${done - epochs} epochs`,
+          (await page.textContent("#training-log"))!.includes(
+            "Training complete",
+          ),
         );
-      });
+        assertEquals(await page.locator("#loss-placeholder").count(), 0);
+      },
+    );
 
-      await t.step("a rejected start (400) shows as red text", async () => {
-        await page.fill("#epochs", "500");
+    await t.step("Stop ends a long run early", async () => {
+      const epochs = await page.evaluate(() =>
+        Number(document.getElementById("loss-plot")?.dataset.epochs)
+      );
+      await page.fill("#epochs", "200");
+      await page.click("#start-training");
+      // The bar moves inside an epoch: batches, then an estimate of the
+      // time left; the loss plot shows the running epoch's point.
+      const text = await page.waitForFunction(
+        () => {
+          const t = document.getElementById("progress-text")?.textContent ??
+            "";
+          return /^Epoch \d+\/200 · batch \d+\/\d+ · \d+:\d\d left$/.test(t)
+            ? t
+            : false;
+        },
+        null,
+        { timeout: 60_000 },
+      ).then((h) => h.jsonValue());
+      assert(text, "progress within the epoch");
+      await page.waitForFunction(() =>
+        // deno-lint-ignore no-explicit-any
+        ((document.getElementById("loss-plot") as any)?.data ?? []).some((
+          d: { name: string },
+        ) => d.name === "train (this epoch)")
+      );
+      await page.waitForFunction(
+        (n) => Number(document.getElementById("loss-plot")?.dataset.epochs) > n,
+        epochs,
+        { timeout: 60_000 },
+      );
+      assert(!(await page.isDisabled("#stop-training")));
+      await page.click("#stop-training");
+      await page.waitForSelector("#start-training:not([disabled])", {
+        timeout: 60_000,
+      });
+      assert(await page.isDisabled("#stop-training"));
+      assert(
+        (await page.textContent("#training-log"))!.includes(
+          "Training stopped",
+        ),
+      );
+      const done = await page.evaluate(() =>
+        Number(document.getElementById("loss-plot")?.dataset.epochs)
+      );
+      assert(
+        done - epochs < 200,
+        `stopped early after ${done - epochs} epochs`,
+      );
+    });
+
+    await t.step("a rejected start (400) shows as red text", async () => {
+      await page.fill("#epochs", "500");
+      await page.click("#start-training");
+      const line = page.locator("#training-log .log-error").first();
+      await line.waitFor({ timeout: 5000 });
+      const text = (await line.textContent())!;
+      assert(/epochs 500.*1-200/.test(text), text);
+      assertEquals(
+        await line.evaluate((el) => getComputedStyle(el).color),
+        RED,
+      );
+      assert(!(await page.isDisabled("#start-training")));
+    });
+
+    await t.step(
+      "a training error from the server shows as red text",
+      async () => {
+        await api(
+          "/api/_test/fault",
+          jsonBody("POST", { fault: "epoch_error" }),
+        );
+        await page.fill("#epochs", "1");
         await page.click("#start-training");
-        const line = page.locator("#training-log .log-error").first();
-        await line.waitFor({ timeout: 5000 });
-        const text = (await line.textContent())!;
-        assert(/epochs 500.*1-200/.test(text), text);
+        const banner = page.locator("#training-error");
+        await banner.waitFor({ timeout: 60_000 });
+        assert((await banner.textContent())!.includes("injected fault"));
         assertEquals(
-          await line.evaluate((el) => getComputedStyle(el).color),
+          await banner.evaluate((el) => getComputedStyle(el).color),
           RED,
         );
-        assert(!(await page.isDisabled("#start-training")));
-      });
+        const last = page.locator("#training-log .log-error").first();
+        assert((await last.textContent())!.includes("injected fault"));
+        await page.waitForSelector("#start-training:not([disabled])");
+      },
+    );
 
-      await t.step(
-        "a training error from the server shows as red text",
-        async () => {
-          await api("/api/_test/fault", {
-            method: "POST",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify({ fault: "epoch_error" }),
-          });
-          await page.fill("#epochs", "1");
-          await page.click("#start-training");
-          const banner = page.locator("#training-error");
-          await banner.waitFor({ timeout: 60_000 });
-          assert((await banner.textContent())!.includes("injected fault"));
-          assertEquals(
-            await banner.evaluate((el) => getComputedStyle(el).color),
-            RED,
-          );
-          const last = page.locator("#training-log .log-error").first();
-          assert((await last.textContent())!.includes("injected fault"));
-          await page.waitForSelector("#start-training:not([disabled])");
-        },
-      );
+    await t.step(
+      "a reload rebuilds the loss curves from the server",
+      async () => {
+        await page.reload();
+        await waitForPoints(page);
+        await page.waitForFunction(
+          () =>
+            Number(document.getElementById("loss-plot")?.dataset.epochs) >= 1,
+        );
+        assertEquals(pageErrors, []);
+      },
+    );
 
-      await t.step(
-        "a reload rebuilds the loss curves from the server",
-        async () => {
-          await page.reload();
-          await waitForPoints(page);
-          await page.waitForFunction(
-            () =>
-              Number(document.getElementById("loss-plot")?.dataset.epochs) >= 1,
-          );
-          assertEquals(pageErrors, []);
-        },
-      );
-
-      await t.step(
-        "server gone: the label waits on this device; a reload comes from the cache",
-        async () => {
-          await page.waitForSelector(
-            ".sample[data-index]:not([data-index=''])",
-          );
-          // The service worker and the offline copies are in place.
-          await page.waitForSelector('[data-offline-ready="true"]', {
-            state: "attached",
-            timeout: 30_000,
-          });
-          await srv.stop();
-          await page.waitForSelector('[data-connection="reconnecting"]', {
-            timeout: 10_000,
-          });
-          await page.keyboard.press("4");
-          // Queued for the server's return (issue 5), not rolled back.
-          await page.waitForFunction(
-            () =>
-              document.getElementById("sync-badge")?.textContent ===
-                "Offline — 1 change pending",
-            null,
-            { timeout: 10_000 },
-          );
-          assertEquals(
-            await page.textContent('[data-stat="labelled"]'),
-            "1",
-          );
-          await page.reload();
-          assertEquals(await waitForPoints(page), LIMIT);
-          await page.waitForFunction(
-            () =>
-              document.getElementById("sync-badge")?.textContent ===
-                "Offline — 1 change pending",
-            null,
-            { timeout: 10_000 },
-          );
-          // The pending label is laid over the cached snapshot once the queue
-          // is read back from IndexedDB, which may come just after the badge.
-          await page.waitForFunction(
-            () =>
-              document.querySelector('[data-stat="labelled"]')?.textContent ===
-                "1",
-            null,
-            { timeout: 10_000 },
-          );
-        },
-      );
-    } finally {
-      await context?.close().catch(() => {});
-      await browser?.close().catch(() => {});
-      await server?.stop();
-    }
+    await t.step(
+      "server gone: the label waits on this device; a reload comes from the cache",
+      async () => {
+        await page.waitForSelector(
+          ".sample[data-index]:not([data-index=''])",
+        );
+        // The service worker and the offline copies are in place.
+        await page.waitForSelector('[data-offline-ready="true"]', {
+          state: "attached",
+          timeout: 30_000,
+        });
+        await srv.stop();
+        await page.waitForSelector('[data-connection="reconnecting"]', {
+          timeout: 10_000,
+        });
+        await page.keyboard.press("4");
+        // Queued for the server's return (issue 5), not rolled back.
+        await waitForText(page, "#sync-badge", "Offline — 1 change pending");
+        assertEquals(
+          await page.textContent('[data-stat="labelled"]'),
+          "1",
+        );
+        await page.reload();
+        assertEquals(await waitForPoints(page), LIMIT);
+        await waitForText(page, "#sync-badge", "Offline — 1 change pending");
+        // The pending label is laid over the cached snapshot once the queue
+        // is read back from IndexedDB, which may come just after the badge.
+        await waitForText(page, '[data-stat="labelled"]', "1");
+      },
+    );
   },
 });

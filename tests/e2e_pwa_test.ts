@@ -7,28 +7,34 @@
  *
  * Offline is `context.setOffline(true)`: it cuts the page and its service
  * worker off. No CDP session may stay attached when going offline (a page
- * reloaded offline would then report navigator.onLine === true), and plot
- * clicks are spaced ≥ 600 ms (Plotly's double-click).
+ * reloaded offline would then report navigator.onLine === true).
+ *
+ * The steps are one user's story, in order: the offline steps use the copies
+ * the first step cached, the sync steps the labels queued before them.
  */
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type Page,
-} from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
 import {
-  CHROMIUM,
-  CHROMIUM_ARGS,
+  decodeLatent,
+  type LatentSnapshot,
+} from "../lib/protocol/latent_format.ts";
+import { CACHES, LATENT_URL, OUTBOX_DB } from "../lib/client/pwa_shared.ts";
+import { fetchJson, jsonBody } from "../support/api_client.ts";
+import {
   chromiumAvailable,
-  CLICK_GAP_MS,
-  clickPoint,
-  type DashboardServer,
+  collectPageErrors,
   launchBrowser,
-  sleep,
-  startDashboard,
+  launchProfile,
+  waitForText,
+} from "../support/browser.ts";
+import {
+  clickPoint,
+  isolatedPoints,
   waitForPoints,
-} from "./e2e_support.ts";
+  waitForSample,
+} from "../support/latent_plot.ts";
+import { type ServerProcess, startServer } from "../support/server_process.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const LIMIT = 2000;
 const HAVE_CHROMIUM = chromiumAvailable();
@@ -46,64 +52,44 @@ async function csv(path: string): Promise<string[]> {
 const rows = (pairs: Array<[number, number]>) =>
   pairs.map(([i, l]) => `${i},${l}`).sort();
 
-async function waitUntil<T>(
-  what: string,
-  fn: () => Promise<T | false | null | undefined>,
-  timeout = 15_000,
-): Promise<T> {
-  const t0 = Date.now();
-  while (true) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeout) throw new Error(`timed out: ${what}`);
-    await sleep(100);
-  }
-}
-
-/** `k` indices whose points have no neighbour within `gap` px (clickable). */
-function isolatedPoints(page: Page, k: number, gap = 5): Promise<number[]> {
-  return page.evaluate(([k, gap]) => {
-    // deno-lint-ignore no-explicit-any
-    const el = document.getElementById("latent-plot") as any;
-    const fl = el._fullLayout;
-    const { x, y } = el.latentPoints;
-    const n = el.latentPoints.count;
-    const px = new Float32Array(n);
-    const py = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      px[i] = fl.xaxis.l2p(x[i]);
-      py[i] = fl.yaxis.l2p(y[i]);
-    }
-    const w = fl.xaxis._length;
-    const h = fl.yaxis._length;
-    const scored: Array<[number, number]> = [];
-    for (let i = 0; i < n; i += 3) {
-      if (px[i] < 30 || px[i] > w - 30 || py[i] < 30 || py[i] > h - 30) {
-        continue;
-      }
-      let d = Infinity;
-      for (let j = 0; j < n; j++) {
-        if (j === i) continue;
-        const dd = (px[j] - px[i]) ** 2 + (py[j] - py[i]) ** 2;
-        if (dd < d) d = dd;
-      }
-      if (Math.sqrt(d) >= gap) scored.push([d, i]);
-    }
-    scored.sort((a, b) => b[0] - a[0]);
-    return scored.slice(0, k).map((s) => s[1]);
-  }, [k, gap] as const);
-}
-
 /** Clicks point `index` and waits until its sample is shown. */
 async function select(page: Page, index: number) {
   await clickPoint(page, index);
   // Offline the sample comes from the image cache, which can be slow on a
   // loaded 2-core machine (this step timed out at 10 s before this change
   // too, on unchanged code).
-  await page.waitForSelector(`.sample[data-index="${index}"]`, {
-    timeout: 30_000,
-  });
-  await sleep(CLICK_GAP_MS);
+  await waitForSample(page, index);
+}
+
+/** The badge while offline with `n` label operations queued. */
+const pending = (n: number) =>
+  `Offline — ${n} change${n === 1 ? "" : "s"} pending`;
+
+/** The latent snapshot the page keeps for an offline start (null: none yet). */
+async function cachedSnapshot(page: Page): Promise<LatentSnapshot | null> {
+  const bytes = await page.evaluate(async ([name, url]) => {
+    const hit = await (await caches.open(name)).match(url);
+    return hit ? Array.from(new Uint8Array(await hit.arrayBuffer())) : null;
+  }, [CACHES.latent, LATENT_URL] as const);
+  return bytes ? decodeLatent(new Uint8Array(bytes)) : null;
+}
+
+/** The client times of the label operations queued in IndexedDB, oldest first. */
+function queuedTimes(page: Page): Promise<number[]> {
+  return page.evaluate((db) =>
+    new Promise<number[]>((resolve, reject) => {
+      const req = indexedDB.open(db);
+      req.onerror = () => reject(req.error);
+      req.onsuccess = () => {
+        const all = req.result.transaction("ops").objectStore("ops").getAll();
+        all.onsuccess = () => {
+          resolve(
+            all.result.map((op: { clientTime: number }) => op.clientTime),
+          );
+          req.result.close();
+        };
+      };
+    }), OUTBOX_DB);
 }
 
 /** The 784 grey values drawn on a sample canvas. */
@@ -149,68 +135,36 @@ async function waitOfflineReady(page: Page) {
   });
 }
 
-function queuedOps(page: Page): Promise<number> {
-  return page.evaluate(() =>
-    new Promise<number>((resolve, reject) => {
-      const req = indexedDB.open("ssvae-offline");
-      req.onerror = () => reject(req.error);
-      req.onsuccess = () => {
-        const db = req.result;
-        const c = db.transaction("ops").objectStore("ops").count();
-        c.onsuccess = () => {
-          resolve(c.result);
-          db.close();
-        };
-      };
-    })
-  );
+async function queuedOps(page: Page): Promise<number> {
+  return (await queuedTimes(page)).length;
 }
 
 Deno.test({
   name: "installable PWA: offline reload, offline labels, sync, conflicts",
   ignore: !HAVE_CHROMIUM,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn(t) {
-    let server: DashboardServer | undefined;
+    let server: ServerProcess | undefined;
     let context: BrowserContext | undefined;
     let other: Browser | undefined;
     const profile = await Deno.makeTempDir({ prefix: "ssvae-pwa-profile-" });
     try {
       [server, context, other] = await Promise.all([
-        startDashboard({ limit: LIMIT, testHooks: true }),
-        chromium.launchPersistentContext(profile, {
-          executablePath: CHROMIUM,
-          headless: true,
-          args: CHROMIUM_ARGS,
-          viewport: { width: 1400, height: 900 },
-        }),
+        startServer({ limit: LIMIT, testHooks: true }),
+        launchProfile(profile),
         launchBrowser(),
       ]);
       const srv = server;
       const ctx = context;
       ctx.setDefaultNavigationTimeout(90_000);
       const pageErrors: string[] = [];
-      const watch = (p: Page) => {
-        p.on("pageerror", (e) => pageErrors.push(e.message));
-        p.on("console", (m) => {
-          if (/Content.Security.Policy|Refused to/i.test(m.text())) {
-            pageErrors.push(m.text());
-          }
-        });
-      };
-      const api = async (path: string, init?: RequestInit) => {
-        const res = await fetch(`${srv.url}${path}`, init);
-        const body = await res.json();
-        if (!res.ok) throw new Error(`${path}: ${res.status} ${body.error}`);
-        return body;
-      };
+      const watch = (p: Page) => collectPageErrors(p, pageErrors);
+      const api = (path: string, init?: RequestInit) =>
+        fetchJson(`${srv.url}${path}`, init);
       const putLabel = (index: number, label: number) =>
-        api(`/api/labels/${index}`, {
-          method: "PUT",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ label, clientTime: Date.now() }),
-        });
+        api(
+          `/api/labels/${index}`,
+          jsonBody("PUT", { label, clientTime: Date.now() }),
+        );
 
       let page = ctx.pages()[0] ?? await ctx.newPage();
       watch(page);
@@ -222,20 +176,23 @@ Deno.test({
         async () => {
           await page.goto(`${srv.url}/`);
           assertEquals(await waitForPoints(page), LIMIT);
-          P = await isolatedPoints(page, 10);
+          P = await isolatedPoints(page, 10, 5);
           assertEquals(new Set(P).size, 10, "ten clickable points");
           await waitOfflineReady(page);
           // Viewed online, through the worker: its sample is cached.
           await select(page, P[0]);
           // A label made online before going offline (shows in the offline copy).
           await putLabel(P[5], 2);
-          await page.waitForFunction(
-            () =>
-              document.querySelector('[data-stat="labelled"]')?.textContent ===
-                "1",
+          await waitForText(page, '[data-stat="labelled"]', "1");
+          // The page keeps its offline copy of the snapshot < 1 s behind:
+          // wait for the copy that holds this label (its save's mark) ...
+          await page.waitForFunction(() =>
+            (performance.getEntriesByName("offline-copy-saved").at(-1) as
+              | PerformanceMark
+              | undefined)?.detail?.labelled === 1
           );
-          // The page keeps its offline copy of the snapshot < 1 s behind.
-          await sleep(1200);
+          // ... and check that it is this label, on this image.
+          assertEquals((await cachedSnapshot(page))?.userLabel[P[5]], 2);
           assert(
             await page.evaluate(() => !!navigator.serviceWorker.controller),
             "the page is controlled by the service worker",
@@ -285,7 +242,7 @@ Deno.test({
           await ctx.setOffline(true);
           await page.reload();
           assertEquals(await waitForPoints(page, LIMIT), LIMIT);
-          await waitForBadge(page, "Offline — 0 changes pending");
+          await waitForBadge(page, pending(0));
           assertEquals(
             await page.textContent('[data-stat="labelled"]'),
             "1",
@@ -301,7 +258,6 @@ Deno.test({
           const [s0, s1] = await Promise.all(
             [P[0], P[1]].map((i) => api(`/api/samples/${i}`)),
           );
-          await sleep(CLICK_GAP_MS);
           // Never opened online: original from the image cache, no reconstruction.
           await select(page, P[1]);
           assertEquals(
@@ -347,12 +303,11 @@ Deno.test({
             [P[0], "1"],
             [P[5], "Delete"],
           ];
-          for (const [index, key] of ops) {
+          for (const [k, [index, key]] of ops.entries()) {
             await select(page, index);
             await page.keyboard.press(key);
-            await sleep(150);
+            await waitForBadge(page, pending(k + 1));
           }
-          await waitForBadge(page, "Offline — 5 changes pending");
           // Offline a label is queued, not saved, and says so; training
           // needs the server.
           const toast = (await page.textContent("#label-toast"))!;
@@ -381,17 +336,16 @@ Deno.test({
       await t.step(
         "operations queued offline survive closing the page and sync when back online",
         async () => {
-          await sleep(CLICK_GAP_MS);
           await ctx.setOffline(true);
           // An open WebSocket survives offline emulation: the badge goes by
           // navigator.onLine too.
-          await waitForBadge(page, "Offline — 0 changes pending");
+          await waitForBadge(page, pending(0));
           await select(page, P[6]);
           await page.keyboard.press("4");
-          await sleep(150);
+          await waitForBadge(page, pending(1));
           await select(page, P[7]);
           await page.keyboard.press("8");
-          await waitForBadge(page, "Offline — 2 changes pending");
+          await waitForBadge(page, pending(2));
           await page.close();
           assertEquals(
             await csv(srv.labelsPath),
@@ -422,11 +376,7 @@ Deno.test({
           assertEquals(await queuedOps(page), 0);
           assertEquals(await csv(srv.labelsPath), want);
           await waitForPoints(page, LIMIT);
-          await page.waitForFunction(
-            () =>
-              document.querySelector('[data-stat="labelled"]')?.textContent ===
-                "6",
-          );
+          await waitForText(page, '[data-stat="labelled"]', "6");
         },
       );
 
@@ -445,18 +395,18 @@ Deno.test({
           await page2.waitForSelector('[data-connection="open"]');
           await waitForPoints(page, LIMIT);
           await page.waitForSelector('[data-connection="open"]');
-          await sleep(CLICK_GAP_MS);
 
           const x = P[8];
           // This client, offline: labels x as 6 ...
           await ctx.setOffline(true);
-          await waitForBadge(page, "Offline — 0 changes pending");
+          await waitForBadge(page, pending(0));
           await select(page, x);
           await page.keyboard.press("6");
-          await waitForBadge(page, "Offline — 1 change pending");
-          await sleep(20);
-          // ... then the other client, online, labels it 9: the newer edit.
-          await sleep(CLICK_GAP_MS);
+          await waitForBadge(page, pending(1));
+          // ... then the other client, online, labels it 9: the newer edit,
+          // by a clock that has moved on past the offline one's time.
+          const [offlineTime] = await queuedTimes(page);
+          await page2.waitForFunction((t) => Date.now() > t, offlineTime);
           await select(page2, x);
           await page2.keyboard.press("9");
           await waitUntil(
@@ -494,11 +444,7 @@ Deno.test({
       await t.step(
         "a new version offers 'Reload to update' and then runs alone",
         async () => {
-          await api("/api/_test/sw-version", {
-            method: "POST",
-            headers: { "Content-Type": "application/json" },
-            body: JSON.stringify({ salt: "v2" }),
-          });
+          await api("/api/_test/sw-version", jsonBody("POST", { salt: "v2" }));
           // The page checks on reconnects and every 30 min; ask now.
           await page.evaluate(async () => {
             const reg = await navigator.serviceWorker.getRegistration();

@@ -8,20 +8,21 @@
  * selection, and that an import is one undoable action.
  */
 import { Buffer } from "node:buffer";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
+import { chromiumAvailable, openDashboard } from "../support/browser.ts";
 import {
-  chromiumAvailable,
-  CLICK_GAP_MS,
   clickPoint,
-  type DashboardServer,
+  forgetLastPress,
   isolatedPoint,
-  launchBrowser,
+  isolatedPoints,
+  plotRanges,
   pointPixel,
-  sleep,
-  startDashboard,
   waitForPoints,
-} from "./e2e_support.ts";
+  waitForSample,
+  zoomByDrag,
+} from "../support/latent_plot.ts";
+import { waitUntil } from "../support/wait.ts";
 
 const LIMIT = 2000;
 const HAVE_CHROMIUM = chromiumAvailable();
@@ -68,248 +69,208 @@ function overflowing(page: Page) {
 Deno.test({
   name: "a first-time user's page (real server, Chromium)",
   ignore: !HAVE_CHROMIUM,
-  sanitizeOps: false,
-  sanitizeResources: false,
   async fn(t) {
-    let server: DashboardServer | undefined;
-    let browser: Browser | undefined;
-    try {
-      [server, browser] = await Promise.all([
-        startDashboard({ limit: LIMIT }),
-        launchBrowser(),
-      ]);
-      const srv = server;
-      const context = await browser.newContext({
-        viewport: { width: 1440, height: 900 },
-      });
-      const page = await context.newPage();
-      const pageErrors: string[] = [];
-      page.on("pageerror", (e) => pageErrors.push(e.message));
-      await page.goto(`${srv.url}/`);
-      assertEquals(await waitForPoints(page), LIMIT);
+    await using dash = await openDashboard({ limit: LIMIT }, {
+      width: 1440,
+      height: 900,
+    });
+    const { server: srv, page, pageErrors } = dash;
+    await page.goto(`${srv.url}/`);
+    assertEquals(await waitForPoints(page), LIMIT);
 
-      await t.step(
-        "first screen: map, sample and label buttons, no scrolling, at 1440×900, 1920×1080 and 800×1000",
-        async () => {
-          for (const [w, h] of [[1440, 900], [1920, 1080], [800, 1000]]) {
-            await page.setViewportSize({ width: w, height: h });
-            await page.waitForFunction(
-              ([w]) => innerWidth === w,
-              [w],
-            );
-            await page.evaluate(() => scrollTo(0, 0));
-            const s = await firstScreen(page);
-            const where = `${w}×${h}`;
-            assert(s.plot.top < s.h * 0.45, `${where}: map starts on screen`);
-            assert(s.plot.bottom - s.plot.top > 300, `${where}: map tall`);
-            for (const k of ["sample", "buttons"] as const) {
-              assert(
-                s[k].top >= 0 && s[k].bottom <= s.h,
-                `${where}: ${k} in view (${JSON.stringify(s[k])})`,
-              );
-            }
-            if (w >= 1280) {
-              assert(s.sample.left > s.plot.right, `${where}: side by side`);
-            }
-            assertEquals(await overflowing(page), [], `${where}: overflow`);
-          }
-          // The learning rate reads on one line in the parameters panel.
-          await page.click("#training-params > summary");
-          const lr = await page.locator("#lr-value").boundingBox();
-          assert(lr && lr.height < 24, `lr value on one line: ${lr?.height}`);
-          assertEquals(await overflowing(page), []);
-          await page.click("#training-params > summary");
-          await page.setViewportSize({ width: 1440, height: 900 });
-        },
-      );
-
-      await t.step(
-        "a fresh model says it is untrained; the guide goes once dismissed",
-        async () => {
-          assert(await page.isVisible("#untrained-note"));
-          assertEquals(
-            await page.textContent("#progress-text"),
-            "Untrained model",
+    // The steps share one page; each brings it to the state it checks (a
+    // selection, the zoom), except that the first two need a fresh model
+    // and a first visit, so they come first.
+    await t.step(
+      "first screen: map, sample and label buttons, no scrolling, at 1440×900, 1920×1080 and 800×1000",
+      async () => {
+        for (const [w, h] of [[1440, 900], [1920, 1080], [800, 1000]]) {
+          await page.setViewportSize({ width: w, height: h });
+          await page.waitForFunction(
+            ([w]) => innerWidth === w,
+            [w],
           );
-          assert(await page.isVisible("#guide"));
-          await page.click("#guide-dismiss");
-          await page.waitForSelector("#guide", { state: "detached" });
-          await page.reload();
-          await waitForPoints(page, LIMIT);
-          assertEquals(await page.locator("#guide").count(), 0);
-        },
-      );
-
-      await t.step("? opens the shortcuts; Esc closes them", async () => {
-        await page.locator("#latent-title").click();
-        await page.keyboard.press("?");
-        const help = page.locator("#shortcut-help[open]");
-        await help.waitFor();
-        for (const id of ["label", "next", "undo", "clear", "help"]) {
-          assertEquals(await help.locator(`[data-action="${id}"]`).count(), 1);
+          await page.evaluate(() => scrollTo(0, 0));
+          const s = await firstScreen(page);
+          const where = `${w}×${h}`;
+          assert(s.plot.top < s.h * 0.45, `${where}: map starts on screen`);
+          assert(s.plot.bottom - s.plot.top > 300, `${where}: map tall`);
+          for (const k of ["sample", "buttons"] as const) {
+            assert(
+              s[k].top >= 0 && s[k].bottom <= s.h,
+              `${where}: ${k} in view (${JSON.stringify(s[k])})`,
+            );
+          }
+          if (w >= 1280) {
+            assert(s.sample.left > s.plot.right, `${where}: side by side`);
+          }
+          assertEquals(await overflowing(page), [], `${where}: overflow`);
         }
-        await page.keyboard.press("Escape");
-        await help.waitFor({ state: "detached" });
-      });
+        // The learning rate reads on one line in the parameters panel.
+        await page.click("#training-params > summary");
+        const lr = await page.locator("#lr-value").boundingBox();
+        assert(lr && lr.height < 24, `lr value on one line: ${lr?.height}`);
+        assertEquals(await overflowing(page), []);
+        await page.click("#training-params > summary");
+        await page.setViewportSize({ width: 1440, height: 900 });
+      },
+    );
 
-      await t.step(
-        "accessible names; Tab reaches the label buttons in a few stops",
-        async () => {
-          await page.click("#training-params > summary");
-          const tree = await page.locator("body").ariaSnapshot();
-          await page.click("#training-params > summary");
-          for (
-            const name of [
-              'slider "Reconstruction weight"',
-              'slider "KL weight"',
-              'slider "Learning rate',
-              'spinbutton "Epochs to train"',
-              'application "Latent map',
-              'group "Label',
-              'button "Keyboard shortcuts"',
-            ]
-          ) {
-            assert(tree.includes(name), `${name} in:\n${tree}`);
-          }
-          await page.evaluate(() =>
-            (document.activeElement as HTMLElement)?.blur()
-          );
-          await page.keyboard.press("Tab");
-          let stops = 1;
-          while (
-            stops < 40 &&
-            !(await page.evaluate(() =>
-              document.activeElement?.classList.contains("label-btn") ?? false
-            ))
-          ) {
-            await page.keyboard.press("Tab");
-            stops++;
-          }
-          assert(stops <= 10, `${stops} Tab stops to the first label button`);
-        },
-      );
-
-      await t.step(
-        "the map takes the keyboard: arrow keys move the selection",
-        async () => {
-          const a = await isolatedPoint(page);
-          await clickPoint(page, a);
-          await page.waitForSelector(`.sample[data-index="${a}"]`);
-          await page.focus(".plot-wrap");
-          await page.keyboard.press("ArrowRight");
-          const b = Number(
-            await page.waitForFunction(
-              (a) => {
-                const s = document.getElementById("latent-plot")?.dataset
-                  .selected;
-                return s && s !== String(a) ? s : false;
-              },
-              a,
-            ).then((h) => h.jsonValue()),
-          );
-          const [pa, pb] = await Promise.all([
-            pointPixel(page, a),
-            pointPixel(page, b),
-          ]);
-          assert(pb.x > pa.x, "ArrowRight went right");
-          await sleep(CLICK_GAP_MS);
-        },
-      );
-
-      await t.step(
-        "a double-click resets the zoom and keeps the selection",
-        async () => {
-          const keep = await page.evaluate(() =>
-            document.getElementById("latent-plot")!.dataset.selected
-          );
-          const range = () =>
-            page.evaluate(() =>
-              // deno-lint-ignore no-explicit-any
-              (document.getElementById("latent-plot") as any)._fullLayout
-                .xaxis.range.slice() as number[]
-            );
-          const full = await range();
-          // Zoom in by dragging a box, then double-click on another point.
-          const box = (await page.locator("#latent-plot .nsewdrag").first()
-            .boundingBox())!;
-          await page.mouse.move(
-            box.x + box.width * 0.2,
-            box.y + box.height * 0.2,
-          );
-          await page.mouse.down();
-          await page.mouse.move(
-            box.x + box.width * 0.7,
-            box.y + box.height * 0.8,
-            {
-              steps: 5,
-            },
-          );
-          await page.mouse.up();
-          await page.waitForFunction(
-            (w) => {
-              // deno-lint-ignore no-explicit-any
-              const r = (document.getElementById("latent-plot") as any)
-                ._fullLayout.xaxis.range;
-              return r[1] - r[0] < w * 0.9;
-            },
-            full[1] - full[0],
-          );
-          const other = await isolatedPoint(page);
-          const p = await pointPixel(page, other);
-          await page.mouse.dblclick(p.x, p.y);
-          await page.waitForFunction(
-            (w) => {
-              // deno-lint-ignore no-explicit-any
-              const r = (document.getElementById("latent-plot") as any)
-                ._fullLayout.xaxis.range;
-              return Math.abs(r[1] - r[0] - w) < 1e-9;
-            },
-            full[1] - full[0],
-          );
-          await page.waitForFunction(
-            (k) =>
-              document.getElementById("latent-plot")!.dataset.selected === k,
-            keep,
-          );
-          await sleep(CLICK_GAP_MS);
-        },
-      );
-
-      await t.step("an import is one undoable action", async () => {
-        const before = await Deno.readTextFile(srv.labelsPath).catch(() => "");
-        const csv = "Serial,label\n3,1\n4,2\n5,3\n";
-        await page.setInputFiles("#import-file", {
-          name: "three.csv",
-          mimeType: "text/csv",
-          buffer: Buffer.from(csv),
-        });
-        await page.waitForSelector("#import-preview");
-        await page.click("#import-apply");
-        const rows = async () =>
-          (await Deno.readTextFile(srv.labelsPath)).trim().split("\n").slice(1)
-            .sort().join(";");
-        await waitFor(async () => (await rows()) === "3,1;4,2;5,3");
-        await page.locator("#latent-title").click();
-        await page.keyboard.press("Control+z");
-        await waitFor(async () =>
-          (await Deno.readTextFile(srv.labelsPath).catch(() => "")).trim()
-            .split("\n").length <= Math.max(1, before.trim().split("\n").length)
+    await t.step(
+      "a fresh model says it is untrained; the guide goes once dismissed",
+      async () => {
+        assert(await page.isVisible("#untrained-note"));
+        assertEquals(
+          await page.textContent("#progress-text"),
+          "Untrained model",
         );
-        assertEquals(await rows(), "");
-        assertEquals(pageErrors, []);
+        assert(await page.isVisible("#guide"));
+        await page.click("#guide-dismiss");
+        await page.waitForSelector("#guide", { state: "detached" });
+        await page.reload();
+        await waitForPoints(page, LIMIT);
+        assertEquals(await page.locator("#guide").count(), 0);
+      },
+    );
+
+    await t.step("? opens the shortcuts; Esc closes them", async () => {
+      await page.locator("#latent-title").click();
+      await page.keyboard.press("?");
+      const help = page.locator("#shortcut-help[open]");
+      await help.waitFor();
+      for (const id of ["label", "next", "undo", "clear", "help"]) {
+        assertEquals(await help.locator(`[data-action="${id}"]`).count(), 1);
+      }
+      await page.keyboard.press("Escape");
+      await help.waitFor({ state: "detached" });
+    });
+
+    await t.step(
+      "accessible names; Tab reaches the label buttons in a few stops",
+      async () => {
+        await page.click("#training-params > summary");
+        const tree = await page.locator("body").ariaSnapshot();
+        await page.click("#training-params > summary");
+        for (
+          const name of [
+            'slider "Reconstruction weight"',
+            'slider "KL weight"',
+            'slider "Learning rate',
+            'spinbutton "Epochs to train"',
+            'application "Latent map',
+            'group "Label',
+            'button "Keyboard shortcuts"',
+          ]
+        ) {
+          assert(tree.includes(name), `${name} in:\n${tree}`);
+        }
+        await page.evaluate(() =>
+          (document.activeElement as HTMLElement)?.blur()
+        );
+        await page.keyboard.press("Tab");
+        let stops = 1;
+        while (
+          stops < 40 &&
+          !(await page.evaluate(() =>
+            document.activeElement?.classList.contains("label-btn") ?? false
+          ))
+        ) {
+          await page.keyboard.press("Tab");
+          stops++;
+        }
+        assert(stops <= 10, `${stops} Tab stops to the first label button`);
+      },
+    );
+
+    await t.step(
+      "the map takes the keyboard: arrow keys move the selection",
+      async () => {
+        const a = await isolatedPoint(page);
+        await clickPoint(page, a);
+        await page.waitForSelector(`.sample[data-index="${a}"]`);
+        await page.focus(".plot-wrap");
+        await page.keyboard.press("ArrowRight");
+        const b = Number(
+          await page.waitForFunction(
+            (a) => {
+              const s = document.getElementById("latent-plot")?.dataset
+                .selected;
+              return s && s !== String(a) ? s : false;
+            },
+            a,
+          ).then((h) => h.jsonValue()),
+        );
+        const [pa, pb] = await Promise.all([
+          pointPixel(page, a),
+          pointPixel(page, b),
+        ]);
+        assert(pb.x > pa.x, "ArrowRight went right");
+      },
+    );
+
+    await t.step(
+      "a double-click resets the zoom and keeps the selection",
+      async () => {
+        // A selection of its own to keep.
+        const keep = await isolatedPoint(page);
+        await clickPoint(page, keep);
+        await waitForSample(page, keep);
+        const full = await plotRanges(page);
+        // Zoom in by dragging a box, then double-click on another point.
+        const zoomed = await zoomByDrag(page, [0.2, 0.2], [0.7, 0.8]);
+        assert(
+          zoomed.x[1] - zoomed.x[0] < (full.x[1] - full.x[0]) * 0.9,
+          "the drag zoomed in",
+        );
+        const other = (await isolatedPoints(page, 2)).find((i) => i !== keep)!;
+        const p = await pointPixel(page, other);
+        // The drag's press must not count as this double-click's first.
+        await forgetLastPress(page);
+        await page.mouse.dblclick(p.x, p.y);
+        await page.waitForFunction(
+          (w) => {
+            // deno-lint-ignore no-explicit-any
+            const r = (document.getElementById("latent-plot") as any)
+              ._fullLayout.xaxis.range;
+            return Math.abs(r[1] - r[0] - w) < 1e-9;
+          },
+          full.x[1] - full.x[0],
+        );
+        await page.waitForFunction(
+          (k) => document.getElementById("latent-plot")!.dataset.selected === k,
+          String(keep),
+        );
+      },
+    );
+
+    await t.step("an import is one undoable action", async () => {
+      const before = await Deno.readTextFile(srv.labelsPath).catch(() => "");
+      const csv = "Serial,label\n3,1\n4,2\n5,3\n";
+      await page.setInputFiles("#import-file", {
+        name: "three.csv",
+        mimeType: "text/csv",
+        buffer: Buffer.from(csv),
       });
-    } finally {
-      await browser?.close().catch(() => {});
-      await server?.stop();
-    }
+      await page.waitForSelector("#import-preview");
+      await page.click("#import-apply");
+      const rows = async () =>
+        (await Deno.readTextFile(srv.labelsPath)).trim().split("\n").slice(1)
+          .sort().join(";");
+      await waitUntil(
+        "the import in the CSV",
+        async () => (await rows()) === "3,1;4,2;5,3",
+      );
+      await page.locator("#latent-title").click();
+      await page.keyboard.press("Control+z");
+      await waitUntil(
+        "the import undone",
+        async () =>
+          (await Deno.readTextFile(srv.labelsPath).catch(() => "")).trim()
+            .split("\n").length <=
+            Math.max(1, before.trim().split("\n").length),
+      );
+      assertEquals(await rows(), "");
+      assertEquals(pageErrors, []);
+    });
   },
 });
-
-/** Polls a file-system condition (the server writes the CSV). */
-async function waitFor(cond: () => Promise<boolean>, timeout = 15_000) {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > timeout) throw new Error("timed out");
-    await sleep(50);
-  }
-}

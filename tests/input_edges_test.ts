@@ -4,7 +4,7 @@
  * refusal and a directory given as the checkpoint.
  */
 
-import { assert, assertEquals, assertMatch } from "./server_assert.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { clip, ECHO_LIMIT, quoteInput } from "../lib/quote_input.ts";
 import { parseImportBody } from "../lib/server/bulk_labels.ts";
 import { HTTPException } from "hono/http-exception";

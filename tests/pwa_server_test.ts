@@ -6,14 +6,13 @@
  */
 import { readIdxFile } from "../lib/data/idx.ts";
 import { defaultDataDir } from "../lib/data/mnist.ts";
-import { assert, assertEquals, assertMatch } from "./server_assert.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { connectWs, json } from "../support/api_client.ts";
 import {
-  connectWs,
-  json,
   readLabelsCsv,
   type ServerProcess,
   startServer,
-} from "./server_helpers.ts";
+} from "../support/server_process.ts";
 
 const LIMIT = 2100; // two image chunks: 2048 + 52
 
@@ -26,18 +25,15 @@ async function withServer(
     await fn(srv);
   } finally {
     await srv.stop();
-    await Deno.remove(srv.dir, { recursive: true }).catch(() => {});
   }
 }
 
 const sync = (srv: ServerProcess, ops: unknown[]) =>
-  json(srv.base, "POST", "/api/labels/sync", { ops });
+  json(srv.url, "POST", "/api/labels/sync", { ops });
 
 Deno.test({
   name:
     "POST /api/labels/sync replays in order, last writer wins per operation, idempotently",
-  sanitizeOps: false,
-  sanitizeResources: false,
   fn: () =>
     withServer(async (srv) => {
       const ws = await connectWs(srv.wsUrl);
@@ -78,7 +74,7 @@ Deno.test({
 
       // Another client labels 2 later; an older offline edit of 2 loses,
       // a newer offline edit of 1 wins.
-      await json(srv.base, "PUT", "/api/labels/2", {
+      await json(srv.url, "PUT", "/api/labels/2", {
         label: 8,
         clientTime: t + 100,
       });
@@ -105,8 +101,6 @@ Deno.test({
 Deno.test({
   name:
     "POST /api/labels/sync: out-of-range operations fail alone; malformed bodies are refused whole",
-  sanitizeOps: false,
-  sanitizeResources: false,
   fn: () =>
     withServer(async (srv) => {
       const r = await sync(srv, [
@@ -124,7 +118,7 @@ Deno.test({
       assertEquals(bad.status, 400);
       assertMatch(String(bad.body.error), /ops\[0\]\.label/);
       const cross = await json(
-        srv.base,
+        srv.url,
         "POST",
         "/api/labels/sync",
         { ops: [] },
@@ -137,11 +131,9 @@ Deno.test({
 
 Deno.test({
   name: "GET /api/images: raw image chunks with a data-set id, immutable",
-  sanitizeOps: false,
-  sanitizeResources: false,
   fn: () =>
     withServer(async (srv) => {
-      const meta = await json(srv.base, "GET", "/api/images");
+      const meta = await json(srv.url, "GET", "/api/images");
       assertEquals(meta.status, 200);
       const m = meta.body as {
         id: string;
@@ -162,7 +154,7 @@ Deno.test({
       );
       const got: Uint8Array[] = [];
       for (let k = 0; k < m.chunks; k++) {
-        const res = await fetch(`${srv.base}/api/images/${m.id}/${k}`);
+        const res = await fetch(`${srv.url}/api/images/${m.id}/${k}`);
         assertEquals(res.status, 200);
         assertEquals(
           res.headers.get("cache-control"),
@@ -182,20 +174,20 @@ Deno.test({
         "the chunks are the IDX file's bytes",
       );
       // Revalidation, another data set's id, a chunk past the end.
-      const etag = (await fetch(`${srv.base}/api/images/${m.id}/1`)).headers
+      const etag = (await fetch(`${srv.url}/api/images/${m.id}/1`)).headers
         .get("etag")!;
-      const cond = await fetch(`${srv.base}/api/images/${m.id}/1`, {
+      const cond = await fetch(`${srv.url}/api/images/${m.id}/1`, {
         headers: { "If-None-Match": etag },
       });
       assertEquals(cond.status, 304);
       await cond.body?.cancel();
       assertEquals(
-        (await json(srv.base, "GET", "/api/images/60000-0000000000000000/0"))
+        (await json(srv.url, "GET", "/api/images/60000-0000000000000000/0"))
           .status,
         404,
       );
       assertEquals(
-        (await json(srv.base, "GET", `/api/images/${m.id}/2`)).status,
+        (await json(srv.url, "GET", `/api/images/${m.id}/2`)).status,
         404,
       );
     }),
@@ -204,11 +196,9 @@ Deno.test({
 Deno.test({
   name:
     "service worker at the root (no-cache), offline shell, web app manifest",
-  sanitizeOps: false,
-  sanitizeResources: false,
   fn: () =>
     withServer(async (srv) => {
-      const sw = await fetch(`${srv.base}/sw.js`);
+      const sw = await fetch(`${srv.url}/sw.js`);
       assertEquals(sw.status, 200);
       assertMatch(sw.headers.get("content-type")!, /^text\/javascript/);
       assertEquals(sw.headers.get("cache-control"), "no-cache");
@@ -228,7 +218,7 @@ Deno.test({
       assertMatch(csp, /worker-src 'self'/);
       assertMatch(csp, /manifest-src 'self'/);
 
-      const shell = await fetch(`${srv.base}/app-shell?__WB_REVISION__=x`);
+      const shell = await fetch(`${srv.url}/app-shell?__WB_REVISION__=x`);
       assertEquals(shell.status, 200);
       const html = await shell.text();
       assertMatch(
@@ -238,7 +228,7 @@ Deno.test({
       assertMatch(html, /id="page-props">\{"state":null\}</);
       assert(html.includes(build.app), "the shell loads this build's bundle");
 
-      const man = await fetch(`${srv.base}/static/manifest.webmanifest`);
+      const man = await fetch(`${srv.url}/static/manifest.webmanifest`);
       assertMatch(
         man.headers.get("content-type")!,
         /application\/manifest\+json/,

@@ -1,6 +1,6 @@
 /** The run records belong to one checkpoint (`<checkpoint>.runs.json`). */
 
-import { assert, assertEquals } from "./server_assert.ts";
+import { assert, assertEquals } from "./assert.ts";
 import {
   appendRun,
   readRunsFor,

@@ -6,20 +6,18 @@
  * (event, <checkpoint>.runs.json, kept across a restart, one per checkpoint).
  */
 
-import { assert, assertEquals, assertMatch } from "./server_assert.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
 import {
   connectWs,
   json,
-  readLabelsCsv,
-  startServer,
   type WsClient,
-} from "./server_helpers.ts";
+  type WsMessage,
+} from "../support/api_client.ts";
+import { readLabelsCsv, startServer } from "../support/server_process.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 import { decodeProbs } from "../lib/protocol/probs_format.ts";
 
 const LIMIT = 2000;
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 type Change = { index: number; label: number | null };
 
 function labelEvents(ws: WsClient, after: number) {
@@ -28,22 +26,64 @@ function labelEvents(ws: WsClient, after: number) {
   );
 }
 
-const lastSeq = (ws: WsClient) => (ws.messages.at(-1)?.seq as number) ?? 0;
+/** An image no step labels: its label is the sentinel of {@linkcode labelEventsUntilSentinel}. */
+const SENTINEL = 1001;
 
-Deno.test("batch labels, undo, import and export", opts, async (t) => {
-  const srv = await startServer({ limit: LIMIT, testHooks: true });
-  const { base } = srv;
+/**
+ * The `labels_changed` events after `after`, up to one that a label write
+ * made now causes: events go out in order, so every event an earlier request
+ * caused (even a slow one) has come before it. The write is undone before
+ * returning, and its events are not in the list.
+ */
+async function labelEventsUntilSentinel(
+  ws: WsClient,
+  base: string,
+  after: number,
+): Promise<WsMessage[]> {
+  const changedTo = (label: number | null) => (m: WsMessage) =>
+    m.type === "labels_changed" && (m.seq as number) > after &&
+    (m.changes as Change[]).some((c) =>
+      c.index === SENTINEL && c.label === label
+    );
+  assertEquals(
+    (await json(base, "PUT", `/api/labels/${SENTINEL}`, { label: 1 })).status,
+    200,
+  );
+  const mark = await ws.waitFor(changedTo(1));
+  // A change of another image in the same event would be a late event of
+  // a request before: it must have had one of its own, before this one.
+  assertEquals(mark.changes, [{ index: SENTINEL, label: 1 }]);
+  const events = labelEvents(ws, after).filter((m) =>
+    (m.seq as number) < (mark.seq as number)
+  );
+  assertEquals(
+    (await json(base, "DELETE", `/api/labels/${SENTINEL}`)).status,
+    200,
+  );
+  await ws.waitFor(changedTo(null));
+  return events;
+}
+
+Deno.test("batch labels, undo, import and export", async (t) => {
+  const srv = await startServer({
+    build: false,
+    limit: LIMIT,
+    testHooks: true,
+  });
+  const { url: base } = srv;
   const ws = await connectWs(srv.wsUrl);
   const writes = async () =>
     (await json(base, "GET", "/api/state")).body.labelsWrites as number;
   try {
     await ws.waitFor((m) => m.type === "hello");
 
+    // The steps run on one server, in order: each starts from the labels
+    // the one before left (the expected counts and rows say so).
     await t.step(
       "1,000 labels in one batch: one CSV write, one event",
       async () => {
         const w0 = await writes();
-        const seq0 = lastSeq(ws);
+        const seq0 = ws.lastSeq();
         const ino0 = (await Deno.stat(srv.labelsPath)).ino;
         const changes: Change[] = Array.from({ length: 1000 }, (_, k) => ({
           index: 2 * k,
@@ -63,11 +103,7 @@ Deno.test("batch labels, undo, import and export", opts, async (t) => {
         const csv = await readLabelsCsv(srv.labelsPath);
         assertEquals(csv.size, 1000);
         assertEquals(csv.get(1998), 9);
-        await ws.waitFor((m) =>
-          m.type === "labels_changed" && (m.seq as number) > seq0
-        );
-        await new Promise((r) => setTimeout(r, 200));
-        const events = labelEvents(ws, seq0);
+        const events = await labelEventsUntilSentinel(ws, base, seq0);
         assertEquals(events.length, 1, "one labels_changed event");
         assertEquals((events[0].changes as Change[]).length, 1000);
         console.log(`batch of 1,000 labels: ${ms.toFixed(0)} ms round trip`);
@@ -79,7 +115,7 @@ Deno.test("batch labels, undo, import and export", opts, async (t) => {
       async () => {
         const before = await Deno.readTextFile(srv.labelsPath);
         const w0 = await writes();
-        const seq0 = lastSeq(ws);
+        const seq0 = ws.lastSeq();
         const bad: Array<[unknown, number, RegExp]> = [
           [
             { changes: [{ index: 1, label: 3 }, { index: 1, label: 4 }] },
@@ -126,8 +162,7 @@ Deno.test("batch labels, undo, import and export", opts, async (t) => {
         assertEquals(r.status, 403);
         assertEquals(await Deno.readTextFile(srv.labelsPath), before);
         assertEquals(await writes(), w0);
-        await new Promise((r) => setTimeout(r, 200));
-        assertEquals(labelEvents(ws, seq0).length, 0);
+        assertEquals(await labelEventsUntilSentinel(ws, base, seq0), []);
       },
     );
 
@@ -173,12 +208,12 @@ Deno.test("batch labels, undo, import and export", opts, async (t) => {
     await t.step(
       "an import with one bad row changes nothing and names the row",
       async () => {
-        // Label events are batched: let the previous step's last one arrive
-        // before taking the starting point.
-        await new Promise((r) => setTimeout(r, 300));
+        // Label events are batched: the events of the steps before may still
+        // be on their way; every one of them comes before the sentinel's.
+        await labelEventsUntilSentinel(ws, base, ws.lastSeq());
         const before = await Deno.readTextFile(srv.labelsPath);
         const w0 = await writes();
-        const seq0 = lastSeq(ws);
+        const seq0 = ws.lastSeq();
         const csv = "Serial,label\n100,1\n101,2\n102,seven\n103,3\n";
         for (const dryRun of [true, false]) {
           const r = await json(base, "POST", "/api/labels/import", {
@@ -201,8 +236,7 @@ Deno.test("batch labels, undo, import and export", opts, async (t) => {
         assertMatch(r.body.error as string, /line 3: Serial must be/);
         assertEquals(await Deno.readTextFile(srv.labelsPath), before);
         assertEquals(await writes(), w0);
-        await new Promise((r) => setTimeout(r, 200));
-        assertEquals(labelEvents(ws, seq0).length, 0);
+        assertEquals(await labelEventsUntilSentinel(ws, base, seq0), []);
       },
     );
 
@@ -244,7 +278,7 @@ Deno.test("batch labels, undo, import and export", opts, async (t) => {
         });
         assertEquals(r.status, 409);
         const w1 = await writes();
-        const seq0 = lastSeq(ws);
+        const seq0 = ws.lastSeq();
         r = await json(base, "POST", "/api/labels/import", {
           csv,
           mode: "merge",
@@ -254,11 +288,11 @@ Deno.test("batch labels, undo, import and export", opts, async (t) => {
         let after = await readLabelsCsv(srv.labelsPath);
         assertEquals([after.get(0), after.get(1), after.get(2)], [9, 4, 1]);
         assertEquals(after.size, current.size + 2);
-        await ws.waitFor((m) =>
-          m.type === "labels_changed" && (m.seq as number) > seq0
+        assertEquals(
+          (await labelEventsUntilSentinel(ws, base, seq0)).length,
+          1,
+          "one labels_changed event",
         );
-        await new Promise((r) => setTimeout(r, 200));
-        assertEquals(labelEvents(ws, seq0).length, 1);
 
         // Replace: exactly the file's labels afterwards.
         r = await json(base, "POST", "/api/labels/import", {
@@ -353,32 +387,38 @@ Deno.test("batch labels, undo, import and export", opts, async (t) => {
   } finally {
     await ws.close();
     await srv.stop();
-    await Deno.remove(srv.dir, { recursive: true }).catch(() => {});
   }
 });
 
 Deno.test(
   "each run is scored on the test set: event, runs.json, /api/evaluations",
-  opts,
   async (t) => {
     const dir = await Deno.makeTempDir({ prefix: "ssvae_eval_" });
     const weightsPath = `${dir}/ck/ssvae.ckpt`;
-    let srv = await startServer({ dir, limit: LIMIT, weightsPath });
+    let srv = await startServer({
+      build: false,
+      dir,
+      limit: LIMIT,
+      weightsPath,
+    });
     let ws = await connectWs(srv.wsUrl);
     try {
       await ws.waitFor((m) => m.type === "hello");
-      let r = await json(srv.base, "GET", "/api/evaluations");
+      let r = await json(srv.url, "GET", "/api/evaluations");
       assertEquals(r.body, { runs: [] });
+
+      // One story, in order: the second run continues the first's
+      // checkpoint, and the other checkpoint is compared with both.
 
       await t.step("a 1-epoch run posts its evaluation", async () => {
         const data = await loadTrainImages({ limit: 200 });
-        await json(srv.base, "PUT", "/api/labels", {
+        await json(srv.url, "PUT", "/api/labels", {
           changes: Array.from({ length: 200 }, (_, i) => ({
             index: i,
             label: data.labels[i],
           })),
         });
-        r = await json(srv.base, "POST", "/api/training/start", { epochs: 1 });
+        r = await json(srv.url, "POST", "/api/training/start", { epochs: 1 });
         assertEquals(r.status, 202);
         const ev = await ws.waitFor((m) => m.type === "evaluation", 120_000);
         const done = await ws.waitFor(
@@ -412,12 +452,12 @@ Deno.test(
           await Deno.readTextFile(`${dir}/ck/ssvae.ckpt.runs.json`),
         );
         assertEquals(file, [rec]);
-        r = await json(srv.base, "GET", "/api/evaluations");
+        r = await json(srv.url, "GET", "/api/evaluations");
         assertEquals(r.body, { runs: [rec] });
       });
 
       await t.step("a second run appends; a restart keeps them", async () => {
-        r = await json(srv.base, "POST", "/api/training/start", { epochs: 1 });
+        r = await json(srv.url, "POST", "/api/training/start", { epochs: 1 });
         assertEquals(r.status, 202);
         const ev = await ws.waitFor(
           (m) =>
@@ -432,9 +472,14 @@ Deno.test(
         );
         await ws.close();
         await srv.stop();
-        srv = await startServer({ dir, limit: LIMIT, weightsPath });
+        srv = await startServer({
+          build: false,
+          dir,
+          limit: LIMIT,
+          weightsPath,
+        });
         ws = await connectWs(srv.wsUrl);
-        r = await json(srv.base, "GET", "/api/evaluations");
+        r = await json(srv.url, "GET", "/api/evaluations");
         const runs = r.body.runs as Array<{ run: number; step: number }>;
         assertEquals(runs.map((x) => x.run), [1, 2]);
         assert(runs[1].step > runs[0].step);
@@ -446,13 +491,18 @@ Deno.test(
           await ws.close();
           await srv.stop();
           const other = `${dir}/ck/other.ckpt`;
-          srv = await startServer({ dir, limit: LIMIT, weightsPath: other });
+          srv = await startServer({
+            build: false,
+            dir,
+            limit: LIMIT,
+            weightsPath: other,
+          });
           ws = await connectWs(srv.wsUrl);
           assertEquals(
-            (await json(srv.base, "GET", "/api/evaluations")).body,
+            (await json(srv.url, "GET", "/api/evaluations")).body,
             { runs: [] },
           );
-          r = await json(srv.base, "POST", "/api/training/start", {
+          r = await json(srv.url, "POST", "/api/training/start", {
             epochs: 1,
           });
           assertEquals(r.status, 202);

@@ -3,43 +3,30 @@
  * the dashboard after the CLI trained continues from the CLI's checkpoint, and a
  * checkpoint the CLI writes during a dashboard run is not overwritten.
  */
-import { assert, assertEquals, assertMatch } from "./server_assert.ts";
-import { connectWs, json, startServer } from "./server_helpers.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { connectWs, json } from "../support/api_client.ts";
+import { runDeno, startServer } from "../support/server_process.ts";
 
 const LIMIT = 600;
-const ROOT = new URL("../", import.meta.url).pathname;
 
 async function cliTrain(weights: string, labels: string, epochs: number) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      ...["run", "-A", "cli/train.ts", "--limit", String(LIMIT)],
-      ...[
-        "--weights",
-        weights,
-        "--labels",
-        labels,
-        "--max-epochs",
-        String(epochs),
-      ],
-    ],
-    cwd: ROOT,
-    env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-  }).output();
-  const text = new TextDecoder().decode(out.stdout) +
-    new TextDecoder().decode(out.stderr);
-  assertEquals(out.code, 0, text);
+  const out = await runDeno([
+    ...["cli/train.ts", "--limit", String(LIMIT)],
+    ...["--weights", weights, "--labels", labels],
+    ...["--max-epochs", String(epochs)],
+  ]);
+  assertEquals(out.code, 0, out.output);
 }
 
 Deno.test(
   "dashboard and CLI share the checkpoint without losing each other's training",
-  { sanitizeOps: false, sanitizeResources: false },
   async () => {
-    const srv = await startServer({ limit: LIMIT });
+    const srv = await startServer({ build: false, limit: LIMIT });
     const ws = await connectWs(srv.wsUrl);
-    const state = async () => (await json(srv.base, "GET", "/api/state")).body;
+    const state = async () => (await json(srv.url, "GET", "/api/state")).body;
     const runOnce = async () => {
       const seq = ws.messages.at(-1)?.seq as number ?? 0;
-      const r = await json(srv.base, "POST", "/api/training/start", {
+      const r = await json(srv.url, "POST", "/api/training/start", {
         epochs: 1,
       });
       assertEquals(r.status, 202, JSON.stringify(r.body));
@@ -68,7 +55,7 @@ Deno.test(
       // The CLI saves while a dashboard run is going: the CLI's file is kept and
       // the dashboard's run goes to a file beside it, with a red error.
       const seq = ws.messages.at(-1)!.seq as number;
-      const long = await json(srv.base, "POST", "/api/training/start", {
+      const long = await json(srv.url, "POST", "/api/training/start", {
         epochs: 200,
       });
       assertEquals(long.status, 202);
@@ -78,7 +65,7 @@ Deno.test(
       );
       await cliTrain(srv.weightsPath, srv.labelsPath, 1);
       const cliBytes = await Deno.readFile(srv.weightsPath);
-      await json(srv.base, "POST", "/api/training/stop");
+      await json(srv.url, "POST", "/api/training/stop");
       const done = await ws.waitFor(
         (m) =>
           (m.seq as number) > seq &&
@@ -100,7 +87,6 @@ Deno.test(
     } finally {
       ws.close();
       await srv.stop();
-      await Deno.remove(srv.dir, { recursive: true });
     }
   },
 );

@@ -4,14 +4,13 @@
  * acknowledged (a 200 reply) survived, and that the CSV is still valid.
  */
 
-import { assert, assertEquals } from "./server_assert.ts";
-import { json, readLabelsCsv, startServer } from "./server_helpers.ts";
-
-const opts = { sanitizeOps: false, sanitizeResources: false };
+import { assert, assertEquals } from "./assert.ts";
+import { json } from "../support/api_client.ts";
+import { readLabelsCsv, startServer } from "../support/server_process.ts";
+import { waitUntil } from "../support/wait.ts";
 
 Deno.test(
   "SIGKILL during a label storm loses no acknowledged label",
-  opts,
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "ssvae_crash_" });
     const labelsPath = `${dir}/labels.csv`;
@@ -20,7 +19,12 @@ Deno.test(
     for (let i = 1000; i < 1100; i++) pre.push(`${i},${i % 10}`);
     await Deno.writeTextFile(labelsPath, pre.join("\n") + "\n");
 
-    const srv = await startServer({ dir, limit: 2000, labelsPath });
+    const srv = await startServer({
+      build: false,
+      dir,
+      limit: 2000,
+      labelsPath,
+    });
     const acked = new Map<number, number | null>();
     let stop = false;
     let errors = 0;
@@ -31,7 +35,7 @@ Deno.test(
         if (index >= 2000) break;
         const del = index >= 1000 && index < 1100;
         try {
-          const res = await fetch(`${srv.base}/api/labels/${index}`, {
+          const res = await fetch(`${srv.url}/api/labels/${index}`, {
             method: del ? "DELETE" : "PUT",
             headers: { "content-type": "application/json" },
             body: del ? undefined : JSON.stringify({ label: (index * 7) % 10 }),
@@ -47,11 +51,11 @@ Deno.test(
       }
     };
     const clients = Array.from({ length: 16 }, (_, k) => client(k));
-    // Let the storm run, then kill without warning.
-    const t0 = Date.now();
-    while (acked.size < 300 && Date.now() - t0 < 20_000) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    // Let the storm run until 300 writes are acknowledged, then kill
+    // without warning, in the middle of the writes still in flight.
+    await waitUntil("300 acknowledged writes", () => acked.size >= 300, {
+      intervalMs: 5,
+    });
     await srv.kill();
     stop = true;
     await Promise.all(clients);
@@ -64,14 +68,19 @@ Deno.test(
       else assertEquals(csv.get(index), label, `label of ${index}`);
     }
 
-    const again = await startServer({ dir, limit: 2000, labelsPath });
+    const again = await startServer({
+      build: false,
+      dir,
+      limit: 2000,
+      labelsPath,
+    });
     try {
       const checks = [...acked].slice(0, 60);
       for (const [index, label] of checks) {
-        const r = await json(again.base, "GET", `/api/labels/${index}`);
+        const r = await json(again.url, "GET", `/api/labels/${index}`);
         assertEquals(r.body.label, label, `after restart, label of ${index}`);
       }
-      const state = await json(again.base, "GET", "/api/state");
+      const state = await json(again.url, "GET", "/api/state");
       assertEquals(state.body.labelled, csv.size);
       // No temp files left behind by the killed writer would break a reopen.
       const names = [...Deno.readDirSync(dir)].map((e) => e.name);

@@ -4,21 +4,19 @@
  * map, and a training run learns from the graph's soft labels and reports
  * the graph's test accuracy.
  */
-import { assert, assertEquals } from "./server_assert.ts";
-import { connectWs, json, startServer } from "./server_helpers.ts";
+import { assert, assertEquals } from "./assert.ts";
+import { connectWs, json } from "../support/api_client.ts";
+import { startServer } from "../support/server_process.ts";
 import { decodeLatent } from "../lib/protocol/latent_format.ts";
 import { decodeProbs } from "../lib/protocol/probs_format.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 
 const LIMIT = 3000;
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 Deno.test(
   "label graph: predictions follow each label; coverage first; training uses it",
-  opts,
   async (t) => {
-    const srv = await startServer({ limit: LIMIT, graph: true });
-    const { base } = srv;
+    const srv = await startServer({ build: false, limit: LIMIT, graph: true });
+    const { url: base } = srv;
     const ws = await connectWs(srv.wsUrl);
     const truth = (await loadTrainImages({ limit: LIMIT })).labels;
     const probs = async () =>
@@ -31,6 +29,7 @@ Deno.test(
       );
       const first = await probs();
 
+      // In order: the labels of each step are what the next one propagates.
       await t.step(
         "the first 10 suggestions are spread over the map",
         async () => {

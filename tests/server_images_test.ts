@@ -5,15 +5,16 @@
  * with the index beside them, exports by path, a restart after files were
  * added and removed, and the label graph on folder images.
  */
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
 import { readIndex } from "../lib/images/index_file.ts";
-import { json, readLabelsCsv, startServer } from "./server_helpers.ts";
+import { json } from "../support/api_client.ts";
+import { readLabelsCsv, startServer } from "../support/server_process.ts";
 import {
   pngOf,
   sourceImage,
   tint,
   writeImageFolder,
-} from "./image_fixtures.ts";
+} from "../support/image_fixtures.ts";
 
 Deno.test("dashboard on an image folder: named classes, colour, serials, export, restart", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ssvae_srv_images_" });
@@ -27,64 +28,64 @@ Deno.test("dashboard on an image folder: named classes, colour, serials, export,
     "--holdout",
     "0.2",
   ];
-  let srv = await startServer({ dir, extraArgs: args });
+  let srv = await startServer({ build: false, dir, args });
   try {
     const out = srv.output();
     for (const bad of fx.corrupt) {
-      assert.match(out, new RegExp(`${bad}: `), "corrupt files are named");
+      assertMatch(out, new RegExp(`${bad}: `), "corrupt files are named");
     }
-    assert.match(out, /notes\.txt: not a \.png, \.jpg or \.jpeg file/);
-    const state = (await json(srv.base, "GET", "/api/state")).body;
+    assertMatch(out, /notes\.txt: not a \.png, \.jpg or \.jpeg file/);
+    const state = (await json(srv.url, "GET", "/api/state")).body;
     const ds = state.dataset as Record<string, unknown>;
-    assert.deepEqual(ds.classes, ["tshirt", "trouser", "sneaker", "bag"]);
-    assert.deepEqual([ds.kind, ds.rows, ds.cols, ds.channels], [
+    assertEquals(ds.classes, ["tshirt", "trouser", "sneaker", "bag"]);
+    assertEquals([ds.kind, ds.rows, ds.cols, ds.channels], [
       "images",
       20,
       20,
       3,
     ]);
-    assert.equal((state.config as Record<string, number>).input_dim, 1200);
+    assertEquals((state.config as Record<string, number>).input_dim, 1200);
     const count = state.count as number;
-    assert.ok(count > 25 && count < 40, `count ${count}`);
-    assert.equal((state.countsPerClass as number[]).length, 4);
+    assert(count > 25 && count < 40, `count ${count}`);
+    assertEquals((state.countsPerClass as number[]).length, 4);
 
-    const s = (await json(srv.base, "GET", "/api/samples/2")).body;
-    assert.equal(s.channels, 3);
-    assert.equal(atob(s.original as string).length, 1200);
-    assert.equal(
+    const s = (await json(srv.url, "GET", "/api/samples/2")).body;
+    assertEquals(s.channels, 3);
+    assertEquals(atob(s.original as string).length, 1200);
+    assertEquals(
       (s.probs as number[]).slice(4).reduce((a, b) => a + b, 0),
       0,
       "no mass on classes that do not exist",
     );
     const path2 = s.path as string;
-    assert.ok(fx.truth.has(path2));
+    assert(fx.truth.has(path2));
 
-    const thumbs = await fetch(`${srv.base}/api/thumbnails?indices=0,1`);
-    assert.equal(thumbs.headers.get("X-Image-Channels"), "3");
-    assert.equal((await thumbs.arrayBuffer()).byteLength, 2 * 1200);
+    const thumbs = await fetch(`${srv.url}/api/thumbnails?indices=0,1`);
+    assertEquals(thumbs.headers.get("X-Image-Channels"), "3");
+    assertEquals((await thumbs.arrayBuffer()).byteLength, 2 * 1200);
 
     // Labels are class indices bounded by the 4 classes; the row is the file's serial.
-    assert.equal(
-      (await json(srv.base, "PUT", "/api/labels/2", { label: 4 })).status,
+    assertEquals(
+      (await json(srv.url, "PUT", "/api/labels/2", { label: 4 })).status,
       400,
     );
-    assert.equal(
-      (await json(srv.base, "PUT", "/api/labels/2", { label: 3 })).status,
+    assertEquals(
+      (await json(srv.url, "PUT", "/api/labels/2", { label: 3 })).status,
       200,
     );
     const index = await readIndex(`${dir}/labels.index.csv`);
     const serialOf = new Map([...index].map(([serial, p]) => [p, serial]));
-    assert.deepEqual([...(await readLabelsCsv(srv.labelsPath))], [[
+    assertEquals([...(await readLabelsCsv(srv.labelsPath))], [[
       serialOf.get(path2)!,
       3,
     ]]);
     const byPath =
-      await (await fetch(`${srv.base}/api/labels/export?format=paths`)).text();
-    assert.equal(byPath, `path,class\n${path2},bag\n`);
+      await (await fetch(`${srv.url}/api/labels/export?format=paths`)).text();
+    assertEquals(byPath, `path,class\n${path2},bag\n`);
     const exported =
-      (await json(srv.base, "GET", "/api/labels/export?format=json")).body;
-    assert.deepEqual(exported.classes, ["tshirt", "trouser", "sneaker", "bag"]);
-    assert.deepEqual((exported.labels as unknown[])[0], {
+      (await json(srv.url, "GET", "/api/labels/export?format=json")).body;
+    assertEquals(exported.classes, ["tshirt", "trouser", "sneaker", "bag"]);
+    assertEquals((exported.labels as unknown[])[0], {
       index: 2,
       label: 3,
       class: "bag",
@@ -102,29 +103,29 @@ Deno.test("dashboard on an image folder: named classes, colour, serials, export,
       `${fx.dir}/bag/000_added.png`,
       pngOf(tint(pixels, 8), 3),
     );
-    srv = await startServer({ dir, extraArgs: args, graph: true });
-    assert.match(
+    srv = await startServer({ build: false, dir, args, graph: true });
+    assertMatch(
       srv.output(),
       new RegExp(
         `gone \\(their serials and labels are kept\\): 1\\n\\s+${removed}`,
       ),
     );
-    const after = (await json(srv.base, "GET", "/api/state")).body;
+    const after = (await json(srv.url, "GET", "/api/state")).body;
     const at = (await Promise.all(
       Array.from(
         { length: after.count as number },
-        (_, i) => json(srv.base, "GET", `/api/samples/${i}`),
+        (_, i) => json(srv.url, "GET", `/api/samples/${i}`),
       ),
     )).find((r) => r.body.path === path2)!.body;
-    assert.equal(at.label, 3, "the label followed its file");
+    assertEquals(at.label, 3, "the label followed its file");
     const newSerial = await readIndex(`${dir}/labels.index.csv`);
-    assert.equal(
+    assertEquals(
       Math.max(...newSerial.keys()),
       index.size,
       "the added file got the next serial",
     );
     // The label graph builds on folder images and propagates the one label.
-    const { connectWs } = await import("./server_helpers.ts");
+    const { connectWs } = await import("../support/api_client.ts");
     const ws = await connectWs(srv.wsUrl);
     try {
       await ws.waitFor(
@@ -135,9 +136,9 @@ Deno.test("dashboard on an image folder: named classes, colour, serials, export,
       await ws.close();
     }
     const probs = new Uint8Array(
-      await (await fetch(`${srv.base}/api/probs`)).arrayBuffer(),
+      await (await fetch(`${srv.url}/api/probs`)).arrayBuffer(),
     );
-    assert.equal(new DataView(probs.buffer).getUint32(12, true), 10);
+    assertEquals(new DataView(probs.buffer).getUint32(12, true), 10);
   } finally {
     await srv.stop();
     await Deno.remove(dir, { recursive: true });
@@ -147,21 +148,32 @@ Deno.test("dashboard on an image folder: named classes, colour, serials, export,
 Deno.test("--images: a folder that is missing or holds no image is a clear error", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ssvae_srv_images_" });
   try {
-    await assert.rejects(
-      startServer({ dir, extraArgs: ["--images", `${dir}/missing`] }),
+    await assertRejects(
+      () =>
+        startServer({
+          build: false,
+          dir,
+          args: ["--images", `${dir}/missing`],
+        }),
+      Error,
       /could not start: FolderError: .*missing: cannot open the image folder/,
     );
     await Deno.mkdir(`${dir}/empty`);
     await Deno.writeTextFile(`${dir}/empty/readme.md`, "x");
-    await assert.rejects(
-      startServer({ dir, extraArgs: ["--images", `${dir}/empty`] }),
+    await assertRejects(
+      () =>
+        startServer({ build: false, dir, args: ["--images", `${dir}/empty`] }),
+      Error,
       /no PNG or JPEG image could be read/,
     );
-    await assert.rejects(
-      startServer({
-        dir,
-        extraArgs: ["--images", `${dir}/empty`, "--data-dir", dir],
-      }),
+    await assertRejects(
+      () =>
+        startServer({
+          build: false,
+          dir,
+          args: ["--images", `${dir}/empty`, "--data-dir", dir],
+        }),
+      Error,
       /--images and --data-dir exclude each other/,
     );
   } finally {
@@ -175,18 +187,18 @@ Deno.test("the progress page of a first decode: counts, ETA, then the port is fr
   const lines: string[] = [];
   const page = new ProgressServer("127.0.0.1", 0, (l) => lines.push(l));
   try {
-    assert.match(lines[0], /progress page at http:\/\/127\.0\.0\.1:\d+\//);
+    assertMatch(lines[0], /progress page at http:\/\/127\.0\.0\.1:\d+\//);
     const p = { done: 1500, total: 6000, failed: 2, seconds: 3, etaSeconds: 9 };
     page.update(p);
     const base = `http://127.0.0.1:${page.port}`;
     const body = await (await fetch(`${base}/api/progress`)).json();
-    assert.deepEqual({ ...body, line: undefined }, { ...p, line: undefined });
-    assert.equal(body.line, progressLine(p));
-    assert.equal(
+    assertEquals({ ...body, line: undefined }, { ...p, line: undefined });
+    assertEquals(body.line, progressLine(p));
+    assertEquals(
       body.line,
       "decoding images [######------------------] 1,500/6,000 25% · 2 failed · 3 s · ETA 9 s",
     );
-    assert.match(await (await fetch(`${base}/`)).text(), /<progress id="bar"/);
+    assertMatch(await (await fetch(`${base}/`)).text(), /<progress id="bar"/);
   } finally {
     await page.close();
   }

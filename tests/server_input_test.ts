@@ -5,22 +5,22 @@
  * (server and CLI).
  */
 
-import { assert, assertEquals, assertMatch } from "./server_assert.ts";
-import { json, startServer } from "./server_helpers.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { json } from "../support/api_client.ts";
+import { runDeno, startServer } from "../support/server_process.ts";
 
-const opts = { sanitizeOps: false, sanitizeResources: false };
-const ROOT = new URL("../", import.meta.url).pathname;
-
-Deno.test("input edges at the API", opts, async (t) => {
+Deno.test("input edges at the API", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "ssvae_input_" });
   const labelsPath = `${dir}/labels.csv`;
   // A labels.csv edited on two systems: CRLF and LF rows mixed.
   await Deno.writeTextFile(labelsPath, "Serial,label\r\n1,1\n2,2\r\n3,3\n");
-  const srv = await startServer({ dir, limit: 300, labelsPath });
-  const { base } = srv;
+  const srv = await startServer({ build: false, dir, limit: 300, labelsPath });
+  const { url: base } = srv;
   const label = async (i: number) =>
     (await json(base, "GET", `/api/labels/${i}`)).body.label;
   try {
+    // The steps share one server; each checks its own requests (the first
+    // reads the labels file it started with, so it comes first).
     await t.step("a labels.csv with mixed line ends loads", async () => {
       const s = (await json(base, "GET", "/api/state")).body;
       assertEquals(s.labelled, 3);
@@ -168,7 +168,6 @@ Deno.test("input edges at the API", opts, async (t) => {
 
 Deno.test(
   "a directory as the checkpoint is an error, not a fresh model",
-  opts,
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "ssvae_ckdir_" });
     const weights = `${dir}/ssvae.ckpt`;
@@ -177,6 +176,7 @@ Deno.test(
       let failure = "";
       try {
         const srv = await startServer({
+          build: false,
           dir,
           limit: 100,
           weightsPath: weights,
@@ -188,24 +188,11 @@ Deno.test(
       assertMatch(failure, /server exited/);
       assertMatch(failure, /ssvae\.ckpt is a directory, not a checkpoint file/);
 
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          ...[
-            "run",
-            "-A",
-            "cli/train.ts",
-            "--limit",
-            "100",
-            "--max-epochs",
-            "1",
-          ],
-          ...["--weights", weights, "--labels", `${dir}/labels.csv`],
-        ],
-        cwd: ROOT,
-        env: { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" },
-      }).output();
-      const text = new TextDecoder().decode(out.stdout) +
-        new TextDecoder().decode(out.stderr);
+      const out = await runDeno([
+        ...["cli/train.ts", "--limit", "100", "--max-epochs", "1"],
+        ...["--weights", weights, "--labels", `${dir}/labels.csv`],
+      ]);
+      const text = out.output;
       assert(out.code !== 0, text);
       assertMatch(text, /ssvae\.ckpt is a directory, not a checkpoint file/);
       assert(!/epoch\s+step/.test(text), `it trained:\n${text}`);

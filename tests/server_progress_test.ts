@@ -1,6 +1,6 @@
 /** Unit tests of the `batch` progress message: throttle, running mean loss, ETA. */
 
-import { assert, assertEquals } from "./server_assert.ts";
+import { assert, assertEquals } from "./assert.ts";
 import {
   BATCH_MESSAGE_INTERVAL_MS,
   RunProgress,

@@ -2,18 +2,22 @@
  * A worker that dies and whose replacement cannot start (the checkpoint went
  * bad meanwhile) is let go: training start then reports the real reason.
  */
-import { assertEquals, assertMatch } from "./server_assert.ts";
-import { connectWs, json, startServer } from "./server_helpers.ts";
+import { assertEquals, assertMatch } from "./assert.ts";
+import { connectWs, json } from "../support/api_client.ts";
+import { startServer } from "../support/server_process.ts";
 
 Deno.test(
   "a replacement worker that fails to start is reported, not retried forever",
-  { sanitizeOps: false, sanitizeResources: false },
   async () => {
-    const srv = await startServer({ limit: 500, testHooks: true });
+    const srv = await startServer({
+      build: false,
+      limit: 500,
+      testHooks: true,
+    });
     const ws = await connectWs(srv.wsUrl);
     try {
       await ws.waitFor((m) => m.type === "hello");
-      const r = await json(srv.base, "POST", "/api/training/start", {
+      const r = await json(srv.url, "POST", "/api/training/start", {
         epochs: 1,
       });
       assertEquals(r.status, 202);
@@ -23,7 +27,7 @@ Deno.test(
       bytes[bytes.length - 10] ^= 0xff;
       await Deno.writeFile(srv.weightsPath, bytes);
       const seq = ws.messages.at(-1)!.seq as number;
-      await json(srv.base, "POST", "/api/_test/fault", { fault: "crash" });
+      await json(srv.url, "POST", "/api/_test/fault", { fault: "crash" });
       const failed = await ws.waitFor(
         (m) =>
           (m.seq as number) > seq && m.type === "training_error" &&
@@ -31,7 +35,7 @@ Deno.test(
         60_000,
       );
       assertMatch(String(failed.message), /checksum mismatch/);
-      const again = await json(srv.base, "POST", "/api/training/start", {
+      const again = await json(srv.url, "POST", "/api/training/start", {
         epochs: 1,
       });
       assertEquals(again.status, 503);
@@ -41,25 +45,28 @@ Deno.test(
       );
       // Labels keep working.
       assertEquals(
-        (await json(srv.base, "PUT", "/api/labels/3", { label: 4 })).status,
+        (await json(srv.url, "PUT", "/api/labels/3", { label: 4 })).status,
         200,
       );
     } finally {
       ws.close();
       await srv.stop();
-      await Deno.remove(srv.dir, { recursive: true });
     }
   },
 );
 
 Deno.test(
   "a snapshot cached from an earlier server run never answers 304 after a restart",
-  { sanitizeOps: false, sanitizeResources: false },
   async () => {
-    const first = await startServer({ limit: 300 });
-    const a = await fetch(`${first.base}/api/latent`);
+    // The second server opens the first one's files: the folder outlives it.
+    const first = await startServer({
+      build: false,
+      limit: 300,
+      keepDir: true,
+    });
+    const a = await fetch(`${first.url}/api/latent`);
     await a.body?.cancel();
-    const p = await fetch(`${first.base}/api/probs`);
+    const p = await fetch(`${first.url}/api/probs`);
     await p.body?.cancel();
     const [latentTag, probsTag] = [
       a.headers.get("etag")!,
@@ -67,7 +74,11 @@ Deno.test(
     ];
     await first.stop();
     // Same files, same version numbers: only the boot id differs.
-    const second = await startServer({ limit: 300, dir: first.dir });
+    const second = await startServer({
+      build: false,
+      limit: 300,
+      dir: first.dir,
+    });
     try {
       for (
         const [path, tag] of [["/api/latent", latentTag], [
@@ -75,12 +86,12 @@ Deno.test(
           probsTag,
         ]]
       ) {
-        const r = await fetch(`${second.base}${path}`, {
+        const r = await fetch(`${second.url}${path}`, {
           headers: { "If-None-Match": tag },
         });
         await r.body?.cancel();
         assertEquals(r.status, 200, `${path} with the old ETag ${tag}`);
-        const same = await fetch(`${second.base}${path}`, {
+        const same = await fetch(`${second.url}${path}`, {
           headers: { "If-None-Match": r.headers.get("etag")! },
         });
         await same.body?.cancel();

@@ -7,10 +7,9 @@
  * `training_stopped`. Waits on events only, never on fixed sleeps.
  */
 
-import { assert, assertEquals } from "./server_assert.ts";
-import { connectWs, json, startServer } from "./server_helpers.ts";
-
-const opts = { sanitizeOps: false, sanitizeResources: false };
+import { assert, assertEquals } from "./assert.ts";
+import { connectWs, json } from "../support/api_client.ts";
+import { startServer } from "../support/server_process.ts";
 
 /** When, after the start's 202, the stop is sent (the event waited for first). */
 const MOMENTS: Array<{ name: string; after: string | null; stops: number }> = [
@@ -24,12 +23,14 @@ const MOMENTS: Array<{ name: string; after: string | null; stops: number }> = [
 
 Deno.test(
   "a stop sent at any moment after a start ends the run",
-  opts,
   async (t) => {
-    const srv = await startServer({ limit: 600 });
+    const srv = await startServer({ build: false, limit: 600 });
     const ws = await connectWs(srv.wsUrl);
     try {
       await ws.waitFor((m) => m.type === "hello");
+      // One server for every moment: each step starts its own run and waits
+      // until it has stopped (after an epoch, until the map has followed),
+      // so the next one starts from idle.
       for (const [i, moment] of MOMENTS.entries()) {
         await t.step(`${i + 1}: ${moment.name}`, async () => {
           const seq = ws.messages.at(-1)!.seq as number;
@@ -38,13 +39,13 @@ Deno.test(
               (m) => (m.seq as number) > seq && m.type === type,
               120_000,
             );
-          const start = await json(srv.base, "POST", "/api/training/start", {
+          const start = await json(srv.url, "POST", "/api/training/start", {
             epochs: 200,
           });
           assertEquals(start.status, 202, JSON.stringify(start.body));
           if (moment.after) await later(moment.after);
           for (let k = 0; k < moment.stops; k++) {
-            const stop = await json(srv.base, "POST", "/api/training/stop");
+            const stop = await json(srv.url, "POST", "/api/training/stop");
             assertEquals(stop.status, 202);
             assertEquals(stop.body.status, "stopping");
           }
@@ -57,7 +58,7 @@ Deno.test(
           );
           assertEquals(done.type, "training_stopped", JSON.stringify(done));
           assert((done.epochsRun as number) < 200);
-          const state = (await json(srv.base, "GET", "/api/state")).body;
+          const state = (await json(srv.url, "GET", "/api/state")).body;
           assertEquals((state.training as { status: string }).status, "idle");
           if (moment.after === "epoch") {
             // Trained epochs are saved, and the map follows the stopped model.
@@ -74,7 +75,6 @@ Deno.test(
     } finally {
       await ws.close();
       await srv.stop();
-      await Deno.remove(srv.dir, { recursive: true });
     }
   },
 );

@@ -3,26 +3,26 @@
  * server process (main.ts on an ephemeral port, 2000 images, temp files).
  */
 
-import { assert, assertEquals, assertMatch } from "./server_assert.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { connectWs, json, rawRequest } from "../support/api_client.ts";
 import {
-  connectWs,
-  json,
-  rawRequest,
   readLabelsCsv,
+  runDeno,
   startServer,
-} from "./server_helpers.ts";
+} from "../support/server_process.ts";
 import { decodeLatent } from "../lib/protocol/latent_format.ts";
 import { base64ToBytes } from "../lib/protocol/base64.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 
 const LIMIT = 2000;
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
-Deno.test("labels, samples, latent and validation", opts, async (t) => {
-  const srv = await startServer({ limit: LIMIT });
-  const { base } = srv;
+Deno.test("labels, samples, latent and validation", async (t) => {
+  const srv = await startServer({ build: false, limit: LIMIT });
+  const { url: base } = srv;
   const ws = await connectWs(srv.wsUrl);
   try {
+    // The steps run in order on one server: the header check needs no label
+    // yet, and the labels each step writes (5, 7, 100-299) are what the later
+    // ones count.
     await t.step("hello comes first, with status and counts", async () => {
       const hello = await ws.waitFor((m) => m.type === "hello");
       assertEquals(ws.messages[0].type, "hello");
@@ -219,19 +219,16 @@ Deno.test("labels, samples, latent and validation", opts, async (t) => {
         assertEquals(csv.size, 201); // plus index 7
         const state = await json(base, "GET", "/api/state");
         assertEquals(state.body.labelled, 201);
-        // Every change reached the socket (possibly batched).
+        // Every change reached the socket (possibly batched): the events
+        // holding the last of them.
         const seen = new Set<number>();
-        const deadline = Date.now() + 10_000;
-        while (seen.size < 200 && Date.now() < deadline) {
-          for (const m of ws.messages) {
-            if (m.type !== "labels_changed") continue;
-            for (const c of m.changes as Array<{ index: number }>) {
-              if (c.index >= 100) seen.add(c.index);
-            }
+        await ws.waitFor((m) => {
+          if (m.type !== "labels_changed") return false;
+          for (const c of m.changes as Array<{ index: number }>) {
+            if (c.index >= 100) seen.add(c.index);
           }
-          if (seen.size < 200) await new Promise((r) => setTimeout(r, 50));
-        }
-        assertEquals(seen.size, 200);
+          return seen.size === 200;
+        });
         // Sequence numbers strictly increase.
         const seqs = ws.messages.map((m) => m.seq as number);
         for (let i = 1; i < seqs.length; i++) assert(seqs[i] > seqs[i - 1]);
@@ -351,13 +348,12 @@ Deno.test("labels, samples, latent and validation", opts, async (t) => {
   } finally {
     await ws.close();
     await srv.stop();
-    await Deno.remove(srv.dir, { recursive: true });
   }
 });
 
-Deno.test("security: Host, Origin and socket checks", opts, async (t) => {
-  const srv = await startServer({ limit: 500 });
-  const { base, port } = srv;
+Deno.test("security: Host, Origin and socket checks", async (t) => {
+  const srv = await startServer({ build: false, limit: 500 });
+  const { url: base, port } = srv;
   const get = (host: string) =>
     rawRequest(port, ["GET /api/state HTTP/1.1", `Host: ${host}`]);
   try {
@@ -461,13 +457,11 @@ Deno.test("security: Host, Origin and socket checks", opts, async (t) => {
     });
   } finally {
     await srv.stop();
-    await Deno.remove(srv.dir, { recursive: true });
   }
 });
 
 Deno.test(
   "start-up failures exit non-zero with a clear message",
-  opts,
   async () => {
     const dir = await Deno.makeTempDir({ prefix: "ssvae_bad_" });
     try {
@@ -487,26 +481,12 @@ Deno.test(
         [["--bogus"], /bogus/],
       ];
       for (const [args, want] of cases) {
-        const out = await new Deno.Command(Deno.execPath(), {
-          args: [
-            "run",
-            "-A",
-            "main.ts",
-            "--port",
-            "0",
-            "--limit",
-            "100",
-            "--no-build",
-            "--labels",
-            `${dir}/labels.csv`,
-            "--weights",
-            `${dir}/none.ckpt`,
-            ...args,
-          ],
-          cwd: new URL("../", import.meta.url),
-          env: { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
-        }).output();
-        const text = new TextDecoder().decode(out.stderr);
+        const out = await runDeno([
+          ...["main.ts", "--port", "0", "--limit", "100", "--no-build"],
+          ...["--labels", `${dir}/labels.csv`, "--weights", `${dir}/none.ckpt`],
+          ...args,
+        ]);
+        const text = out.stderr;
         assert(out.code !== 0, `${args}: exit code 0`);
         assertMatch(text, want, args.join(" "));
       }

@@ -5,19 +5,13 @@
  * Real server process, 1500 images, test hooks on for fault injection.
  */
 
-import { assert, assertEquals, assertMatch } from "./server_assert.ts";
-import {
-  connectWs,
-  json,
-  startServer,
-  type WsClient,
-} from "./server_helpers.ts";
+import { assert, assertEquals, assertMatch } from "./assert.ts";
+import { connectWs, json, type WsClient } from "../support/api_client.ts";
+import { startServer } from "../support/server_process.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 import { BATCH_MESSAGE_INTERVAL_MS } from "../lib/training/run_progress.ts";
 
 const LIMIT = 1500;
-const opts = { sanitizeOps: false, sanitizeResources: false };
-
 interface Training {
   status: string;
   epoch: number;
@@ -35,16 +29,37 @@ function next(ws: WsClient, after: number, ...types: string[]) {
 
 Deno.test(
   "training runs, continues, stops, fails and recovers",
-  opts,
   async (t) => {
-    const srv = await startServer({ limit: LIMIT, testHooks: true });
-    const { base } = srv;
+    const srv = await startServer({
+      build: false,
+      // A step restarts the server on these files: the folder outlives it.
+      keepDir: true,
+      limit: LIMIT,
+      testHooks: true,
+    });
+    const { url: base } = srv;
     const ws = await connectWs(srv.wsUrl);
     const state = async () => (await json(base, "GET", "/api/state")).body;
     const lastSeq = () => ws.messages.at(-1)!.seq as number;
+    /** Sets a fault (test hooks) for the next run, or now for a "crash". */
+    const inject = async (fault: string) =>
+      assertEquals(
+        (await json(base, "POST", "/api/_test/fault", { fault })).status,
+        202,
+      );
+    /** Starts an `epochs` run; resolves with the message that ends it. */
+    const runToEnd = async (epochs: number) => {
+      const seq = lastSeq();
+      const r = await json(base, "POST", "/api/training/start", { epochs });
+      assertEquals(r.status, 202, JSON.stringify(r.body));
+      return await next(ws, seq, "training_complete", "training_error");
+    };
     try {
       await ws.waitFor((m) => m.type === "hello");
 
+      // One story, in order: the runs continue one another (epochs, steps and
+      // prediction versions count on), the faults recover to the checkpoint the
+      // runs before saved, and the restart loads it.
       await t.step("label a few images (true MNIST labels)", async () => {
         const data = await loadTrainImages({ limit: 100 });
         await Promise.all(
@@ -187,18 +202,7 @@ Deno.test(
       await t.step(
         "a second run continues (step, epochs, history)",
         async () => {
-          const seq = lastSeq();
-          const r = await json(base, "POST", "/api/training/start", {
-            epochs: 1,
-          });
-          assertEquals(r.status, 202);
-          const done = await next(
-            ws,
-            seq,
-            "training_complete",
-            "training_error",
-          );
-          assertEquals(done.type, "training_complete");
+          assertEquals((await runToEnd(1)).type, "training_complete");
           const s = await state();
           const history = s.history as Array<{ epoch: number; step: number }>;
           assertEquals(history.length, 3);
@@ -254,21 +258,8 @@ Deno.test(
         "a training error is reported, then training works again",
         async () => {
           const before = await state();
-          let seq = lastSeq();
-          const f = await json(base, "POST", "/api/_test/fault", {
-            fault: "epoch_error",
-          });
-          assertEquals(f.status, 202);
-          const r = await json(base, "POST", "/api/training/start", {
-            epochs: 2,
-          });
-          assertEquals(r.status, 202);
-          const err = await next(
-            ws,
-            seq,
-            "training_error",
-            "training_complete",
-          );
+          await inject("epoch_error");
+          const err = await runToEnd(2);
           assertEquals(err.type, "training_error");
           assertMatch(err.message as string, /injected fault/);
           const s = await state();
@@ -280,18 +271,7 @@ Deno.test(
             (before.history as unknown[]).length,
           );
 
-          seq = lastSeq();
-          const ok = await json(base, "POST", "/api/training/start", {
-            epochs: 1,
-          });
-          assertEquals(ok.status, 202);
-          const done = await next(
-            ws,
-            seq,
-            "training_complete",
-            "training_error",
-          );
-          assertEquals(done.type, "training_complete");
+          assertEquals((await runToEnd(1)).type, "training_complete");
           assertEquals(((await state()).training as Training).status, "idle");
         },
       );
@@ -300,21 +280,8 @@ Deno.test(
         "a NaN loss (TrainingError) keeps the good epochs",
         async () => {
           const before = await state();
-          const seq = lastSeq();
-          const f = await json(base, "POST", "/api/_test/fault", {
-            fault: "nan",
-          });
-          assertEquals(f.status, 202);
-          const r = await json(base, "POST", "/api/training/start", {
-            epochs: 3,
-          });
-          assertEquals(r.status, 202);
-          const err = await next(
-            ws,
-            seq,
-            "training_error",
-            "training_complete",
-          );
+          await inject("nan");
+          const err = await runToEnd(3);
           assertEquals(err.type, "training_error");
           assertMatch(err.message as string, /TrainingError: .*NaN/);
           assertEquals(err.checkpointSaved, true);
@@ -335,10 +302,7 @@ Deno.test(
         async () => {
           const before = await state();
           const seq = lastSeq();
-          const f = await json(base, "POST", "/api/_test/fault", {
-            fault: "crash",
-          });
-          assertEquals(f.status, 202);
+          await inject("crash");
           const err = await next(ws, seq, "training_error");
           assertMatch(err.message as string, /worker died/);
           await next(ws, seq, "worker_restarted");
@@ -348,18 +312,7 @@ Deno.test(
           assert(
             (s.latentVersion as number) > (before.latentVersion as number),
           );
-          const seq2 = lastSeq();
-          const r = await json(base, "POST", "/api/training/start", {
-            epochs: 1,
-          });
-          assertEquals(r.status, 202, JSON.stringify(r.body));
-          const done = await next(
-            ws,
-            seq2,
-            "training_complete",
-            "training_error",
-          );
-          assertEquals(done.type, "training_complete");
+          assertEquals((await runToEnd(1)).type, "training_complete");
           assert(
             srv.output().includes("training worker died"),
             "death not logged",
@@ -374,6 +327,7 @@ Deno.test(
           await ws.close();
           await srv.stop();
           const again = await startServer({
+            build: false,
             dir: srv.dir,
             limit: LIMIT,
             labelsPath: srv.labelsPath,
@@ -381,7 +335,7 @@ Deno.test(
           });
           try {
             assertMatch(again.output(), /checkpoint loaded/);
-            const s = (await json(again.base, "GET", "/api/state")).body;
+            const s = (await json(again.url, "GET", "/api/state")).body;
             assertEquals(s.history, before.history);
             assertEquals(s.step, before.step);
             assertEquals(s.labelled, 100);
@@ -401,15 +355,18 @@ Deno.test(
 
 Deno.test(
   "a worker that keeps dying is not restarted forever",
-  opts,
   async () => {
-    const srv = await startServer({ limit: 300, testHooks: true });
+    const srv = await startServer({
+      build: false,
+      limit: 300,
+      testHooks: true,
+    });
     const ws = await connectWs(srv.wsUrl);
     try {
       await ws.waitFor((m) => m.type === "hello");
       for (let i = 1; i <= 4; i++) {
         const seq = ws.messages.at(-1)!.seq as number;
-        const f = await json(srv.base, "POST", "/api/_test/fault", {
+        const f = await json(srv.url, "POST", "/api/_test/fault", {
           fault: "crash",
         });
         assertEquals(f.status, 202);
@@ -421,20 +378,19 @@ Deno.test(
           assertMatch(err.message as string, /training is disabled/);
         }
       }
-      const r = await json(srv.base, "POST", "/api/training/start", {
+      const r = await json(srv.url, "POST", "/api/training/start", {
         epochs: 1,
       });
       assertEquals(r.status, 503);
       assertMatch(r.body.error as string, /died 4 times/);
       // Labels and the rest of the API still work.
-      const l = await json(srv.base, "PUT", "/api/labels/1", { label: 1 });
+      const l = await json(srv.url, "PUT", "/api/labels/1", { label: 1 });
       assertEquals(l.status, 200);
-      const s = await json(srv.base, "GET", "/api/state");
+      const s = await json(srv.url, "GET", "/api/state");
       assertEquals((s.body.training as Training).status, "error");
     } finally {
       await ws.close();
       await srv.stop();
-      await Deno.remove(srv.dir, { recursive: true });
     }
   },
 );

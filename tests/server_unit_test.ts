@@ -2,7 +2,7 @@
 
 import { Hono } from "hono";
 import { etag as revalidate } from "hono/etag";
-import { assert, assertEquals } from "./server_assert.ts";
+import { assert, assertEquals } from "./assert.ts";
 import { OptionsError, parseOptions } from "../lib/server/options.ts";
 import {
   parseDeleteBody,
@@ -256,10 +256,20 @@ Deno.test("static files: types, ETag/304, cache policy, no traversal", async () 
     assertEquals(vendor.headers.get("cache-control"), "public, max-age=604800");
     await vendor.body?.cancel();
 
-    // A changed file gets a new ETag (mtime/size revalidation of the memory cache).
-    await new Promise((r) => setTimeout(r, 20));
+    // A changed file gets a new ETag (mtime/size revalidation of the memory
+    // cache): first the same size with a later mtime, set outright rather
+    // than waited for, then another size.
+    await Deno.writeTextFile(`${root}/style.css`, "p{b:1}"); // as "body{}"
+    const later = new Date(
+      Deno.statSync(`${root}/style.css`).mtime!.getTime() + 60_000,
+    );
+    await Deno.utime(`${root}/style.css`, later, later);
+    const same = (await get("style.css", { "if-none-match": etag }))!;
+    assertEquals(same.status, 200, "same size, later mtime: served again");
+    assertEquals(await same.text(), "p{b:1}");
+    const etag2 = same.headers.get("etag")!;
     await Deno.writeTextFile(`${root}/style.css`, "body{color:red}");
-    const css2 = (await get("style.css", { "if-none-match": etag }))!;
+    const css2 = (await get("style.css", { "if-none-match": etag2 }))!;
     assertEquals(css2.status, 200);
     assertEquals(await css2.text(), "body{color:red}");
 

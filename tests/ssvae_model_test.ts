@@ -21,9 +21,15 @@ await initBackend();
 
 Deno.test("forward and predict give every output its shape", () => {
   const model = new SSVAE(resolveConfig({ latent_dim: 3 }));
-  const x = tf.randomUniform([5, IMAGE_SIZE]) as tf.Tensor2D;
+  const x = tf.randomUniform(
+    [5, IMAGE_SIZE],
+    0,
+    1,
+    "float32",
+    1,
+  ) as tf.Tensor2D;
   const noise = {
-    eps: tf.randomNormal([5, 3]) as tf.Tensor2D,
+    eps: tf.randomNormal([5, 3], 0, 1, "float32", 2) as tf.Tensor2D,
     dropoutMasks: [
       tf.ones([5, 64]) as tf.Tensor2D,
       tf.ones([5, 64]) as tf.Tensor2D,

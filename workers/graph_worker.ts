@@ -19,6 +19,8 @@ import {
 } from "../lib/protocol/graph_worker.ts";
 
 let graph: LabelGraph | null = null;
+/** Columns of the propagated probabilities (the model's class count). */
+let classes = 10;
 
 function post(msg: FromGraphWorker, transfer: Transferable[] = []) {
   self.postMessage(msg, transfer);
@@ -31,6 +33,7 @@ function errorText(e: unknown): string {
 async function handle(msg: ToGraphWorker): Promise<void> {
   if (msg.type === "init") {
     const t0 = performance.now();
+    classes = msg.classes ?? 10;
     const [train] = await Promise.all([
       loadTrainSet(msg.data),
       initBackend(),
@@ -62,7 +65,7 @@ async function handle(msg: ToGraphWorker): Promise<void> {
   }
   if (!graph) throw new Error("the label graph is not built yet");
   const t0 = performance.now();
-  const p = graph.propagate(msg.labels);
+  const p = graph.propagate(msg.labels, classes);
   const { order, phase } = graph.suggest(
     msg.labels,
     p.probs,
@@ -71,7 +74,8 @@ async function handle(msg: ToGraphWorker): Promise<void> {
       exclude: msg.exclude ?? undefined,
     },
   );
-  const testPred = graph.classifyTest(p.predClass) ?? new Uint8Array(0);
+  const testPred = graph.classifyTest(p.predClass, classes) ??
+    new Uint8Array(0);
   let labelled = 0;
   for (const l of msg.labels) if (!Number.isNaN(l)) labelled++;
   post({

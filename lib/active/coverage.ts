@@ -107,10 +107,12 @@ export function coverageOrder(
     const unsure = new Float64Array(k).fill(1);
     if (doubt && doubt.power > 0) {
       unsure.fill(0);
+      // Probabilities per image: the model's class count.
+      const C = doubt.probs.length / map.n;
       for (let i = 0; i < map.n; i++) {
         let top = 0;
-        for (let c = 0; c < 10; c++) {
-          top = Math.max(top, doubt.probs[i * 10 + c]);
+        for (let c = 0; c < C; c++) {
+          top = Math.max(top, doubt.probs[i * C + c]);
         }
         unsure[level.assign[i]] += 1 - top;
       }
@@ -179,11 +181,13 @@ export function uncertaintyOrder(
   const median = sorted[Math.floor(n / 2)] || 1;
   const score = new Float32Array(n);
   const cand: number[] = [];
+  // Probabilities per image: the model's class count.
+  const C = probs.length / n;
   for (let i = 0; i < n; i++) {
     if (!Number.isNaN(labels[i]) || opts.exclude?.[i]) continue;
     let first = 0, second = 0;
-    for (let k = 0; k < 10; k++) {
-      const p = probs[i * 10 + k];
+    for (let k = 0; k < C; k++) {
+      const p = probs[i * C + k];
       if (p > first) {
         second = first;
         first = p;

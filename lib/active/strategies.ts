@@ -13,8 +13,6 @@ export const STRATEGIES = [
 ] as const;
 export type Strategy = typeof STRATEGIES[number];
 
-const NUM_CLASSES = 10;
-
 /** Whether `name` is a known strategy. */
 export function isStrategy(name: unknown): name is Strategy {
   return typeof name === "string" &&
@@ -25,7 +23,8 @@ export function isStrategy(name: unknown): name is Strategy {
  * "auto" is the default queue of the label graph (lib/active/coverage.ts,
  * ranked on the server); the others score each sample here.
  *
- * One score per sample from `probs` (N × 10 softmax rows):
+ * One score per sample from `probs` (N × `classes` softmax rows; 10 for
+ * MNIST):
  * - least_confidence: 1 − max p
  * - margin: 1 − (p₁ − p₂), the top two classes' gap, inverted
  * - entropy: −Σ p·ln p
@@ -35,8 +34,10 @@ export function acquisitionScores(
   probs: Float32Array,
   strategy: Strategy,
   seed = 0,
+  classes = 10,
 ): Float32Array {
-  const n = probs.length / NUM_CLASSES;
+  const C = classes;
+  const n = probs.length / C;
   const scores = new Float32Array(n);
   if (strategy === "auto") {
     throw new Error(
@@ -49,10 +50,10 @@ export function acquisitionScores(
     return scores;
   }
   for (let i = 0; i < n; i++) {
-    const o = i * NUM_CLASSES;
+    const o = i * C;
     if (strategy === "entropy") {
       let h = 0;
-      for (let k = 0; k < NUM_CLASSES; k++) {
+      for (let k = 0; k < C; k++) {
         const p = probs[o + k];
         if (p > 0) h -= p * Math.log(p);
       }
@@ -60,7 +61,7 @@ export function acquisitionScores(
       continue;
     }
     let first = -Infinity, second = -Infinity;
-    for (let k = 0; k < NUM_CLASSES; k++) {
+    for (let k = 0; k < C; k++) {
       const p = probs[o + k];
       if (p > first) {
         second = first;

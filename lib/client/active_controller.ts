@@ -13,6 +13,7 @@ import { MAX_BATCH } from "../protocol/limits.ts";
 import type { DashboardApi } from "./api.ts";
 import type { WriteLabels } from "./write_labels.ts";
 import { planBatch, planSummary } from "./batch_plan.ts";
+import { className } from "./dataset.ts";
 import { leastCertainUnlabelled } from "./latent.ts";
 import { pushLog, showToast, type Store } from "./store.ts";
 import { nextSuggestion, rankAll } from "./suggestions.ts";
@@ -159,10 +160,12 @@ export function startActiveController(
       );
       return;
     }
-    const summary = planSummary(plan, label);
+    const summary = planSummary(plan, label, className);
+    // The class by name ("7" for MNIST, "sneaker" for a folder's class).
+    const cls = label === null ? "" : className(label);
     const what = label === null
       ? `remove the labels of ${plural(plan.changes.length, "image")}`
-      : `label ${plural(plan.changes.length, "image")} as ${label}`;
+      : `label ${plural(plan.changes.length, "image")} as ${cls}`;
     const apply = async () => {
       const ok = await writeLabels(plan.changes, {
         undo: what,
@@ -170,7 +173,7 @@ export function startActiveController(
           ? `Removed the labels of ${plural(plan.changes.length, "image")}`
           : `Labelled ${
             plural(plan.changes.length, "image")
-          } as ${label}: ${summary} (Ctrl+Z undoes)`,
+          } as ${cls}: ${summary} (Ctrl+Z undoes)`,
       });
       // Done with this selection (a failed write keeps it for a retry).
       if (ok && a.selection.value === sel) actions.setSelection(null);
@@ -182,7 +185,7 @@ export function startActiveController(
     store.ui.confirm.value = {
       title: label === null
         ? `Remove ${plural(plan.changes.length, "label")}?`
-        : `Label ${plural(plan.changes.length, "image")} as ${label}?`,
+        : `Label ${plural(plan.changes.length, "image")} as ${cls}?`,
       lines: [
         summary + ".",
         plan.changed > 0
@@ -193,7 +196,7 @@ export function startActiveController(
       ],
       confirmLabel: label === null
         ? `Remove ${plan.changes.length.toLocaleString("en-US")}`
-        : `Label ${plan.changes.length.toLocaleString("en-US")} as ${label}`,
+        : `Label ${plan.changes.length.toLocaleString("en-US")} as ${cls}`,
       onConfirm: () => void apply(),
     };
   };

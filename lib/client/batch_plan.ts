@@ -54,9 +54,13 @@ export function planBatch(
 const n = (v: number) => v.toLocaleString("en-US");
 
 /** "1,200 new, 34 changed" (what the question and the result both say). */
-export function planSummary(p: BatchPlan, label: number | null): string {
+export function planSummary(
+  p: BatchPlan,
+  label: number | null,
+  name: (c: number) => string = String,
+): string {
   if (label === null) return `${n(p.changed)} labels removed`;
   const parts = [`${n(p.added)} new`, `${n(p.changed)} changed`];
-  if (p.unchanged > 0) parts.push(`${n(p.unchanged)} already ${label}`);
+  if (p.unchanged > 0) parts.push(`${n(p.unchanged)} already ${name(label)}`);
   return parts.join(", ");
 }

@@ -5,7 +5,7 @@
  * version changes, caches samples and handles the keyboard. Nothing here runs
  * on the server.
  */
-import { setDataset } from "./dataset.ts";
+import { className, setDataset } from "./dataset.ts";
 import { startActiveController } from "./active_controller.ts";
 import { ApiError, type DashboardApi } from "./api.ts";
 import { dispatchKey } from "./key_actions.ts";
@@ -282,7 +282,7 @@ export function startController(store: Store, api: DashboardApi): Controller {
     void writeLabels([{ index, label }], {
       undo: label === null
         ? `remove the label of #${index}`
-        : `label #${index} as ${label}`,
+        : `label #${index} as ${className(label)}`,
     });
   }
 

@@ -68,10 +68,46 @@ export function classForKey(
   return c < d.classes.length ? c : null;
 }
 
-/** The key that labels class `c` (see `classForKey`), or "" for none. */
+/**
+ * The key that labels class `c` (see `classForKey`), or "" for none: only
+ * the first ten classes have keys; the others are picked by name.
+ */
 export function keyForClass(c: number, d: DatasetView = dataset.value): string {
-  if (c >= MAX_CLASSES) return "";
+  if (c < 0 || c >= 10 || c >= d.classes.length) return "";
   return String(digitClasses(d) ? c : (c + 1) % 10);
+}
+
+/** The first and last label keys: "0"–"9" for MNIST, "1"–"0" (or fewer) for names. */
+export function labelKeys(d: DatasetView = dataset.value): [string, string] {
+  return digitClasses(d)
+    ? ["0", "9"]
+    : ["1", keyForClass(Math.min(d.classes.length, 10) - 1, d)];
+}
+
+/** True when the classes outnumber the label keys: the page adds a class picker. */
+export function needsClassPicker(d: DatasetView = dataset.value): boolean {
+  return d.classes.length > 10;
+}
+
+/**
+ * The classes whose name contains `query` (case-insensitive), those that
+ * start with it first, each group in class order; all of them for "". The
+ * class picker's list.
+ */
+export function filterClasses(
+  query: string,
+  d: DatasetView = dataset.value,
+): number[] {
+  const q = query.trim().toLowerCase();
+  const all = d.classes.map((_, c) => c);
+  if (q === "") return all;
+  const starts: number[] = [], inside: number[] = [];
+  for (const c of all) {
+    const name = d.classes[c].toLowerCase();
+    if (name.startsWith(q)) starts.push(c);
+    else if (name.includes(q)) inside.push(c);
+  }
+  return [...starts, ...inside];
 }
 
 /**

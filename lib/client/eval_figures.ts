@@ -5,17 +5,12 @@
  */
 import { dataset } from "./dataset.ts";
 import type { RunRecord } from "../protocol/api.ts";
+import { CHART_STYLE } from "./figures.ts";
 
 // deno-lint-ignore no-explicit-any
 type Trace = Record<string, any>;
 // deno-lint-ignore no-explicit-any
 type Layout = Record<string, any>;
-
-const FONT = {
-  family: "Inter, system-ui, sans-serif",
-  size: 11,
-  color: "#475467",
-};
 
 const pct = (v: number) => Math.round(v * 10000) / 100;
 
@@ -60,9 +55,7 @@ export function accuracyLayout(): Layout {
   return {
     uirevision: "accuracy",
     margin: { l: 44, r: 8, t: 8, b: 36 },
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "#ffffff",
-    font: FONT,
+    ...CHART_STYLE,
     showlegend: false,
     hovermode: "closest",
     xaxis: {
@@ -89,7 +82,8 @@ export function confusionTraces(
   run: RunRecord,
   classes: string[] = dataset.value.classes,
 ): Trace[] {
-  // The run holds 10 × 10 counts; a data set of fewer classes shows its own.
+  // The run holds 10 × 10 counts up to ten classes; a data set of fewer
+  // classes shows its own.
   const k = Math.min(classes.length, run.confusion.length);
   const m = run.confusion.slice(0, k).map((row) => row.slice(0, k));
   const share = m.map((row) => {
@@ -102,8 +96,9 @@ export function confusionTraces(
     // Cells are ~25 px wide: 4-digit counts read "1.1k" (exact on hover).
     text: m.map((row) => row.map(compactCount)),
     customdata: m,
-    texttemplate: "%{text}",
-    textfont: { size: 9 },
+    // Past TEXT_CLASSES the cells are too small for numbers: hover says them.
+    texttemplate: k > TEXT_CLASSES ? "" : "%{text}",
+    textfont: { size: k > 10 ? 8 : 9 },
     x: m.map((_, c) => classes[c]),
     y: m.map((_, c) => classes[c]),
     colorscale: [[0, "#ffffff"], [0.15, "#dbe7ff"], [1, "#1d4ed8"]],
@@ -117,28 +112,57 @@ export function confusionTraces(
   }];
 }
 
+/** Up to this many classes the confusion matrix writes counts in its cells. */
+export const TEXT_CLASSES = 20;
+
+/**
+ * Past ten classes the matrix gets a size of its own, `cellPx` per class
+ * (its panel scrolls): squeezed into the panel its cells and names would
+ * become unreadable. Null: it fills the panel (ten classes or fewer).
+ */
+export function confusionSize(
+  classes: string[] = dataset.value.classes,
+  panelWidth = 0,
+): { width: number; height: number } | null {
+  const k = classes.length;
+  if (k <= 10) return null;
+  const m = confusionMargin(classes);
+  const cell = k > TEXT_CLASSES ? 14 : 24;
+  return {
+    width: Math.max(panelWidth, m.l + m.r + cell * k),
+    height: m.t + m.b + cell * k,
+  };
+}
+
+function confusionMargin(classes: string[]) {
+  return {
+    l: Math.max(64, 16 + 7 * Math.max(...classes.map((c) => c.length + 6))),
+    r: 8,
+    t: 8,
+    // Room for the class names, drawn at an angle when long.
+    b: Math.max(36, 24 + 5 * Math.max(...classes.map((c) => c.length))),
+  };
+}
+
 export function confusionLayout(
   run: RunRecord,
   classes: string[] = dataset.value.classes,
+  panelWidth = 0,
 ): Layout {
   const acc = run.accuracy.perClass.slice(0, classes.length);
+  const size = confusionSize(classes, panelWidth);
   return {
-    margin: {
-      l: Math.max(64, 16 + 7 * Math.max(...classes.map((c) => c.length + 6))),
-      r: 8,
-      t: 8,
-      // Room for the class names, drawn at an angle when long.
-      b: Math.max(36, 24 + 5 * Math.max(...classes.map((c) => c.length))),
-    },
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "#ffffff",
-    font: FONT,
+    margin: confusionMargin(classes),
+    ...(size ? { ...size, autosize: false } : {}),
+    ...CHART_STYLE,
     xaxis: {
       title: { text: "predicted", standoff: 2 },
       type: "category",
       side: "bottom",
       automargin: true,
-      tickangle: classes.some((c) => c.length > 3) ? -35 : 0,
+      tickangle: classes.some((c) => c.length > 3)
+        ? (classes.length > 10 ? -60 : -35)
+        : 0,
     },
     yaxis: {
       title: { text: "true", standoff: 2 },

@@ -43,6 +43,17 @@ export function boundsTrace(
 }
 
 /** The latent plot's margins (px): its plot area, also before Plotly loads. */
+/** What every chart of the page shares: transparent paper, white plot, one font. */
+export const CHART_STYLE = {
+  paper_bgcolor: "rgba(0,0,0,0)",
+  plot_bgcolor: "#ffffff",
+  font: {
+    family: "Inter, system-ui, sans-serif",
+    size: 11,
+    color: "#475467",
+  },
+} as const;
+
 export const LATENT_MARGIN = { l: 44, r: 8, t: 8, b: 36 } as const;
 
 /** Axis ranges that show every point with a margin of 4%. */
@@ -69,13 +80,7 @@ export function latentLayout(
     hovermode: "closest",
     dragmode,
     showlegend: false,
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "#ffffff",
-    font: {
-      family: "Inter, system-ui, sans-serif",
-      size: 11,
-      color: "#475467",
-    },
+    ...CHART_STYLE,
     xaxis: {
       title: { text: "z₁", standoff: 4 },
       // Fixed ranges (double-click returns to them): the corners trace is
@@ -107,6 +112,18 @@ export const LATENT_CONFIG = {
   modeBarButtonsToRemove: ["autoScale2d"],
 };
 
+/** A Plotly shape's anchor at point `i`, sized in pixels (it keeps its size on zoom). */
+function pinnedTo(snap: LatentSnapshot, i: number) {
+  return {
+    xref: "x",
+    yref: "y",
+    xsizemode: "pixel",
+    ysizemode: "pixel",
+    xanchor: snap.x[i],
+    yanchor: snap.y[i],
+  };
+}
+
 /**
  * The X on the selected point (dark on a white halo: visible on every
  * class colour and on both ends of the certainty scale): a layout shape sized in pixels and
@@ -120,12 +137,7 @@ export function selectionShapes(
   if (selected === null || selected < 0 || selected >= snap.count) return [];
   const base = {
     type: "path",
-    xref: "x",
-    yref: "y",
-    xsizemode: "pixel",
-    ysizemode: "pixel",
-    xanchor: snap.x[selected],
-    yanchor: snap.y[selected],
+    ...pinnedTo(snap, selected),
     path: "M-7,-7L7,7M-7,7L7,-7",
     layer: "above",
     name: "selected",
@@ -163,12 +175,7 @@ export function suggestionShapes(
     const r = top ? 8 : 6;
     const ring = {
       type: "circle",
-      xref: "x",
-      yref: "y",
-      xsizemode: "pixel",
-      ysizemode: "pixel",
-      xanchor: snap.x[i],
-      yanchor: snap.y[i],
+      ...pinnedTo(snap, i),
       x0: -r,
       x1: r,
       y0: -r,
@@ -296,13 +303,7 @@ export function lossLayout(lastEpoch = 1): Layout {
     uirevision: "loss",
     margin: { l: 48, r: 8, t: 28, b: 34 },
     hovermode: "x unified",
-    paper_bgcolor: "rgba(0,0,0,0)",
-    plot_bgcolor: "#ffffff",
-    font: {
-      family: "Inter, system-ui, sans-serif",
-      size: 11,
-      color: "#475467",
-    },
+    ...CHART_STYLE,
     legend: {
       orientation: "h",
       x: 0,

@@ -3,7 +3,7 @@
  * shortcut help (`?`) and the buttons' titles all read it, so a key, its help
  * line and its button never disagree. One entry = one user action.
  */
-import { classForKey } from "./dataset.ts";
+import { classForKey, needsClassPicker } from "./dataset.ts";
 import type { Store } from "./store.ts";
 
 export type ActionGroup = "Label" | "Move" | "Selection" | "History" | "View";
@@ -15,6 +15,8 @@ export interface KeyAction {
   keys: string[];
   /** What the action does (help line, button title). */
   label: string;
+  /** Whether the page offers it now (undefined: always); the help lists only those. */
+  available?(): boolean;
   /** Whether `ev` triggers it (undefined: listed in the help only). */
   match?(ev: KeyboardEvent): boolean;
   run?(store: Store, ev: KeyboardEvent): void;
@@ -25,6 +27,19 @@ const ctrl = (ev: KeyboardEvent) => (ev.ctrlKey || ev.metaKey) && !ev.altKey;
 /** The class a key labels (1–9, 0 for the first ten named classes; digits for MNIST). */
 const keyClass = (ev: KeyboardEvent) => classForKey(ev.key);
 
+/**
+ * Labels with class `c` what a label key labels: the whole box/lasso
+ * selection when there is one (planned and confirmed by
+ * lib/client/batch_plan.ts), else the selected image. The label keys and
+ * the class picker both call it, so picking a class by name is the same
+ * action as its key.
+ */
+export function labelWithClass(store: Store, c: number): void {
+  if (store.active.selection.value) {
+    store.active.actions.labelSelection(c);
+  } else store.actions.setLabel(c);
+}
+
 /** The table. Order = the help's order. */
 export const KEY_ACTIONS: readonly KeyAction[] = [
   {
@@ -34,11 +49,23 @@ export const KEY_ACTIONS: readonly KeyAction[] = [
     label:
       "Label the selected image; with a box/lasso selection, all of it (asks first when labels would change or more than 200 images)",
     match: (ev) => plain(ev) && keyClass(ev) !== null,
-    run: (store, ev) => {
-      const d = keyClass(ev)!;
-      if (store.active.selection.value) {
-        store.active.actions.labelSelection(d);
-      } else store.actions.setLabel(d);
+    run: (store, ev) => labelWithClass(store, keyClass(ev)!),
+  },
+  {
+    id: "pick",
+    group: "Label",
+    keys: ["/"],
+    label:
+      "Pick any class by name (more than ten classes): type part of it, ↑/↓ then Enter",
+    available: () => needsClassPicker(),
+    match: (ev) => plain(ev) && ev.key === "/" && needsClassPicker(),
+    run: (store) => {
+      store.ui.pickClass.value++;
+      // Now, within this key press, so the next key is already typed into
+      // the picker (the panel's effect would focus it a frame later).
+      if (typeof document !== "undefined") {
+        document.getElementById("sample-picker-input")?.focus();
+      }
     },
   },
   {

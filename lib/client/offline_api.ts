@@ -26,15 +26,7 @@ import type { OfflineImages } from "./offline_images.ts";
 import { bytesToBase64 } from "../protocol/base64.ts";
 import type { LatentSnapshot } from "../protocol/latent_format.ts";
 import type { ProbsSnapshot } from "../protocol/probs_format.ts";
-import type {
-  ApiState,
-  BatchResult,
-  ImportResult,
-  LabelChange,
-  LabelResult,
-  RunRecord,
-  Sample,
-} from "../protocol/api.ts";
+import type * as Wire from "../protocol/api.ts";
 
 /** The offline label queue as OfflineApi uses it (lib/client/outbox_sync.ts). */
 export interface LabelQueue {
@@ -43,7 +35,7 @@ export interface LabelQueue {
   /** Operations waiting to be replayed. */
   readonly pending: number;
   /** Queues changes made at `clientTime`; resolves once they are stored. */
-  add(changes: LabelChange[], clientTime: number): Promise<void>;
+  add(changes: Wire.LabelChange[], clientTime: number): Promise<void>;
 }
 
 /** What an OfflineApi is built from. */
@@ -84,7 +76,7 @@ export class OfflineApi implements DashboardApi {
 
   /** A write goes straight to the server unless offline or others are queued. */
   async #write<T extends object>(
-    changes: LabelChange[],
+    changes: Wire.LabelChange[],
     direct: () => Promise<WriteResult<T>>,
     queued: () => WriteResult<T>,
   ): Promise<WriteResult<T>> {
@@ -104,7 +96,10 @@ export class OfflineApi implements DashboardApi {
     }
   }
 
-  setLabel(index: number, label: number): Promise<WriteResult<LabelResult>> {
+  setLabel(
+    index: number,
+    label: number,
+  ): Promise<WriteResult<Wire.LabelResult>> {
     return this.#write(
       [{ index, label }],
       () => this.#d.server.setLabel(index, label),
@@ -112,7 +107,7 @@ export class OfflineApi implements DashboardApi {
     );
   }
 
-  deleteLabel(index: number): Promise<WriteResult<LabelResult>> {
+  deleteLabel(index: number): Promise<WriteResult<Wire.LabelResult>> {
     return this.#write(
       [{ index, label: null }],
       () => this.#d.server.deleteLabel(index),
@@ -121,7 +116,9 @@ export class OfflineApi implements DashboardApi {
   }
 
   /** The batch write (lasso, undo/redo): queued as one entry per change, one time. */
-  setLabels(changes: LabelChange[]): Promise<WriteResult<BatchResult>> {
+  setLabels(
+    changes: Wire.LabelChange[],
+  ): Promise<WriteResult<Wire.BatchResult>> {
     return this.#write(
       changes,
       () => this.#d.server.setLabels(changes),
@@ -134,8 +131,8 @@ export class OfflineApi implements DashboardApi {
     );
   }
 
-  async sample(index: number, signal?: AbortSignal): Promise<Sample> {
-    let s: Sample;
+  async sample(index: number, signal?: AbortSignal): Promise<Wire.Sample> {
+    let s: Wire.Sample;
     try {
       s = await this.#d.server.sample(index, signal);
     } catch (e) {
@@ -165,7 +162,7 @@ export class OfflineApi implements DashboardApi {
   }
 
   /** A sample from the cached image and the page's snapshot, or null. */
-  async #offlineSample(index: number): Promise<Sample | null> {
+  async #offlineSample(index: number): Promise<Wire.Sample | null> {
     const snap = this.#d.snapshot();
     if (!snap || index >= snap.count) return null;
     const img = await this.#d.images.image(index);
@@ -195,7 +192,7 @@ export class OfflineApi implements DashboardApi {
     }
   }
 
-  async state(): Promise<ApiState> {
+  async state(): Promise<Wire.ApiState> {
     try {
       return await this.#d.server.state();
     } catch (e) {
@@ -218,7 +215,7 @@ export class OfflineApi implements DashboardApi {
     return this.#d.server.thumbnails(indices, signal);
   }
 
-  evaluations(): Promise<{ runs: RunRecord[]; error?: string }> {
+  evaluations(): Promise<{ runs: Wire.RunRecord[]; error?: string }> {
     return this.#d.server.evaluations();
   }
 
@@ -226,7 +223,7 @@ export class OfflineApi implements DashboardApi {
     return this.#d.server.exportLabels();
   }
 
-  importLabels(body: ImportRequest): Promise<ImportResult> {
+  importLabels(body: ImportRequest): Promise<Wire.ImportResult> {
     return this.#d.server.importLabels(body);
   }
 

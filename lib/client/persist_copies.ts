@@ -49,6 +49,14 @@ export function persistCopies(
     copies.putLatent(snap).then(() => {
       latentSaved = true;
       markCached();
+      // An event to wait on (tests, tools): which labels the copy now holds.
+      let labelled = 0;
+      for (let i = 0; i < snap.count; i++) {
+        if (snap.userLabel[i] >= 0) labelled++;
+      }
+      performance.mark("offline-copy-saved", {
+        detail: { version: snap.version, labelled },
+      });
     }, () => {});
 
   const disposers = [

@@ -9,7 +9,7 @@ import {
   TRAINING_RANGES,
   type TrainingParam,
 } from "../protocol/limits.ts";
-import { setDataset } from "./dataset.ts";
+import { dataset, setDataset } from "./dataset.ts";
 import { batch, computed, signal } from "@preact/signals";
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
@@ -124,7 +124,7 @@ export function createStore(props: PageProps = {}) {
     count: signal(s?.count ?? 0),
     labelled: signal(s?.labelled ?? 0),
     countsPerClass: signal<number[]>(
-      s?.countsPerClass ?? new Array(10).fill(0),
+      s?.countsPerClass ?? new Array(dataset.value.classes.length).fill(0),
     ),
     training,
     isTraining: computed(() =>
@@ -158,6 +158,8 @@ export function createStore(props: PageProps = {}) {
       confirm: signal<ConfirmRequest | null>(null),
       /** The "how this works" strip (dismissed once, remembered). */
       guideOpen: signal(false),
+      /** Bumped to put the focus in the class picker (key `/`, > 10 classes). */
+      pickClass: signal(0),
     },
   };
   return store;
@@ -204,11 +206,12 @@ export function applyCounts(store: Store, counts: Counts | undefined) {
 export function recountFromLatent(store: Store) {
   const snap = store.latent.value;
   if (!snap) return;
-  const per = new Array(10).fill(0);
+  const k = dataset.value.classes.length;
+  const per = new Array(k).fill(0);
   let n = 0;
   for (let i = 0; i < snap.count; i++) {
     const l = snap.userLabel[i];
-    if (l >= 0 && l <= 9) {
+    if (l >= 0 && l < k) {
       per[l]++;
       n++;
     }

@@ -66,6 +66,7 @@ export function rankAll(snap: ProbsSnapshot, strategy: Strategy): Ranking {
       snap.probs,
       strategy,
       randomSeed(snap.version),
+      snap.classes,
     );
     // topSuggestions over "all unlabelled" is the full order.
     order = topSuggestions(

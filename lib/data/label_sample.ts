@@ -2,7 +2,7 @@
 import { Rng } from "../ssvae/rng.ts";
 
 /**
- * Picks `perClass` random indices of each class 0-9 from `trueLabels` (seeded),
+ * Picks `perClass` random indices of each class from `trueLabels` (seeded),
  * only among `candidates` when given, and returns a labels array (NaN =
  * unlabelled) holding just those.
  */
@@ -14,7 +14,8 @@ export function labelsPerClass(
 ): Float32Array {
   const order = new Rng(seed).shuffle(Uint32Array.from(candidates));
   const labels = new Float32Array(trueLabels.length).fill(NaN);
-  const taken = new Array(10).fill(0);
+  // Any class a byte can hold (MNIST's ten, or a folder's up to MAX_CLASSES).
+  const taken = new Array(256).fill(0);
   for (const i of order) {
     const y = trueLabels[i];
     if (taken[y] < perClass) {

@@ -105,7 +105,8 @@ function checkLimit(limit: number | undefined): void {
   }
 }
 
-interface RawSplit {
+/** Images of a split as bytes, with their true classes (255 = unknown). */
+export interface RawImages {
   count: number;
   rows: number;
   cols: number;
@@ -120,7 +121,7 @@ async function readSplit(
   imagesName: string,
   labelsName: string,
   limit?: number,
-): Promise<RawSplit> {
+): Promise<RawImages> {
   // One after the other, so a folder missing both reports the images file.
   const imagesPath = await findIdx(dir, imagesName);
   const labelsPath = await findIdx(dir, labelsName);

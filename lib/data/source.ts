@@ -10,18 +10,11 @@ import {
   type ImageSet,
   loadTestSet,
   loadTrainImages,
+  type RawImages,
   scaleImages,
 } from "./mnist.ts";
 
-/** Images of a split as bytes, with their true classes (255 = unknown). */
-export interface RawImages {
-  count: number;
-  rows: number;
-  cols: number;
-  channels: number;
-  raw: Uint8Array;
-  labels: Uint8Array;
-}
+export type { RawImages };
 
 /** The data set: IDX files, or decoded folder images. */
 export type DataSpec =

@@ -161,21 +161,27 @@ export class LabelGraph {
     return new LabelGraph({ n, pca, nb, spectral, levels, testNb });
   }
 
-  /** Label spreading from `labels` (NaN = none): probabilities of every image. */
-  propagate(labels: Float32Array): Propagation {
+  /**
+   * Label spreading from `labels` (NaN = none): probabilities of every image,
+   * `classes` per row (the model's class count, so they can train it).
+   */
+  propagate(labels: Float32Array, classes = NUM_CLASSES): Propagation {
     const t0 = performance.now();
-    const probs = spreadProbabilities(spreadLabels(this.graph, labels), labels);
+    const C = classes;
+    const probs = spreadProbabilities(
+      spreadLabels(this.graph, labels, { classes: C }),
+      labels,
+      C,
+    );
     const predClass = new Uint8Array(this.n);
     const certainty = new Float32Array(this.n);
     for (let i = 0; i < this.n; i++) {
       let best = 0;
-      for (let c = 1; c < NUM_CLASSES; c++) {
-        if (probs[i * NUM_CLASSES + c] > probs[i * NUM_CLASSES + best]) {
-          best = c;
-        }
+      for (let c = 1; c < C; c++) {
+        if (probs[i * C + c] > probs[i * C + best]) best = c;
       }
       predClass[i] = best;
-      certainty[i] = probs[i * NUM_CLASSES + best];
+      certainty[i] = probs[i * C + best];
     }
     return { probs, predClass, certainty, ms: performance.now() - t0 };
   }
@@ -205,9 +211,12 @@ export class LabelGraph {
    * vote of its nearest training images' predicted classes. null without a
    * test set.
    */
-  classifyTest(trainClass: Uint8Array): Uint8Array | null {
+  classifyTest(
+    trainClass: Uint8Array,
+    classes = NUM_CLASSES,
+  ): Uint8Array | null {
     const t = this.#parts.testNb;
-    return t ? voteOfNeighbours(t, trainClass) : null;
+    return t ? voteOfNeighbours(t, trainClass, classes) : null;
   }
 
   /** The cache file's bytes. */

@@ -20,7 +20,7 @@ export class ClassesError extends Error {
   override name = "ClassesError";
 }
 
-/** Checks a list of names: 1–10, unique, non-empty, no commas or line breaks. */
+/** Checks a list of names: 1–MAX_CLASSES (100), unique, non-empty, no commas or line breaks. */
 export function validateClasses(names: string[], source: string): string[] {
   if (names.length === 0) throw new ClassesError(`${source}: no class names`);
   if (names.length > MAX_CLASSES) {

@@ -42,7 +42,7 @@ export class LabelError extends Error {
 export interface LabelLayout {
   /** Serial of each image (index → Serial); absent: the Serial is the index. */
   serials?: Uint32Array;
-  /** Labels are 0 … classCount-1 (default 10, the most there may be). */
+  /** Labels are 0 … classCount-1 (default 10: MNIST's digits). */
   classCount?: number;
 }
 

@@ -11,6 +11,11 @@ export interface GraphInitMessage {
   data: DataSpec;
   /** Folder of the graph cache file (built once per data set). */
   cacheDir: string;
+  /**
+   * Probabilities per image: the model's class count (`modelClassCount`),
+   * so they train it as soft labels. Absent: 10.
+   */
+  classes?: number;
 }
 
 /** Propagate these labels (NaN = none); `exclude` marks images never suggested. */

@@ -6,10 +6,14 @@
  */
 
 /**
- * The most classes a data set may have: the model's classifier, the label
- * graph and the wire formats (probabilities, run records) have ten slots.
+ * The most classes a data set may have. The wire formats would take 127
+ * (LAT1 keeps the user label as an int8, −1 = none; the predicted class is a
+ * uint8); 100 keeps what grows with the class count within ~10× MNIST's:
+ * the probabilities the page downloads (N × classes bytes, 6 MB for 60k
+ * images), a label's propagation over the graph (one pass per class column)
+ * and the confusion matrix of every run record.
  */
-export const MAX_CLASSES = 10;
+export const MAX_CLASSES = 100;
 
 /**
  * Most changes in one `PUT /api/labels` batch (and one undo entry); a lasso

@@ -15,7 +15,10 @@ export type { EpochMetrics, HistoryEntry, RunRecord };
 export interface InitMessage {
   type: "init";
   data: DataSpec;
-  /** Number of classes (≤ 10): predictions keep the first `classCount`. */
+  /**
+   * Number of classes of the data set: the model has `modelClassCount` of
+   * them, and predictions keep the first `classCount`.
+   */
   classCount: number;
   weightsPath: string;
   /** Transfer the raw image bytes back (only the first worker: a restarted one has them already). */
@@ -33,7 +36,7 @@ export interface TrainMessage {
   >;
   /** A copy of the label view at train start (NaN = unlabelled); transferred. */
   labels: Float32Array;
-  /** The label graph's probabilities (N × 10) at train start: soft labels; transferred. */
+  /** The label graph's probabilities (N × num_classes) at train start: soft labels; transferred. */
   targets?: Float32Array;
   /**
    * The label graph's predicted class of every test image at train start:

@@ -23,7 +23,7 @@ import type { TrainingInfo } from "../protocol/api.ts";
 
 export interface ControllerOptions {
   data: DataSpec;
-  /** Classes of the data set (≤ 10): predictions keep these. */
+  /** Classes of the data set: predictions keep these. */
   classCount: number;
   weightsPath: string;
   testHooks: boolean;
@@ -42,14 +42,8 @@ export class UnavailableError extends Error {
   override name = "UnavailableError";
 }
 
-export interface Snapshot {
-  latent: Float32Array;
-  latentDim: number;
-  recon: Uint8Array;
-  predClass: Uint8Array;
-  certainty: Float32Array;
-  probs: Float32Array;
-}
+/** The latest prediction over the data set, as the worker posted it. */
+export type Snapshot = Omit<PredictionMessage, "type" | "seconds">;
 
 export class TrainingController {
   readonly #opts: ControllerOptions;

@@ -1,4 +1,10 @@
-/** Model and training configuration of the SSVAE (see docs: ssvae-spec). */
+/**
+ * Model and training configuration of the SSVAE: the reference model's fields
+ * (documented field by field below) and the presets (docs/architecture.md,
+ * "lib/ssvae and lib/training").
+ */
+
+import { MAX_CLASSES } from "../protocol/limits.ts";
 
 /** Every field of the reference `SSVAEConfig`, snake_case as stored in checkpoints. */
 export interface SSVAEConfig {
@@ -7,6 +13,12 @@ export interface SSVAEConfig {
    * 3072 for 32×32 RGB. Absent in checkpoints written before it existed: 784.
    */
   input_dim: number;
+  /**
+   * Outputs of the classifier: 10 (MNIST's, and any data set of at most ten
+   * classes: see `modelClassCount`), else one per class. Absent in
+   * checkpoints written before it existed: 10.
+   */
+  num_classes: number;
   latent_dim: number;
   hidden_dims: number[];
   recon_weight: number;
@@ -71,6 +83,17 @@ export const ORIGINAL_MODEL_FIELDS: Pick<
   "classifier_input" | "prior" | "pseudo_label_weight"
 > = { classifier_input: "z", prior: "normal", pseudo_label_weight: 0 };
 
+/**
+ * The classifier's width (`num_classes`) for a data set of `classCount`
+ * classes: ten up to ten classes, so MNIST and every small folder keep the
+ * model, the checkpoints and the wire formats they had (the outputs of
+ * classes a folder lacks are masked, lib/training/restrict_classes.ts);
+ * one output per class beyond.
+ */
+export function modelClassCount(classCount: number): number {
+  return Math.max(10, classCount);
+}
+
 /** Names of the per-split metrics reported every epoch. */
 export type MetricName =
   | "loss"
@@ -119,6 +142,7 @@ export function presetConfig(name: PresetName): SSVAEConfig {
 function originalConfig(): SSVAEConfig {
   return {
     input_dim: 784,
+    num_classes: 10,
     latent_dim: 2,
     hidden_dims: [256, 128, 64],
     recon_weight: 1000,
@@ -159,6 +183,7 @@ export const TUNABLE_FIELDS = [
 /** Fields that fix the architecture: a checkpoint must match them. */
 export const ARCHITECTURE_FIELDS = [
   "input_dim",
+  "num_classes",
   "latent_dim",
   "hidden_dims",
   "encoder_type",
@@ -203,6 +228,13 @@ export function resolveConfig(
     "input_dim",
     c.input_dim,
     "an integer 1-65536",
+  );
+  check(
+    Number.isInteger(c.num_classes) && c.num_classes >= 2 &&
+      c.num_classes <= MAX_CLASSES,
+    "num_classes",
+    c.num_classes,
+    `an integer 2-${MAX_CLASSES}`,
   );
   check(
     Number.isInteger(c.latent_dim) && c.latent_dim >= 1 && c.latent_dim <= 64,

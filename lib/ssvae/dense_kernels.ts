@@ -127,57 +127,43 @@ export function registerFusedDense(gemm: NativeGemm): void {
     },
   });
 
-  tf.registerKernel({
-    kernelName: "SSVAEDenseGradX",
-    backendName: "wasm",
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { dy, w, y } = inputs as unknown as Record<string, tf.TensorInfo>;
-      const { alpha } = attrs as unknown as DenseAttrs;
-      const be = heap(backend);
-      const [n, m] = dy.shape, [k] = w.shape;
-      const out = be.makeOutput([n, k], "float32");
-      const dx = be.typedArrayFromHeap(out);
-      const g = activatedDy(
-        be.typedArrayFromHeap(dy),
-        be.typedArrayFromHeap(y),
-        alpha,
-      );
-      // dx = g · wᵀ
-      if (n * k > 0) {
-        if (m === 0) dx.fill(0);
-        else {
-          gemm.sgemm(false, true, n, k, m, g, be.typedArrayFromHeap(w), dx);
+  /**
+   * The two product gradients, with g = dy·f'(z): dx = g · wᵀ
+   * (SSVAEDenseGradX, `other` = w) and dw = xᵀ · g (SSVAEDenseGradW, x).
+   */
+  const productGradient = (kernelName: string, other: "w" | "x") =>
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: ({ inputs, backend, attrs }) => {
+        const t = inputs as unknown as Record<string, tf.TensorInfo>;
+        const { alpha } = attrs as unknown as DenseAttrs;
+        const be = heap(backend);
+        const [n, m] = t.dy.shape;
+        const k = other === "w" ? t.w.shape[0] : t.x.shape[1];
+        // Allocate first: a growing heap would detach views taken before.
+        const out = be.makeOutput(other === "w" ? [n, k] : [k, m], "float32");
+        const result = be.typedArrayFromHeap(out);
+        const g = activatedDy(
+          be.typedArrayFromHeap(t.dy),
+          be.typedArrayFromHeap(t.y),
+          alpha,
+        );
+        const o = be.typedArrayFromHeap(t[other]);
+        if (other === "w") {
+          if (n * k > 0) {
+            if (m === 0) result.fill(0);
+            else gemm.sgemm(false, true, n, k, m, g, o, result);
+          }
+        } else if (k * m > 0) {
+          if (n === 0) result.fill(0);
+          else gemm.sgemm(true, false, k, m, n, o, g, result);
         }
-      }
-      return out;
-    },
-  });
-
-  tf.registerKernel({
-    kernelName: "SSVAEDenseGradW",
-    backendName: "wasm",
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { dy, x, y } = inputs as unknown as Record<string, tf.TensorInfo>;
-      const { alpha } = attrs as unknown as DenseAttrs;
-      const be = heap(backend);
-      const [n, m] = dy.shape, [, k] = x.shape;
-      const out = be.makeOutput([k, m], "float32");
-      const dw = be.typedArrayFromHeap(out);
-      const g = activatedDy(
-        be.typedArrayFromHeap(dy),
-        be.typedArrayFromHeap(y),
-        alpha,
-      );
-      // dw = xᵀ · g
-      if (k * m > 0) {
-        if (n === 0) dw.fill(0);
-        else {
-          gemm.sgemm(true, false, k, m, n, be.typedArrayFromHeap(x), g, dw);
-        }
-      }
-      return out;
-    },
-  });
+        return out;
+      },
+    });
+  productGradient("SSVAEDenseGradX", "w");
+  productGradient("SSVAEDenseGradW", "x");
 
   tf.registerKernel({
     kernelName: "SSVAEDenseGradB",

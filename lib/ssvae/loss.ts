@@ -44,13 +44,32 @@ export interface LossNormalizer {
  */
 export const CLASS_PRIOR_RADIUS = 4;
 
-/** The 10 × latentDim centres of the class-mixture prior (zeros beyond dim 2). */
-export function classPriorCentres(latentDim: number): Float32Array {
-  const c = new Float32Array(10 * latentDim);
-  for (let k = 0; k < 10; k++) {
-    const a = (2 * Math.PI * k) / 10;
-    c[k * latentDim] = CLASS_PRIOR_RADIUS * Math.cos(a);
-    if (latentDim > 1) c[k * latentDim + 1] = CLASS_PRIOR_RADIUS * Math.sin(a);
+/**
+ * The radius of the circle of `classes` centres: CLASS_PRIOR_RADIUS up to ten
+ * classes; beyond, wider, so neighbouring centres stay as far apart as ten
+ * classes' are (unit Gaussians closer than that would merge on the map).
+ */
+export function classPriorRadius(classes: number): number {
+  if (classes <= 10) return CLASS_PRIOR_RADIUS;
+  return CLASS_PRIOR_RADIUS * Math.sin(Math.PI / 10) /
+    Math.sin(Math.PI / classes);
+}
+
+/**
+ * The `classes` × latentDim centres of the class-mixture prior (zeros beyond
+ * dim 2): evenly on a circle; ten of them for a data set of fewer classes
+ * (the model has ten outputs then).
+ */
+export function classPriorCentres(
+  latentDim: number,
+  classes = 10,
+): Float32Array {
+  const r = classPriorRadius(classes);
+  const c = new Float32Array(classes * latentDim);
+  for (let k = 0; k < classes; k++) {
+    const a = (2 * Math.PI * k) / classes;
+    c[k * latentDim] = r * Math.cos(a);
+    if (latentDim > 1) c[k * latentDim + 1] = r * Math.sin(a);
   }
   return c;
 }
@@ -69,7 +88,12 @@ export function classPriorMean(
   return tf.tidy(() => {
     const sum = tf.sum(targets, 1, true);
     const weights = tf.div(targets, tf.maximum(sum, 1e-12));
-    const centres = tf.tensor2d(classPriorCentres(latentDim), [10, latentDim]);
+    // One centre per column of the (soft) labels: the model's class count.
+    const k = targets.shape[1];
+    const centres = tf.tensor2d(classPriorCentres(latentDim, k), [
+      k,
+      latentDim,
+    ]);
     return tf.matMul(weights, centres) as tf.Tensor2D;
   });
 }

@@ -10,6 +10,7 @@ import { Rng } from "./rng.ts";
 
 /** MNIST's pixels per image: the default `config.input_dim`. */
 export const IMAGE_SIZE = 784;
+/** MNIST's classes: the default `config.num_classes`. */
 export const NUM_CLASSES = 10;
 export const LEAKY_SLOPE = 0.01;
 /** Widths of the classifier's hidden layers (fixed by the reference). */
@@ -31,7 +32,7 @@ export interface Prediction {
   predClass: Uint8Array;
   /** Max softmax probability per sample. */
   certainty: Float32Array;
-  /** N × 10 softmax probabilities. */
+  /** N × num_classes softmax probabilities. */
   probs: Float32Array;
   /**
    * N × featureDim: the encoder's last hidden layer, what the neighbour graph
@@ -87,7 +88,11 @@ export function denseLayerSpecs(config: SSVAEConfig): LayerSpec[] {
     specs.push({ name: `classifier/dense_${i}`, inDim, outDim: d });
     inDim = d;
   });
-  specs.push({ name: "classifier/logits", inDim, outDim: NUM_CLASSES });
+  specs.push({
+    name: "classifier/logits",
+    inDim,
+    outDim: config.num_classes,
+  });
   return specs;
 }
 
@@ -250,7 +255,8 @@ export class SSVAE {
     const L = this.config.latent_dim;
     const H = featureDim(this.config);
     const D = this.config.input_dim;
-    const out = opts.into?.out ?? emptyPrediction(count, L, H, decode, D);
+    const C = this.config.num_classes;
+    const out = opts.into?.out ?? emptyPrediction(count, L, H, decode, D, C);
     const at = opts.into?.at ?? 0;
     for (let start = 0; start < count; start += batchSize) {
       const n = Math.min(batchSize, count - start);
@@ -272,17 +278,17 @@ export class SSVAE {
       const row = at + start;
       readInto(latent, out.latent, row * L);
       readInto(hidden, out.features, row * H);
-      readInto(probs, out.probs, row * NUM_CLASSES);
+      readInto(probs, out.probs, row * C);
       if (recon) readInto(recon, out.recon, row * D);
       tf.dispose([latent, hidden, probs, recon]);
       const p = out.probs;
       for (let i = row; i < row + n; i++) {
         let best = 0;
-        for (let k = 1; k < NUM_CLASSES; k++) {
-          if (p[i * NUM_CLASSES + k] > p[i * NUM_CLASSES + best]) best = k;
+        for (let k = 1; k < C; k++) {
+          if (p[i * C + k] > p[i * C + best]) best = k;
         }
         out.predClass[i] = best;
-        out.certainty[i] = p[i * NUM_CLASSES + best];
+        out.certainty[i] = p[i * C + best];
       }
     }
     return out;
@@ -311,13 +317,14 @@ export function emptyPrediction(
   featureWidth: number,
   decode: boolean,
   inputDim = IMAGE_SIZE,
+  numClasses = NUM_CLASSES,
 ): Prediction {
   return {
     latent: new Float32Array(count * latentDim),
     recon: new Float32Array(decode ? count * inputDim : 0),
     predClass: new Uint8Array(count),
     certainty: new Float32Array(count),
-    probs: new Float32Array(count * NUM_CLASSES),
+    probs: new Float32Array(count * numClasses),
     features: new Float32Array(count * featureWidth),
   };
 }

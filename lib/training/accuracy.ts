@@ -7,9 +7,19 @@ export interface Accuracy {
   confusion: number[][];
 }
 
-/** Compares `predicted` with `truth` (same length, classes 0-9). */
-export function accuracyOf(predicted: Uint8Array, truth: Uint8Array): Accuracy {
-  const confusion = Array.from({ length: 10 }, () => new Array(10).fill(0));
+/**
+ * Compares `predicted` with `truth` (same length, classes 0 … classes-1;
+ * `classes` is the model's class count, 10 for MNIST).
+ */
+export function accuracyOf(
+  predicted: Uint8Array,
+  truth: Uint8Array,
+  classes = 10,
+): Accuracy {
+  const confusion = Array.from(
+    { length: classes },
+    () => new Array(classes).fill(0),
+  );
   let correct = 0;
   for (let i = 0; i < truth.length; i++) {
     confusion[truth[i]][predicted[i]]++;

@@ -16,7 +16,8 @@ export interface Rows {
  * total target weight (the classification mean's denominator). With `into`,
  * the rows are written to the start of those arrays (views of the used part
  * come back) instead of new ones: reused buffers spare the evaluation pass
- * megabytes of fresh, zero-filled memory per chunk.
+ * megabytes of fresh, zero-filled memory per chunk. `classes` is the width
+ * of a label row (the model's `num_classes`).
  */
 export function gatherRows(
   images: Float32Array,
@@ -24,14 +25,16 @@ export function gatherRows(
   indices: ArrayLike<number>,
   soft?: { targets: Float32Array; weight: number },
   into?: { x: Float32Array; oneHot: Float32Array },
+  classes = NUM_CLASSES,
 ): Rows {
   const n = indices.length;
   // Pixels per image, whatever the input shape (one label slot per image).
   const D = images.length / labels.length;
   const x = into ? into.x.subarray(0, n * D) : new Float32Array(n * D);
+  const C = classes;
   const oneHot = into
-    ? into.oneHot.subarray(0, n * NUM_CLASSES).fill(0)
-    : new Float32Array(n * NUM_CLASSES);
+    ? into.oneHot.subarray(0, n * C).fill(0)
+    : new Float32Array(n * C);
   let labelledCount = 0;
   for (let r = 0; r < n; r++) {
     const i = indices[r];
@@ -41,12 +44,12 @@ export function gatherRows(
     );
     const y = labels[i];
     if (!Number.isNaN(y)) {
-      oneHot[r * NUM_CLASSES + y] = 1;
+      oneHot[r * C + y] = 1;
       labelledCount++;
     } else if (soft) {
-      for (let k = 0; k < NUM_CLASSES; k++) {
-        const t = soft.targets[i * NUM_CLASSES + k] * soft.weight;
-        oneHot[r * NUM_CLASSES + k] = t;
+      for (let k = 0; k < C; k++) {
+        const t = soft.targets[i * C + k] * soft.weight;
+        oneHot[r * C + k] = t;
         labelledCount += t;
       }
     }

@@ -1,6 +1,6 @@
 /** The evaluation pass: metrics of a split with z = mean and no dropout. */
 import type { SSVAEConfig } from "../ssvae/config.ts";
-import { NUM_CLASSES, type SSVAE } from "../ssvae/model.ts";
+import type { SSVAE } from "../ssvae/model.ts";
 import { gatherRows } from "./batches.ts";
 import type { HelperThread } from "./helper_thread.ts";
 import { type EvalSums, evalSums } from "./shard.ts";
@@ -36,9 +36,10 @@ export async function evaluateSplit(
   const step = helper ? 2 * CHUNK : CHUNK;
   // This thread's rows go through one reused buffer, the helper's through
   // arrays shared with it.
+  const C = model.config.num_classes;
   const scratch = {
     x: new Float32Array(Math.min(CHUNK, indices.length) * config.input_dim),
-    oneHot: new Float32Array(Math.min(CHUNK, indices.length) * NUM_CLASSES),
+    oneHot: new Float32Array(Math.min(CHUNK, indices.length) * C),
   };
   for (let s = 0; s < indices.length; s += step) {
     const chunk = indices.subarray(s, s + step);
@@ -51,7 +52,8 @@ export async function evaluateSplit(
         labels,
         rest,
         undefined,
-        helper.thread.buffers.rows(rest.length, config.input_dim, NUM_CLASSES),
+        helper.thread.buffers.rows(rest.length, config.input_dim, C),
+        C,
       );
       remote = helper.thread.eval(
         helper.version,
@@ -66,6 +68,7 @@ export async function evaluateSplit(
       chunk.subarray(0, cut),
       undefined,
       scratch,
+      C,
     );
     add(evalSums(model, r.x, r.oneHot, r.labelledCount));
     if (remote) add(await remote);

@@ -39,7 +39,8 @@ export async function predictDataset(
   const recon = new Uint8Array(count * pixels);
   const predClass = new Uint8Array(count);
   const certainty = new Float32Array(count);
-  const probs = new Float32Array(count * 10);
+  const C = trainer.model.config.num_classes;
+  const probs = new Float32Array(count * C);
   for (let start = 0; start < count; start += PREDICT_CHUNK) {
     const n = Math.min(PREDICT_CHUNK, count - start);
     // Both threads: the trainer splits each chunk with its helper thread.
@@ -50,14 +51,14 @@ export async function predictDataset(
     latent.set(p.latent, start * L);
     predClass.set(p.predClass, start);
     certainty.set(p.certainty, start);
-    probs.set(p.probs, start * 10);
+    probs.set(p.probs, start * C);
     const base = start * pixels;
     for (let i = 0; i < n * pixels; i++) {
       const v = p.recon[i] * pixelMax[i % pixels];
       recon[base + i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
     }
   }
-  restrictClasses(probs, predClass, certainty, classCount);
+  restrictClasses(probs, predClass, certainty, classCount, C);
   return {
     type: "prediction",
     latent,

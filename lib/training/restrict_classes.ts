@@ -1,10 +1,11 @@
 /**
  * A data set with fewer than the model's 10 classes: the classifier still has
- * 10 outputs, and an untrained one spreads mass over classes that do not
- * exist. The shown predictions keep the first `k` classes only, renormalised.
+ * 10 outputs (`modelClassCount`), and an untrained one spreads mass over
+ * classes that do not exist. The shown predictions keep the first `k`
+ * classes only, renormalised.
  */
 
-/** Restricts N × 10 `probs` (in place) to the first `k` classes, and sets `predClass`/`certainty` from them. */
+/** Restricts N × `width` `probs` (in place) to the first `k` classes, and sets `predClass`/`certainty` from them. */
 export function restrictClasses(
   probs: Float32Array,
   predClass: Uint8Array,

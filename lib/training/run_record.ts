@@ -49,12 +49,14 @@ export async function scoreRun(
     );
     predClass.set(p.predClass, start);
   }
-  const classifier = accuracyOf(predClass, test.labels);
+  // The model's class count: 10 up to ten classes, else one per class.
+  const C = trainer.model.config.num_classes;
+  const classifier = accuracyOf(predClass, test.labels, C);
   const graphPred = run.graphTestPred?.length === test.count
     ? run.graphTestPred
     : null;
-  const acc = graphPred ? accuracyOf(graphPred, test.labels) : classifier;
-  const perClass = new Array<number>(10).fill(0);
+  const acc = graphPred ? accuracyOf(graphPred, test.labels, C) : classifier;
+  const perClass = new Array<number>(C).fill(0);
   let labelled = 0;
   for (const l of run.labels) {
     if (!Number.isNaN(l)) {

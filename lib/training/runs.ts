@@ -29,7 +29,7 @@ export interface RunRecord {
   timestamp: string;
   /** User labels the run trained with. */
   labels: number;
-  /** Labels per class (length 10). */
+  /** Labels per class (length: the model's class count, 10 up to ten classes). */
   labelsPerClass: number[];
   config: Partial<SSVAEConfig>;
   /** Epochs this run trained (it may stop early). */
@@ -50,7 +50,7 @@ export interface RunRecord {
    * predicted (`predictor: "graph"`), else the model's classifier.
    */
   accuracy: { overall: number; perClass: number[] };
-  /** confusion[true][predicted], 10 × 10 counts, of the same predictions. */
+  /** confusion[true][predicted], counts of the same predictions (10 × 10 up to ten classes, else classes × classes). */
   confusion: number[][];
   /** Which predictions `accuracy` scores (absent in older records: "classifier"). */
   predictor?: "graph" | "classifier";

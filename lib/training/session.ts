@@ -13,7 +13,11 @@
  */
 
 import { initBackend } from "../ssvae/backend.ts";
-import { defaultConfig, resolveConfig } from "../ssvae/config.ts";
+import {
+  defaultConfig,
+  modelClassCount,
+  resolveConfig,
+} from "../ssvae/config.ts";
 import { SSVAE } from "../ssvae/model.ts";
 import type { ImageSet } from "../data/mnist.ts";
 import { loadTestImages, loadTrainSet } from "../data/source.ts";
@@ -188,7 +192,7 @@ export class TrainingSession {
   /** Waits for queued work, then frees the model (and stops its helper thread). */
   async close(): Promise<void> {
     await this.settled();
-    this.#state?.trainer.dispose();
+    await this.#state?.trainer.close();
     this.#state = null;
   }
 
@@ -240,6 +244,7 @@ export class TrainingSession {
     const { trainer, fromCheckpoint } = await this.#loadTrainer(
       checkpoint,
       pixels,
+      msg.classCount,
     );
     const runs = await RunLog.open(
       msg.weightsPath,
@@ -271,23 +276,33 @@ export class TrainingSession {
     this.#progress(`predicting ${data.count} images`);
     await this.#predict();
     this.#emit({ type: "ready" }, []);
+    // The helper thread of two-thread training loads while the page opens.
+    trainer.warmUp();
   }
 
   /** The checkpoint if there is one, else a fresh model seeded by the default config. */
   async #loadTrainer(
     checkpoint: WatchedCheckpoint,
     inputDim: number,
+    classCount: number,
   ): Promise<{ trainer: InteractiveTrainer; fromCheckpoint: boolean }> {
     if (await checkpoint.exists()) {
       this.#progress(`loading checkpoint ${checkpoint.path}`);
-      const trainer = await checkpoint.load(inputDim, this.#trainerOptions);
+      const trainer = await checkpoint.load(
+        inputDim,
+        this.#trainerOptions,
+        classCount,
+      );
       return { trainer, fromCheckpoint: true };
     }
     this.#progress(
       `no checkpoint at ${checkpoint.path}: building a fresh seeded model`,
     );
     const model = new SSVAE(
-      resolveConfig({ input_dim: inputDim }, defaultConfig()),
+      resolveConfig(
+        { input_dim: inputDim, num_classes: modelClassCount(classCount) },
+        defaultConfig(),
+      ),
     );
     return {
       trainer: new InteractiveTrainer(model, this.#trainerOptions),
@@ -305,6 +320,7 @@ export class TrainingSession {
     const { trainer, fromCheckpoint } = await this.#loadTrainer(
       s.checkpoint,
       s.pixelMax.length,
+      s.init.classCount,
     );
     s.trainer = trainer;
     s.fromCheckpoint = fromCheckpoint;
@@ -392,7 +408,8 @@ export class TrainingSession {
         s.images,
         msg.labels,
         {
-          targets: msg.targets?.length === s.count * 10
+          targets: msg.targets?.length ===
+              s.count * s.trainer.model.config.num_classes
             ? msg.targets
             : undefined,
           callbacks: [this.#runCallbacks(msg)],

@@ -13,13 +13,13 @@ import {
   type LossNormalizer,
   ssvaeLoss,
 } from "../ssvae/loss.ts";
-import { NUM_CLASSES, type SSVAE } from "../ssvae/model.ts";
+import type { SSVAE } from "../ssvae/model.ts";
 
 /** Host arrays of one shard of a training batch. */
 export interface ShardInput {
   /** rows × 784 pixels. */
   x: Float32Array;
-  /** rows × 10 one-hot labels (all-zero rows = unlabelled). */
+  /** rows × num_classes one-hot labels (all-zero rows = unlabelled). */
   oneHot: Float32Array;
   labelledCount: number;
   /** rows × latent_dim reparameterisation noise. */
@@ -54,7 +54,7 @@ export function shardGradients(
   const vars = model.variables();
   const inputs = {
     x: tf.tensor2d(shard.x, [rows, D]),
-    oneHot: tf.tensor2d(shard.oneHot, [rows, NUM_CLASSES]),
+    oneHot: tf.tensor2d(shard.oneHot, [rows, model.config.num_classes]),
     eps: tf.tensor2d(shard.eps, [rows, L]),
     masks: shard.dropoutMasks.map((m) =>
       tf.tensor2d(m, [rows, m.length / rows])
@@ -121,6 +121,7 @@ export function evalSums(
   chunk = 2048,
 ): EvalSums {
   const D = model.config.input_dim;
+  const C = model.config.num_classes;
   const rows = x.length / D;
   const sums = { mse: 0, kl: 0, ce: 0, rows, labelled };
   for (let s = 0; s < rows; s += chunk) {
@@ -128,8 +129,8 @@ export function evalSums(
     const t = tf.tidy(() => {
       const xb = tf.tensor2d(x.subarray(s * D, (s + n) * D), [n, D]);
       const yb = tf.tensor2d(
-        oneHot.subarray(s * NUM_CLASSES, (s + n) * NUM_CLASSES),
-        [n, NUM_CLASSES],
+        oneHot.subarray(s * C, (s + n) * C),
+        [n, C],
       );
       const out = model.forward(xb);
       const mse = tf.div(

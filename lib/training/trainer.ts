@@ -14,7 +14,6 @@ import {
   CLASSIFIER_HIDDEN,
   emptyPrediction,
   featureDim,
-  NUM_CLASSES,
   type Prediction,
   SSVAE,
 } from "../ssvae/model.ts";
@@ -97,6 +96,9 @@ export class Trainer {
   readonly #threads: 1 | 2;
   readonly #backend?: BackendName;
   #helper: HelperThread | null = null;
+  /** The helper's start, shared by concurrent callers. */
+  #helperStart: Promise<HelperThread> | null = null;
+  #disposed = false;
   /** Fraction of each batch this thread computes when a helper takes the rest. */
   #localShare = 0.5;
   /** This thread's batch rows (without a helper) and gradients, reused every step. */
@@ -228,9 +230,12 @@ export class Trainer {
         } samples of ${D} pixels but labels ${count}`,
       );
     }
-    if (targets && targets.length !== count * NUM_CLASSES) {
+    const C = this.model.config.num_classes;
+    if (targets && targets.length !== count * C) {
       throw new TrainingError(
-        `targets hold ${targets.length / NUM_CLASSES} rows but labels ${count}`,
+        `targets hold ${
+          targets.length / C
+        } rows of ${C} classes but labels ${count}`,
       );
     }
     if (!Number.isInteger(numEpochs) || numEpochs < 1) {
@@ -398,8 +403,9 @@ export class Trainer {
       (this.#helper?.buffers ?? this.#buffers).rows(
         indices.length,
         cfg.input_dim,
-        NUM_CLASSES,
+        cfg.num_classes,
       ),
+      cfg.num_classes,
     );
     const whole: ShardInput = { ...rows, ...this.#drawNoise(rows.count) };
     stats.steps++;
@@ -436,14 +442,14 @@ export class Trainer {
     );
     const remote = this.#helper.shard(
       this.#optimizer.version,
-      sliceShard(whole, cut, rows.count, cfg.latent_dim, true),
+      sliceShard(whole, cut, rows.count, cfg.latent_dim, cfg.num_classes, true),
       normalizer,
     );
     const t0 = performance.now();
     const local = shardGradients(
       this.model,
       cfg,
-      sliceShard(whole, 0, cut, cfg.latent_dim, false),
+      sliceShard(whole, 0, cut, cfg.latent_dim, cfg.num_classes, false),
       normalizer,
       this.#grads,
     );
@@ -517,20 +523,37 @@ export class Trainer {
   }
 
   /** Starts the helper thread when running on two threads, and sends it the live config. */
+  /**
+   * Starts the helper thread in the background (two threads only), so the
+   * next run or prediction finds it ready; a failed start shows at the run.
+   */
+  warmUp(): void {
+    this.#startHelper().catch(() => {});
+  }
+
+  /** Starts the helper thread once: callers during the start share it. */
   async #startHelper(): Promise<HelperThread | null> {
-    if (this.#threads !== 2) return null;
+    if (this.#threads !== 2 || this.#disposed) return null;
     try {
-      this.#helper ??= await HelperThread.start(
+      this.#helperStart ??= HelperThread.start(
         this.config,
         this.#optimizer.sharedValues,
         this.#optimizer.values.map((v) => v.length),
         this.#backend,
       );
-      await this.#helper.setConfig(this.config);
-      return this.#helper;
+      const helper = await this.#helperStart;
+      if (this.#disposed) {
+        // Disposed while it loaded: nobody else will stop it.
+        helper.terminate();
+        return null;
+      }
+      this.#helper = helper;
+      await helper.setConfig(this.config);
+      return helper;
     } catch (err) {
       this.#helper?.terminate();
       this.#helper = null;
+      this.#helperStart = null;
       throw err;
     }
   }
@@ -559,7 +582,9 @@ export class Trainer {
     count: number,
     opts: { decode?: boolean; chunkRows?: number },
   ): Promise<Prediction> {
-    const helper = await this.#startHelper();
+    // Only a helper that already runs: the first prediction (the dashboard's
+    // start) does not wait ~1.7 s for one to load tfjs (see warmUp).
+    const helper = this.#helper;
     const chunk = opts.chunkRows ?? PREDICT_CHUNK;
     if (!helper || count < 2) {
       return this.model.predict(images, count, { decode: opts.decode });
@@ -568,14 +593,15 @@ export class Trainer {
     const L = this.config.latent_dim;
     const H = featureDim(this.config);
     const D = this.config.input_dim;
-    const out = emptyPrediction(count, L, H, decode, D);
+    const C = this.config.num_classes;
+    const out = emptyPrediction(count, L, H, decode, D, C);
     const place = (p: Prediction, at: number) => {
       out.latent.set(p.latent, at * L);
       out.features.set(p.features, at * H);
       if (decode) out.recon.set(p.recon, at * D);
       out.predClass.set(p.predClass, at);
       out.certainty.set(p.certainty, at);
-      out.probs.set(p.probs, at * NUM_CLASSES);
+      out.probs.set(p.probs, at * C);
     };
     // Not the buffers a training step uses: a predict between two steps
     // (from a callback) leaves them alone.
@@ -591,7 +617,7 @@ export class Trainer {
         recon: b.floats("predict/recon", decode ? n * D : 0),
         predClass: b.bytes("predict/predClass", n),
         certainty: b.floats("predict/certainty", n),
-        probs: b.floats("predict/probs", n * NUM_CLASSES),
+        probs: b.floats("predict/probs", n * C),
         features: b.floats("predict/features", n * H),
       });
       this.model.predict(
@@ -604,8 +630,15 @@ export class Trainer {
     return out;
   }
 
+  /** Like dispose, and waits until a helper still loading (warmUp) is stopped too. */
+  async close(): Promise<void> {
+    this.dispose();
+    await this.#helperStart?.catch(() => {});
+  }
+
   /** Stops the helper thread (if any) and frees the model's tensors. */
   dispose(): void {
+    this.#disposed = true;
     this.#helper?.terminate();
     this.#helper = null;
     this.model.dispose();
@@ -693,15 +726,16 @@ function sliceShard(
   from: number,
   to: number,
   latentDim: number,
+  classes: number,
   copy: boolean,
 ): ShardInput {
   const cut = (a: Float32Array, width: number) =>
     copy && !(a.buffer instanceof SharedArrayBuffer)
       ? a.slice(from * width, to * width)
       : a.subarray(from * width, to * width);
-  const D = s.x.length / (s.oneHot.length / NUM_CLASSES);
+  const D = s.x.length / (s.oneHot.length / classes);
   const x = cut(s.x, D);
-  const oneHot = cut(s.oneHot, NUM_CLASSES);
+  const oneHot = cut(s.oneHot, classes);
   let labelledCount = 0;
   for (let i = 0; i < oneHot.length; i++) labelledCount += oneHot[i];
   return {

@@ -12,6 +12,7 @@ import {
 } from "./checkpoint.ts";
 import type { InteractiveTrainer } from "./interactive_trainer.ts";
 import type { TrainerOptions } from "./trainer.ts";
+import { modelClassCount } from "../ssvae/config.ts";
 
 /** A version of the file on disk (null: no file there). */
 async function stampOf(path: string): Promise<string | null> {
@@ -46,11 +47,14 @@ export class WatchedCheckpoint {
 
   /**
    * Loads the checkpoint and remembers its version. A model of another image
-   * size than `inputDim` (another data set, --image-size or --color) is refused.
+   * size than `inputDim` (another data set, --image-size or --color) is
+   * refused, and so is one whose classifier does not fit `classCount`
+   * classes (`modelClassCount`): it would misname every class.
    */
   async load(
     inputDim: number,
     options: TrainerOptions = {},
+    classCount = 10,
   ): Promise<InteractiveTrainer> {
     // Stamped before reading: a write during the read then shows as a change.
     const stamp = await stampOf(this.path);
@@ -61,6 +65,17 @@ export class WatchedCheckpoint {
       throw new Error(
         `CheckpointError: ${this.path} is a model of ${dim}-pixel images, ` +
           `but these images have ${inputDim} (another data set or --image-size/--color); pass another --weights`,
+      );
+    }
+    const classes = trainer.model.config.num_classes;
+    const want = modelClassCount(classCount);
+    if (classes !== want) {
+      trainer.dispose();
+      throw new Error(
+        `CheckpointError: ${this.path} is a model of ${classes} classes, ` +
+          `but this data set has ${classCount}${
+            want !== classCount ? ` (a model of ${want})` : ""
+          }; pass another --weights`,
       );
     }
     this.#stamp = stamp;

@@ -18,7 +18,9 @@ export function samplesRoutes(ctx: ServerContext): Hono {
       });
     }
     const pixels = data.rows * data.cols * data.channels;
-    const probs = Array.from(snap.probs.subarray(index * 10, index * 10 + 10));
+    // One probability per model class (10 up to ten classes).
+    const C = snap.probs.length / ctx.count;
+    const probs = Array.from(snap.probs.subarray(index * C, (index + 1) * C));
     c.header("Cache-Control", "no-store");
     return c.json({
       index,

@@ -1,7 +1,7 @@
 /**
- * Test helper: writes small image folders from real MNIST and Fashion-MNIST
- * images (PNG, some JPEG, some in colour, some corrupt, a stray text file),
- * flat or in one sub-folder per class.
+ * Image folders made from real MNIST and Fashion-MNIST images (PNG, some
+ * JPEG, some in colour, some corrupt, a stray text file), flat or in one
+ * sub-folder per class: for the tests, bench:images and the screenshot script.
  */
 
 import { encode } from "fast-png";

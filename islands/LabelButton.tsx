@@ -1,0 +1,46 @@
+import { classColor } from "../lib/client/figures.ts";
+import { dataset, digitClasses, keyForClass } from "../lib/client/dataset.ts";
+
+/**
+ * One class's label button, in the class's colour with its key in the
+ * title: the sample panel labels the shown image with it, the selection
+ * panel the whole selection. `attr` names the button for tests and styles.
+ */
+export function LabelButton(props: {
+  cls: number;
+  name: string;
+  /** "Label" or "Label all": the title's verb. */
+  verb: string;
+  attr: "data-label" | "data-batch-label";
+  disabled: boolean;
+  active?: boolean;
+  /** Named classes: show the key before the name. */
+  showKey?: boolean;
+  onClick(): void;
+}) {
+  const ds = dataset.value;
+  const digits = digitClasses(ds);
+  const key = keyForClass(props.cls, ds);
+  return (
+    <button
+      type="button"
+      class={`btn label-btn ${props.active ? "active" : ""} ${
+        digits ? "" : "label-named"
+      }`}
+      {...{ [props.attr]: props.cls }}
+      title={`${props.verb} as ${props.name} (key ${key})`}
+      style={{ "--class-color": classColor(props.cls) }}
+      disabled={props.disabled}
+      aria-pressed={props.active === undefined ? undefined : props.active}
+      onClick={props.onClick}
+    >
+      {digits ? props.cls : props.showKey
+        ? (
+          <>
+            <kbd>{key}</kbd> {props.name}
+          </>
+        )
+        : props.name}
+    </button>
+  );
+}
