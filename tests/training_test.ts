@@ -7,7 +7,7 @@ import {
 import { loadTrainImages } from "../lib/data/mnist.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { resolveConfig, type SSVAEConfig } from "../lib/ssvae/config.ts";
-import { SSVAE } from "../lib/ssvae/model.ts";
+import { emptyPrediction, SSVAE } from "../lib/ssvae/model.ts";
 import {
   CheckpointError,
   encodeCheckpoint,
@@ -437,6 +437,33 @@ Deno.test("predict calls made at once run one after the other, each with its own
     assert(d < 1e-5, `predictions differ by ${d}`);
   } finally {
     trainer.dispose();
+  }
+});
+
+Deno.test("predict into a given output fills its rows from the given row, on one thread and two", async () => {
+  for (const threads of [1, 2] as const) {
+    const trainer = newTrainer({}, threads);
+    try {
+      await trainer.trainEpochs(1, data.images, someLabels());
+      const fresh = await trainer.predict(data.images, N, { chunkRows: 250 });
+      const c = trainer.config;
+      const out = emptyPrediction(N + 5, c.latent_dim, 32, true, 784);
+      const back = await trainer.predict(data.images, N, {
+        chunkRows: 250,
+        into: { out, at: 5 },
+      });
+      assert(back === out);
+      assertEquals(out.latent.subarray(5 * c.latent_dim), fresh.latent);
+      assertEquals(out.recon.subarray(5 * 784), fresh.recon);
+      assertEquals(out.features.subarray(5 * 32), fresh.features);
+      assertEquals(out.probs.subarray(50), fresh.probs);
+      assertEquals(out.predClass.subarray(5), fresh.predClass);
+      assertEquals(out.certainty.subarray(5), fresh.certainty);
+      // The rows before `at` are left alone.
+      assertEquals(out.certainty.subarray(0, 5), new Float32Array(5));
+    } finally {
+      trainer.dispose();
+    }
   }
 });
 

@@ -5,6 +5,7 @@
  */
 
 import type { PredictionMessage } from "../protocol/training_worker.ts";
+import { emptyPrediction, featureDim } from "../ssvae/model.ts";
 import type { InteractiveTrainer } from "./interactive_trainer.ts";
 import { restrictClasses } from "./restrict_classes.ts";
 
@@ -41,17 +42,28 @@ export async function predictDataset(
   const certainty = new Float32Array(count);
   const C = trainer.model.config.num_classes;
   const probs = new Float32Array(count * C);
+  // One chunk's results, reused for every chunk: a new one per chunk was
+  // ~27 MB that lived until the next garbage collection.
+  const p = emptyPrediction(
+    Math.min(PREDICT_CHUNK, count),
+    L,
+    featureDim(trainer.model.config),
+    true,
+    pixels,
+    C,
+  );
   for (let start = 0; start < count; start += PREDICT_CHUNK) {
     const n = Math.min(PREDICT_CHUNK, count - start);
     // Both threads: the trainer splits each chunk with its helper thread.
-    const p = await trainer.predict(
+    await trainer.predict(
       images.subarray(start * pixels, (start + n) * pixels),
       n,
+      { into: { out: p, at: 0 } },
     );
-    latent.set(p.latent, start * L);
-    predClass.set(p.predClass, start);
-    certainty.set(p.certainty, start);
-    probs.set(p.probs, start * C);
+    latent.set(p.latent.subarray(0, n * L), start * L);
+    predClass.set(p.predClass.subarray(0, n), start);
+    certainty.set(p.certainty.subarray(0, n), start);
+    probs.set(p.probs.subarray(0, n * C), start * C);
     const base = start * pixels;
     for (let i = 0; i < n * pixels; i++) {
       const v = p.recon[i] * pixelMax[i % pixels];

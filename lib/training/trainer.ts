@@ -61,6 +61,16 @@ function defaultThreads(): 1 | 2 {
   return (navigator.hardwareConcurrency ?? 1) >= 2 ? 2 : 1;
 }
 
+/** Options of `Trainer.predict`. */
+export interface PredictOptions {
+  /** Also decode the reconstructions (default true). */
+  decode?: boolean;
+  /** Rows per chunk split between the threads (default 8192). */
+  chunkRows?: number;
+  /** Write into this prediction from row `at` on, instead of a new one. */
+  into?: { out: Prediction; at: number };
+}
+
 /** Everything needed to resume training exactly; what a checkpoint stores. */
 export interface TrainerState {
   config: SSVAEConfig;
@@ -563,12 +573,14 @@ export class Trainer {
    * each chunk of rows split across both threads when there are two. Each
    * thread writes its rows' results without temporary arrays: this one
    * straight into the output, the helper into shared arrays copied from.
-   * Calls run one after the other.
+   * With `into`, the rows go into that prediction from row `into.at` on (a
+   * caller predicting chunk after chunk reuses one output). Calls run one
+   * after the other.
    */
   predict(
     images: Float32Array,
     count: number,
-    opts: { decode?: boolean; chunkRows?: number } = {},
+    opts: PredictOptions = {},
   ): Promise<Prediction> {
     const call = this.#predicting.then(() =>
       this.#predict(images, count, opts)
@@ -580,21 +592,22 @@ export class Trainer {
   async #predict(
     images: Float32Array,
     count: number,
-    opts: { decode?: boolean; chunkRows?: number },
+    opts: PredictOptions,
   ): Promise<Prediction> {
     // Only a helper that already runs: the first prediction (the dashboard's
     // start) does not wait ~1.7 s for one to load tfjs (see warmUp).
     const helper = this.#helper;
     const chunk = opts.chunkRows ?? PREDICT_CHUNK;
-    if (!helper || count < 2) {
-      return this.model.predict(images, count, { decode: opts.decode });
-    }
     const decode = opts.decode ?? true;
+    if (!helper || count < 2) {
+      return this.model.predict(images, count, { decode, into: opts.into });
+    }
     const L = this.config.latent_dim;
     const H = featureDim(this.config);
     const D = this.config.input_dim;
     const C = this.config.num_classes;
-    const out = emptyPrediction(count, L, H, decode, D, C);
+    const out = opts.into?.out ?? emptyPrediction(count, L, H, decode, D, C);
+    const first = opts.into?.at ?? 0;
     const place = (p: Prediction, at: number) => {
       out.latent.set(p.latent, at * L);
       out.features.set(p.features, at * H);
@@ -623,9 +636,9 @@ export class Trainer {
       this.model.predict(
         images.subarray(start * D, cut * D),
         cut - start,
-        { decode, into: { out, at: start } },
+        { decode, into: { out, at: first + start } },
       );
-      place(await remote, cut);
+      place(await remote, first + cut);
     }
     return out;
   }
