@@ -376,7 +376,11 @@ export function LatentPlot() {
         if (!down || ev.button !== 0) return;
         const moved = Math.hypot(ev.clientX - down.x, ev.clientY - down.y);
         down = null;
-        if (moved > CLICK_SLOP) return;
+        if (moved > CLICK_SLOP) {
+          // A drag (zoom, box) between two clicks: they are no double-click.
+          lastClick = 0;
+          return;
+        }
         const i = pointAt(ev.clientX, ev.clientY);
         if (i < 0) return;
         // The first click of a double-click (zoom reset) must not change the

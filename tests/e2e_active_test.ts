@@ -324,6 +324,9 @@ Deno.test({
           outBefore,
           "the excluded image kept its label",
         );
+        // The store counts a write once its rename is done, a moment after
+        // the file shows the batch: wait for the count, then check it is one.
+        await waitUntil("the write counted", async () => (await writes()) > w0);
         assertEquals(await writes(), w0 + 1, "one labels.csv write");
         await page.waitForSelector("#selection-panel", { state: "detached" });
         await page.waitForSelector("#label-toast.toast-success");
