@@ -11,6 +11,7 @@ import { launchBrowser } from "../support/browser.ts";
 import { clickPoint, waitForPoints } from "../support/latent_plot.ts";
 import { ROOT, startServer } from "../support/server_process.ts";
 import { sleep } from "../support/wait.ts";
+import { labelFromFolders } from "../support/image_fixtures.ts";
 import { writeImageFolder } from "../support/image_fixtures.ts";
 
 const { values } = parseArgs({
@@ -27,24 +28,9 @@ const srv = await startServer({
 try {
   const base = srv.url.replace(/\/$/, "");
   const h = { "Content-Type": "application/json", Origin: base };
-  const state = await (await fetch(`${base}/api/state`)).json();
-  const classes: string[] = state.dataset.classes;
   // 5 labels per class, the true class from the file's folder.
-  const per = new Map<number, number>();
-  const changes: Array<{ index: number; label: number }> = [];
-  for (let i = 0; i < state.count && changes.length < 5 * classes.length; i++) {
-    const s = await (await fetch(`${base}/api/samples/${i}`)).json();
-    const c = classes.indexOf(s.path.split("/")[0]);
-    if ((per.get(c) ?? 0) >= 5) continue;
-    per.set(c, (per.get(c) ?? 0) + 1);
-    changes.push({ index: i, label: c });
-  }
-  let r = await fetch(`${base}/api/labels`, {
-    method: "PUT",
-    headers: h,
-    body: JSON.stringify({ changes }),
-  });
-  if (!r.ok) throw new Error(`labelling: ${r.status} ${await r.text()}`);
+  const { count } = await labelFromFolders(base, 5);
+  let r: Response;
   r = await fetch(`${base}/api/training/start`, {
     method: "POST",
     headers: h,
@@ -60,7 +46,7 @@ try {
   }
   // An unlabelled image whose channels differ (a tinted one).
   let colourIndex = 0;
-  for (let i = state.count - 1; i >= 0; i--) {
+  for (let i = count - 1; i >= 0; i--) {
     const s = await (await fetch(`${base}/api/samples/${i}`)).json();
     const b = Array.from(atob(s.original), (c) => c.charCodeAt(0));
     if (s.label === null && b.some((v, k) => k % 3 === 0 && v !== b[k + 1])) {

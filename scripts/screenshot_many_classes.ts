@@ -21,6 +21,7 @@ import {
 } from "../support/latent_plot.ts";
 import { ROOT, startServer } from "../support/server_process.ts";
 import { sleep } from "../support/wait.ts";
+import { labelFromFolders } from "../support/image_fixtures.ts";
 import { writeManyClassFolder } from "../support/many_class_fixtures.ts";
 
 const { values } = parseArgs({
@@ -52,25 +53,10 @@ const srv = await startServer({
 try {
   const base = srv.url.replace(/\/$/, "");
   const h = { "Content-Type": "application/json", Origin: base };
-  const state = await (await fetch(`${base}/api/state`)).json();
-  const classes: string[] = state.dataset.classes;
-  console.log(`${state.count} images, ${classes.length} classes`);
   // 5 labels per class, the true class from the file's folder.
-  const per = new Map<number, number>();
-  const changes: Array<{ index: number; label: number }> = [];
-  for (let i = 0; i < state.count && changes.length < 5 * classes.length; i++) {
-    const s = await (await fetch(`${base}/api/samples/${i}`)).json();
-    const c = classes.indexOf(s.path.split("/")[0]);
-    if ((per.get(c) ?? 0) >= 5) continue;
-    per.set(c, (per.get(c) ?? 0) + 1);
-    changes.push({ index: i, label: c });
-  }
-  let r = await fetch(`${base}/api/labels`, {
-    method: "PUT",
-    headers: h,
-    body: JSON.stringify({ changes }),
-  });
-  if (!r.ok) throw new Error(`labelling: ${r.status} ${await r.text()}`);
+  const { count, classes } = await labelFromFolders(base, 5);
+  console.log(`${count} images, ${classes.length} classes`);
+  let r: Response;
   // Train once the label graph has propagated these labels: its soft labels
   // train the model and its test predictions are what the run scores.
   for (;;) {

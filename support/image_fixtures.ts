@@ -171,3 +171,37 @@ export async function writeImageFolder(
   }
   return { dir, truth, corrupt, skipped: ["notes.txt"] };
 }
+
+/**
+ * Labels `perClass` images of every class of a running dashboard on a class
+ * folder, each with its true class (its top-level folder's name), in one
+ * batch. What the screenshot scripts do before their training run.
+ */
+export async function labelFromFolders(
+  base: string,
+  perClass: number,
+): Promise<{ count: number; classes: string[]; labelled: number }> {
+  const state = await (await fetch(`${base}/api/state`)).json();
+  const classes: string[] = state.dataset.classes;
+  const per = new Map<number, number>();
+  const changes: Array<{ index: number; label: number }> = [];
+  for (
+    let i = 0;
+    i < state.count && changes.length < perClass * classes.length;
+    i++
+  ) {
+    const s = await (await fetch(`${base}/api/samples/${i}`)).json();
+    const c = classes.indexOf(s.path.split("/")[0]);
+    if ((per.get(c) ?? 0) >= perClass) continue;
+    per.set(c, (per.get(c) ?? 0) + 1);
+    changes.push({ index: i, label: c });
+  }
+  const r = await fetch(`${base}/api/labels`, {
+    method: "PUT",
+    headers: { "Content-Type": "application/json", Origin: base },
+    body: JSON.stringify({ changes }),
+  });
+  if (!r.ok) throw new Error(`labelling: ${r.status} ${await r.text()}`);
+  await r.body?.cancel();
+  return { count: state.count, classes, labelled: changes.length };
+}
