@@ -126,20 +126,25 @@ async function runChild(
   return JSON.parse(stdout.split("\n").pop()!) as RunResult;
 }
 
+/** The flags both sides take: the same data, model, epochs and threads. */
+const sameWork = (dir: string, n: number, predict: boolean) => [
+  "--data",
+  dir,
+  "--config",
+  JSON.stringify(config),
+  "--epochs",
+  String(n),
+  "--threads",
+  String(threads),
+  ...(predict ? ["--predict"] : []),
+];
+
 const ours = (dir: string, n: number, predict: boolean) =>
   runChild(Deno.execPath(), [
     "run",
     "-A",
     new URL("./ours_ssvae.ts", import.meta.url).pathname,
-    "--data",
-    dir,
-    "--config",
-    JSON.stringify(config),
-    "--epochs",
-    String(n),
-    "--threads",
-    String(threads),
-    ...(predict ? ["--predict"] : []),
+    ...sameWork(dir, n, predict),
   ]);
 
 let torchMissing = false;
@@ -149,15 +154,7 @@ const pytorch = async (dir: string, n: number, predict: boolean) => {
     PYTHON,
     [
       new URL("./pytorch_ssvae.py", import.meta.url).pathname,
-      "--data",
-      dir,
-      "--config",
-      JSON.stringify(config),
-      "--epochs",
-      String(n),
-      "--threads",
-      String(threads),
-      ...(predict ? ["--predict"] : []),
+      ...sameWork(dir, n, predict),
     ],
     {},
     // The stack notes' PyTorch figures were taken with these unset: OpenBLAS
