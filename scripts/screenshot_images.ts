@@ -30,8 +30,7 @@ try {
   const h = { "Content-Type": "application/json", Origin: base };
   // 5 labels per class, the true class from the file's folder.
   const { count } = await labelFromFolders(base, 5);
-  let r: Response;
-  r = await fetch(`${base}/api/training/start`, {
+  const r = await fetch(`${base}/api/training/start`, {
     method: "POST",
     headers: h,
     body: JSON.stringify({ epochs: 40 }),

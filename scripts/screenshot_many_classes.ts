@@ -56,7 +56,6 @@ try {
   // 5 labels per class, the true class from the file's folder.
   const { count, classes } = await labelFromFolders(base, 5);
   console.log(`${count} images, ${classes.length} classes`);
-  let r: Response;
   // Train once the label graph has propagated these labels: its soft labels
   // train the model and its test predictions are what the run scores.
   for (;;) {
@@ -67,7 +66,7 @@ try {
     }
     await sleep(500);
   }
-  r = await fetch(`${base}/api/training/start`, {
+  const r = await fetch(`${base}/api/training/start`, {
     method: "POST",
     headers: h,
     body: JSON.stringify({ epochs: Number(values.epochs) }),
