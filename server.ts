@@ -51,6 +51,14 @@ export async function startServer(
   const notify = (type: string, payload: Record<string, unknown>) => {
     hub.broadcast(type, payload);
   };
+  const training = new TrainingController({
+    weightsPath: options.weightsPath,
+    testHooks: options.testHooks,
+    notify,
+    log,
+  });
+  // The worker loads tfjs while this thread reads the image folder.
+  training.warm();
   // While a first start decodes an image folder, a progress page holds the
   // address; the dashboard takes the same port afterwards.
   let progress: ProgressServer | null = null;
@@ -64,6 +72,9 @@ export async function startServer(
       }
     }
     (progress as ProgressServer | null)?.update(p);
+  }).catch((e) => {
+    training.shutdown();
+    throw e;
   }).finally(async () => {
     const page = progress as ProgressServer | null;
     if (page) {
@@ -71,15 +82,10 @@ export async function startServer(
       await page.close();
     }
   });
-  const training = new TrainingController({
-    data: dataset.spec,
+  const { data, ready } = training.start({
+    spec: dataset.spec,
     classCount: dataset.info.classes.length,
-    weightsPath: options.weightsPath,
-    testHooks: options.testHooks,
-    notify,
-    log,
   });
-  const { data, ready } = training.start();
   // Bundling (esbuild) and the page module load while the worker reads images.
   const clientBuilt = options.skipClientBuild
     ? Promise.resolve()

@@ -4,7 +4,11 @@ import {
   type ImageSet,
   loadTestSet,
   loadTrainImages,
+  loadTrainRaw,
+  scaleImages,
 } from "../lib/data/mnist.ts";
+import { TrainImages } from "../lib/data/train_images.ts";
+import { readFileShared } from "../lib/data/shared_bytes.ts";
 
 /** Builds an unsigned-byte IDX file. */
 function makeIdx(
@@ -49,6 +53,8 @@ Deno.test("readIdxFile reads a plain IDX file", async () => {
     const { dims, data } = await readIdxFile(path);
     assertEquals(dims, [2, 2, 3]);
     assertEquals([...data], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 255]);
+    // Read straight into shared memory: posted to the workers without a copy.
+    assert(data.buffer instanceof SharedArrayBuffer);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -202,6 +208,73 @@ Deno.test("loadTrainImages/loadTestSet: per-pixel scaling on a tiny gzipped data
     // Without pixelMax it is recomputed from the full training file, even with a limit.
     const recomputed = await loadTestSet({ dataDir: dir, limit: 1 });
     assertEquals([...recomputed.images], [...test.images.subarray(0, 4)]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("TrainImages: chunks scaled on demand equal the full array, before and after it exists", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeTinyDataset(dir);
+    const full = await loadTrainImages({ dataDir: dir });
+    const raw = await loadTrainRaw({ dataDir: dir });
+    assertEquals([...raw.pixelMax], [...full.pixelMax]);
+    const lazy = new TrainImages(raw.count, raw.raw, raw.pixelMax);
+    // Before the full array: rows are scaled into one reused buffer.
+    const first = lazy.rows(1, 2);
+    assertEquals([...first], [...full.images.subarray(4, 12)]);
+    const again = lazy.rows(0, 1);
+    assertEquals([...again], [...full.images.subarray(0, 4)]);
+    assert(again.buffer === first.buffer, "the chunk buffer is reused");
+    // The full array, once built, is what rows() views.
+    const all = lazy.all();
+    assertEquals([...all], [...full.images]);
+    assert(lazy.rows(2, 2).buffer === all.buffer);
+    assert(lazy.all() === all, "built once");
+    assertThrows(() => lazy.rows(3, 2), RangeError);
+    assertThrows(
+      () => new TrainImages(5, raw.raw, raw.pixelMax),
+      RangeError,
+      "16 image bytes for 5 images of 4 pixels",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("scaleImages: every byte value and pixel max, bit for bit as fround(v/255)/max", () => {
+  const maxima = [0, 1 / 255, 0.5, 204 / 255, 1];
+  const pixelMax = Float32Array.from(maxima);
+  const raw = new Uint8Array(256 * maxima.length);
+  for (let v = 0; v < 256; v++) {
+    raw.fill(v, v * maxima.length, (v + 1) * maxima.length);
+  }
+  const out = scaleImages(raw, pixelMax);
+  for (let i = 0; i < raw.length; i++) {
+    const max = pixelMax[i % maxima.length];
+    const want = Math.fround(Math.fround(raw[i] / 255) / (max > 0 ? max : 1));
+    if (out[i] !== want) {
+      throw new Error(`byte ${raw[i]}, max ${max}: ${out[i]} ≠ ${want}`);
+    }
+  }
+});
+
+Deno.test("readFileShared: the whole file on a SharedArrayBuffer; a missing file is NotFound", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const bytes = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) & 255);
+    await Deno.writeFile(`${dir}/f`, bytes);
+    const got = await readFileShared(`${dir}/f`);
+    assert(got.buffer instanceof SharedArrayBuffer);
+    assertEquals(got.length, bytes.length);
+    assert(got.every((b, i) => b === bytes[i]));
+    await Deno.writeFile(`${dir}/empty`, new Uint8Array(0));
+    assertEquals((await readFileShared(`${dir}/empty`)).length, 0);
+    await assertRejects(
+      () => readFileShared(`${dir}/none`),
+      Deno.errors.NotFound,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

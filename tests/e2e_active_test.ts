@@ -433,6 +433,8 @@ Deno.test({
           const t = await csv();
           return indices.every((i) => t.includes(`\n${i},4\n`));
         });
+        // Counted once the rename is done, a moment after the file shows it.
+        await waitUntil("the write counted", async () => (await writes()) > w0);
         assertEquals(await writes(), w0 + 1, "one labels.csv write");
         await page.waitForSelector("#label-toast.toast-success");
         assert(

@@ -225,6 +225,8 @@ Deno.test({
             document.getElementById("prediction-text")?.textContent
               ?.endsWith("| User label: 5"),
         );
+        // Counted once the rename is done, a moment after the file shows it.
+        await waitUntil("the write counted", async () => (await writes()) > w0);
         assertEquals(await writes(), w0 + 1, "one write: the 5, not the 7");
         assertEquals(await csvRows(srv.labelsPath), [`${index},5`]);
 

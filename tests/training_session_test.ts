@@ -152,6 +152,20 @@ Deno.test("a session trains and saves, and a second one continues from its check
     const second = session(b);
     await second.init(initMessage(weights));
     assertEquals(b.last("model").fromCheckpoint, true);
+    // The map's prediction (images scaled chunk by chunk, not all at once)
+    // is the model's output on the scaled images; reconstructions are
+    // display bytes: × pixelMax, clipped, × 255, rounded.
+    const reference = await loadCheckpoint(weights, undefined, { threads: 1 });
+    const want = reference.model.predict(train.images, train.count);
+    const got = b.last("prediction");
+    assertEquals(got.latent, want.latent);
+    assertEquals(got.predClass, want.predClass);
+    const bytes = want.recon.map((r, i) => {
+      const v = r * train.pixelMax[i % 784];
+      return v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
+    });
+    assertEquals(got.recon, Uint8Array.from(bytes));
+    reference.dispose();
     assertEquals(b.last("model").step, step);
     assertEquals(b.last("runs").records.map((r) => r.run), [1]);
     from = b.messages.length;

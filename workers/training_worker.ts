@@ -10,6 +10,7 @@
 
 /// <reference lib="deno.worker" />
 
+import { initBackend } from "../lib/ssvae/backend.ts";
 import { TrainingSession } from "../lib/training/session.ts";
 import type { ToWorker } from "../lib/protocol/training_worker.ts";
 
@@ -22,5 +23,10 @@ const session = new TrainingSession({
       throw new Error("injected crash (test hook)");
     }, 0),
 });
+
+// tfjs starts loading now, before `init`: the server spawns this worker
+// before it reads an image folder, so the two overlap. A failure here is
+// not lost: `init` awaits the same promise and reports it.
+initBackend().catch(() => {});
 
 self.onmessage = (ev: MessageEvent<ToWorker>) => session.receive(ev.data);

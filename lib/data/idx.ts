@@ -6,6 +6,8 @@
  * are supported: every MNIST-shaped dataset uses them.
  */
 
+import { readFileShared } from "./shared_bytes.ts";
+
 /** A problem with an IDX file: missing, malformed, truncated or of the wrong shape. */
 export class IdxError extends Error {
   constructor(message: string) {
@@ -137,14 +139,22 @@ export async function decodeIdx(
   bytes: Uint8Array,
   path?: string,
 ): Promise<IdxData> {
-  return parseIdx(isGzip(bytes) ? await gunzip(bytes, path) : bytes, path);
+  // Blob refuses shared memory: the compressed bytes are copied (small).
+  return parseIdx(
+    isGzip(bytes) ? await gunzip(bytes.slice(), path) : bytes,
+    path,
+  );
 }
 
-/** Reads and parses an IDX file, plain or gzip (detected by its magic 1f 8b). */
+/**
+ * Reads and parses an IDX file, plain or gzip (detected by its magic 1f 8b).
+ * A plain file's data is a view on a SharedArrayBuffer (the workers and the
+ * server share it, lib/data/shared_bytes.ts); an inflated one is not.
+ */
 export async function readIdxFile(path: string): Promise<IdxData> {
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readFileShared(path);
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) {
       throw new IdxError(`${path}: IDX file not found`);

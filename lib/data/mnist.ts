@@ -194,11 +194,23 @@ export function scaleImages(
   raw: Uint8Array,
   pixelMax: Float32Array,
 ): Float32Array {
+  return scaleImagesInto(raw, pixelMax, new Float32Array(raw.length));
+}
+
+/** `scaleImages` into `out` (at least `raw.length` floats); returns `out`. */
+export function scaleImagesInto(
+  raw: Uint8Array,
+  pixelMax: Float32Array,
+  out: Float32Array,
+): Float32Array {
   const pixels = pixelMax.length;
   if (pixels === 0 || raw.length % pixels !== 0) {
     throw new RangeError(
       `image bytes (${raw.length}) are not a multiple of the pixel count (${pixels})`,
     );
+  }
+  if (out.length < raw.length) {
+    throw new RangeError(`${out.length} floats for ${raw.length} bytes`);
   }
   const divisor = new Float64Array(pixels);
   for (let p = 0; p < pixels; p++) {
@@ -209,12 +221,9 @@ export function scaleImages(
   // training max maps to exactly 1.
   const scaled = new Float64Array(256);
   for (let v = 0; v < 256; v++) scaled[v] = Math.fround(v / 255);
-  const out = new Float32Array(raw.length);
   for (let offset = 0; offset < raw.length; offset += pixels) {
     for (let p = 0; p < pixels; p++) {
-      const v = raw[offset + p];
-      // Most MNIST pixels are 0 and the array starts zeroed: skip them.
-      if (v !== 0) out[offset + p] = scaled[v] / divisor[p];
+      out[offset + p] = scaled[raw[offset + p]] / divisor[p];
     }
   }
   return out;
@@ -229,6 +238,14 @@ export function scaleImages(
 export async function loadTrainImages(
   opts: DataOptions = {},
 ): Promise<ImageSet & { pixelMax: Float32Array }> {
+  const split = await loadTrainRaw(opts);
+  return { ...split, images: scaleImages(split.raw, split.pixelMax) };
+}
+
+/** `loadTrainImages` without the scaled floats: bytes, labels and `pixelMax`. */
+export async function loadTrainRaw(
+  opts: DataOptions = {},
+): Promise<RawImages & { pixelMax: Float32Array }> {
   checkLimit(opts.limit);
   const split = await readSplit(
     opts.dataDir ?? defaultDataDir(),
@@ -237,7 +254,7 @@ export async function loadTrainImages(
     opts.limit,
   );
   const pixelMax = computePixelMax(split.raw, split.rows * split.cols);
-  return { ...split, images: scaleImages(split.raw, pixelMax), pixelMax };
+  return { ...split, pixelMax };
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   computePixelMax,
   type ImageSet,
   loadTestSet,
-  loadTrainImages,
+  loadTrainRaw,
   type RawImages,
   scaleImages,
 } from "./mnist.ts";
@@ -25,12 +25,22 @@ export type DataSpec =
 export async function loadTrainSet(
   spec: DataSpec,
 ): Promise<ImageSet & { pixelMax: Float32Array }> {
+  const t = await loadTrainRawSet(spec);
+  return { ...t, images: scaleImages(t.raw, t.pixelMax) };
+}
+
+/** The training bytes and their per-pixel maxima, not yet scaled. */
+export async function loadTrainRawSet(
+  spec: DataSpec,
+): Promise<RawImages & { pixelMax: Float32Array }> {
   if (spec.kind === "idx") {
-    return await loadTrainImages({ dataDir: spec.dataDir, limit: spec.limit });
+    return await loadTrainRaw({ dataDir: spec.dataDir, limit: spec.limit });
   }
   const t = spec.train;
-  const pixelMax = computePixelMax(t.raw, t.rows * t.cols * t.channels);
-  return { ...t, images: scaleImages(t.raw, pixelMax), pixelMax };
+  return {
+    ...t,
+    pixelMax: computePixelMax(t.raw, t.rows * t.cols * t.channels),
+  };
 }
 
 /**

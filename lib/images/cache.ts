@@ -13,6 +13,7 @@
 
 import { writeFileAtomic } from "../atomic_file.ts";
 import type { ImageShape } from "./decode.ts";
+import { readFileShared } from "../data/shared_bytes.ts";
 
 const MAGIC = "SSIMGC01";
 
@@ -31,8 +32,9 @@ export function cachePathFor(indexPath: string, shape: ImageShape): string {
 }
 
 /**
- * Reads a cache (path → entry; pixels are views into one buffer). A missing,
- * foreign or damaged file is an empty cache: it only costs a decode.
+ * Reads a cache (path → entry; pixels are views into one SharedArrayBuffer,
+ * so an unchanged folder's images go to the workers without a copy). A
+ * missing, foreign or damaged file is an empty cache: it only costs a decode.
  */
 export async function readCache(
   path: string,
@@ -42,7 +44,7 @@ export async function readCache(
   const out = new Map<string, CacheEntry>();
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readFileShared(path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
       warn(`${path}: unreadable (${(e as Error).message}); decoding again`);

@@ -23,6 +23,7 @@ import {
   writeIndex,
 } from "./index_file.ts";
 import { scanFolder, type SkippedFile } from "./scan.ts";
+import { sharedBytes } from "../data/shared_bytes.ts";
 
 /** Where and how to read an image folder. */
 export interface ImageFolderOptions {
@@ -56,7 +57,10 @@ export interface DecodeProgress {
 /** A split: images in serial order. */
 export interface ImageSplit {
   count: number;
-  /** `count × height × width × channels` bytes, row-major, channels interleaved. */
+  /**
+   * `count × height × width × channels` bytes, row-major, channels
+   * interleaved, on a SharedArrayBuffer (lib/data/shared_bytes.ts).
+   */
   raw: Uint8Array;
   /** Ground truth from the class sub-folders; 255 = unknown. */
   labels: Uint8Array;
@@ -268,7 +272,7 @@ function assemble(
 ): ImageSplit {
   const px = shape.width * shape.height * shape.channels;
   // A cached start of an unchanged folder has every image in order in the
-  // cache's one pixel block: use it as is instead of copying it.
+  // cache's one (shared) pixel block: use it as is instead of copying it.
   const first = items[0]?.pixels;
   const contiguous = first !== undefined &&
     items.every((it, i) =>
@@ -276,10 +280,10 @@ function assemble(
       it.pixels.byteOffset === first.byteOffset + i * px
     );
   let raw: Uint8Array;
-  if (contiguous) {
+  if (contiguous && first.buffer instanceof SharedArrayBuffer) {
     raw = new Uint8Array(first.buffer, first.byteOffset, items.length * px);
   } else {
-    raw = new Uint8Array(items.length * px);
+    raw = sharedBytes(items.length * px);
     items.forEach((it, i) => raw.set(it.pixels, i * px));
   }
   return {

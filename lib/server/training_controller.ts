@@ -22,9 +22,6 @@ import type {
 import type { TrainingInfo } from "../protocol/api.ts";
 
 export interface ControllerOptions {
-  data: DataSpec;
-  /** Classes of the data set: predictions keep these. */
-  classCount: number;
   weightsPath: string;
   testHooks: boolean;
   /** Events for the WebSocket hub (type + payload). */
@@ -45,9 +42,19 @@ export class UnavailableError extends Error {
 /** The latest prediction over the data set, as the worker posted it. */
 export type Snapshot = Omit<PredictionMessage, "type" | "seconds">;
 
+/** The data the worker trains on: given to `start`, kept for restarts. */
+export interface TrainingData {
+  spec: DataSpec;
+  /** Classes of the data set: predictions keep these. */
+  classCount: number;
+}
+
 export class TrainingController {
   readonly #opts: ControllerOptions;
+  #data: TrainingData | null = null;
   #worker: Worker | null = null;
+  /** A worker spawned by `warm()` that has had no `init` yet. */
+  #warm: Worker | null = null;
   #workerReady = false;
   #generation = 0;
   #runId = 0;
@@ -96,16 +103,44 @@ export class TrainingController {
   }
 
   /**
-   * Starts the first worker. Resolves with the data shape as soon as the
-   * images are loaded (so the label file can be opened in parallel), and
-   * `ready` once the first prediction is in.
+   * Spawns the worker before the data is known, so that it loads tfjs (its
+   * module graph and wasm backend, ~1.5 s) while the main thread reads an
+   * image folder; `start` then hands it the data.
    */
-  start(): { data: Promise<DataLoadedMessage>; ready: Promise<void> } {
+  warm(): void {
+    if (this.#worker || this.#warm) return;
+    const worker = this.#createWorker();
+    // An error before `start` (say, tfjs failed to load) must not kill the
+    // server: `start` then replaces this worker with a fresh one, whose error
+    // goes through the usual handlers and is reported.
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      if (this.#warm === worker) this.#warm = null;
+      worker.terminate();
+    };
+    this.#warm = worker;
+  }
+
+  /**
+   * Starts the first worker (the warm one, if any) on `data`. Resolves with
+   * the data shape as soon as the images are loaded (so the label file can be
+   * opened in parallel), and `ready` once the first prediction is in.
+   */
+  start(
+    data: TrainingData,
+  ): { data: Promise<DataLoadedMessage>; ready: Promise<void> } {
+    this.#data = data;
+    if (data.spec.kind === "arrays" && this.data === null) {
+      // Folder images are read on this thread (on shared memory): the worker
+      // needs not send them back.
+      const { count, rows, cols, channels, raw } = data.spec.train;
+      this.data = { count, rows, cols, channels, raw };
+    }
     let resolveData!: (m: DataLoadedMessage) => void;
     let rejectData!: (e: Error) => void;
     let resolveReady!: () => void;
     let rejectReady!: (e: Error) => void;
-    const data = new Promise<DataLoadedMessage>((res, rej) => {
+    const loaded = new Promise<DataLoadedMessage>((res, rej) => {
       resolveData = res;
       rejectData = rej;
     });
@@ -114,7 +149,7 @@ export class TrainingController {
       rejectReady = rej;
     });
     // Avoid unhandled-rejection crashes when a caller awaits only one of them.
-    data.catch(() => {});
+    loaded.catch(() => {});
     ready.catch(() => {});
     this.#spawn({
       onData: resolveData,
@@ -124,7 +159,13 @@ export class TrainingController {
         rejectReady(e);
       },
     });
-    return { data, ready };
+    return { data: loaded, ready };
+  }
+
+  #createWorker(): Worker {
+    const url = this.#opts.workerUrl ??
+      new URL("../../workers/training_worker.ts", import.meta.url);
+    return new Worker(url, { type: "module", name: "training" });
   }
 
   #spawn(first?: {
@@ -134,9 +175,8 @@ export class TrainingController {
   }) {
     const generation = ++this.#generation;
     this.#workerReady = false;
-    const url = this.#opts.workerUrl ??
-      new URL("../../workers/training_worker.ts", import.meta.url);
-    const worker = new Worker(url, { type: "module", name: "training" });
+    const worker = this.#warm ?? this.#createWorker();
+    this.#warm = null;
     this.#worker = worker;
     worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       if (generation !== this.#generation) return; // a replaced worker
@@ -160,10 +200,11 @@ export class TrainingController {
     worker.onmessageerror = () => {
       this.#log("training worker: a message could not be deserialised");
     };
+    const data = this.#data!;
     const init: InitMessage = {
       type: "init",
-      data: this.#opts.data,
-      classCount: this.#opts.classCount,
+      data: data.spec,
+      classCount: data.classCount,
       weightsPath: this.#opts.weightsPath,
       sendRaw: this.data === null,
       testHooks: this.#opts.testHooks,
@@ -513,6 +554,8 @@ export class TrainingController {
 
   shutdown() {
     this.#generation++;
+    this.#warm?.terminate();
+    this.#warm = null;
     this.#worker?.terminate();
     this.#worker = null;
   }

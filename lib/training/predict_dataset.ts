@@ -8,18 +8,10 @@ import type { PredictionMessage } from "../protocol/training_worker.ts";
 import { emptyPrediction, featureDim } from "../ssvae/model.ts";
 import type { InteractiveTrainer } from "./interactive_trainer.ts";
 import { restrictClasses } from "./restrict_classes.ts";
+import type { TrainImages } from "../data/train_images.ts";
 
 /** Images per predict call: bounds the float32 reconstruction buffer (~25 MB). */
 const PREDICT_CHUNK = 8192;
-
-/** The images to predict, as the model sees them. */
-export interface ScaledImages {
-  count: number;
-  /** `count × pixels`, already divided per pixel by `pixelMax`. */
-  images: Float32Array;
-  /** The per-pixel scale of the training images. */
-  pixelMax: Float32Array;
-}
 
 /**
  * Predicts every image, chunk by chunk. Reconstructions are converted here to
@@ -29,11 +21,11 @@ export interface ScaledImages {
  */
 export async function predictDataset(
   trainer: InteractiveTrainer,
-  data: ScaledImages,
+  data: TrainImages,
   classCount: number,
 ): Promise<PredictionMessage> {
   const started = performance.now();
-  const { count, images, pixelMax } = data;
+  const { count, pixelMax } = data;
   const pixels = pixelMax.length;
   const L = trainer.model.config.latent_dim;
   const latent = new Float32Array(count * L);
@@ -56,7 +48,7 @@ export async function predictDataset(
     const n = Math.min(PREDICT_CHUNK, count - start);
     // Both threads: the trainer splits each chunk with its helper thread.
     await trainer.predict(
-      images.subarray(start * pixels, (start + n) * pixels),
+      data.rows(start, n),
       n,
       { into: { out: p, at: 0 } },
     );
@@ -64,11 +56,11 @@ export async function predictDataset(
     predClass.set(p.predClass.subarray(0, n), start);
     certainty.set(p.certainty.subarray(0, n), start);
     probs.set(p.probs.subarray(0, n * C), start * C);
-    const base = start * pixels;
-    for (let i = 0; i < n * pixels; i++) {
-      const v = p.recon[i] * pixelMax[i % pixels];
-      recon[base + i] = v <= 0 ? 0 : v >= 1 ? 255 : Math.round(v * 255);
-    }
+    toDisplayBytes(
+      p.recon.subarray(0, n * pixels),
+      pixelMax,
+      recon.subarray(start * pixels, (start + n) * pixels),
+    );
   }
   restrictClasses(probs, predClass, certainty, classCount, C);
   return {
@@ -81,6 +73,25 @@ export async function predictDataset(
     probs,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * Decoder outputs (x / pixelMax) to display bytes: × pixelMax, clipped to
+ * 0..1, × 255, rounded half up. Row by row, so no `i % pixels` per value,
+ * and `(x + 0.5) | 0`, which equals Math.round for x ≥ 0 (1.4–2× faster).
+ */
+export function toDisplayBytes(
+  recon: Float32Array,
+  pixelMax: Float32Array,
+  out: Uint8Array,
+): void {
+  const pixels = pixelMax.length;
+  for (let base = 0; base < recon.length; base += pixels) {
+    for (let j = 0; j < pixels; j++) {
+      const v = recon[base + j] * pixelMax[j];
+      out[base + j] = v <= 0 ? 0 : v >= 1 ? 255 : (v * 255 + 0.5) | 0;
+    }
+  }
 }
 
 /** The buffers of a prediction, to transfer rather than copy (each is its own). */

@@ -20,7 +20,8 @@ import {
 } from "../ssvae/config.ts";
 import { SSVAE } from "../ssvae/model.ts";
 import type { ImageSet } from "../data/mnist.ts";
-import { loadTestImages, loadTrainSet } from "../data/source.ts";
+import { loadTestImages, loadTrainRawSet } from "../data/source.ts";
+import { TrainImages } from "../data/train_images.ts";
 import type {
   Fault,
   FromWorker,
@@ -60,7 +61,8 @@ export interface SessionOptions {
 interface Loaded {
   init: InitMessage;
   count: number;
-  images: Float32Array;
+  /** Scaled lazily: the first prediction needs only a chunk at a time. */
+  images: TrainImages;
   pixelMax: Float32Array;
   checkpoint: WatchedCheckpoint;
   trainer: InteractiveTrainer;
@@ -213,18 +215,21 @@ export class TrainingSession {
   async #init(msg: InitMessage): Promise<void> {
     this.#testHooks = msg.testHooks;
     this.#progress("loading images and initialising tfjs");
-    const [data] = await Promise.all([loadTrainSet(msg.data), initBackend()]);
+    const [data] = await Promise.all([
+      loadTrainRawSet(msg.data),
+      initBackend(),
+    ]);
     const pixels = data.rows * data.cols * data.channels;
     let raw: Uint8Array | undefined;
     const transfer: Transferable[] = [];
     if (msg.sendRaw) {
-      // Transfer a buffer holding exactly the images (the loader may hand out
-      // a view into a larger file buffer, which must not be moved wholesale).
-      raw = data.raw.byteOffset === 0 &&
-          data.raw.byteLength === data.raw.buffer.byteLength
-        ? data.raw
-        : data.raw.slice();
-      transfer.push(raw.buffer);
+      // Shared memory is posted as is (no copy). Otherwise a copy goes: the
+      // bytes stay here too, to be scaled for the model.
+      if (data.raw.buffer instanceof SharedArrayBuffer) raw = data.raw;
+      else {
+        raw = data.raw.slice();
+        transfer.push(raw.buffer);
+      }
     }
     this.#emit({
       type: "data",
@@ -259,7 +264,7 @@ export class TrainingSession {
     this.#state = {
       init: msg,
       count: data.count,
-      images: data.images,
+      images: new TrainImages(data.count, data.raw, data.pixelMax),
       pixelMax: data.pixelMax,
       checkpoint,
       trainer,
@@ -345,7 +350,7 @@ export class TrainingSession {
   async #predict(): Promise<void> {
     const s = this.#state;
     if (!s) throw new Error("worker not initialised");
-    const msg = await predictDataset(s.trainer, s, s.init.classCount);
+    const msg = await predictDataset(s.trainer, s.images, s.init.classCount);
     this.#emit(msg, predictionTransfer(msg));
   }
 
@@ -405,7 +410,7 @@ export class TrainingSession {
       // a stop reaches it through requestStop (see `stop`).
       const result = await s.trainer.trainEpochs(
         msg.epochs,
-        s.images,
+        s.images.all(),
         msg.labels,
         {
           targets: msg.targets?.length ===
