@@ -596,7 +596,9 @@ export function LatentPlot() {
         ref={wrapRef}
         tabIndex={0}
         role="application"
-        aria-label="Latent map: arrow keys move between points, 0–9 label the selected point"
+        aria-label={`Latent map: arrow keys move between points, ${
+          labelKeys().join("–")
+        } label the selected point`}
         aria-describedby="latent-legend"
       >
         <div ref={ref} id="latent-plot" class="latent-plot" />

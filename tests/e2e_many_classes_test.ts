@@ -5,7 +5,8 @@
  * labelled "zero" (the twelfth class) by typing part of its name, then "two"
  * with the arrow keys; a box selection of the whole map is labelled through
  * the same picker (asking first: it changes a label). labels.csv and the
- * index file are checked after each.
+ * index file are checked after each. Then offline: a reload from the cache,
+ * a label by name, and its sync on reconnect.
  */
 import type { Browser, Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
@@ -249,6 +250,61 @@ Deno.test({
           document.querySelector('[data-class-count="11"]')?.textContent ===
             String(n),
         selected.length,
+      );
+
+      // Offline (the installed app): the reload comes from the cache with
+      // all twelve names, the help gives the named classes' keys, the
+      // picker labels, and the label reaches labels.csv on reconnect.
+      await page.waitForSelector('[data-offline-ready="true"]', {
+        state: "attached",
+        timeout: 60_000,
+      });
+      const context = page.context();
+      await context.setOffline(true);
+      await page.reload();
+      assertEquals(await waitForPoints(page), count);
+      await page.waitForFunction(() =>
+        document.getElementById("sync-badge")?.textContent ===
+          "Offline — 0 changes pending"
+      );
+      await page.keyboard.press("?");
+      await page.waitForSelector("#shortcut-help[open]");
+      assertEquals(
+        await page.textContent('#shortcut-help [data-action="label"] dt'),
+        "1–0",
+      );
+      assert(
+        (await page.textContent('#shortcut-help [data-action="label"] dd'))!
+          .includes("first ten classes"),
+      );
+      await page.keyboard.press("Escape");
+      await page.waitForSelector("#shortcut-help[open]", { state: "detached" });
+      // The page selects the least certain unlabelled image by itself, if
+      // the box left one: let that land before the click.
+      if ((await labelsCsv(srv.labelsPath)).size < count) {
+        await waitForSample(page);
+      }
+      await clickPoint(page, index);
+      await waitForSample(page, index);
+      await page.keyboard.press("/");
+      await page.waitForFunction(() =>
+        document.activeElement?.id === "sample-picker-input"
+      );
+      assertEquals((await options(page, "sample-picker")).length, 12);
+      await page.keyboard.type("two");
+      assertEquals(await options(page, "sample-picker"), [["two", true]]);
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(() =>
+        document.getElementById("sync-badge")?.textContent ===
+          "Offline — 1 change pending"
+      );
+      text = (await page.textContent("#prediction-text"))!;
+      assert(text.endsWith("| User label: two"), text);
+      assertEquals((await labelsCsv(srv.labelsPath)).get(serial), 11);
+      await context.setOffline(false);
+      await waitUntil(
+        "the offline label in labels.csv",
+        async () => (await labelsCsv(srv!.labelsPath)).get(serial) === 10,
       );
     } finally {
       await browser?.close();

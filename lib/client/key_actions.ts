@@ -3,7 +3,12 @@
  * shortcut help (`?`) and the buttons' titles all read it, so a key, its help
  * line and its button never disagree. One entry = one user action.
  */
-import { classForKey, needsClassPicker } from "./dataset.ts";
+import {
+  classForKey,
+  digitClasses,
+  labelKeys,
+  needsClassPicker,
+} from "./dataset.ts";
 import type { Store } from "./store.ts";
 
 export type ActionGroup = "Label" | "Move" | "Selection" | "History" | "View";
@@ -45,9 +50,18 @@ export const KEY_ACTIONS: readonly KeyAction[] = [
   {
     id: "label",
     group: "Label",
-    keys: ["0", "–", "9"],
-    label:
-      "Label the selected image; with a box/lasso selection, all of it (asks first when labels would change or more than 200 images)",
+    // The data set's keys: 0–9 for digits, 1–9 then 0 for the first ten
+    // named classes (fewer with fewer classes).
+    get keys() {
+      const [first, last] = labelKeys();
+      return first === last ? [first] : [first, "–", last];
+    },
+    get label() {
+      return (digitClasses()
+        ? "Label the selected image"
+        : "Label the selected image with one of the first ten classes (its key is on its button)") +
+        "; with a box/lasso selection, all of it (asks first when labels would change or more than 200 images)";
+    },
     match: (ev) => plain(ev) && keyClass(ev) !== null,
     run: (store, ev) => labelWithClass(store, keyClass(ev)!),
   },
