@@ -42,7 +42,8 @@ function clusters(k: number, perCluster: number, dim: number, seed: number) {
 Deno.test("PCA: orthonormal components, largest variance first", () => {
   // Variance 9 along axis 0, 1 along axis 1, ~0 along the rest.
   const rng = new Rng(1);
-  const n = 2000, dim = 6;
+  // More rows than one chunk (4096), so the chunked reads below are chunks.
+  const n = 9000, dim = 6;
   const data = new Float32Array(n * dim);
   for (let i = 0; i < n; i++) {
     data[i * dim] = 3 * rng.normal() + 5;
@@ -64,6 +65,20 @@ Deno.test("PCA: orthonormal components, largest variance first", () => {
   let v0 = 0;
   for (let i = 0; i < n; i++) v0 += z[i * 2] ** 2;
   assertAlmostEquals(v0 / n, 9, 0.8);
+  // Rows given chunk by chunk (into one reused buffer, as the label graph
+  // scales bytes): the same fit and projection, bit for bit.
+  const buffer = new Float32Array(n * dim);
+  const calls: Array<[number, number]> = [];
+  const rows = (start: number, count: number) => {
+    calls.push([start, count]);
+    const out = buffer.subarray(0, count * dim);
+    out.set(data.subarray(start * dim, (start + count) * dim));
+    return out;
+  };
+  const chunked = fitPca(rows, n, dim, 2, 7);
+  assertEquals(chunked, pca);
+  assertEquals(projectPca(chunked, rows, n), z);
+  assert(calls.every(([, count]) => count < n), "never all rows at once");
 });
 
 Deno.test("neighbours: exact search is exact; the inverted file finds nearly all", () => {

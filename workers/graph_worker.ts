@@ -10,7 +10,7 @@
 /// <reference lib="deno.worker" />
 
 import { initBackend } from "../lib/ssvae/backend.ts";
-import { loadTestImages, loadTrainSet } from "../lib/data/source.ts";
+import { loadTestRawSet, loadTrainRawSet } from "../lib/data/source.ts";
 import { graphDeskew, LabelGraph } from "../lib/graph/label_graph.ts";
 import { SUGGESTION_LIMIT } from "../lib/protocol/limits.ts";
 import {
@@ -34,12 +34,14 @@ async function handle(msg: ToGraphWorker): Promise<void> {
   if (msg.type === "init") {
     const t0 = performance.now();
     classes = msg.classes ?? 10;
+    // Bytes only: the graph scales pixels its own way (/ 255), so the
+    // model's per-pixel floats (188 MB for 60k images) are not built here.
     const [train] = await Promise.all([
-      loadTrainSet(msg.data),
+      loadTrainRawSet(msg.data),
       initBackend(),
     ]);
     // The test set is optional: a data folder without t10k files still labels.
-    const test = await loadTestImages(msg.data).catch(() => null);
+    const test = await loadTestRawSet(msg.data).catch(() => null);
     let fromCache = true;
     graph = await LabelGraph.loadOrBuild(
       train.raw,

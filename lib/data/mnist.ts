@@ -257,6 +257,17 @@ export async function loadTrainRaw(
   return { ...split, pixelMax };
 }
 
+/** The test images' bytes and labels, not scaled. */
+export async function loadTestRaw(opts: DataOptions = {}): Promise<RawImages> {
+  checkLimit(opts.limit);
+  return await readSplit(
+    opts.dataDir ?? defaultDataDir(),
+    TEST_IMAGES,
+    TEST_LABELS,
+    opts.limit,
+  );
+}
+
 /**
  * Loads the test images and labels, scaled with the training `pixelMax`.
  * Without `pixelMax` it is recomputed from the full training file in `dataDir`.

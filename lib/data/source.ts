@@ -8,6 +8,7 @@
 import {
   computePixelMax,
   type ImageSet,
+  loadTestRaw,
   loadTestSet,
   loadTrainRaw,
   type RawImages,
@@ -57,15 +58,7 @@ export async function loadTestImages(
   if (spec.kind === "idx") {
     return await loadTestSet({ dataDir: spec.dataDir, limit, pixelMax });
   }
-  const t = spec.test;
-  if (!t) {
-    throw new Error(
-      "no test set: give --holdout (with one sub-folder per class) to keep one",
-    );
-  }
-  if (t.labels.some((l) => l === 255)) {
-    throw new Error("the test images have no true classes");
-  }
+  const t = await loadTestRawSet(spec);
   const max = pixelMax ??
     computePixelMax(spec.train.raw, t.rows * t.cols * t.channels);
   if (limit !== undefined && limit < t.count) {
@@ -80,4 +73,22 @@ export async function loadTestImages(
     };
   }
   return { ...t, images: scaleImages(t.raw, max) };
+}
+
+/**
+ * The test images' bytes and labels, not scaled (the label graph works on
+ * bytes). Throws when the data set has none.
+ */
+export async function loadTestRawSet(spec: DataSpec): Promise<RawImages> {
+  if (spec.kind === "idx") return await loadTestRaw({ dataDir: spec.dataDir });
+  const t = spec.test;
+  if (!t) {
+    throw new Error(
+      "no test set: give --holdout (with one sub-folder per class) to keep one",
+    );
+  }
+  if (t.labels.some((l) => l === 255)) {
+    throw new Error("the test images have no true classes");
+  }
+  return t;
 }

@@ -31,7 +31,12 @@ export function knn(
   opts: { excludeSelf?: boolean; block?: number } = {},
 ): Neighbours {
   const extra = opts.excludeSelf ? 1 : 0;
-  const block = opts.block ?? 512;
+  // A block's distance matrix is block × nb floats, and tfjs holds a few
+  // of them at once in its wasm heap, which never shrinks (and cannot pass
+  // 4 GB): 512 queries against 200k images were ~0.4 GB each. Blocks hold
+  // at most 2^24 distances (64 MB); as many flops, a few more TopK calls.
+  const block = opts.block ??
+    Math.max(16, Math.min(512, Math.floor(2 ** 24 / Math.max(1, nb))));
   const index = new Int32Array(nq * k);
   const dist2 = new Float32Array(nq * k);
   const baseT = tf.tidy(() => tf.transpose(tf.tensor2d(base, [nb, dim])));

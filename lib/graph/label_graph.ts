@@ -31,7 +31,7 @@ import {
   spreadProbabilities,
   voteOfNeighbours,
 } from "./label_spreading.ts";
-import { fitPca, type Pca, projectPca } from "./pca.ts";
+import { fitPca, type Pca, projectPca, type Rows } from "./pca.ts";
 import { spectralEmbedding } from "./spectral.ts";
 
 /** Principal components of the pixel space (the baseline's 50). */
@@ -111,9 +111,11 @@ export class LabelGraph {
     }
     const seed = opts.seed ?? 0;
     const say = opts.progress ?? (() => {});
-    const features = (r: Uint8Array, count: number) => {
+    // Rows scaled from the bytes chunk by chunk as PCA reads them: the float
+    // matrix of all images (188 MB at 60k, 627 MB at 200k) is never built.
+    const features = (r: Uint8Array, count: number): Rows => {
       const d = opts.deskew;
-      return scalePixels(d ? deskew(r, count, d.rows, d.cols) : r);
+      return scaledRows(d ? deskew(r, count, d.rows, d.cols) : r, pixels);
     };
     if (opts.deskew) say("deskewing");
     const x = features(raw.subarray(0, n * pixels), n);
@@ -404,10 +406,26 @@ export function graphDeskew(
 }
 
 /** Pixels / 255 as float32: the baseline's scale (PCA centres them). */
-export function scalePixels(raw: Uint8Array): Float32Array {
-  const x = new Float32Array(raw.length);
-  for (let i = 0; i < raw.length; i++) x[i] = raw[i] / 255;
-  return x;
+export function scalePixels(
+  raw: Uint8Array,
+  out: Float32Array = new Float32Array(raw.length),
+): Float32Array {
+  for (let i = 0; i < raw.length; i++) out[i] = raw[i] / 255;
+  return out;
+}
+
+/** `bytes` (rows of `pixels`) as PCA rows: each chunk scaled into one reused buffer. */
+function scaledRows(bytes: Uint8Array, pixels: number): Rows {
+  let buffer = new Float32Array(0);
+  return (start, count) => {
+    if (buffer.length < count * pixels) {
+      buffer = new Float32Array(count * pixels);
+    }
+    return scalePixels(
+      bytes.subarray(start * pixels, (start + count) * pixels),
+      buffer.subarray(0, count * pixels),
+    );
+  };
 }
 
 async function sha256Hex(parts: Uint8Array[]): Promise<string> {

@@ -19,9 +19,28 @@ export interface Pca {
   components: Float32Array;
 }
 
-/** Fits `k` principal components of `rows` (n × dim, row-major). */
+/**
+ * The rows of a data matrix: all of them (n × dim, row-major), or a function
+ * giving rows `start … start + count − 1`, e.g. scaled from bytes on demand
+ * so that the whole float matrix (627 MB for 200k images) never exists. The
+ * function's result is read before the next call.
+ */
+export type Rows =
+  | Float32Array
+  | ((start: number, count: number) => Float32Array);
+
+/** Rows are read in chunks of this many (the covariance's and the projection's). */
+const CHUNK = 4096;
+
+function chunkOf(data: Rows, dim: number, s: number, m: number): Float32Array {
+  return typeof data === "function"
+    ? data(s, m)
+    : data.subarray(s * dim, (s + m) * dim);
+}
+
+/** Fits `k` principal components of `rows` (n × dim). */
 export function fitPca(
-  data: Float32Array,
+  data: Rows,
   n: number,
   dim: number,
   k: number,
@@ -29,27 +48,34 @@ export function fitPca(
   iterations = 12,
 ): Pca {
   const mean = new Float32Array(dim);
-  for (let i = 0; i < n; i++) {
-    const o = i * dim;
-    for (let j = 0; j < dim; j++) mean[j] += data[o + j];
+  for (let s = 0; s < n; s += CHUNK) {
+    const m = Math.min(CHUNK, n - s);
+    const x = chunkOf(data, dim, s, m);
+    for (let i = 0; i < m; i++) {
+      const o = i * dim;
+      for (let j = 0; j < dim; j++) mean[j] += x[o + j];
+    }
   }
   for (let j = 0; j < dim; j++) mean[j] /= n;
   // Covariance C = Xᵀ X / n − μ μᵀ, accumulated in chunks (Xᵀ as an explicit
-  // transpose: matMul with transpose flags is slow on wasm).
+  // transpose: matMul with transpose flags is slow on wasm). Each chunk's
+  // tensors are freed before the next: kept to the end, they grew tfjs' wasm
+  // heap (which never shrinks) by 15 MB per 4096 rows.
+  let acc = tf.zeros([dim, dim]) as tf.Tensor2D;
+  for (let s = 0; s < n; s += CHUNK) {
+    const m = Math.min(CHUNK, n - s);
+    const next = tf.tidy(() => {
+      const x = tf.tensor2d(chunkOf(data, dim, s, m), [m, dim]);
+      return tf.add(acc, tf.matMul(tf.transpose(x), x)) as tf.Tensor2D;
+    });
+    acc.dispose();
+    acc = next;
+  }
   const cov = tf.tidy(() => {
-    let acc = tf.zeros([dim, dim]) as tf.Tensor2D;
-    const chunk = 4096;
-    for (let s = 0; s < n; s += chunk) {
-      const m = Math.min(chunk, n - s);
-      const x = tf.tensor2d(data.subarray(s * dim, (s + m) * dim), [m, dim]);
-      const next = tf.add(acc, tf.matMul(tf.transpose(x), x)) as tf.Tensor2D;
-      acc.dispose();
-      x.dispose();
-      acc = next;
-    }
     const mu = tf.tensor2d(mean, [dim, 1]);
     return tf.sub(tf.div(acc, n), tf.matMul(mu, tf.transpose(mu)));
   });
+  acc.dispose();
   const rng = new Rng(seed);
   const q0 = new Float32Array(dim * k);
   for (let i = 0; i < q0.length; i++) q0[i] = rng.normal();
@@ -81,11 +107,11 @@ export function fitPca(
 /** Projects `n` rows onto the components: n × k. */
 export function projectPca(
   pca: Pca,
-  data: Float32Array,
+  data: Rows,
   n: number,
 ): Float32Array {
   const out = new Float32Array(n * pca.k);
-  const chunk = 8192;
+  const chunk = 2 * CHUNK;
   const w = tf.tensor2d(pca.components, [pca.dim, pca.k]);
   const mu = tf.tensor2d(pca.mean, [1, pca.dim]);
   for (let s = 0; s < n; s += chunk) {
@@ -93,10 +119,7 @@ export function projectPca(
     const y = tf.tidy(() =>
       tf.matMul(
         tf.sub(
-          tf.tensor2d(data.subarray(s * pca.dim, (s + m) * pca.dim), [
-            m,
-            pca.dim,
-          ]),
+          tf.tensor2d(chunkOf(data, pca.dim, s, m), [m, pca.dim]),
           mu,
         ),
         w,
