@@ -4,6 +4,7 @@
  * the first decode into the cache, a cached read, and dashboard starts on
  * the cached folder and on the embedded MNIST (same flags), and prints the
  * figures (wall and CPU time: the machine may be shared) and peak memory.
+ * `--with-graph` adds a user's start: the label graph built, one epoch.
  */
 
 import { parseArgs } from "node:util";
@@ -16,6 +17,7 @@ import {
   FASHION_NAMES as NAMES,
 } from "../support/image_fixtures.ts";
 import { startServer } from "../support/server_process.ts";
+import { connectWs, json } from "../support/api_client.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -26,6 +28,11 @@ const { values } = parseArgs({
     "no-server": { type: "boolean", default: false },
     /** Only the two dashboard starts (the folder and its cache exist from a run before). */
     "starts-only": { type: "boolean", default: false },
+    /**
+     * Also a start as a user runs it: label graph on (built afresh), then
+     * one training epoch; seconds and peak memory after each.
+     */
+    "with-graph": { type: "boolean", default: false },
   },
 });
 const count = Number(values.count);
@@ -186,6 +193,83 @@ if (!values["no-server"]) {
     } MiB`,
   );
 }
+if (values["with-graph"]) await userRun();
+
+/**
+ * `deno task start --images` as a user runs it: the label graph on (its cache
+ * beside a fresh checkpoint path, so it is built), then one epoch. Waits on
+ * the server's events: the first `latent_updated` from the labels is the
+ * graph's first propagation.
+ */
+async function userRun() {
+  const state = `${root}/graph-run`;
+  await Deno.remove(state, { recursive: true }).catch(() => {});
+  await Deno.mkdir(state, { recursive: true });
+  const t0 = performance.now();
+  const srv = await startServer({
+    labelsPath,
+    weightsPath: `${state}/ssvae.ckpt`,
+    build: false,
+    graph: true,
+    args: ["--images", imagesDir],
+    readyTimeoutMs: 600_000,
+  });
+  const peak = async () => {
+    const status = await Deno.readTextFile(`/proc/${srv.child.pid}/status`);
+    return Number(status.match(/VmHWM:\s+(\d+)/)?.[1] ?? 0) / 1024;
+  };
+  const since = (t: number) => ((performance.now() - t) / 1000).toFixed(1);
+  try {
+    const ws = await connectWs(`${srv.url.replace(/^http/, "ws")}/api/ws`);
+    try {
+      console.log(
+        `user start (label graph on): listening after ${since(t0)} s, ` +
+          `peak ${(await peak()).toFixed(0)} MiB`,
+      );
+      const t1 = performance.now();
+      await ws.waitFor(
+        (m) => m.type === "latent_updated" && m.source === "labels",
+        1_800_000,
+      );
+      console.log(
+        `  label graph built and propagated ${since(t1)} s later; peak ${
+          (await peak()).toFixed(0)
+        } MiB`,
+      );
+      const seq = ws.lastSeq();
+      const t2 = performance.now();
+      const r = await json(srv.url, "POST", "/api/training/start", {
+        epochs: 1,
+      });
+      if (r.status !== 202) throw new Error(`train: ${JSON.stringify(r.body)}`);
+      const after = (m: Record<string, unknown>) => (m.seq as number) > seq;
+      const end = await ws.waitFor(
+        (m) =>
+          after(m) &&
+          ["training_complete", "training_stopped", "training_error"]
+            .includes(m.type as string),
+        1_800_000,
+      );
+      if (end.type !== "training_complete") {
+        throw new Error(`training: ${JSON.stringify(end)}`);
+      }
+      await ws.waitFor(
+        (m) => after(m) && m.type === "latent_updated" && m.source !== "labels",
+        1_800_000,
+      );
+      console.log(
+        `  one epoch and its new map: ${since(t2)} s; peak ${
+          (await peak()).toFixed(0)
+        } MiB`,
+      );
+    } finally {
+      await ws.close();
+    }
+  } finally {
+    await srv.stop();
+  }
+}
+
 console.log(
   `load average at the end: ${
     Deno.loadavg().map((l) => l.toFixed(1)).join(" ")
