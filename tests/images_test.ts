@@ -25,6 +25,7 @@ import {
   tint,
   writeImageFolder,
 } from "../support/image_fixtures.ts";
+import { withTempDir as tempDir } from "../support/temp_dir.ts";
 
 const GREY = { width: 28, height: 28, channels: 1 as const };
 const RGB = { width: 28, height: 28, channels: 3 as const };
@@ -35,14 +36,8 @@ function maxDiff(a: Uint8Array, b: Uint8Array): number {
   return m;
 }
 
-async function withTempDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "ssvae_images_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withTempDir = (fn: (dir: string) => Promise<void>) =>
+  tempDir("ssvae_images_", fn);
 
 Deno.test("decode: PNG grey and RGB exactly, 2× enlarged back exactly, JPEG closely, colour to grey", async () => {
   const { pixels, label } = await sourceImage("mnist", 0);

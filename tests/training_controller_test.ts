@@ -8,15 +8,10 @@ import { assert, assertEquals, assertRejects } from "./assert.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 import { sharedBytes } from "../lib/data/shared_bytes.ts";
 import { TrainingController } from "../lib/server/training_controller.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "ssvae_ctrl_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) =>
+  withTempDir("ssvae_ctrl_", fn);
 
 Deno.test("warm, then start: folder images on shared memory are not copied back", async () => {
   await withDir(async (dir) => {

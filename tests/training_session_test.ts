@@ -21,6 +21,7 @@ import { loadCheckpoint, saveCheckpoint } from "../lib/training/checkpoint.ts";
 import { RunLog } from "../lib/training/run_log.ts";
 import { readRuns, runsPathFor } from "../lib/training/runs.ts";
 import { type Emit, TrainingSession } from "../lib/training/session.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 // Once, outside the tests: the backend's one-time set-up is not a test's leak.
 await initBackend();
@@ -100,14 +101,8 @@ function trainMessage(runId: number, epochs = 1): TrainMessage {
   return { type: "train", runId, epochs, overrides: {}, labels: labels() };
 }
 
-async function withDir(fn: (dir: string) => Promise<void>) {
-  const dir = await Deno.makeTempDir({ prefix: "ssvae_session_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+const withDir = (fn: (dir: string) => Promise<void>) =>
+  withTempDir("ssvae_session_", fn);
 
 Deno.test("a session trains and saves, and a second one continues from its checkpoint", async () => {
   await withDir(async (dir) => {
