@@ -5,7 +5,8 @@
  * Why lazily: the whole float array of 60k images is 188 MB, and on these
  * machines touching that much fresh memory takes ~0.9 s, the largest single
  * cost of a start. The first prediction only needs a chunk at a time, so the
- * full array waits for the first training run (seconds long anyway).
+ * full array waits until the server is ready (the session then builds it
+ * while the page loads, before the first Train).
  */
 
 import { scaleImagesInto } from "./mnist.ts";
