@@ -113,6 +113,11 @@ Deno.test({
       );
       await page.keyboard.press("Enter");
       await page.waitForSelector("#label-toast.toast-success");
+      // Named in the toast too, not by its index.
+      assertEquals(
+        await page.textContent("#label-toast"),
+        `Saved: #${index} labelled zero`,
+      );
       let text = (await page.textContent("#prediction-text"))!;
       assert(text.endsWith("| User label: zero"), text);
       const serial = await serialOf(path);
@@ -300,6 +305,11 @@ Deno.test({
       );
       text = (await page.textContent("#prediction-text"))!;
       assert(text.endsWith("| User label: two"), text);
+      assert(
+        (await page.textContent("#label-toast"))!.includes(
+          `#${index} labelled two`,
+        ),
+      );
       assertEquals((await labelsCsv(srv.labelsPath)).get(serial), 11);
       await context.setOffline(false);
       await waitUntil(

@@ -222,7 +222,7 @@ export function startController(store: Store, api: DashboardApi): Controller {
             `Queued offline: ${
               label === null
                 ? `#${index} unlabelled`
-                : `#${index} is a ${label}`
+                : `#${index} labelled ${className(label)}`
             } (syncs when back online)`,
             "info",
           );
@@ -233,7 +233,7 @@ export function startController(store: Store, api: DashboardApi): Controller {
           opts.success ??
             (label === null
               ? `Removed the label of #${index}`
-              : `Saved: #${index} is a ${label}`),
+              : `Saved: #${index} labelled ${className(label)}`),
           "success",
         );
         return true;

@@ -9,7 +9,7 @@ import type { LabelChange } from "../protocol/api.ts";
 export interface WriteOptions {
   /** Record for undo, described so ("label #12 as 3"). */
   undo?: string;
-  /** Toast text on success (default: "Saved: #i is a 3" / "Saved n labels"). */
+  /** Toast text on success (default: "Saved: #i labelled coat" / "Saved n labels"). */
   success?: string;
 }
 
