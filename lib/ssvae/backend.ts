@@ -121,6 +121,19 @@ export function readInto(t: tf.Tensor, dst: Float32Array, offset = 0): void {
 }
 
 /**
+ * A float32 tensor's values without a copy where the backend allows it (a
+ * view of the wasm heap: valid only until the next tfjs call, which may grow
+ * the heap), else `dataSync`. For large outputs read once in place, e.g. the
+ * distance blocks of lib/graph/knn.ts (64 MB each).
+ */
+export function valuesView(t: tf.Tensor): Float32Array {
+  if (t.dtype === "float32" && tf.getBackend() === "wasm") {
+    return (tf.backend() as unknown as WasmBackend).typedArrayFromHeap(t);
+  }
+  return t.dataSync() as Float32Array;
+}
+
+/**
  * Replaces the wasm backend's BatchMatMul kernel: 2-D float products run in
  * the native GEMM, reading the operands from and writing the result straight
  * into the wasm heap (no copies); anything else (batched products) still goes
