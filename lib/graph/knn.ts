@@ -35,7 +35,7 @@ export function knn(
   // A block's distance matrix is block × nb floats, and tfjs holds a few
   // of them at once in its wasm heap, which never shrinks (and cannot pass
   // 4 GB): 512 queries against 200k images were ~0.4 GB each. Blocks hold
-  // at most 2^24 distances (64 MB); as many flops, a few more TopK calls.
+  // at most 2^24 distances (64 MB); as many flops, a few more blocks.
   const block = opts.block ??
     Math.max(16, Math.min(512, Math.floor(2 ** 24 / Math.max(1, nb))));
   const index = new Int32Array(nq * k);

@@ -10,7 +10,7 @@
  * - the test images' neighbours among the training images, so a test image
  *   takes the vote of its 10 nearest training images (test accuracy).
  *
- * Building costs ~60 s for 60k images (exact neighbours, once); the cache
+ * Building costs ~30 s for 60k images (exact neighbours, once); the cache
  * file makes a later start load it in well under a second.
  */
 import { writeFileAtomic } from "../atomic_file.ts";
@@ -86,7 +86,7 @@ export class LabelGraph {
 
   /**
    * Builds the graph of `n` images (`raw`: n × pixels bytes). Neighbours are
-   * exact by default (the baseline's; ~35 s at 60k, once: the graph is
+   * exact by default (the baseline's; ~10 s at 60k, once: the graph is
    * cached); `exact: false` uses the inverted-file search (~5 s), whose missed
    * neighbours cost label spreading about a point of accuracy at 60k
    * (bench:al, seed 1: 95.6% against 96.7% with 300 labels).
