@@ -104,7 +104,7 @@ export class TrainingController {
 
   /**
    * Spawns the worker before the data is known, so that it loads tfjs (its
-   * module graph and wasm backend, ~1.5 s) while the main thread reads an
+   * module graph and wasm backend, ~0.6–0.9 s) while the main thread reads an
    * image folder; `start` then hands it the data.
    */
   warm(): void {
@@ -132,7 +132,7 @@ export class TrainingController {
     this.#data = data;
     if (data.spec.kind === "arrays" && this.data === null) {
       // Folder images are read on this thread (on shared memory): the worker
-      // needs not send them back.
+      // need not send them back.
       const { count, rows, cols, channels, raw } = data.spec.train;
       this.data = { count, rows, cols, channels, raw };
     }
