@@ -44,3 +44,15 @@ export function LabelButton(props: {
     </button>
   );
 }
+
+/**
+ * The grid of named label buttons: columns as wide as the longest name needs
+ * (about 7 px a character at the buttons' 12.5 px, plus the key), up to
+ * 150 px, so the side panel keeps two columns; a longer name wraps onto a
+ * second line in its button (static/app.css) instead of being cut short.
+ */
+export function namedGridStyle(names: string[]): Record<string, string> {
+  const longest = names.reduce((m, n) => Math.max(m, n.length), 0);
+  const px = Math.min(150, Math.max(104, Math.round(36 + 7 * longest)));
+  return { "--label-min": `${px}px` };
+}

@@ -13,7 +13,7 @@ import {
   needsClassPicker,
 } from "../lib/client/dataset.ts";
 import { ClassPicker } from "./ClassPicker.tsx";
-import { LabelButton } from "./LabelButton.tsx";
+import { LabelButton, namedGridStyle } from "./LabelButton.tsx";
 
 /** Classes listed by probability in the panel when there are too many for one bar each. */
 export const TOP_CLASSES_SHOWN = 5;
@@ -179,6 +179,7 @@ export function SamplePanel() {
 
       <div
         class={`label-buttons ${digitClasses(ds) ? "" : "label-buttons-named"}`}
+        style={digitClasses(ds) ? undefined : namedGridStyle(buttonClasses)}
         role="group"
         aria-label={selected === null
           ? "Label the selected image"

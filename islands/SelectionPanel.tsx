@@ -12,7 +12,7 @@ import {
   needsClassPicker,
 } from "../lib/client/dataset.ts";
 import { ClassPicker } from "./ClassPicker.tsx";
-import { LabelButton } from "./LabelButton.tsx";
+import { LabelButton, namedGridStyle } from "./LabelButton.tsx";
 
 /**
  * The box/lasso selection: how many images, the first 100 as thumbnails
@@ -128,6 +128,9 @@ export function SelectionPanel() {
       {thumbError.value && <p class="form-error">{thumbError.value}</p>}
       <div
         class={`label-buttons ${digitClasses(ds) ? "" : "label-buttons-named"}`}
+        style={digitClasses(ds)
+          ? undefined
+          : namedGridStyle(picker ? ds.classes.slice(0, 10) : ds.classes)}
         role="group"
         aria-label="Label all selected"
       >
