@@ -140,6 +140,7 @@ export async function startServer(
       return exclude;
     },
     onPropagation: (p) => training.applyGraphPredictions(p),
+    onInfo: (info) => notify("graph_status", { graph: info }),
     log,
   });
   if (options.graph) graph.start();

@@ -1,7 +1,11 @@
 import { className } from "../lib/client/dataset.ts";
 import { SUGGESTION_COLOR } from "../lib/client/palette.ts";
 import { useStore } from "../lib/client/store.ts";
-import { STRATEGIES, STRATEGY_NAMES } from "../lib/client/suggestions.ts";
+import {
+  queueNote,
+  STRATEGIES,
+  STRATEGY_NAMES,
+} from "../lib/client/suggestions.ts";
 
 /** Items listed under the strategy (the plot rings more). */
 const LISTED = 8;
@@ -56,12 +60,12 @@ export function SuggestionQueue() {
         ))}
       </div>
       {strategy === "auto" && (
-        <p class="muted small" id="queue-phase">
-          {a.probs.value?.queuePhase === "coverage"
-            ? "Typical images of regions no label covers yet. Every label updates the predictions at once."
-            : a.probs.value?.queuePhase === "uncertainty"
-            ? "The images the predictions are least sure of."
-            : "By margin until the label graph is ready."}
+        <p
+          class="muted small"
+          id="queue-phase"
+          data-graph={store.graph.value?.status ?? ""}
+        >
+          {queueNote(a.probs.value?.queuePhase, store.graph.value)}
         </p>
       )}
       {a.error.value && <p class="form-error">{a.error.value}</p>}

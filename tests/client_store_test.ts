@@ -24,7 +24,8 @@ import {
   fmtLoss,
   pushLog,
 } from "../lib/client/store.ts";
-import type { ApiState, HistoryEntry } from "../lib/protocol/api.ts";
+import type { ApiState, GraphInfo, HistoryEntry } from "../lib/protocol/api.ts";
+import { queueNote } from "../lib/client/suggestions.ts";
 import { encodeLatentSource } from "../lib/server/latent_cache.ts";
 import { assert, assertEquals } from "./assert.ts";
 
@@ -187,6 +188,62 @@ Deno.test("hello replaces the state and asks for a latent refetch", () => {
   assertEquals(s.history.value.length, 2);
   assertEquals(s.latentVersion.value, 4);
   assertEquals(s.labelled.value, 9);
+});
+
+Deno.test("the label graph's status: from hello and graph_status, an error logged once, the queue's note", () => {
+  const s = createStore({ state: state() });
+  const building = (message?: string): GraphInfo => ({
+    status: "building",
+    revision: -1,
+    ms: 0,
+    phase: null,
+    ...(message ? { message } : {}),
+  });
+  applyServerMessage(s, { type: "hello", graph: building() });
+  assertEquals(s.graph.value?.status, "building");
+  assertEquals(
+    queueNote(null, s.graph.value),
+    "Building the label graph: until it is ready, suggestions go by margin and the predictions are the model's.",
+  );
+  applyServerMessage(s, {
+    type: "graph_status",
+    graph: building("neighbour graph"),
+  });
+  assert(
+    queueNote(null, s.graph.value).startsWith(
+      "Building the label graph (neighbour graph):",
+    ),
+  );
+  const failed: GraphInfo = {
+    ...building(),
+    status: "error",
+    message: "graph worker died: out of memory",
+  };
+  applyServerMessage(s, { type: "graph_status", graph: failed }, 5);
+  applyServerMessage(s, { type: "graph_status", graph: failed }, 6);
+  assertEquals(
+    s.log.value.filter((l) => l.text.includes("label graph failed")).length,
+    1,
+  );
+  assertEquals(s.log.value.at(-1)?.kind, "error");
+  assertEquals(
+    queueNote(null, s.graph.value),
+    "The label graph failed (graph worker died: out of memory): suggestions go by margin.",
+  );
+  applyServerMessage(s, {
+    type: "graph_status",
+    graph: { ...failed, status: "ready", message: undefined },
+  });
+  assertEquals(
+    queueNote(null, s.graph.value),
+    "By margin until the label graph is ready.",
+  );
+  // Once the graph propagates, the queue's own phase says what it does.
+  assert(queueNote("coverage", s.graph.value).startsWith("Typical images"));
+  assertEquals(
+    queueNote(null, { ...failed, status: "off" }),
+    "By margin (the label graph is off).",
+  );
 });
 
 Deno.test("latent map colours: one RGBA array per mode, labels on their own layer", () => {

@@ -10,6 +10,7 @@ import { startServer } from "../support/server_process.ts";
 import { decodeLatent } from "../lib/protocol/latent_format.ts";
 import { decodeProbs } from "../lib/protocol/probs_format.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
+import type { GraphInfo } from "../lib/protocol/api.ts";
 
 const LIMIT = 3000;
 Deno.test(
@@ -28,6 +29,20 @@ Deno.test(
         m.type === "latent_updated" && m.source === "labels"
       );
       const first = await probs();
+
+      // The page heard the build: `hello` said building (or, on a fast
+      // machine, ready), each step came as a `graph_status`, then ready,
+      // before the first propagation.
+      const hello = ws.messages.find((m) => m.type === "hello")!;
+      const said = (hello.graph as GraphInfo).status;
+      assert(said === "building" || said === "ready", said);
+      const events = ws.messages.filter((m) => m.type === "graph_status")
+        .map((m) => m.graph as GraphInfo);
+      if (said === "building") assertEquals(events.at(-1)?.status, "ready");
+      for (const e of events.slice(0, -1)) {
+        assertEquals(e.status, "building");
+        assert(e.message, "a building step names itself");
+      }
 
       // In order: the labels of each step are what the next one propagates.
       await t.step(

@@ -53,7 +53,7 @@ async function handle(msg: ToGraphWorker): Promise<void> {
         deskew: graphDeskew(msg.data.kind, train),
         progress: (step) => {
           fromCache = false;
-          post({ type: "progress", message: `label graph: ${step}` });
+          post({ type: "progress", message: step });
         },
       },
     );

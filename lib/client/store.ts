@@ -20,6 +20,7 @@ import type {
   ApiState,
   BatchProgress,
   Counts,
+  GraphInfo,
   HistoryEntry,
   LabelChange,
   PageProps,
@@ -138,6 +139,8 @@ export function createStore(props: PageProps = {}) {
     config: signal<Partial<SSVAEConfig>>(cfg),
     history: signal<HistoryEntry[]>(s?.history ?? []),
     latentVersion: signal(s?.latentVersion ?? 0),
+    /** The label graph: building (with its step), ready, error or off. */
+    graph: signal<GraphInfo | null>(s?.graph ?? null),
     latent,
     latentError: signal<string | null>(null),
     selected: signal<number | null>(null),
@@ -286,6 +289,7 @@ export function applyServerMessage(
           store.lastEntry.value = msg.history.at(-1) ?? null;
         }
         applyCounts(store, msg.counts);
+        if (msg.graph) store.graph.value = msg.graph;
         if (msg.config) store.config.value = msg.config;
         if (typeof msg.latentVersion === "number") {
           store.latentVersion.value = msg.latentVersion;
@@ -398,6 +402,19 @@ export function applyServerMessage(
           out.refetchSample = true;
         }
         store.latentVersion.value = msg.version;
+        break;
+      }
+      case "graph_status": {
+        const was = store.graph.value?.status;
+        store.graph.value = msg.graph;
+        if (msg.graph.status === "error" && was !== "error") {
+          pushLog(
+            store,
+            `The label graph failed: ${msg.graph.message ?? "unknown error"}`,
+            "error",
+            now,
+          );
+        }
         break;
       }
       case "labels_changed": {

@@ -15,6 +15,7 @@ import {
 
 export { STRATEGIES, type Strategy } from "../active/strategies.ts";
 import type { ProbsSnapshot } from "../protocol/probs_format.ts";
+import type { GraphInfo } from "../protocol/api.ts";
 
 export const STRATEGY_NAMES: Record<Strategy, string> = {
   auto: "Auto",
@@ -125,4 +126,36 @@ export function nextSuggestion(
     }
   }
   return -1;
+}
+
+/**
+ * The line under the "auto" strategy: what the queue is doing now, and while
+ * the label graph is not ready, why (its first build takes half a minute for
+ * 60k images, minutes for 200k: without this the predictions simply would not
+ * follow the labels yet, with no word why).
+ */
+export function queueNote(
+  phase: "coverage" | "uncertainty" | null | undefined,
+  graph: GraphInfo | null,
+): string {
+  if (phase === "coverage") {
+    return "Typical images of regions no label covers yet. Every label updates the predictions at once.";
+  }
+  if (phase === "uncertainty") {
+    return "The images the predictions are least sure of.";
+  }
+  switch (graph?.status) {
+    case "building":
+      return `Building the label graph${
+        graph.message ? ` (${graph.message})` : ""
+      }: until it is ready, suggestions go by margin and the predictions are the model's.`;
+    case "error":
+      return `The label graph failed${
+        graph.message ? ` (${graph.message})` : ""
+      }: suggestions go by margin.`;
+    case "off":
+      return "By margin (the label graph is off).";
+    default:
+      return "By margin until the label graph is ready.";
+  }
 }

@@ -192,6 +192,7 @@ export type ServerMessage =
   | Base & {
     type: "hello";
     status?: TrainingInfo | TrainingStatus;
+    graph?: GraphInfo;
     history?: HistoryEntry[];
     latentVersion?: number;
     config?: Partial<SSVAEConfig>;
@@ -216,6 +217,8 @@ export type ServerMessage =
   | Base & { type: "worker_restarted"; training?: TrainingInfo }
   | Base & { type: "training_error"; message: string }
   | Base & { type: "latent_updated"; version: number }
+  /** The label graph's status changed, or its first build took a step. */
+  | Base & { type: "graph_status"; graph: GraphInfo }
   | Base & {
     type: "labels_changed";
     changes: LabelChange[];

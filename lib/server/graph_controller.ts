@@ -19,6 +19,11 @@ export interface GraphControllerOptions {
   /** Images never suggested (the model's validation split), read when sending. */
   exclude: () => Uint8Array | null;
   onPropagation: (p: PropagationMessage) => void;
+  /**
+   * The status changed (building → ready or error), or the first build took
+   * a step (`message`: "neighbour graph", …): for the page.
+   */
+  onInfo?: (info: GraphInfo) => void;
   log: (line: string) => void;
   workerUrl?: URL;
 }
@@ -49,6 +54,7 @@ export class GraphController {
         message: `graph worker died: ${e.message}`,
       };
       this.#opts.log(this.info.message!);
+      this.#opts.onInfo?.(this.info);
       this.#worker = null;
     };
     w.postMessage({ type: "init", ...this.#opts.init });
@@ -81,7 +87,9 @@ export class GraphController {
   #handle(msg: FromGraphWorker) {
     switch (msg.type) {
       case "progress":
-        this.#opts.log(msg.message);
+        this.#opts.log(`label graph: ${msg.message}`);
+        this.info = { ...this.info, message: msg.message };
+        this.#opts.onInfo?.(this.info);
         return;
       case "ready":
         this.info = { ...this.info, status: "ready", message: undefined };
@@ -90,6 +98,7 @@ export class GraphController {
             msg.fromCache ? "loaded from cache" : "built"
           } in ${msg.seconds.toFixed(1)} s`,
         );
+        this.#opts.onInfo?.(this.info);
         this.#send();
         return;
       case "propagation":
@@ -108,6 +117,7 @@ export class GraphController {
         this.#opts.log(`label graph: ${msg.message}`);
         if (msg.fatal) {
           this.info = { ...this.info, status: "error", message: msg.message };
+          this.#opts.onInfo?.(this.info);
         }
         return;
     }

@@ -20,6 +20,7 @@ export function wsRoutes(ctx: ServerContext): Hono {
           return {
             status: s.training,
             training: s.training,
+            graph: s.graph,
             history: s.history,
             latentVersion: s.latentVersion,
             config: s.config,
