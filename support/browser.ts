@@ -156,3 +156,25 @@ export async function waitForText(
     { timeout },
   );
 }
+
+/**
+ * Waits until the page's toast of `kind` contains `text`, and returns the
+ * whole toast. Waiting for the toast element alone is not enough: an earlier
+ * toast of the same kind may still show, and a label's file is written before
+ * its response (and so its toast) reaches the page.
+ */
+export async function waitForToast(
+  page: Page,
+  text: string,
+  kind: "success" | "info" | "error" = "success",
+): Promise<string> {
+  const h = await page.waitForFunction(
+    ([want, cls]) => {
+      const t = document.querySelector(`#label-toast.toast-${cls}`);
+      const got = t?.textContent ?? "";
+      return got.includes(want) ? got : false;
+    },
+    [text, kind] as const,
+  );
+  return await h.jsonValue() as string;
+}

@@ -7,7 +7,11 @@
  */
 import type { Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
-import { chromiumAvailable, openDashboard } from "../support/browser.ts";
+import {
+  chromiumAvailable,
+  openDashboard,
+  waitForToast,
+} from "../support/browser.ts";
 import {
   clickPoint,
   isolatedPoint,
@@ -329,9 +333,7 @@ Deno.test({
         await waitUntil("the write counted", async () => (await writes()) > w0);
         assertEquals(await writes(), w0 + 1, "one labels.csv write");
         await page.waitForSelector("#selection-panel", { state: "detached" });
-        await page.waitForSelector("#label-toast.toast-success");
-        const toast = (await page.textContent("#label-toast"))!;
-        assert(toast.includes(`Labelled ${count - 1} images as 7`), toast);
+        await waitForToast(page, `Labelled ${count - 1} images as 7`);
       },
     );
 
@@ -436,12 +438,7 @@ Deno.test({
         // Counted once the rename is done, a moment after the file shows it.
         await waitUntil("the write counted", async () => (await writes()) > w0);
         assertEquals(await writes(), w0 + 1, "one labels.csv write");
-        await page.waitForSelector("#label-toast.toast-success");
-        assert(
-          (await page.textContent("#label-toast"))!.includes(
-            `${count - changed} new, ${changed} changed`,
-          ),
-        );
+        await waitForToast(page, `${count - changed} new, ${changed} changed`);
         await page.keyboard.press("Control+z");
         await waitUntil("undone", async () => (await csv()) === before);
       },

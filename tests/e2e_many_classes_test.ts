@@ -10,7 +10,11 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
-import { chromiumAvailable, launchBrowser } from "../support/browser.ts";
+import {
+  chromiumAvailable,
+  launchBrowser,
+  waitForToast,
+} from "../support/browser.ts";
 import {
   clickPoint,
   isolatedPoint,
@@ -112,10 +116,9 @@ Deno.test({
         "sample-picker-option-11",
       );
       await page.keyboard.press("Enter");
-      await page.waitForSelector("#label-toast.toast-success");
       // Named in the toast too, not by its index.
       assertEquals(
-        await page.textContent("#label-toast"),
+        await waitForToast(page, `#${index} labelled`),
         `Saved: #${index} labelled zero`,
       );
       let text = (await page.textContent("#prediction-text"))!;
@@ -305,11 +308,7 @@ Deno.test({
       );
       text = (await page.textContent("#prediction-text"))!;
       assert(text.endsWith("| User label: two"), text);
-      assert(
-        (await page.textContent("#label-toast"))!.includes(
-          `#${index} labelled two`,
-        ),
-      );
+      await waitForToast(page, `#${index} labelled two`, "info");
       assertEquals((await labelsCsv(srv.labelsPath)).get(serial), 11);
       await context.setOffline(false);
       await waitUntil(

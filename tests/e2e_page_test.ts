@@ -10,6 +10,7 @@ import {
   chromiumAvailable,
   openDashboard,
   waitForText,
+  waitForToast,
 } from "../support/browser.ts";
 import {
   clickPoint,
@@ -194,10 +195,7 @@ Deno.test({
           "CSV row",
           async () => (await csvRows(srv.labelsPath)).includes(`${index},3`),
         );
-        await page.waitForSelector("#label-toast.toast-success");
-        assert(
-          (await page.textContent("#label-toast"))!.includes(`#${index}`),
-        );
+        await waitForToast(page, `#${index}`);
         assert(
           (await page.textContent("#prediction-text"))!.endsWith(
             "| User label: 3",
