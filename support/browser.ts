@@ -178,3 +178,12 @@ export async function waitForToast(
   );
   return await h.jsonValue() as string;
 }
+
+/** The 784 grey values drawn on the first 28×28 canvas matching `selector`. */
+export function canvasGrey(page: Page, selector: string): Promise<number[]> {
+  return page.evaluate((sel) => {
+    const c = document.querySelector(sel) as HTMLCanvasElement;
+    const d = c.getContext("2d")!.getImageData(0, 0, 28, 28).data;
+    return Array.from({ length: 784 }, (_, i) => d[4 * i]);
+  }, selector);
+}

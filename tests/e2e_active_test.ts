@@ -8,6 +8,7 @@
 import type { Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
 import {
+  canvasGrey,
   chromiumAvailable,
   openDashboard,
   waitForToast,
@@ -296,13 +297,7 @@ Deno.test({
         );
         assertEquals(indices.length, count);
         // Thumbnails are the original images.
-        const drawn = await page.evaluate(() => {
-          const c = document.querySelector(
-            "#selection-thumbs canvas",
-          ) as HTMLCanvasElement;
-          const d = c.getContext("2d")!.getImageData(0, 0, 28, 28).data;
-          return Array.from({ length: 784 }, (_, i) => d[4 * i]);
-        });
+        const drawn = await canvasGrey(page, "#selection-thumbs canvas");
         const img = new Uint8Array(
           await (await get(`/api/thumbnails?indices=${indices[0]}`))
             .arrayBuffer(),

@@ -7,6 +7,7 @@ import type { Page } from "playwright-core";
 import { assert, assertEquals } from "./assert.ts";
 import { fetchJson, jsonBody } from "../support/api_client.ts";
 import {
+  canvasGrey,
   chromiumAvailable,
   openDashboard,
   waitForText,
@@ -155,13 +156,7 @@ Deno.test({
           `Sample #${index}`,
         );
         // The original image is drawn: its canvas matches the server's bytes.
-        const drawn = await page.evaluate(() => {
-          const c = document.getElementById(
-            "sample-original",
-          ) as HTMLCanvasElement;
-          const d = c.getContext("2d")!.getImageData(0, 0, 28, 28).data;
-          return Array.from({ length: 784 }, (_, i) => d[4 * i]);
-        });
+        const drawn = await canvasGrey(page, "#sample-original");
         const want = Array.from(atob(s.original), (ch) => ch.charCodeAt(0));
         assertEquals(drawn, want);
         // The red X sits on the clicked point.

@@ -21,6 +21,7 @@ import {
 import { CACHES, LATENT_URL, OUTBOX_DB } from "../lib/client/pwa_shared.ts";
 import { fetchJson, jsonBody } from "../support/api_client.ts";
 import {
+  canvasGrey,
   chromiumAvailable,
   collectPageErrors,
   launchBrowser,
@@ -90,15 +91,6 @@ function queuedTimes(page: Page): Promise<number[]> {
         };
       };
     }), OUTBOX_DB);
-}
-
-/** The 784 grey values drawn on a sample canvas. */
-function canvasBytes(page: Page, id: string): Promise<number[]> {
-  return page.evaluate((id) => {
-    const c = document.getElementById(id) as HTMLCanvasElement;
-    const d = c.getContext("2d")!.getImageData(0, 0, 28, 28).data;
-    return Array.from({ length: 784 }, (_, i) => d[4 * i]);
-  }, id);
 }
 
 const b64Bytes = (b64: string) =>
@@ -261,7 +253,7 @@ Deno.test({
           // Never opened online: original from the image cache, no reconstruction.
           await select(page, P[1]);
           assertEquals(
-            await canvasBytes(page, "sample-original"),
+            await canvasGrey(page, "#sample-original"),
             b64Bytes(s1.original),
           );
           assertEquals(
@@ -281,11 +273,11 @@ Deno.test({
           // Opened online before: its reconstruction too.
           await select(page, P[0]);
           assertEquals(
-            await canvasBytes(page, "sample-original"),
+            await canvasGrey(page, "#sample-original"),
             b64Bytes(s0.original),
           );
           assertEquals(
-            await canvasBytes(page, "sample-recon"),
+            await canvasGrey(page, "#sample-recon"),
             b64Bytes(s0.recon),
           );
         },
