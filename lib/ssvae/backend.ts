@@ -112,12 +112,7 @@ export function setVariableValues(v: tf.Variable, values: Float32Array): void {
  * garbage collection (RSS that the process then keeps).
  */
 export function readInto(t: tf.Tensor, dst: Float32Array, offset = 0): void {
-  if (t.dtype === "float32" && tf.getBackend() === "wasm") {
-    dst.set(
-      (tf.backend() as unknown as WasmBackend).typedArrayFromHeap(t),
-      offset,
-    );
-  } else dst.set(t.dataSync() as Float32Array, offset);
+  dst.set(valuesView(t), offset);
 }
 
 /**

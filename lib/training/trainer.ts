@@ -532,7 +532,6 @@ export class Trainer {
     return metrics;
   }
 
-  /** Starts the helper thread when running on two threads, and sends it the live config. */
   /**
    * Starts the helper thread in the background (two threads only), so the
    * next run or prediction finds it ready; a failed start shows at the run.
