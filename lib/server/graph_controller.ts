@@ -48,14 +48,10 @@ export class GraphController {
     w.onmessage = (e: MessageEvent<FromGraphWorker>) => this.#handle(e.data);
     w.onerror = (e) => {
       e.preventDefault();
-      this.info = {
-        ...this.info,
-        status: "error",
-        message: `graph worker died: ${e.message}`,
-      };
-      this.#opts.log(this.info.message!);
-      this.#opts.onInfo?.(this.info);
+      const message = `graph worker died: ${e.message}`;
+      this.#opts.log(message);
       this.#worker = null;
+      this.#announce({ status: "error", message });
     };
     w.postMessage({ type: "init", ...this.#opts.init });
   }
@@ -84,21 +80,25 @@ export class GraphController {
     }, [copy.buffer]);
   }
 
+  /** A status change or build step: kept in `info`, and told to the page. */
+  #announce(change: Partial<GraphInfo>) {
+    this.info = { ...this.info, ...change };
+    this.#opts.onInfo?.(this.info);
+  }
+
   #handle(msg: FromGraphWorker) {
     switch (msg.type) {
       case "progress":
         this.#opts.log(`label graph: ${msg.message}`);
-        this.info = { ...this.info, message: msg.message };
-        this.#opts.onInfo?.(this.info);
+        this.#announce({ message: msg.message });
         return;
       case "ready":
-        this.info = { ...this.info, status: "ready", message: undefined };
         this.#opts.log(
           `label graph of ${msg.count} images ${
             msg.fromCache ? "loaded from cache" : "built"
           } in ${msg.seconds.toFixed(1)} s`,
         );
-        this.#opts.onInfo?.(this.info);
+        this.#announce({ status: "ready", message: undefined });
         this.#send();
         return;
       case "propagation":
@@ -116,8 +116,7 @@ export class GraphController {
         this.#inFlight = false;
         this.#opts.log(`label graph: ${msg.message}`);
         if (msg.fatal) {
-          this.info = { ...this.info, status: "error", message: msg.message };
-          this.#opts.onInfo?.(this.info);
+          this.#announce({ status: "error", message: msg.message });
         }
         return;
     }
