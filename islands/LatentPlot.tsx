@@ -1,4 +1,9 @@
-import { className, dataset, labelKeys } from "../lib/client/dataset.ts";
+import {
+  className,
+  dataset,
+  labelKeyRange,
+  labelKeys,
+} from "../lib/client/dataset.ts";
 import { effect, useSignal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
 import {
@@ -597,7 +602,7 @@ export function LatentPlot() {
         tabIndex={0}
         role="application"
         aria-label={`Latent map: arrow keys move between points, ${
-          labelKeys().join("–")
+          labelKeyRange().join("")
         } label the selected point`}
         aria-describedby="latent-legend"
       >

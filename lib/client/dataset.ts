@@ -84,6 +84,12 @@ export function labelKeys(d: DatasetView = dataset.value): [string, string] {
     : ["1", keyForClass(Math.min(d.classes.length, 10) - 1, d)];
 }
 
+/** The label keys as a range to show: ["0", "–", "9"], ["1", "–", "0"], or ["1"] for one class. */
+export function labelKeyRange(d: DatasetView = dataset.value): string[] {
+  const [first, last] = labelKeys(d);
+  return first === last ? [first] : [first, "–", last];
+}
+
 /** True when the classes outnumber the label keys: the page adds a class picker. */
 export function needsClassPicker(d: DatasetView = dataset.value): boolean {
   return d.classes.length > 10;

@@ -6,7 +6,7 @@
 import {
   classForKey,
   digitClasses,
-  labelKeys,
+  labelKeyRange,
   needsClassPicker,
 } from "./dataset.ts";
 import type { Store } from "./store.ts";
@@ -53,8 +53,7 @@ export const KEY_ACTIONS: readonly KeyAction[] = [
     // The data set's keys: 0–9 for digits, 1–9 then 0 for the first ten
     // named classes (fewer with fewer classes).
     get keys() {
-      const [first, last] = labelKeys();
-      return first === last ? [first] : [first, "–", last];
+      return labelKeyRange();
     },
     get label() {
       return (digitClasses()
