@@ -119,6 +119,15 @@ export async function startServer(
       data: dataset.spec,
       cacheDir: graphCacheDir(options.weightsPath),
       classes: modelClassCount(dataset.info.classes.length),
+      validation: training.config && training.config.val_split > 0
+        ? Uint32Array.from(
+          makeSplit(
+            store.labels.length,
+            training.config.val_split,
+            training.config.random_seed,
+          ).val,
+        )
+        : undefined,
     },
     labels: () => ({ labels: store.labels, revision: labels.revision }),
     // The model's validation images are never suggested: their labels would

@@ -17,10 +17,14 @@
  */
 import { parseArgs } from "node:util";
 import { acquisitionScores, topSuggestions } from "../lib/active/strategies.ts";
+import { openDataset } from "../lib/data/dataset.ts";
 import { labelsPerClass } from "../lib/data/label_sample.ts";
-import { loadTestSet, loadTrainImages } from "../lib/data/mnist.ts";
+import { loadTestImages, loadTrainSet } from "../lib/data/source.ts";
+import { chooseFeatures, type FeatureKind } from "../lib/graph/features.ts";
 import { approximateKnn } from "../lib/graph/knn.ts";
-import { graphDeskew, LabelGraph } from "../lib/graph/label_graph.ts";
+import { LabelGraph } from "../lib/graph/label_graph.ts";
+import { parseImageFlags } from "../lib/images/options.ts";
+import { calibrationError } from "../lib/active/calibration.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { presetConfig, resolveConfig } from "../lib/ssvae/config.ts";
 import { SSVAE } from "../lib/ssvae/model.ts";
@@ -55,6 +59,10 @@ const { values } = parseArgs({
     pool: { type: "string", default: "60000" },
     epochs: { type: "string" },
     out: { type: "string", default: "artifacts/bench" },
+    "data-dir": { type: "string" },
+    images: { type: "string" },
+    holdout: { type: "string" },
+    features: { type: "string", default: "auto" },
   },
 });
 function numbers(flag: string, text: string): number[] {
@@ -89,9 +97,20 @@ const strategies =
 const started = performance.now();
 const since = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 await initBackend();
-const train = await loadTrainImages({ limit: pool });
-const test = await loadTestSet({ pixelMax: train.pixelMax });
-const n = train.count, pixels = train.rows * train.cols;
+const scratchLabels = await Deno.makeTempFile({ suffix: ".csv" });
+const dataset = await openDataset({
+  dataDir: values["data-dir"],
+  limit: pool,
+  images: parseImageFlags({
+    images: values.images,
+    holdout: values.images ? values.holdout ?? "0.1" : values.holdout,
+  }),
+  labelsPath: scratchLabels,
+}, (l) => console.log(l));
+const train = await loadTrainSet(dataset.spec);
+const test = await loadTestImages(dataset.spec, train.pixelMax);
+const n = train.count, pixels = train.rows * train.cols * train.channels;
+const dataName = dataset.info.name;
 const testSet = { raw: test.raw, count: test.count };
 // Labels come from the training split of the default model, as in the page:
 // the queue never proposes a validation image.
@@ -100,8 +119,29 @@ const exclude = new Uint8Array(n);
 for (const i of makeSplit(n, cfg.val_split, cfg.random_seed).val) {
   exclude[i] = 1;
 }
+// The feature space, chosen on the validation images as the dashboard does.
+const choice = values.features === "auto"
+  ? chooseFeatures(
+    train,
+    makeSplit(n, cfg.val_split, cfg.random_seed).val,
+    train.labels,
+  )
+  : {
+    kind: values.features as FeatureKind,
+    accuracy: null,
+    scoredOn: 0,
+    candidates: [],
+  };
 console.log(
-  `pool ${n} images; budgets ${budgets.join(", ")}; seeds ${
+  `features: ${choice.kind}; validation 10-NN (${choice.scoredOn} images): ${
+    choice.candidates.map((c) =>
+      `${c.kind} ${c.accuracy === null ? "–" : (100 * c.accuracy).toFixed(2)}%`
+    ).join(", ")
+  }`,
+);
+const shape = { rows: train.rows, cols: train.cols, channels: train.channels };
+console.log(
+  `${dataName}: pool ${n} images; budgets ${budgets.join(", ")}; seeds ${
     seeds.join(", ")
   }; ` +
     `strategies ${strategies.join(", ")}`,
@@ -109,6 +149,7 @@ console.log(
 
 const testAccuracy = (graph: LabelGraph, predClass: Uint8Array) =>
   100 * accuracyOf(graph.classifyTest(predClass)!, test.labels).overall;
+addEventListener("unload", () => Deno.removeSync(scratchLabels));
 
 // ---- the baseline: class-balanced random labels, exact neighbours -----------
 const baseline: CurveRow = {
@@ -120,6 +161,7 @@ const baseline: CurveRow = {
   const exact = LabelGraph.build(train.raw, n, pixels, {
     exact: true,
     test: testSet,
+    shape,
   });
   console.log(
     `exact pixel graph built in ${
@@ -175,6 +217,9 @@ const rows = new Map<SimStrategy, CurveRow>(
   ) => [s, { name: s === "auto" ? "auto (default: coverage)" : s, runs: [] }]),
 );
 const propagateMs: number[] = [];
+const ceiling: number[] = [];
+/** Expected calibration error (points) of Auto's shown certainty on the validation images, per budget. */
+const ece = new Map<number, number[]>(budgets.map((b) => [b, []]));
 const mapAgreement: number[] = [];
 const mapClassifier: number[] = [];
 const epochSeconds: number[] = [];
@@ -183,12 +228,14 @@ for (const seed of seeds) {
   const graph = LabelGraph.build(train.raw, n, pixels, {
     seed,
     test: testSet,
-    deskew: graphDeskew("idx", train),
+    features: choice.kind,
+    shape,
   });
+  ceiling.push(testAccuracy(graph, train.labels));
   console.log(
-    `seed ${seed}: label graph built in ${
+    `seed ${seed}: label graph (${choice.kind}) built in ${
       ((performance.now() - t0) / 1000).toFixed(1)
-    } s`,
+    } s; a 10-NN vote with all ${n} labels: ${ceiling.at(-1)!.toFixed(2)}%`,
   );
   for (const strategy of strategies) {
     const rng = new Rng(seed);
@@ -208,7 +255,13 @@ for (const seed of seeds) {
         propagateMs.push(p.ms);
       }
       accs.push(testAccuracy(graph, p.predClass));
-      if (strategy === "auto") snapshots.set(b, labels.slice());
+      if (strategy === "auto") {
+        snapshots.set(b, labels.slice());
+        ece.get(b)!.push(
+          100 *
+            calibrationError(p.certainty, p.predClass, train.labels, exclude),
+        );
+      }
     }
     rows.get(strategy)!.runs.push(accs);
     console.log(
@@ -276,7 +329,8 @@ function neighbourAgreement(latent: Float32Array, truth: Uint8Array): number {
 // ---- report -------------------------------------------------------------------
 const all = [...rows.values(), baseline];
 console.log(
-  "\nMNIST test accuracy (%) by number of labels, mean ± sd over seeds",
+  `\n${dataName} test accuracy (%) by number of labels, mean ± sd over seeds ` +
+    `(features: ${choice.kind})`,
 );
 console.log(formatTable(budgets, all));
 const auto = rows.get("auto"), random = rows.get("random");
@@ -291,6 +345,19 @@ if (auto && random) {
   );
 }
 const pm = meanSd(propagateMs);
+console.log(
+  "calibration error of Auto's certainty on the validation images (points): " +
+    budgets.map((b) => {
+      const e = meanSd(ece.get(b)!);
+      return `${b}: ${e.mean.toFixed(1)} ± ${e.sd.toFixed(1)}`;
+    }).join(", "),
+);
+const cm = meanSd(ceiling);
+console.log(
+  `${choice.kind}: a 10-NN vote with all ${n} labels ${cm.mean.toFixed(2)} ± ${
+    cm.sd.toFixed(2)
+  }% (test)`,
+);
 console.log(
   `propagation: ${pm.mean.toFixed(0)} ms mean over ${propagateMs.length} (max ${
     Math.max(...propagateMs).toFixed(0)
@@ -316,6 +383,10 @@ await Deno.writeTextFile(
   `${values.out}/al.json`,
   JSON.stringify(
     {
+      data: dataName,
+      features: choice,
+      ceiling,
+      calibrationError: Object.fromEntries(ece),
       pool: n,
       budgets,
       seeds,
@@ -335,7 +406,7 @@ await Deno.writeTextFile(
   toSvg(
     budgets,
     all,
-    `MNIST test accuracy vs labels (${n} pool, ${seeds.length} seed(s))`,
+    `${dataName} test accuracy vs labels (${n} pool, ${seeds.length} seed(s))`,
   ),
 );
 console.log(`wrote ${values.out}/al.csv, al.json, al.svg; total ${since()}`);

@@ -18,7 +18,8 @@ await initBackend();
 const train = await loadTrainRaw({ limit: Number(values.count) });
 const t0 = performance.now();
 const graph = LabelGraph.build(train.raw, train.count, 784, {
-  deskew: { rows: 28, cols: 28 },
+  features: "deskewed pixels",
+  shape: { rows: 28, cols: 28, channels: 1 },
 });
 const seconds = (performance.now() - t0) / 1000;
 const labels = Float32Array.from(

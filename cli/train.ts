@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { openDataset } from "../lib/data/dataset.ts";
 import { loadTestImages, loadTrainSet } from "../lib/data/source.ts";
 import { graphCacheDir } from "../lib/graph/cache_dir.ts";
-import { graphDeskew, LabelGraph } from "../lib/graph/label_graph.ts";
+import { LabelGraph } from "../lib/graph/label_graph.ts";
 import { LabelStore } from "../lib/labels/labels_store.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
 import {
@@ -33,6 +33,7 @@ import {
 } from "../lib/training/checkpoint.ts";
 import { InteractiveTrainer } from "../lib/training/interactive_trainer.ts";
 import { TrainingError } from "../lib/training/types.ts";
+import { makeSplit } from "../lib/training/split.ts";
 import { parseCli, runCli } from "./args.ts";
 import { DEFAULT_PATHS } from "../lib/protocol/paths.ts";
 
@@ -116,14 +117,24 @@ await runCli(async () => {
       dataOptions.limit,
     )
       .catch(() => null);
-    const graph = await LabelGraph.loadOrBuild(
+    const { graph } = await LabelGraph.loadOrBuild(
       data.raw,
       data.count,
       pixels,
       graphCacheDir(weights),
       {
         test: test ? { raw: test.raw, count: test.count } : undefined,
-        deskew: graphDeskew(dataset.spec.kind, data),
+        shape: data,
+        // The dashboard's validation images choose the feature space, so
+        // both read the same cache files.
+        validation: trainer.config.val_split > 0
+          ? makeSplit(
+            data.count,
+            trainer.config.val_split,
+            trainer.config.random_seed,
+          ).val
+          : undefined,
+        truth: data.labels,
         progress: (step) => console.log(`label graph: ${step}`),
       },
     );

@@ -11,7 +11,7 @@
 
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { loadTestRawSet, loadTrainRawSet } from "../lib/data/source.ts";
-import { graphDeskew, LabelGraph } from "../lib/graph/label_graph.ts";
+import { LabelGraph } from "../lib/graph/label_graph.ts";
 import { SUGGESTION_LIMIT } from "../lib/protocol/limits.ts";
 import {
   type FromGraphWorker,
@@ -43,25 +43,29 @@ async function handle(msg: ToGraphWorker): Promise<void> {
     // The test set is optional: a data folder without t10k files still labels.
     const test = await loadTestRawSet(msg.data).catch(() => null);
     let fromCache = true;
-    graph = await LabelGraph.loadOrBuild(
+    const built = await LabelGraph.loadOrBuild(
       train.raw,
       train.count,
       train.rows * train.cols * train.channels,
       msg.cacheDir,
       {
         test: test ? { raw: test.raw, count: test.count } : undefined,
-        deskew: graphDeskew(msg.data.kind, train),
+        shape: train,
+        validation: msg.validation,
+        truth: train.labels,
         progress: (step) => {
           fromCache = false;
           post({ type: "progress", message: step });
         },
       },
     );
+    graph = built.graph;
     post({
       type: "ready",
       count: train.count,
       fromCache,
       seconds: (performance.now() - t0) / 1000,
+      features: built.features,
     });
     return;
   }

@@ -3,8 +3,9 @@
  * and the cold-start suggestions need, built once from the images and cached.
  *
  * - a 10-nearest-neighbour graph of the images in 50 principal components
- *   (pixels / 255, mean-centred: the baseline's space; deskewed first for
- *   the IDX data sets, lib/graph/deskew.ts), label spreading over it;
+ *   of a feature space (pixels, deskewed pixels, HOG, or the user's
+ *   embeddings, chosen on the validation images: lib/graph/features.ts),
+ *   class-balanced label spreading over it;
  * - a spectral embedding of that graph and k-means levels of it, the regions
  *   the coverage suggestions walk (lib/active/coverage.ts);
  * - the test images' neighbours among the training images, so a test image
@@ -20,7 +21,14 @@ import {
   defaultOrder,
   typicality,
 } from "../active/coverage.ts";
-import { deskew } from "./deskew.ts";
+import {
+  chooseFeatures,
+  type Embeddings,
+  type FeatureChoice,
+  type FeatureKind,
+  featureRows,
+  type ImageBytes,
+} from "./features.ts";
 import { kmeans } from "./kmeans.ts";
 import { approximateKnn, knn, type Neighbours } from "./knn.ts";
 import {
@@ -31,7 +39,7 @@ import {
   spreadProbabilities,
   voteOfNeighbours,
 } from "./label_spreading.ts";
-import { fitPca, type Pca, projectPca, type Rows } from "./pca.ts";
+import { fitPca, type Pca, projectPca } from "./pca.ts";
 import { spectralEmbedding } from "./spectral.ts";
 
 /** Principal components of the pixel space (the baseline's 50). */
@@ -85,9 +93,10 @@ export class LabelGraph {
   }
 
   /**
-   * Builds the graph of `n` images (`raw`: n × pixels bytes). Neighbours are
-   * exact by default (the baseline's; ~10 s at 60k, once: the graph is
-   * cached); `exact: false` uses the inverted-file search (~5 s), whose missed
+   * Builds the graph of `n` images (`raw`: n × pixels bytes) in the feature
+   * space `features` (default: plain pixels). Neighbours are exact by
+   * default (the baseline's; ~20 s at 60k, once: the graph is cached);
+   * `exact: false` uses the inverted-file search (~5 s), whose missed
    * neighbours cost label spreading about a point of accuracy at 60k
    * (bench:al, seed 1: 95.6% against 96.7% with 300 labels).
    */
@@ -95,14 +104,7 @@ export class LabelGraph {
     raw: Uint8Array,
     n: number,
     pixels: number,
-    opts: {
-      seed?: number;
-      exact?: boolean;
-      test?: { raw: Uint8Array; count: number };
-      /** Deskew grey images of this size first (lib/graph/deskew.ts). */
-      deskew?: ImageShape;
-      progress?: (step: string) => void;
-    } = {},
+    opts: BuildOptions = {},
   ): LabelGraph {
     if (n < MIN_IMAGES) {
       throw new Error(
@@ -111,17 +113,21 @@ export class LabelGraph {
     }
     const seed = opts.seed ?? 0;
     const say = opts.progress ?? (() => {});
-    // Rows scaled from the bytes chunk by chunk as PCA reads them: the float
-    // matrix of all images (188 MB at 60k, 627 MB at 200k) is never built.
-    const features = (r: Uint8Array, count: number): Rows => {
-      const d = opts.deskew;
-      return scaledRows(d ? deskew(r, count, d.rows, d.cols) : r, pixels);
-    };
-    if (opts.deskew) say("deskewing");
-    const x = features(raw.subarray(0, n * pixels), n);
+    const kind = opts.features ?? "pixels";
+    const shape = opts.shape ?? { rows: 1, cols: pixels, channels: 1 };
+    const bytes = (r: Uint8Array, count: number): ImageBytes => ({
+      raw: r.subarray(0, count * pixels),
+      count,
+      ...shape,
+    });
+    // Rows computed from the bytes chunk by chunk as PCA reads them: the
+    // float matrix of all images (188 MB of pixels at 60k, 311 MB of HOG)
+    // is never built.
+    say(`${kind} features`);
+    const x = featureRows(kind, bytes(raw, n), opts.embeddings);
     say("principal components");
-    const pca = fitPca(x, n, pixels, Math.min(PCA_DIMS, pixels), seed);
-    const z = projectPca(pca, x, n);
+    const pca = fitPca(x.rows, n, x.dim, Math.min(PCA_DIMS, x.dim), seed);
+    const z = projectPca(pca, x.rows, n);
     say("neighbour graph");
     const k = Math.min(NEIGHBOURS, n - 1);
     const nb = opts.exact === false
@@ -148,17 +154,17 @@ export class LabelGraph {
       };
     });
     let testNb: Neighbours | null = null;
-    if (opts.test && opts.test.count > 0) {
+    const test = opts.test;
+    // The user's embeddings cover the training images only: the test images
+    // then have no place in the space (test accuracy comes from the model).
+    if (test && test.count > 0 && kind !== "embeddings") {
       say("test images' neighbours");
       const zt = projectPca(
         pca,
-        features(
-          opts.test.raw.subarray(0, opts.test.count * pixels),
-          opts.test.count,
-        ),
-        opts.test.count,
+        featureRows(kind, bytes(test.raw, test.count)).rows,
+        test.count,
       );
-      testNb = knn(z, n, pca.k, zt, opts.test.count, k);
+      testNb = knn(z, n, pca.k, zt, test.count, k);
     }
     return new LabelGraph({ n, pca, nb, spectral, levels, testNb });
   }
@@ -166,12 +172,16 @@ export class LabelGraph {
   /**
    * Label spreading from `labels` (NaN = none): probabilities of every image,
    * `classes` per row (the model's class count, so they can train it).
+   * Class-balanced: every labelled class injects the same mass, so a batch
+   * of 5,000 labels of one class does not flood the graph (with 2 labels per
+   * class and 5,000 true 1s, MNIST's validation images that are not 1s are
+   * 95.2% right, as before the batch, where plain spreading left 16%).
    */
   propagate(labels: Float32Array, classes = NUM_CLASSES): Propagation {
     const t0 = performance.now();
     const C = classes;
     const probs = spreadProbabilities(
-      spreadLabels(this.graph, labels, { classes: C }),
+      spreadLabels(this.graph, labels, { classes: C, balance: true }),
       labels,
       C,
     );
@@ -320,44 +330,139 @@ export class LabelGraph {
   /**
    * The cached graph for these images at `cacheDir`, or a new one built and
    * cached there (atomically; a cache that cannot be written is only
-   * reported). The file is named by a digest of the images, so a changed
-   * data set never reads another's graph.
+   * reported). The file is named by a digest of the images and the feature
+   * space, so a changed data set never reads another's graph. `features`
+   * "auto" chooses the space on the validation images first
+   * (lib/graph/features.ts); the choice is cached beside the graph.
    */
   static async loadOrBuild(
     raw: Uint8Array,
     n: number,
     pixels: number,
     cacheDir: string,
-    opts: {
-      test?: { raw: Uint8Array; count: number };
-      deskew?: ImageShape;
-      progress?: (step: string) => void;
-    } = {},
-  ): Promise<LabelGraph> {
-    const d = opts.deskew;
+    opts: LoadOptions = {},
+  ): Promise<{ graph: LabelGraph; features: FeatureChoice }> {
+    const shape = opts.shape ?? { rows: 1, cols: pixels, channels: 1 };
+    const imagesDigest = await sha256Hex([
+      raw.subarray(0, n * pixels),
+      opts.test?.raw.subarray(0, opts.test.count * pixels) ?? new Uint8Array(),
+      ...(opts.embeddings
+        ? [
+          new Uint8Array(
+            opts.embeddings.data.buffer,
+            opts.embeddings.data.byteOffset,
+            opts.embeddings.data.byteLength,
+          ),
+        ]
+        : []),
+    ]);
+    let choice: FeatureChoice;
+    if (opts.features === "auto" || opts.features === undefined) {
+      const choicePath = `${cacheDir}/features-${
+        imagesDigest.slice(0, 16)
+      }.json`;
+      const cached = await readChoice(choicePath);
+      if (cached) {
+        choice = cached;
+      } else {
+        choice = chooseFeatures(
+          { raw, count: n, ...shape },
+          opts.validation ?? [],
+          opts.truth ?? new Uint8Array(n).fill(255),
+          { embeddings: opts.embeddings, progress: opts.progress },
+        );
+        await writeCache(
+          cacheDir,
+          choicePath,
+          new TextEncoder().encode(JSON.stringify(choice)),
+          opts.progress,
+        );
+      }
+    } else {
+      choice = {
+        kind: opts.features,
+        accuracy: null,
+        scoredOn: 0,
+        candidates: [],
+      };
+    }
+    const kind = choice.kind;
     const digest = await sha256Hex([
       raw.subarray(0, n * pixels),
       opts.test?.raw.subarray(0, opts.test.count * pixels) ?? new Uint8Array(),
-      // Deskewed and plain graphs of the same images are different graphs.
-      new TextEncoder().encode(d ? `deskew ${d.rows}x${d.cols}` : "pixels"),
+      // Graphs of the same images in different spaces are different graphs
+      // (the first two names are the ones caches of earlier versions carry).
+      new TextEncoder().encode(
+        kind === "pixels"
+          ? "pixels"
+          : kind === "deskewed pixels"
+          ? `deskew ${shape.rows}x${shape.cols}`
+          : kind === "embeddings"
+          ? `embeddings ${imagesDigest}`
+          : `${kind} ${shape.rows}x${shape.cols}x${shape.channels}`,
+      ),
     ]);
     const path = `${cacheDir}/label-graph-${digest.slice(0, 16)}.bin`;
     try {
       const g = LabelGraph.deserialize(await Deno.readFile(path), n);
-      if (g) return g;
+      if (g) return { graph: g, features: choice };
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) {
         opts.progress?.(`cache unreadable (${e}); rebuilding`);
       }
     }
-    const g = LabelGraph.build(raw, n, pixels, opts);
-    try {
-      await Deno.mkdir(cacheDir, { recursive: true });
-      await writeFileAtomic(path, g.serialize());
-    } catch (e) {
-      opts.progress?.(`cache not written: ${e}`);
-    }
-    return g;
+    const g = LabelGraph.build(raw, n, pixels, { ...opts, features: kind });
+    await writeCache(cacheDir, path, g.serialize(), opts.progress);
+    return { graph: g, features: choice };
+  }
+}
+
+/** How a graph is built. */
+export interface BuildOptions {
+  seed?: number;
+  exact?: boolean;
+  test?: { raw: Uint8Array; count: number };
+  /** The feature space (default: plain pixels). */
+  features?: FeatureKind;
+  /** The images' shape (default: one row of `pixels` grey values). */
+  shape?: { rows: number; cols: number; channels: number };
+  /** The user's vectors, for `features: "embeddings"`. */
+  embeddings?: Embeddings;
+  progress?: (step: string) => void;
+}
+
+/** `loadOrBuild`'s options: a build's, plus what the feature choice needs. */
+export interface LoadOptions extends Omit<BuildOptions, "features"> {
+  /** A space, or "auto" (the default): chosen on `validation`. */
+  features?: FeatureKind | "auto";
+  /** The validation images (indices), scored by their `truth`. */
+  validation?: ArrayLike<number>;
+  /** Every training image's true class (255 = unknown). */
+  truth?: Uint8Array;
+}
+
+async function readChoice(path: string): Promise<FeatureChoice | null> {
+  try {
+    const c = JSON.parse(await Deno.readTextFile(path));
+    return typeof c?.kind === "string" && Array.isArray(c.candidates)
+      ? c
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+async function writeCache(
+  dir: string,
+  path: string,
+  bytes: Uint8Array,
+  say?: (step: string) => void,
+): Promise<void> {
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    await writeFileAtomic(path, bytes);
+  } catch (e) {
+    say?.(`cache not written: ${e}`);
   }
 }
 
@@ -383,50 +488,6 @@ export const DEFAULT_DOUBT_POWER = 3;
 
 /** Uncertainty (past `switchAt`) weighted by typicality to this power. */
 export const DEFAULT_DENSITY_POWER = 1;
-
-/** Rows × columns of single-channel images. */
-export interface ImageShape {
-  rows: number;
-  cols: number;
-}
-
-/**
- * Whether the graph deskews a data set's images: yes for the IDX data sets
- * (MNIST and its kin: one centred grey character or object per image, which
- * deskewing straightens), no for image folders; the one rule the server's
- * graph worker, the CLI and bench:al share, so they read the same cache file.
- */
-export function graphDeskew(
-  kind: "idx" | "arrays",
-  data: { rows: number; cols: number; channels?: number },
-): ImageShape | undefined {
-  // A folder of photos or scans (`--images`) is not one centred stroke.
-  if (kind !== "idx" || (data.channels ?? 1) !== 1) return undefined;
-  return { rows: data.rows, cols: data.cols };
-}
-
-/** Pixels / 255 as float32: the baseline's scale (PCA centres them). */
-export function scalePixels(
-  raw: Uint8Array,
-  out: Float32Array = new Float32Array(raw.length),
-): Float32Array {
-  for (let i = 0; i < raw.length; i++) out[i] = raw[i] / 255;
-  return out;
-}
-
-/** `bytes` (rows of `pixels`) as PCA rows: each chunk scaled into one reused buffer. */
-function scaledRows(bytes: Uint8Array, pixels: number): Rows {
-  let buffer = new Float32Array(0);
-  return (start, count) => {
-    if (buffer.length < count * pixels) {
-      buffer = new Float32Array(count * pixels);
-    }
-    return scalePixels(
-      bytes.subarray(start * pixels, (start + count) * pixels),
-      buffer.subarray(0, count * pixels),
-    );
-  };
-}
 
 async function sha256Hex(parts: Uint8Array[]): Promise<string> {
   const all = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));

@@ -73,6 +73,35 @@ export interface SpreadOptions {
   init?: Float32Array;
   /** Columns of F: the model's class count (default 10). */
   classes?: number;
+  /**
+   * Class-balanced sources: each class's labels together inject the same
+   * mass (a label of a class with n_c labels weighs L / (C_present · n_c)),
+   * so a class labelled 5,000 times does not flood the graph. Balanced
+   * labels weigh 1 each, as without it.
+   */
+  balance?: boolean;
+}
+
+/** The weight of one label of each class under `balance` (1 for a class never labelled). */
+export function classWeights(
+  labels: Float32Array,
+  classes: number,
+): Float32Array {
+  const count = new Float64Array(classes);
+  let total = 0;
+  for (const y of labels) {
+    if (!Number.isNaN(y)) {
+      count[y]++;
+      total++;
+    }
+  }
+  let present = 0;
+  for (const c of count) if (c > 0) present++;
+  const w = new Float32Array(classes).fill(1);
+  for (let c = 0; c < classes; c++) {
+    if (count[c] > 0) w[c] = total / (present * count[c]);
+  }
+  return w;
 }
 
 /**
@@ -90,9 +119,12 @@ export function spreadLabels(
   const { n, rowPtr, col, val } = graph;
   const C = opts.classes ?? NUM_CLASSES;
   const y0 = new Float32Array(n * C);
+  const weight = opts.balance
+    ? classWeights(labels, C)
+    : new Float32Array(C).fill(1);
   for (let i = 0; i < n; i++) {
     const y = labels[i];
-    if (!Number.isNaN(y)) y0[i * C + y] = 1 - alpha;
+    if (!Number.isNaN(y)) y0[i * C + y] = (1 - alpha) * weight[y];
   }
   let f = opts.init
     ? Float32Array.from(opts.init)

@@ -61,6 +61,21 @@ export interface GraphInfo {
   /** Milliseconds the latest propagation took in the worker. */
   ms: number;
   phase: "coverage" | "uncertainty" | null;
+  /** The feature space the graph is built in, once known. */
+  features?: GraphFeatures;
+}
+
+/**
+ * The label graph's feature space, chosen on the validation images
+ * (lib/graph/features.ts): its name, its validation 10-NN accuracy (0–1,
+ * null without ground truth) and every candidate's.
+ */
+export interface GraphFeatures {
+  kind: string;
+  accuracy: number | null;
+  /** Validation images scored (0: nothing to score on; the default). */
+  scoredOn: number;
+  candidates: { kind: string; accuracy: number | null }[];
 }
 
 /** `GET /api/state`'s `dataset`. */

@@ -5,6 +5,7 @@
  */
 
 import type { DataSpec } from "../data/source.ts";
+import type { GraphFeatures } from "./api.ts";
 
 export interface GraphInitMessage {
   type: "init";
@@ -16,6 +17,11 @@ export interface GraphInitMessage {
    * so they train it as soft labels. Absent: 10.
    */
   classes?: number;
+  /**
+   * The model's validation images (indices): the feature space is chosen
+   * on their true classes, where the data set has them.
+   */
+  validation?: Uint32Array;
 }
 
 /** Propagate these labels (NaN = none); `exclude` marks images never suggested. */
@@ -33,6 +39,7 @@ export interface GraphReadyMessage {
   count: number;
   fromCache: boolean;
   seconds: number;
+  features: GraphFeatures;
 }
 
 export interface GraphProgressMessage {

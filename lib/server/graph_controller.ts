@@ -98,7 +98,26 @@ export class GraphController {
             msg.fromCache ? "loaded from cache" : "built"
           } in ${msg.seconds.toFixed(1)} s`,
         );
-        this.#announce({ status: "ready", message: undefined });
+        this.#opts.log(
+          `label graph features: ${msg.features.kind}${
+            msg.features.accuracy === null
+              ? " (default: no ground truth to choose on)"
+              : ` (validation 10-NN ${
+                (100 * msg.features.accuracy).toFixed(1)
+              }% on ${msg.features.scoredOn} images; ${
+                msg.features.candidates.map((c) =>
+                  `${c.kind} ${
+                    c.accuracy === null ? "–" : (100 * c.accuracy).toFixed(1)
+                  }%`
+                ).join(", ")
+              })`
+          }`,
+        );
+        this.#announce({
+          status: "ready",
+          message: undefined,
+          features: msg.features,
+        });
         this.#send();
         return;
       case "propagation":
