@@ -450,3 +450,33 @@ Deno.test("key table: digits label the selection when there is one, ? toggles he
   assertEquals(new Set(KEY_ACTIONS.map((a) => a.id)).size, KEY_ACTIONS.length);
   for (const a of KEY_ACTIONS) assert(a.keys.length > 0 && a.label && a.group);
 });
+
+Deno.test("queue note names the label graph's feature space and its validation score", () => {
+  const graph: GraphInfo = {
+    status: "ready",
+    revision: 3,
+    ms: 300,
+    phase: "coverage",
+    features: {
+      kind: "hog",
+      accuracy: 0.864,
+      scoredOn: 6000,
+      candidates: [{ kind: "pixels", accuracy: 0.82 }, {
+        kind: "hog",
+        accuracy: 0.864,
+      }],
+    },
+  };
+  assert(
+    queueNote("coverage", graph).endsWith(
+      " Similar images by HOG features (86% on validation, best of 2).",
+    ),
+    queueNote("coverage", graph),
+  );
+  assert(
+    queueNote("coverage", {
+      ...graph,
+      features: { ...graph.features!, accuracy: null, scoredOn: 0 },
+    }).includes("the default: no classes to compare spaces on"),
+  );
+});

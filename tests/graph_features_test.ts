@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals } from "./assert.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
-import { loadTrainRaw } from "../lib/data/mnist.ts";
+import { loadTestRaw, loadTrainRaw } from "../lib/data/mnist.ts";
 import { labelsPerClass } from "../lib/data/label_sample.ts";
 import {
   chooseFeatures,
@@ -201,8 +201,11 @@ Deno.test("loadOrBuild: the feature choice and the graph are cached; the second 
     const train = await loadTrainRaw({ limit: n });
     const val = makeSplit(n, 0.2, 1).val;
     const steps: string[] = [];
+    const test = await loadTestRaw({ limit: 1000 });
     const opts = {
+      // Whole image sets, as the worker passes them: only their shape counts.
       shape: train,
+      test: { raw: test.raw, count: test.count },
       validation: val,
       truth: train.labels,
       progress: (s: string) => steps.push(s),
@@ -214,6 +217,14 @@ Deno.test("loadOrBuild: the feature choice and the graph are cached; the second 
     steps.length = 0;
     const b = await LabelGraph.loadOrBuild(train.raw, n, 784, dir, opts);
     assertEquals(steps, [], "nothing rebuilt");
+    // The test images sit among their own nearest training images: a vote
+    // of the true training classes scores most of them right.
+    const vote = b.graph.classifyTest(train.labels)!;
+    let right = 0;
+    for (let i = 0; i < test.count; i++) {
+      if (vote[i] === test.labels[i]) right++;
+    }
+    assert(right / test.count > 0.85, `test 10-NN vote ${right / test.count}`);
     assertEquals(b.features, a.features);
     const labels = labelsPerClass(train.labels, 2, 1);
     assertEquals(

@@ -139,10 +139,12 @@ export function queueNote(
   graph: GraphInfo | null,
 ): string {
   if (phase === "coverage") {
-    return "Typical images of regions no label covers yet. Every label updates the predictions at once.";
+    return "Typical images of regions no label covers yet. Every label updates the predictions at once." +
+      featuresNote(graph);
   }
   if (phase === "uncertainty") {
-    return "The images the predictions are least sure of.";
+    return "The images the predictions are least sure of." +
+      featuresNote(graph);
   }
   switch (graph?.status) {
     case "building":
@@ -158,4 +160,25 @@ export function queueNote(
     default:
       return "By margin until the label graph is ready.";
   }
+}
+
+/**
+ * " Similar images by HOG features (86% on validation)." — which feature
+ * space the label graph follows, so a user knows what "similar" means here.
+ */
+export function featuresNote(graph: GraphInfo | null): string {
+  const f = graph?.features;
+  if (!f) return "";
+  const name = f.kind === "hog"
+    ? "HOG"
+    : f.kind === "deskewed hog"
+    ? "deskewed HOG"
+    : f.kind;
+  return ` Similar images by ${name} features${
+    f.accuracy === null
+      ? " (the default: no classes to compare spaces on)"
+      : ` (${
+        (100 * f.accuracy).toFixed(0)
+      }% on validation, best of ${f.candidates.length})`
+  }.`;
 }

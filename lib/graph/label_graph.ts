@@ -114,11 +114,15 @@ export class LabelGraph {
     const seed = opts.seed ?? 0;
     const say = opts.progress ?? (() => {});
     const kind = opts.features ?? "pixels";
-    const shape = opts.shape ?? { rows: 1, cols: pixels, channels: 1 };
+    // Only the shape's three numbers: callers pass whole image sets.
+    const { rows, cols, channels } = opts.shape ??
+      { rows: 1, cols: pixels, channels: 1 };
     const bytes = (r: Uint8Array, count: number): ImageBytes => ({
       raw: r.subarray(0, count * pixels),
       count,
-      ...shape,
+      rows,
+      cols,
+      channels,
     });
     // Rows computed from the bytes chunk by chunk as PCA reads them: the
     // float matrix of all images (188 MB of pixels at 60k, 311 MB of HOG)
@@ -342,7 +346,9 @@ export class LabelGraph {
     cacheDir: string,
     opts: LoadOptions = {},
   ): Promise<{ graph: LabelGraph; features: FeatureChoice }> {
-    const shape = opts.shape ?? { rows: 1, cols: pixels, channels: 1 };
+    const { rows, cols, channels } = opts.shape ??
+      { rows: 1, cols: pixels, channels: 1 };
+    const shape = { rows, cols, channels };
     const imagesDigest = await sha256Hex([
       raw.subarray(0, n * pixels),
       opts.test?.raw.subarray(0, opts.test.count * pixels) ?? new Uint8Array(),
