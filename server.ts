@@ -113,41 +113,34 @@ export async function startServer(
     notify(type, payload);
     if (type === "labels_changed") graph.labelsChanged();
   });
-  let excludeKey = "", exclude: Uint8Array | null = null;
+  // The model's validation images: the graph's feature space is chosen on
+  // them, and they are never suggested (their labels would only score the
+  // model, not train it). One split, remade only when the config changes.
+  let splitKey = "";
+  let validation: { indices: Uint32Array; mask: Uint8Array } | null = null;
+  const validationSplit = () => {
+    const c = training.config;
+    if (!c || c.val_split <= 0) return null;
+    const n = store.labels.length;
+    const key = `${n}:${c.val_split}:${c.random_seed}`;
+    if (key !== splitKey) {
+      splitKey = key;
+      const indices = makeSplit(n, c.val_split, c.random_seed).val;
+      const mask = new Uint8Array(n);
+      for (const i of indices) mask[i] = 1;
+      validation = { indices, mask };
+    }
+    return validation;
+  };
   const graph = new GraphController({
     init: {
       data: dataset.spec,
       cacheDir: graphCacheDir(options.weightsPath),
       classes: modelClassCount(dataset.info.classes.length),
-      validation: training.config && training.config.val_split > 0
-        ? Uint32Array.from(
-          makeSplit(
-            store.labels.length,
-            training.config.val_split,
-            training.config.random_seed,
-          ).val,
-        )
-        : undefined,
+      validation: validationSplit()?.indices.slice(),
     },
     labels: () => ({ labels: store.labels, revision: labels.revision }),
-    // The model's validation images are never suggested: their labels would
-    // only score the model, not train it.
-    exclude: () => {
-      const c = training.config;
-      if (!c || c.val_split <= 0) return null;
-      const key = `${store.labels.length}:${c.val_split}:${c.random_seed}`;
-      if (key !== excludeKey) {
-        excludeKey = key;
-        exclude = new Uint8Array(store.labels.length);
-        for (
-          const i of makeSplit(store.labels.length, c.val_split, c.random_seed)
-            .val
-        ) {
-          exclude[i] = 1;
-        }
-      }
-      return exclude;
-    },
+    exclude: () => validationSplit()?.mask ?? null,
     onPropagation: (p) => training.applyGraphPredictions(p),
     onInfo: (info) => notify("graph_status", { graph: info }),
     log,
