@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { useStore } from "../lib/client/store.ts";
 
 /**
@@ -10,7 +10,13 @@ export function ConfirmDialog() {
   const req = store.ui.confirm.value;
   const ref = useRef<HTMLDialogElement>(null);
   const okRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => {
+  // The request the dialog was last opened for: a native close event that
+  // trails a newer request (Esc, then a key that asks again at once) must
+  // not clear that newer one.
+  const shown = useRef<unknown>(null);
+  // Layout effect: the dialog follows the store within the same task, so a
+  // key typed next already meets the dialog the store describes.
+  useLayoutEffect(() => {
     const d = ref.current;
     if (!d) return;
     if (req && !d.open) {
@@ -18,6 +24,7 @@ export function ConfirmDialog() {
       okRef.current?.focus();
     }
     if (!req && d.open) d.close();
+    shown.current = req;
   }, [req]);
   const close = () => store.ui.confirm.value = null;
   return (
@@ -26,7 +33,19 @@ export function ConfirmDialog() {
       class="dialog confirm-dialog"
       id="confirm-dialog"
       aria-labelledby="confirm-title"
-      onClose={close}
+      // Esc clears the request in its own keydown, so the very next key
+      // already finds no dialog (the native cancel/close events come tasks
+      // later, and a key typed in between was lost).
+      onKeyDown={(e) => {
+        if (e.key !== "Escape") return;
+        e.preventDefault(); // no native cancel, and no page action for Esc
+        e.stopPropagation();
+        close();
+      }}
+      onCancel={close}
+      onClose={() => {
+        if (store.ui.confirm.peek() === shown.current) close();
+      }}
     >
       {req && (
         <form
