@@ -25,6 +25,11 @@ import { approximateKnn } from "../lib/graph/knn.ts";
 import { LabelGraph } from "../lib/graph/label_graph.ts";
 import { parseImageFlags } from "../lib/images/options.ts";
 import { calibrationError } from "../lib/active/calibration.ts";
+import {
+  calibratedCertainty,
+  checkLabels,
+  fallbackCalibration,
+} from "../lib/graph/self_check.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { presetConfig, resolveConfig } from "../lib/ssvae/config.ts";
 import { SSVAE } from "../lib/ssvae/model.ts";
@@ -220,6 +225,15 @@ const propagateMs: number[] = [];
 const ceiling: number[] = [];
 /** Expected calibration error (points) of Auto's shown certainty on the validation images, per budget. */
 const ece = new Map<number, number[]>(budgets.map((b) => [b, []]));
+/** The same, of the raw propagated distribution (before calibration). */
+const rawEce = new Map<number, number[]>(budgets.map((b) => [b, []]));
+/** Auto's labels' own estimate of the accuracy, and the test's, per budget. */
+const estimate = new Map<
+  number,
+  { est: number; held: number; test: number }[]
+>(
+  budgets.map((b) => [b, []]),
+);
 const mapAgreement: number[] = [];
 const mapClassifier: number[] = [];
 const epochSeconds: number[] = [];
@@ -257,10 +271,33 @@ for (const seed of seeds) {
       accs.push(testAccuracy(graph, p.predClass));
       if (strategy === "auto") {
         snapshots.set(b, labels.slice());
+        // The page's self-check: cross-validation over the labels alone.
+        const check = await checkLabels(
+          (l) => graph.propagate(l).probs,
+          labels,
+          p.probs,
+          10,
+        );
+        const shown = calibratedCertainty(
+          p.probs,
+          labels,
+          10,
+          check?.calibration ?? fallbackCalibration(labels, 10),
+        );
         ece.get(b)!.push(
+          100 * calibrationError(shown, p.predClass, train.labels, exclude),
+        );
+        rawEce.get(b)!.push(
           100 *
             calibrationError(p.certainty, p.predClass, train.labels, exclude),
         );
+        if (check) {
+          estimate.get(b)!.push({
+            est: 100 * check.accuracy,
+            held: 100 * check.heldOut,
+            test: accs.at(-1)!,
+          });
+        }
       }
     }
     rows.get(strategy)!.runs.push(accs);
@@ -269,6 +306,22 @@ for (const seed of seeds) {
         accs.map((a) => a.toFixed(2)).join("  ")
       }  (${since()})`,
     );
+    if (strategy === "auto") {
+      console.log(
+        `seed ${seed} auto self-check (estimate/test %, shown-certainty ECE): ${
+          budgets.map((b) => {
+            const e = estimate.get(b)!.at(-1);
+            return `${b}: ${
+              e
+                ? `${e.est.toFixed(1)}/${e.test.toFixed(1)} (held out ${
+                  e.held.toFixed(1)
+                })`
+                : "–"
+            } ECE ${ece.get(b)!.at(-1)!.toFixed(1)}`;
+          }).join(", ")
+        }`,
+      );
+    }
     // The map after the default session's 50 and 100 labels, trained as a
     // user would: a run after each 50.
     if (
@@ -345,11 +398,25 @@ if (auto && random) {
   );
 }
 const pm = meanSd(propagateMs);
+for (
+  const [what, m] of [["shown (calibrated)", ece], ["raw", rawEce]] as const
+) {
+  console.log(
+    `calibration error of Auto's ${what} certainty on the validation images (points): ` +
+      budgets.map((b) => {
+        const e = meanSd(m.get(b)!);
+        return `${b}: ${e.mean.toFixed(1)} ± ${e.sd.toFixed(1)}`;
+      }).join(", "),
+  );
+}
 console.log(
-  "calibration error of Auto's certainty on the validation images (points): " +
+  "stop estimate (5-fold over Auto's labels) − test accuracy (points): " +
     budgets.map((b) => {
-      const e = meanSd(ece.get(b)!);
-      return `${b}: ${e.mean.toFixed(1)} ± ${e.sd.toFixed(1)}`;
+      if (estimate.get(b)!.length === 0) return `${b}: – (no check)`;
+      const d = meanSd(estimate.get(b)!.map((e) => e.est - e.test));
+      return `${b}: ${d.mean >= 0 ? "+" : ""}${d.mean.toFixed(1)} ± ${
+        d.sd.toFixed(1)
+      }`;
     }).join(", "),
 );
 const cm = meanSd(ceiling);
@@ -387,6 +454,8 @@ await Deno.writeTextFile(
       features: choice,
       ceiling,
       calibrationError: Object.fromEntries(ece),
+      rawCalibrationError: Object.fromEntries(rawEce),
+      stopEstimate: Object.fromEntries(estimate),
       pool: n,
       budgets,
       seeds,

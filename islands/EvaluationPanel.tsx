@@ -9,6 +9,7 @@ import {
   EVAL_CONFIG,
 } from "../lib/client/eval_figures.ts";
 import { dataset } from "../lib/client/dataset.ts";
+import { labelCheckText } from "../lib/client/label_check.ts";
 import { coalescedDraw, type PlotElement } from "../lib/client/plotly.ts";
 import { useStore } from "../lib/client/store.ts";
 
@@ -23,6 +24,7 @@ export function EvaluationPanel() {
   const confRef = useRef<HTMLDivElement>(null);
   const runs = store.active.evaluations.value;
   const last = runs.at(-1) ?? null;
+  const check = labelCheckText(store.graph.value);
   // Past ten classes the matrix has a size of its own: it goes below the
   // accuracy plot, in a panel that scrolls.
   const large = confusionSize() !== null;
@@ -82,6 +84,17 @@ export function EvaluationPanel() {
             : "scored on the test set after each run"}
         </span>
       </div>
+      {check && (
+        <p
+          class="label-check"
+          id="label-check"
+          data-estimate={store.graph.value?.check?.accuracy ?? ""}
+          title="5-fold cross-validation over your labels: each fifth is hidden and predicted by the rest. The estimate is the unlabelled images' mean certainty, calibrated on those held-out labels."
+        >
+          {check.headline && <strong>{check.headline}</strong>}{" "}
+          <span class="muted small">{check.detail}</span>
+        </p>
+      )}
       {store.active.evaluationsError.value && (
         <p class="form-error">{store.active.evaluationsError.value}</p>
       )}

@@ -115,6 +115,20 @@ Deno.test(
             LIMIT,
             "one label: every image predicted as its class",
           );
+          // …but not with certainty: one class of ten seen, the other nine
+          // keep their share (0.1 · 1 + 0.9 / 10 = 19%).
+          const snap = decodeLatent(
+            await (await fetch(`${base}/api/latent`)).arrayBuffer(),
+          );
+          for (let i = 0; i < LIMIT; i++) {
+            if (i === top) continue;
+            assert(
+              snap.certainty[i] <= Math.round(0.19 * 255),
+              `image ${i} shown at ${
+                snap.certainty[i] / 2.55
+              }% after one label`,
+            );
+          }
           const state = await json(base, "GET", "/api/state");
           const graph = state.body.graph as { status: string; ms: number };
           assertEquals(graph.status, "ready");
@@ -173,6 +187,41 @@ Deno.test(
             `graph test accuracy ${runs[0].accuracy.overall}`,
           );
           assertEquals(typeof runs[0].classifierAccuracy, "number");
+        },
+      );
+
+      await t.step(
+        "the labels check themselves: an accuracy estimate with its interval",
+        async () => {
+          const state = (await json(base, "GET", "/api/state")).body;
+          assertEquals((state.graph as GraphInfo).check, undefined);
+          // 40 labels from the queue: every class has a second label now.
+          const q = (await probs()).queue;
+          const changes = [...q.subarray(0, 30)].map((i) => ({
+            index: i,
+            label: truth[i],
+          }));
+          const seq = ws.messages.length;
+          assertEquals(
+            (await json(base, "PUT", "/api/labels", { changes })).status,
+            200,
+          );
+          const ev = await ws.waitFor((m) =>
+            ws.messages.indexOf(m) >= seq && m.type === "graph_status" &&
+            (m.graph as GraphInfo).check?.labelled === 40
+          );
+          const c = (ev.graph as GraphInfo).check!;
+          assert(c.scored >= 30 && c.scored <= 40, `scored ${c.scored}`);
+          assertEquals(c.folds, 5);
+          assert(c.low <= c.accuracy && c.accuracy <= c.high);
+          // True labels on MNIST: most held-out labels are predicted right.
+          assert(c.heldOut > 0.6, `held out ${c.heldOut}`);
+          assert(c.accuracy > 0.6 && c.accuracy <= 1, `estimate ${c.accuracy}`);
+          assertEquals(
+            ((await json(base, "GET", "/api/state")).body.graph as GraphInfo)
+              .check?.revision,
+            c.revision,
+          );
         },
       );
     } finally {

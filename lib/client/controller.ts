@@ -26,6 +26,18 @@ import type { WriteLabels, WriteOptions } from "./write_labels.ts";
 
 const SAMPLE_CACHE = 256;
 
+/** `p`, or a rejection as soon as `signal` aborts (`p` itself goes on). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    signal.addEventListener("abort", stop, { once: true });
+    p.then(resolve, reject).finally(() =>
+      signal.removeEventListener("abort", stop)
+    );
+  });
+}
+
 function errorText(e: unknown): string {
   if (e instanceof ApiError) return e.message;
   if (e instanceof Error) {
@@ -106,13 +118,20 @@ export function startController(store: Store, api: DashboardApi): Controller {
   let sampleAbort: AbortController | null = null;
   const inflight = new Map<number, Promise<Sample>>();
 
+  /**
+   * One request per image, shared by every caller; `signal` stops only this
+   * caller's wait. (The shared request once carried its first caller's
+   * signal: a second load of the same image aborted the first and then
+   * awaited that aborted request, and the page said "Could not load
+   * sample: signal is aborted".)
+   */
   function fetchSample(index: number, signal?: AbortSignal): Promise<Sample> {
     const hit = samples.get(index);
     if (hit) return Promise.resolve(hit);
     let p = inflight.get(index);
     if (!p) {
       const version = store.latent.value?.version;
-      p = api.sample(index, signal).then((s) => {
+      p = api.sample(index).then((s) => {
         if (store.latent.value?.version === version && !s.offline) {
           samples.set(index, s);
           if (samples.size > SAMPLE_CACHE) {
@@ -123,7 +142,7 @@ export function startController(store: Store, api: DashboardApi): Controller {
       }).finally(() => inflight.delete(index));
       inflight.set(index, p);
     }
-    return p;
+    return signal ? abortable(p, signal) : p;
   }
 
   async function loadSample(index: number, refresh = false) {

@@ -63,6 +63,37 @@ export interface GraphInfo {
   phase: "coverage" | "uncertainty" | null;
   /** The feature space the graph is built in, once known. */
   features?: GraphFeatures;
+  /** What the labels say of themselves, once there are enough of them. */
+  check?: LabelCheckInfo;
+}
+
+/**
+ * The label graph's self-check (lib/graph/self_check.ts): k-fold
+ * cross-validation over the user's labels, for the labels revision
+ * `revision`. Accuracies are 0–1.
+ */
+export interface LabelCheckInfo {
+  revision: number;
+  labelled: number;
+  /** Held-out labels scored (a class's only label is not). */
+  scored: number;
+  folds: number;
+  /** Share of the held-out labels predicted right by the rest. */
+  heldOut: number;
+  /**
+   * Estimated accuracy on the unlabelled images: their mean calibrated
+   * certainty (the held-out share runs low, as the suggestions pick hard
+   * images on purpose); the 95% interval is as wide as the held-out
+   * measurement's.
+   */
+  accuracy: number;
+  low: number;
+  high: number;
+  /**
+   * The shown certainty q(c) = (1 − floor)·p(c)^(1/T)/Σ p^(1/T) + floor/C of
+   * the propagated p, fitted on the held-out labels.
+   */
+  calibration: { temperature: number; floor: number };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 
 import type { DataSpec } from "../data/source.ts";
-import type { GraphFeatures } from "./api.ts";
+import type { GraphFeatures, LabelCheckInfo } from "./api.ts";
 
 export interface GraphInitMessage {
   type: "init";
@@ -65,6 +65,18 @@ export interface PropagationMessage {
   labelled: number;
 }
 
+/**
+ * The self-check of a propagation's labels (lib/graph/self_check.ts), sent
+ * when the worker is idle after it. `certainty` is that propagation's,
+ * recalibrated, when the fitted calibration changed (null otherwise).
+ */
+export interface GraphCheckMessage {
+  type: "check";
+  revision: number;
+  check: LabelCheckInfo;
+  certainty: Float32Array | null;
+}
+
 export interface GraphErrorMessage {
   type: "error";
   message: string;
@@ -75,4 +87,5 @@ export type FromGraphWorker =
   | GraphReadyMessage
   | GraphProgressMessage
   | PropagationMessage
+  | GraphCheckMessage
   | GraphErrorMessage;

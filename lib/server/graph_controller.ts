@@ -33,6 +33,8 @@ export class GraphController {
   #worker: Worker | null = null;
   #inFlight = false;
   #dirty = false;
+  /** The latest propagation (a self-check can recalibrate its certainty). */
+  #last: PropagationMessage | null = null;
   info: GraphInfo = { status: "building", revision: -1, ms: 0, phase: null };
 
   constructor(opts: GraphControllerOptions) {
@@ -122,6 +124,7 @@ export class GraphController {
         return;
       case "propagation":
         this.#inFlight = false;
+        this.#last = msg;
         this.info = {
           ...this.info,
           revision: msg.revision,
@@ -130,6 +133,15 @@ export class GraphController {
         };
         this.#opts.onPropagation(msg);
         if (this.#dirty) this.#send();
+        return;
+      case "check":
+        this.#announce({ check: msg.check });
+        // A new calibration: the same predictions with the certainty it
+        // gives, unless newer labels have been propagated meanwhile.
+        if (msg.certainty && this.#last?.revision === msg.revision) {
+          this.#last = { ...this.#last, certainty: msg.certainty };
+          this.#opts.onPropagation(this.#last);
+        }
         return;
       case "error":
         this.#inFlight = false;

@@ -1,0 +1,114 @@
+/**
+ * The labels' self-check as a user meets it (real server with the label
+ * graph, Chromium): after one label nothing reads 100% sure, and once the
+ * user has followed the suggestions for 30 images the accuracy card shows
+ * the estimate from the labels alone, close to the graph's real accuracy.
+ */
+import { assert } from "./assert.ts";
+import { chromiumAvailable, openDashboard } from "../support/browser.ts";
+import { loadTrainImages } from "../lib/data/mnist.ts";
+import { decodeProbs } from "../lib/protocol/probs_format.ts";
+
+const LIMIT = 2000;
+
+Deno.test({
+  name:
+    "the accuracy card's estimate from the labels alone (real server, Chromium)",
+  ignore: !chromiumAvailable(),
+  async fn() {
+    await using dash = await openDashboard({ limit: LIMIT, graph: true }, {
+      width: 1440,
+      height: 900,
+    });
+    const { server: srv, page, pageErrors } = dash;
+    const truth = (await loadTrainImages({ limit: LIMIT })).labels;
+    await page.goto(`${srv.url}/`);
+    await page.waitForFunction(
+      () =>
+        (document.querySelector("#queue-phase")?.textContent ?? "").includes(
+          "Similar images",
+        ),
+      null,
+      { timeout: 120_000 },
+    );
+    const labelled = new Set<number>();
+    /** Labels the next suggestion as a user does; returns the confidence it read. */
+    const labelNext = async () => {
+      const before = await page.getAttribute("section.sample", "data-index");
+      await page.keyboard.press("n");
+      // The next image shown, with its prediction (not "Loading…").
+      await page.waitForFunction(
+        (b) => {
+          const el = document.querySelector("section.sample") as HTMLElement;
+          return el.dataset.index !== "" && el.dataset.index !== b &&
+            /confidence/.test(
+              document.querySelector("#prediction-text")?.textContent ?? "",
+            );
+        },
+        before,
+      );
+      const i = Number(
+        await page.getAttribute("section.sample", "data-index"),
+      );
+      assert(Number.isInteger(i) && !labelled.has(i), `sample ${i}`);
+      const read = (await page.textContent("#prediction-text"))!;
+      await page.keyboard.press(String(truth[i]));
+      await page.waitForFunction(
+        (want) =>
+          (document.querySelector("#prediction-text")?.textContent ?? "")
+            .includes(`User label: ${want}`),
+        String(truth[i]),
+      );
+      labelled.add(i);
+      return Number(read.match(/\((\d+)% confidence\)/)?.[1] ?? NaN);
+    };
+    await labelNext();
+    const [first] = labelled;
+    // Its propagation is in once the queue has moved past it.
+    await page.waitForFunction((first) => {
+      const top = document.getElementById("suggestion-list")?.dataset.top;
+      return top !== undefined && top !== "" &&
+        !top.split(",").map(Number).includes(first);
+    }, first);
+    // One label: every image predicted as its class, but not 100% sure (one
+    // class of ten seen: 19%).
+    const second = await labelNext();
+    assert(second <= 19, `after one label the next image read ${second}%`);
+    for (let k = 2; k < 30; k++) await labelNext();
+    // The check follows the labels once the worker is idle: the 30th's.
+    await page.waitForFunction(
+      () =>
+        (document.querySelector("#label-check")?.textContent ?? "").includes(
+          "of 30 labels",
+        ),
+      null,
+      { timeout: 60_000 },
+    );
+    const text = (await page.textContent("#label-check"))!;
+    assert(/≈ \d+% right/.test(text), text);
+    assert(text.includes("of 30 labels"), text);
+    const estimate = Number(
+      await page.getAttribute("#label-check", "data-estimate"),
+    );
+    // The graph's real accuracy on the unlabelled images, from its
+    // probabilities: the estimate is within 10 points of it.
+    const p = decodeProbs(
+      await (await fetch(`${srv.url}/api/probs`)).arrayBuffer(),
+    );
+    let right = 0, count = 0;
+    for (let i = 0; i < LIMIT; i++) {
+      if (labelled.has(i)) continue;
+      let best = 0;
+      for (let c = 1; c < 10; c++) {
+        if (p.probs[i * 10 + c] > p.probs[i * 10 + best]) best = c;
+      }
+      count++;
+      if (best === truth[i]) right++;
+    }
+    assert(
+      Math.abs(estimate - right / count) < 0.1,
+      `estimate ${estimate} against ${right / count}`,
+    );
+    assert(pageErrors.length === 0, pageErrors.join("\n"));
+  },
+});
