@@ -21,6 +21,7 @@ import { StaticFiles } from "./lib/server/static_files.ts";
 import { TrainingController } from "./lib/server/training_controller.ts";
 import { WsHub } from "./lib/server/ws_hub.ts";
 import { openDataset } from "./lib/data/dataset.ts";
+import { checkEmbeddingsFile } from "./lib/graph/embeddings_file.ts";
 import { ProgressServer } from "./lib/server/progress_server.ts";
 import { modelClassCount } from "./lib/ssvae/config.ts";
 
@@ -95,6 +96,12 @@ export async function startServer(
   let store: LabelStore;
   try {
     const info = await data;
+    // A wrong embeddings file is refused now, with the shape it should
+    // have, not minutes later in the graph worker.
+    if (options.embeddings) {
+      const { dim } = await checkEmbeddingsFile(options.embeddings, info.count);
+      log(`embeddings: ${options.embeddings} (${info.count} × ${dim})`);
+    }
     store = await LabelStore.open(options.labelsPath, info.count, {
       serials: dataset.info.serials,
       classCount: dataset.info.classes.length,
@@ -138,6 +145,7 @@ export async function startServer(
       cacheDir: graphCacheDir(options.weightsPath),
       classes: modelClassCount(dataset.info.classes.length),
       validation: validationSplit()?.indices.slice(),
+      embeddings: options.embeddings,
     },
     labels: () => ({ labels: store.labels, revision: labels.revision }),
     exclude: () => validationSplit()?.mask ?? null,

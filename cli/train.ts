@@ -8,6 +8,7 @@ import { dirname } from "node:path";
 import { openDataset } from "../lib/data/dataset.ts";
 import { loadTestImages, loadTrainSet } from "../lib/data/source.ts";
 import { graphCacheDir } from "../lib/graph/cache_dir.ts";
+import { readEmbeddings } from "../lib/graph/embeddings_file.ts";
 import { LabelGraph } from "../lib/graph/label_graph.ts";
 import { LabelStore } from "../lib/labels/labels_store.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
@@ -50,6 +51,8 @@ const USAGE = `Usage: deno task train [flags]
                          own images"), with --image-size N|WxH, --color,
                          --classes A,B,... and --holdout F as in the dashboard
   --limit N              use the first N training images
+  --embeddings FILE.npy  N × D float32, one row per image in Serial order: one
+                         more feature space for the label graph (as in start)
   --backend wasm|cpu     tfjs backend (default wasm)
   --latent-dim, --batch-size, --max-epochs, --patience, --learning-rate,
   --recon-weight, --kl-weight, --label-weight, --weight-decay, --dropout-rate,
@@ -64,6 +67,7 @@ await runCli(async () => {
       history: { type: "string" },
       fresh: { type: "boolean", default: false },
       preset: { type: "string", default: "graph" },
+      embeddings: { type: "string" },
     });
   if (values.help) return console.log(USAGE);
   const preset = values.preset as string;
@@ -135,6 +139,9 @@ await runCli(async () => {
           ).val
           : undefined,
         truth: data.labels,
+        embeddings: typeof values.embeddings === "string"
+          ? await readEmbeddings(values.embeddings, data.count)
+          : undefined,
         progress: (step) => console.log(`label graph: ${step}`),
       },
     );

@@ -39,20 +39,32 @@ export function encodeNpy(data: NpyArray, shape: number[]): Uint8Array {
   return out;
 }
 
-/** Parses the header of .npy bytes (for tests and readers of our own output). */
+/** Parses the header of .npy bytes (format 1.0, or 2.0/3.0's wider length). */
 export function decodeNpyHeader(
   bytes: Uint8Array,
-): { descr: string; shape: number[]; dataOffset: number } {
+): {
+  descr: string;
+  shape: number[];
+  fortranOrder: boolean;
+  dataOffset: number;
+} {
   if (
     bytes[0] !== 0x93 ||
     new TextDecoder().decode(bytes.subarray(1, 6)) !== "NUMPY"
   ) {
     throw new Error("npy: bad magic");
   }
-  const len = new DataView(bytes.buffer, bytes.byteOffset).getUint16(8, true);
-  const header = new TextDecoder().decode(bytes.subarray(10, 10 + len));
+  // Format 1.0: a 2-byte header length; 2.0 and 3.0: 4 bytes.
+  const view = new DataView(bytes.buffer, bytes.byteOffset);
+  const wide = bytes[6] >= 2;
+  const start = wide ? 12 : 10;
+  const len = wide ? view.getUint32(8, true) : view.getUint16(8, true);
+  const header = new TextDecoder().decode(
+    bytes.subarray(start, start + len),
+  );
   const descr = /'descr': '([^']+)'/.exec(header)?.[1] ?? "";
   const shape = (/'shape': \(([^)]*)\)/.exec(header)?.[1] ?? "")
     .split(",").map((s) => s.trim()).filter(Boolean).map(Number);
-  return { descr, shape, dataOffset: 10 + len };
+  const fortranOrder = /'fortran_order': True/.test(header);
+  return { descr, shape, fortranOrder, dataOffset: start + len };
 }

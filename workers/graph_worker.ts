@@ -14,6 +14,7 @@
 
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { loadTestRawSet, loadTrainRawSet } from "../lib/data/source.ts";
+import { readEmbeddings } from "../lib/graph/embeddings_file.ts";
 import { LabelGraph } from "../lib/graph/label_graph.ts";
 import {
   calibratedCertainty,
@@ -55,6 +56,9 @@ async function handle(msg: ToGraphWorker): Promise<void> {
     ]);
     // The test set is optional: a data folder without t10k files still labels.
     const test = await loadTestRawSet(msg.data).catch(() => null);
+    const embeddings = msg.embeddings
+      ? await readEmbeddings(msg.embeddings, train.count)
+      : undefined;
     let fromCache = true;
     const built = await LabelGraph.loadOrBuild(
       train.raw,
@@ -66,6 +70,7 @@ async function handle(msg: ToGraphWorker): Promise<void> {
         shape: train,
         validation: msg.validation,
         truth: train.labels,
+        embeddings,
         progress: (step) => {
           fromCache = false;
           post({ type: "progress", message: step });

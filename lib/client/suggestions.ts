@@ -170,11 +170,13 @@ export function featuresNote(graph: GraphInfo | null): string {
   const f = graph?.features;
   if (!f) return "";
   const name = f.kind === "hog"
-    ? "HOG"
+    ? "HOG features"
     : f.kind === "deskewed hog"
-    ? "deskewed HOG"
-    : f.kind;
-  return ` Similar images by ${name} features${
+    ? "deskewed HOG features"
+    : f.kind === "embeddings"
+    ? "your embeddings (--embeddings)"
+    : `${f.kind} features`;
+  return ` Similar images by ${name}${
     f.accuracy === null
       ? " (the default: no classes to compare spaces on)"
       : ` (${

@@ -22,6 +22,8 @@ export interface GraphInitMessage {
    * on their true classes, where the data set has them.
    */
   validation?: Uint32Array;
+  /** `--embeddings`: a .npy of the user's vectors (header checked at start). */
+  embeddings?: string;
 }
 
 /** Propagate these labels (NaN = none); `exclude` marks images never suggested. */

@@ -24,6 +24,8 @@ export interface ServerOptions {
    * suggestions). Off: the model's classifier predicts, as before it existed.
    */
   graph: boolean;
+  /** `--embeddings FILE.npy`: the user's vectors, one more feature space of the graph. */
+  embeddings?: string;
 }
 
 export class OptionsError extends Error {
@@ -48,6 +50,8 @@ export const USAGE = `Usage: deno task start [options]
      and --weights to artifacts/checkpoints/<folder>-<hash>/ssvae.ckpt)
   --no-build        do not rebuild the browser bundle at start            [SSVAE_NO_BUILD=1]
   --no-graph        no label graph: predictions only from the model       [SSVAE_NO_GRAPH=1]
+  --embeddings F    N × D float32 .npy, one row per image in Serial order: the
+                    label graph may use them (chosen on validation)       [SSVAE_EMBEDDINGS]
   --help`;
 
 function toInt(
@@ -93,6 +97,7 @@ export function parseOptions(
         holdout: { type: "string" },
         "no-build": { type: "boolean" },
         "no-graph": { type: "boolean" },
+        embeddings: { type: "string" },
         "test-hooks": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -140,5 +145,6 @@ export function parseOptions(
     skipClientBuild: v["no-build"] === true || env("SSVAE_NO_BUILD") === "1",
     testHooks: v["test-hooks"] === true || env("SSVAE_TEST_HOOKS") === "1",
     graph: !(v["no-graph"] === true || env("SSVAE_NO_GRAPH") === "1"),
+    embeddings: pick(v.embeddings, "SSVAE_EMBEDDINGS"),
   };
 }
