@@ -102,6 +102,11 @@ export async function startServer(
       const { dim } = await checkEmbeddingsFile(options.embeddings, info.count);
       log(`embeddings: ${options.embeddings} (${info.count} × ${dim})`);
     }
+    if (options.encoder) {
+      await Deno.stat(options.encoder).catch((e) => {
+        throw new Error(`--encoder ${options.encoder}: ${e.message}`);
+      });
+    }
     store = await LabelStore.open(options.labelsPath, info.count, {
       serials: dataset.info.serials,
       classCount: dataset.info.classes.length,
@@ -146,6 +151,7 @@ export async function startServer(
       classes: modelClassCount(dataset.info.classes.length),
       validation: validationSplit()?.indices.slice(),
       embeddings: options.embeddings,
+      encoder: options.encoder,
     },
     labels: () => ({ labels: store.labels, revision: labels.revision }),
     exclude: () => validationSplit()?.mask ?? null,

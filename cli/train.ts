@@ -9,6 +9,7 @@ import { openDataset } from "../lib/data/dataset.ts";
 import { loadTestImages, loadTrainSet } from "../lib/data/source.ts";
 import { graphCacheDir } from "../lib/graph/cache_dir.ts";
 import { readEmbeddings } from "../lib/graph/embeddings_file.ts";
+import { encoderEmbeddings } from "../lib/graph/encoder.ts";
 import { LabelGraph } from "../lib/graph/label_graph.ts";
 import { LabelStore } from "../lib/labels/labels_store.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
@@ -53,6 +54,7 @@ const USAGE = `Usage: deno task train [flags]
   --limit N              use the first N training images
   --embeddings FILE.npy  N × D float32, one row per image in Serial order: one
                          more feature space for the label graph (as in start)
+  --encoder model.onnx   an ONNX image encoder whose vectors are that space
   --backend wasm|cpu     tfjs backend (default wasm)
   --latent-dim, --batch-size, --max-epochs, --patience, --learning-rate,
   --recon-weight, --kl-weight, --label-weight, --weight-decay, --dropout-rate,
@@ -68,6 +70,7 @@ await runCli(async () => {
       fresh: { type: "boolean", default: false },
       preset: { type: "string", default: "graph" },
       embeddings: { type: "string" },
+      encoder: { type: "string" },
     });
   if (values.help) return console.log(USAGE);
   const preset = values.preset as string;
@@ -141,6 +144,13 @@ await runCli(async () => {
         truth: data.labels,
         embeddings: typeof values.embeddings === "string"
           ? await readEmbeddings(values.embeddings, data.count)
+          : typeof values.encoder === "string"
+          ? await encoderEmbeddings(
+            values.encoder,
+            { ...data, raw: data.raw },
+            graphCacheDir(weights),
+            (step) => console.log(`label graph: ${step}`),
+          )
           : undefined,
         progress: (step) => console.log(`label graph: ${step}`),
       },

@@ -15,6 +15,7 @@
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { loadTestRawSet, loadTrainRawSet } from "../lib/data/source.ts";
 import { readEmbeddings } from "../lib/graph/embeddings_file.ts";
+import { encoderEmbeddings } from "../lib/graph/encoder.ts";
 import { LabelGraph } from "../lib/graph/label_graph.ts";
 import {
   calibratedCertainty,
@@ -56,8 +57,11 @@ async function handle(msg: ToGraphWorker): Promise<void> {
     ]);
     // The test set is optional: a data folder without t10k files still labels.
     const test = await loadTestRawSet(msg.data).catch(() => null);
+    const say = (message: string) => post({ type: "progress", message });
     const embeddings = msg.embeddings
       ? await readEmbeddings(msg.embeddings, train.count)
+      : msg.encoder
+      ? await encoderEmbeddings(msg.encoder, train, msg.cacheDir, say)
       : undefined;
     let fromCache = true;
     const built = await LabelGraph.loadOrBuild(

@@ -24,6 +24,8 @@ export interface GraphInitMessage {
   validation?: Uint32Array;
   /** `--embeddings`: a .npy of the user's vectors (header checked at start). */
   embeddings?: string;
+  /** `--encoder`: an ONNX image encoder, run once (cached in `cacheDir`). */
+  encoder?: string;
 }
 
 /** Propagate these labels (NaN = none); `exclude` marks images never suggested. */

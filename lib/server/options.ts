@@ -26,6 +26,8 @@ export interface ServerOptions {
   graph: boolean;
   /** `--embeddings FILE.npy`: the user's vectors, one more feature space of the graph. */
   embeddings?: string;
+  /** `--encoder model.onnx`: an image encoder whose vectors are that space. */
+  encoder?: string;
 }
 
 export class OptionsError extends Error {
@@ -52,6 +54,8 @@ export const USAGE = `Usage: deno task start [options]
   --no-graph        no label graph: predictions only from the model       [SSVAE_NO_GRAPH=1]
   --embeddings F    N × D float32 .npy, one row per image in Serial order: the
                     label graph may use them (chosen on validation)       [SSVAE_EMBEDDINGS]
+  --encoder F       an ONNX image encoder (N×C×H×W float32 in [0,1] → N×D), run
+                    once over the images; its vectors as --embeddings      [SSVAE_ENCODER]
   --help`;
 
 function toInt(
@@ -98,6 +102,7 @@ export function parseOptions(
         "no-build": { type: "boolean" },
         "no-graph": { type: "boolean" },
         embeddings: { type: "string" },
+        encoder: { type: "string" },
         "test-hooks": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -131,6 +136,11 @@ export function parseOptions(
   if (images && dataDir) {
     throw new OptionsError("--images and --data-dir exclude each other");
   }
+  const embeddings = pick(v.embeddings, "SSVAE_EMBEDDINGS");
+  const encoder = pick(v.encoder, "SSVAE_ENCODER");
+  if (embeddings && encoder) {
+    throw new OptionsError("--embeddings and --encoder exclude each other");
+  }
   const defaults = defaultPaths(images?.dir);
   return {
     port: port === undefined ? 8000 : toInt("port", port, 0, 65535),
@@ -145,6 +155,7 @@ export function parseOptions(
     skipClientBuild: v["no-build"] === true || env("SSVAE_NO_BUILD") === "1",
     testHooks: v["test-hooks"] === true || env("SSVAE_TEST_HOOKS") === "1",
     graph: !(v["no-graph"] === true || env("SSVAE_NO_GRAPH") === "1"),
-    embeddings: pick(v.embeddings, "SSVAE_EMBEDDINGS"),
+    embeddings,
+    encoder,
   };
 }
