@@ -63,6 +63,12 @@ export function startController(store: Store, api: DashboardApi): Controller {
   let againForce = false;
   /** Label changes seen while a fetch was in flight; replayed on its result. */
   let pending: LabelChange[] = [];
+  /**
+   * This page's label writes not yet answered: a snapshot fetched meanwhile
+   * may predate them on the server, so they are replayed on it too (else N
+   * could offer an image labelled a moment ago).
+   */
+  const unsaved = new Set<LabelChange[]>();
   let autoSelected = false;
 
   async function refreshLatent(force = false): Promise<void> {
@@ -79,7 +85,10 @@ export function startController(store: Store, api: DashboardApi): Controller {
         performance.mark("latent-loaded", {
           detail: { version: snap.version, count: snap.count },
         });
-        if (pending.length > 0) snap = withLabels(snap, pending);
+        const mine = [...unsaved].flat();
+        if (pending.length > 0 || mine.length > 0) {
+          snap = withLabels(snap, [...pending, ...mine]);
+        }
         const versionChanged = store.latent.value?.version !== snap.version;
         store.latent.value = snap;
         store.latentError.value = null;
@@ -209,6 +218,21 @@ export function startController(store: Store, api: DashboardApi): Controller {
     // Optimistic: the plot and counts change now; reverted if the save fails.
     applyLabelChanges(store, changes);
     recountFromLatent(store);
+    unsaved.add(changes);
+    try {
+      return await saveLabels(changes, befores, entry, opts);
+    } finally {
+      unsaved.delete(changes);
+    }
+  }
+
+  /** `writeLabels`' request and its outcome, after the optimistic change. */
+  async function saveLabels(
+    changes: LabelChange[],
+    befores: (number | null)[],
+    entry: ReturnType<Store["active"]["undo"]["record"]> | null,
+    opts: WriteOptions,
+  ): Promise<boolean> {
     const rollback = () => {
       applyLabelChanges(
         store,
