@@ -12,22 +12,12 @@
  */
 import { writeFileAtomic } from "../atomic_file.ts";
 import { encodeNpy } from "../npy.ts";
+import { sha256Hex } from "./digest.ts";
 import { readEmbeddings } from "./embeddings_file.ts";
 import type { Embeddings, ImageBytes } from "./features.ts";
 
 /** Images per model call: big enough for the kernels, small enough for memory. */
 const BATCH = 128;
-
-async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = await sha256(bytes);
-  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 /**
  * The encoder's vectors of `images`, from the cache in `cacheDir` when it
@@ -43,15 +33,13 @@ export async function encoderEmbeddings(
     throw new Error(`--encoder ${modelPath}: ${(e as Error).message}`);
   });
   const pixels = images.rows * images.cols * images.channels;
-  const digest = await sha256Hex(
-    new Uint8Array([
-      ...new TextEncoder().encode(
-        `${images.count}x${images.channels}x${images.rows}x${images.cols}:`,
-      ),
-      ...await sha256(model),
-      ...await sha256(images.raw.subarray(0, images.count * pixels)),
-    ]),
-  );
+  const digest = await sha256Hex([
+    new TextEncoder().encode(
+      `${images.count}x${images.channels}x${images.rows}x${images.cols}:`,
+    ),
+    model,
+    images.raw.subarray(0, images.count * pixels),
+  ]);
   const path = `${cacheDir}/encoder-${digest.slice(0, 16)}.npy`;
   try {
     const cached = await readEmbeddings(path, images.count);

@@ -15,6 +15,7 @@
  * file makes a later start load it in well under a second.
  */
 import { writeFileAtomic } from "../atomic_file.ts";
+import { sha256Hex } from "./digest.ts";
 import {
   centrality,
   type CoverageMap,
@@ -494,14 +495,3 @@ export const DEFAULT_DOUBT_POWER = 3;
 
 /** Uncertainty (past `switchAt`) weighted by typicality to this power. */
 export const DEFAULT_DENSITY_POWER = 1;
-
-async function sha256Hex(parts: Uint8Array[]): Promise<string> {
-  const all = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    all.set(p, off);
-    off += p.length;
-  }
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
-  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
