@@ -244,6 +244,32 @@ Deno.test("the label graph's status: from hello and graph_status, an error logge
     queueNote(null, { ...failed, status: "off" }),
     "By margin (the label graph is off).",
   );
+  // The quick graph, then the full one: said once in the log.
+  const quick: GraphInfo = {
+    ...building(),
+    status: "ready",
+    provisional: true,
+  };
+  applyServerMessage(s, { type: "graph_status", graph: quick }, 7);
+  applyServerMessage(s, {
+    type: "graph_status",
+    graph: { ...quick, message: "spectral embedding" },
+  }, 8);
+  assertEquals(
+    s.log.value.filter((l) => l.text.includes("full label graph")).length,
+    0,
+  );
+  applyServerMessage(s, {
+    type: "graph_status",
+    graph: { ...quick, provisional: false },
+  }, 9);
+  applyServerMessage(s, {
+    type: "graph_status",
+    graph: { ...quick, provisional: false },
+  }, 10);
+  const ready = s.log.value.filter((l) => l.text.includes("full label graph"));
+  assertEquals(ready.length, 1);
+  assertEquals(ready[0].kind, "success");
 });
 
 Deno.test("latent map colours: one RGBA array per mode, labels on their own layer", () => {
@@ -478,5 +504,16 @@ Deno.test("queue note names the label graph's feature space and its validation s
       ...graph,
       features: { ...graph.features!, accuracy: null, scoredOn: 0 },
     }).includes("the default: no classes to compare spaces on"),
+  );
+  // The quick graph says it is one, and what the full build is doing.
+  const quick = queueNote("coverage", {
+    ...graph,
+    provisional: true,
+    message: "neighbour graph",
+  });
+  assert(
+    quick.includes("quick graph of plain pixels") &&
+      quick.includes("(neighbour graph)") && !quick.includes("validation"),
+    quick,
   );
 });

@@ -12,6 +12,7 @@ import {
   DEFAULT_FEATURES,
   featureRows,
   MIN_CHOICE_IMAGES,
+  pooledPixels,
 } from "../lib/graph/features.ts";
 import { HOG_BINS, hogFeatures, hogLength } from "../lib/graph/hog.ts";
 import {
@@ -59,6 +60,30 @@ Deno.test("HOG: a vertical edge fills the horizontal-gradient bin wherever it si
   // A blank image has all-zero features (no NaN from the normalisation).
   const blank = hogFeatures(new Uint8Array(rows * cols), 0, 1, shape);
   assert(blank.every((v) => v === 0));
+});
+
+Deno.test("pooled pixels: block means per channel, smaller edge blocks, rows picked in order", () => {
+  // Two 5 × 5 two-channel images: channel 0 = 10·x, channel 1 = 255.
+  const img = (add: number) =>
+    Array.from({ length: 25 }, (_, p) => [10 * (p % 5) + add, 255]).flat();
+  const raw = Uint8Array.from([...img(0), ...img(1)]);
+  const images = { raw, count: 2, rows: 5, cols: 5, channels: 2 };
+  // Side 2: blocks of 3 × 3 (f = 3), the last row and column of blocks 2 wide.
+  const { rows, dim } = pooledPixels(images, 2, [1, 0]);
+  assertEquals(dim, 2 * 2 * 2);
+  const out = (rows as (s: number, c: number) => Float32Array)(0, 2);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b) / xs.length / 255;
+  const near = (a: number, b: number) => Math.abs(a - b) < 1e-6;
+  // Row 0 is image 1 (add 1): block (0,0) covers x 0..2, block (0,1) x 3..4.
+  assert(near(out[0], mean([1, 11, 21])), `${out[0]}`);
+  assert(near(out[1], 1));
+  assert(near(out[2], mean([31, 41])), `${out[2]}`);
+  assert(near(out[8], mean([0, 10, 20])), `${out[8]}`);
+  // A side the images already fit: the plain pixels / 255.
+  const plain = pooledPixels(images, 5);
+  assertEquals(plain.dim, 50);
+  const p = (plain.rows as (s: number, c: number) => Float32Array)(1, 1);
+  assert(near(p[2], 11 / 255));
 });
 
 Deno.test("class weights: balanced labels weigh 1; a class labelled 100 times weighs 1/100 of a class labelled once", () => {

@@ -2,7 +2,12 @@
  * The label graph: PCA, neighbour search, label spreading, coverage
  * suggestions and the cache file, on synthetic clusters and real MNIST.
  */
-import { assert, assertAlmostEquals, assertEquals } from "./assert.ts";
+import {
+  assert,
+  assertAlmostEquals,
+  assertEquals,
+  assertThrows,
+} from "./assert.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
 import { loadTestSet, loadTrainImages } from "../lib/data/mnist.ts";
 import { fitPca, projectPca } from "../lib/graph/pca.ts";
@@ -109,6 +114,24 @@ Deno.test("neighbours: exact search is exact; the inverted file finds nearly all
     }
   }
   assert(found / (n * 10) > 0.9, `recall ${found / (n * 10)}`);
+
+  // Outside queries (the test images) search the same cells.
+  const q = clusters(8, 25, 10, 2);
+  const exactQ = knn(data, n, 10, q.data, q.n, 10);
+  const { queryNb } = approximateKnn(data, n, 10, 10, {
+    seed: 3,
+    queries: { data: q.data, n: q.n },
+  });
+  assert(queryNb, "query neighbours");
+  assertEquals([queryNb.n, queryNb.k], [q.n, 10]);
+  let foundQ = 0;
+  for (let i = 0; i < q.n; i++) {
+    const want = new Set(exactQ.index.subarray(i * 10, i * 10 + 10));
+    for (let j = 0; j < 10; j++) {
+      if (want.has(queryNb.index[i * 10 + j])) foundQ++;
+    }
+  }
+  assert(foundQ / (q.n * 10) > 0.9, `query recall ${foundQ / (q.n * 10)}`);
 });
 
 Deno.test("label spreading: one label per cluster labels its cluster", () => {
@@ -231,4 +254,49 @@ Deno.test("deskew: a slanted stroke stands upright and centred; blank images sta
   const mean = after.reduce((s, v) => s + v, 0) / after.length;
   assertAlmostEquals(mean, 13.5, 1);
   assertEquals([...out.subarray(784)], new Array(784).fill(0));
+});
+
+Deno.test("quick graph on MNIST: labels spread nearly as far as on the real graph; test images voted; coverage first", async () => {
+  const n = 3000;
+  const train = await loadTrainImages({ limit: n });
+  const test = await loadTestSet();
+  const testSet = { raw: test.raw.subarray(0, 1000 * 784), count: 1000 };
+  const shape = { rows: 28, cols: 28, channels: 1 };
+  const quick = LabelGraph.buildProvisional(train.raw, n, 784, {
+    seed: 1,
+    test: testSet,
+    shape,
+  });
+  const real = LabelGraph.build(train.raw, n, 784, { seed: 1, test: testSet });
+  const labels = labelsPerClass(train.labels, 3, 5);
+  const share = (g: LabelGraph) => {
+    const p = g.propagate(labels);
+    let right = 0;
+    for (let i = 0; i < n; i++) if (p.predClass[i] === train.labels[i]) right++;
+    const t = g.classifyTest(p.predClass)!;
+    let testRight = 0;
+    for (let i = 0; i < 1000; i++) if (t[i] === test.labels[i]) testRight++;
+    return { train: right / n, test: testRight / 1000 };
+  };
+  const q = share(quick), r = share(real);
+  // Seeded: quick ~0.78 against the real graph's ~0.79 here.
+  assert(q.train > r.train - 0.06, `quick ${q.train} vs real ${r.train}`);
+  assert(q.test > r.test - 0.06, `quick test ${q.test} vs real ${r.test}`);
+  // Its first suggestions already cover the classes.
+  const none = new Float32Array(n).fill(NaN);
+  const first = quick.suggest(none, quick.propagate(none).probs, 10);
+  assertEquals(first.phase, "coverage");
+  const classes = new Set([...first.order].map((i) => train.labels[i]));
+  assert(classes.size >= 7, `first 10 cover ${classes.size} digits`);
+  // A colour image pools per channel; too few images is refused.
+  const colour = new Uint8Array(40 * 30 * 30 * 3).map((_, i) => (i * 7) % 251);
+  const c = LabelGraph.buildProvisional(colour, 40, 30 * 30 * 3, {
+    shape: { rows: 30, cols: 30, channels: 3 },
+  });
+  assertEquals(c.n, 40);
+  assertThrows(
+    () => LabelGraph.buildProvisional(colour, 5, 30 * 30 * 3),
+    Error,
+    "at least",
+  );
 });

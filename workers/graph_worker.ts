@@ -4,7 +4,10 @@
  * per change at 60k) never block the HTTP thread or wait behind a training run.
  *
  * Protocol: lib/protocol/graph_worker.ts. `init` once, then `labels` whenever
- * the labels change; each answer is a `propagation`. When no newer labels
+ * the labels change; each answer is a `propagation`. A data set whose graph
+ * is not cached gets a quick graph first (seconds), which answers while
+ * workers/graph_build_worker.ts builds the real one; a second `ready` says
+ * the real one took over. When no newer labels
  * wait, the labels' self-check follows (lib/graph/self_check.ts: 5 more
  * propagations, given up at a fold's end as soon as new labels arrive) as
  * a `check`; its calibration makes the certainty of later propagations.
@@ -13,9 +16,11 @@
 /// <reference lib="deno.worker" />
 
 import { initBackend } from "../lib/ssvae/backend.ts";
-import { loadTestRawSet, loadTrainRawSet } from "../lib/data/source.ts";
-import { readEmbeddings } from "../lib/graph/embeddings_file.ts";
-import { encoderEmbeddings } from "../lib/graph/encoder.ts";
+import {
+  graphLoadOptions,
+  loadGraphImages,
+  userVectors,
+} from "../lib/graph/graph_inputs.ts";
 import { LabelGraph } from "../lib/graph/label_graph.ts";
 import {
   calibratedCertainty,
@@ -24,8 +29,12 @@ import {
   fallbackCalibration,
 } from "../lib/graph/self_check.ts";
 import { SUGGESTION_LIMIT } from "../lib/protocol/limits.ts";
+import type { GraphFeatures } from "../lib/protocol/api.ts";
 import {
+  type FromGraphBuildWorker,
   type FromGraphWorker,
+  type GraphInitMessage,
+  QUICK_GRAPH_FROM,
   type ToGraphWorker,
 } from "../lib/protocol/graph_worker.ts";
 
@@ -36,6 +45,8 @@ let classes = 10;
 let calibration: Calibration | null = null;
 /** Messages received and not yet handled: a self-check yields to them. */
 let pending = 0;
+/** `graph` is the quick graph (the real one is being built). */
+let provisional = false;
 
 function post(msg: FromGraphWorker, transfer: Transferable[] = []) {
   self.postMessage(msg, transfer);
@@ -46,52 +57,15 @@ function errorText(e: unknown): string {
 }
 
 async function handle(msg: ToGraphWorker): Promise<void> {
-  if (msg.type === "init") {
-    const t0 = performance.now();
-    classes = msg.classes ?? 10;
-    // Bytes only: the graph scales pixels its own way (/ 255), so the
-    // model's per-pixel floats (188 MB for 60k images) are not built here.
-    const [train] = await Promise.all([
-      loadTrainRawSet(msg.data),
-      initBackend(),
-    ]);
-    // The test set is optional: a data folder without t10k files still labels.
-    const test = await loadTestRawSet(msg.data).catch(() => null);
-    const say = (message: string) => post({ type: "progress", message });
-    const embeddings = msg.embeddings
-      ? await readEmbeddings(msg.embeddings, train.count)
-      : msg.encoder
-      ? await encoderEmbeddings(msg.encoder, train, msg.cacheDir, say)
-      : undefined;
-    let fromCache = true;
-    const built = await LabelGraph.loadOrBuild(
-      train.raw,
-      train.count,
-      train.rows * train.cols * train.channels,
-      msg.cacheDir,
-      {
-        test: test ? { raw: test.raw, count: test.count } : undefined,
-        shape: train,
-        validation: msg.validation,
-        truth: train.labels,
-        embeddings,
-        progress: (step) => {
-          fromCache = false;
-          post({ type: "progress", message: step });
-        },
-      },
-    );
-    graph = built.graph;
-    post({
-      type: "ready",
-      count: train.count,
-      fromCache,
-      seconds: (performance.now() - t0) / 1000,
-      features: built.features,
-    });
+  if (msg.type === "init") return await init(msg);
+  if (!graph) throw new Error("the label graph is not built yet");
+  if (msg.type === "classify") {
+    const p = graph.propagate(msg.labels, classes);
+    const testPred = graph.classifyTest(p.predClass, classes) ??
+      new Uint8Array(0);
+    post({ type: "classified", id: msg.id, testPred }, [testPred.buffer]);
     return;
   }
-  if (!graph) throw new Error("the label graph is not built yet");
   const t0 = performance.now();
   const p = graph.propagate(msg.labels, classes);
   const cal = calibration ?? fallbackCalibration(msg.labels, classes);
@@ -121,6 +95,7 @@ async function handle(msg: ToGraphWorker): Promise<void> {
     testPred,
     ms: performance.now() - t0,
     labelled,
+    provisional,
   }, [
     p.probs.buffer,
     p.predClass.buffer,
@@ -169,6 +144,119 @@ async function selfCheck(
     certainty ? [certainty.buffer] : [],
   );
 }
+
+/**
+ * Loads the cached graph; without one, builds the quick graph (from
+ * `quickFrom` images on) and serves it while the build worker makes the
+ * real one, or builds the real one here when that is quick anyway.
+ */
+async function init(msg: GraphInitMessage): Promise<void> {
+  const t0 = performance.now();
+  classes = msg.classes ?? 10;
+  const [images] = await Promise.all([
+    loadGraphImages(msg.data),
+    initBackend(),
+  ]);
+  const { train } = images;
+  const pixels = train.rows * train.cols * train.channels;
+  const say = (message: string) => post({ type: "progress", message });
+  const ready = (
+    features: GraphFeatures,
+    fromCache: boolean,
+    isProvisional: boolean,
+  ) =>
+    post({
+      type: "ready",
+      count: train.count,
+      fromCache,
+      provisional: isProvisional,
+      seconds: (performance.now() - t0) / 1000,
+      features,
+    });
+  const vectors = await userVectors(msg, train, say, { cachedOnly: true });
+  if (vectors !== null) {
+    const cached = await LabelGraph.loadCached(
+      train.raw,
+      train.count,
+      pixels,
+      msg.cacheDir,
+      graphLoadOptions(msg, images, vectors, say),
+    );
+    if (cached) {
+      graph = cached.graph;
+      return ready(cached.features, true, false);
+    }
+  }
+  if (train.count < (msg.quickFrom ?? QUICK_GRAPH_FROM)) {
+    const embeddings = vectors !== null
+      ? vectors
+      : (await userVectors(msg, train, say)) ?? undefined;
+    const built = await LabelGraph.loadOrBuild(
+      train.raw,
+      train.count,
+      pixels,
+      msg.cacheDir,
+      graphLoadOptions(msg, images, embeddings, say),
+    );
+    graph = built.graph;
+    return ready(built.features, false, false);
+  }
+  graph = LabelGraph.buildProvisional(train.raw, train.count, pixels, {
+    test: images.test ?? undefined,
+    shape: train,
+    progress: say,
+  });
+  provisional = true;
+  ready(QUICK_FEATURES, false, true);
+  // The real graph, in a worker of its own: this one keeps answering labels.
+  const builder = new Worker(
+    new URL("./graph_build_worker.ts", import.meta.url),
+    { type: "module" },
+  );
+  builder.onmessage = (e: MessageEvent<FromGraphBuildWorker>) => {
+    const m = e.data;
+    if (m.type === "progress") return post(m);
+    builder.terminate();
+    if (m.type === "error") {
+      return post({
+        type: "error",
+        message: `the label graph could not be built (${m.message}); ` +
+          "the quick graph stays",
+        fatal: false,
+      });
+    }
+    const real = LabelGraph.deserialize(m.bytes, train.count);
+    if (!real) {
+      return post({
+        type: "error",
+        message:
+          "the built label graph did not read back; the quick graph stays",
+        fatal: false,
+      });
+    }
+    graph = real;
+    provisional = false;
+    ready(m.features, m.fromCache, false);
+  };
+  builder.onerror = (e) => {
+    e.preventDefault();
+    post({
+      type: "error",
+      message: `the label graph's build worker died (${e.message}); ` +
+        "the quick graph stays",
+      fatal: false,
+    });
+  };
+  builder.postMessage(msg);
+}
+
+/** The quick graph's space, as the page and /api/state name it. */
+const QUICK_FEATURES: GraphFeatures = {
+  kind: "pixels",
+  accuracy: null,
+  scoredOn: 0,
+  candidates: [],
+};
 
 // One message at a time: the main thread sends the next labels only after
 // the previous propagation's answer.

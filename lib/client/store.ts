@@ -405,9 +405,20 @@ export function applyServerMessage(
         break;
       }
       case "graph_status": {
-        const was = store.graph.value?.status;
+        const was = store.graph.value;
         store.graph.value = msg.graph;
-        if (msg.graph.status === "error" && was !== "error") {
+        if (
+          was?.provisional && msg.graph.status === "ready" &&
+          !msg.graph.provisional
+        ) {
+          pushLog(
+            store,
+            "The full label graph is ready: the predictions and suggestions now use it",
+            "success",
+            now,
+          );
+        }
+        if (msg.graph.status === "error" && was?.status !== "error") {
           pushLog(
             store,
             `The label graph failed: ${msg.graph.message ?? "unknown error"}`,
@@ -426,7 +437,19 @@ export function applyServerMessage(
       case "evaluation": {
         const r = msg.record;
         const list = store.active.evaluations.value;
-        if (r && !list.some((e) => e.run === r.run)) {
+        if (r && msg.rescored) {
+          store.active.evaluations.value = list.map((e) =>
+            e.run === r.run ? r : e
+          );
+          pushLog(
+            store,
+            `Run ${r.run} scored again on the full label graph: ${
+              (100 * r.accuracy.overall).toFixed(1)
+            }%`,
+            "success",
+            now,
+          );
+        } else if (r && !list.some((e) => e.run === r.run)) {
           store.active.evaluations.value = [...list, r];
           pushLog(
             store,

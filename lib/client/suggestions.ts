@@ -169,6 +169,11 @@ export function queueNote(
 export function featuresNote(graph: GraphInfo | null): string {
   const f = graph?.features;
   if (!f) return "";
+  if (graph.provisional) {
+    return ` For now a quick graph of plain pixels; the full label graph is being built${
+      graph.message ? ` (${graph.message})` : ""
+    } and takes over by itself.`;
+  }
   const name = f.kind === "hog"
     ? "HOG features"
     : f.kind === "deskewed hog"

@@ -29,6 +29,36 @@ export async function encoderEmbeddings(
   cacheDir: string,
   progress: (step: string) => void = () => {},
 ): Promise<Embeddings> {
+  const { model, path } = await cacheFile(modelPath, images, cacheDir);
+  const cached = await readCached(path, images.count, progress);
+  if (cached) return cached;
+  const out = await runEncoder(modelPath, model, images, progress);
+  try {
+    await Deno.mkdir(cacheDir, { recursive: true });
+    await writeFileAtomic(path, encodeNpy(out.data, [images.count, out.dim]));
+  } catch (e) {
+    progress(`encoder cache not written: ${e}`);
+  }
+  return out;
+}
+
+/** The cached vectors `encoderEmbeddings` would return; null when it would run the model. */
+export async function cachedEncoderEmbeddings(
+  modelPath: string,
+  images: ImageBytes,
+  cacheDir: string,
+  progress: (step: string) => void = () => {},
+): Promise<Embeddings | null> {
+  const { path } = await cacheFile(modelPath, images, cacheDir);
+  return await readCached(path, images.count, progress);
+}
+
+/** The model's bytes and its vectors' cache file (named by model and images). */
+async function cacheFile(
+  modelPath: string,
+  images: ImageBytes,
+  cacheDir: string,
+): Promise<{ model: Uint8Array; path: string }> {
   const model = await Deno.readFile(modelPath).catch((e) => {
     throw new Error(`--encoder ${modelPath}: ${(e as Error).message}`);
   });
@@ -40,24 +70,24 @@ export async function encoderEmbeddings(
     model,
     images.raw.subarray(0, images.count * pixels),
   ]);
-  const path = `${cacheDir}/encoder-${digest.slice(0, 16)}.npy`;
+  return { model, path: `${cacheDir}/encoder-${digest.slice(0, 16)}.npy` };
+}
+
+async function readCached(
+  path: string,
+  count: number,
+  progress: (step: string) => void,
+): Promise<Embeddings | null> {
   try {
-    const cached = await readEmbeddings(path, images.count);
+    const cached = await readEmbeddings(path, count);
     progress(`encoder vectors loaded from cache (${path})`);
     return cached;
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
       progress(`encoder cache unreadable (${(e as Error).message}); rerunning`);
     }
+    return null;
   }
-  const out = await runEncoder(modelPath, model, images, progress);
-  try {
-    await Deno.mkdir(cacheDir, { recursive: true });
-    await writeFileAtomic(path, encodeNpy(out.data, [images.count, out.dim]));
-  } catch (e) {
-    progress(`encoder cache not written: ${e}`);
-  }
-  return out;
 }
 
 /** Runs the model over every image in batches of BATCH. */

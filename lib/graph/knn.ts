@@ -6,7 +6,7 @@
  * takes about as long as the reference's blocked PyTorch search.
  */
 import * as tf from "@tensorflow/tfjs";
-import { kmeans } from "./kmeans.ts";
+import { assignToCentroids, kmeans } from "./kmeans.ts";
 import { valuesView } from "../ssvae/backend.ts";
 
 /** k neighbours per row: indices and squared distances, nearest first. */
@@ -97,20 +97,27 @@ export function knn(
 
 /**
  * Approximate k nearest neighbours of every row among the rows themselves
- * (never itself), for graphs rebuilt after each training run: an inverted-file
- * search. k-means cuts the rows into `lists` cells; each cell's rows are
- * compared exactly (one matMul) with the rows of the `probes` cells whose
- * centroids are nearest its own. Exact search over 60k rows costs ~25 s on the
- * wasm backend (its matMul is memory-bound for these shapes); this takes a few
- * seconds and finds nearly all true neighbours (bench/graph_bench.ts).
+ * (never itself): an inverted-file search. k-means cuts the rows into
+ * `lists` cells; each cell's rows are compared exactly (one matMul) with the
+ * rows of the `probes` cells whose centroids are nearest its own. Exact
+ * search over 60k rows costs ~25 s on the wasm backend (its matMul is
+ * memory-bound for these shapes); this takes ~2 s and finds nearly all true
+ * neighbours (label spreading loses about a point: see LabelGraph.build).
+ * `queries` (outside rows, e.g. the test images) get their neighbours among
+ * the rows from the same cells, as `queryNb`.
  */
 export function approximateKnn(
   data: Float32Array,
   n: number,
   dim: number,
   k: number,
-  opts: { lists?: number; probes?: number; seed?: number } = {},
-): Neighbours {
+  opts: {
+    lists?: number;
+    probes?: number;
+    seed?: number;
+    queries?: { data: Float32Array; n: number };
+  } = {},
+): Neighbours & { queryNb: Neighbours | null } {
   const lists = Math.max(
     1,
     Math.min(opts.lists ?? Math.round(Math.sqrt(n)), n),
@@ -135,19 +142,60 @@ export function approximateKnn(
       [...d.keys()].sort((a, b) => d[a] - d[b]).slice(0, probes),
     );
   }
-  const index = new Int32Array(n * k).fill(-1);
-  const dist2 = new Float32Array(n * k).fill(Infinity);
-  for (let c = 0; c < lists; c++) {
-    const queries = members[c];
-    if (queries.length === 0) continue;
-    const cand = near[c].flatMap((o) => members[o]);
-    const kk = Math.min(k + 1, cand.length);
-    const q = gather(data, queries, dim);
-    const b = gather(data, cand, dim);
+  const self = searchCells(data, data, n, dim, k, members, near, true);
+  let queryNb: Neighbours | null = null;
+  if (opts.queries && opts.queries.n > 0) {
+    const q = opts.queries;
+    const assign = assignToCentroids(q.data, q.n, dim, km.centroids, lists);
+    const qMembers: number[][] = Array.from({ length: lists }, () => []);
+    for (let i = 0; i < q.n; i++) qMembers[assign[i]].push(i);
+    queryNb = searchCells(
+      q.data,
+      data,
+      q.n,
+      dim,
+      k,
+      qMembers,
+      near,
+      false,
+      members,
+    );
+  }
+  return { ...self, queryNb };
+}
+
+/**
+ * The k nearest base rows of every query row, each query compared with the
+ * base rows of its cell's `near` cells. With `excludeSelf` the queries are
+ * the base rows (`queryCells` = `baseCells`) and a row is never its own
+ * neighbour.
+ */
+function searchCells(
+  queries: Float32Array,
+  base: Float32Array,
+  nq: number,
+  dim: number,
+  k: number,
+  queryCells: number[][],
+  near: number[][],
+  excludeSelf: boolean,
+  baseCells: number[][] = queryCells,
+): Neighbours {
+  const index = new Int32Array(nq * k).fill(-1);
+  const dist2 = new Float32Array(nq * k).fill(Infinity);
+  const extra = excludeSelf ? 1 : 0;
+  for (let c = 0; c < queryCells.length; c++) {
+    const rows = queryCells[c];
+    if (rows.length === 0) continue;
+    const cand = near[c].flatMap((o) => baseCells[o]);
+    const kk = Math.min(k + extra, cand.length);
+    if (kk === 0) continue;
+    const q = gather(queries, rows, dim);
+    const b = gather(base, cand, dim);
     const [vals, idx] = tf.tidy(() => {
-      const qt = tf.tensor2d(q, [queries.length, dim]);
+      const qt = tf.tensor2d(q, [rows.length, dim]);
       const bt = tf.tensor2d(b, [cand.length, dim]);
-      const qn = tf.sum(tf.square(qt), 1).reshape([queries.length, 1]);
+      const qn = tf.sum(tf.square(qt), 1).reshape([rows.length, 1]);
       const bn = tf.sum(tf.square(bt), 1).reshape([1, cand.length]);
       const negD = tf.sub(
         tf.mul(tf.matMul(qt, tf.transpose(bt)), 2),
@@ -159,23 +207,23 @@ export function approximateKnn(
     const v = vals.dataSync() as Float32Array;
     const ix = idx.dataSync() as Int32Array;
     tf.dispose([vals, idx]);
-    queries.forEach((self, r) => {
+    rows.forEach((row, r) => {
       let w = 0;
       for (let j = 0; j < kk && w < k; j++) {
         const nb = cand[ix[r * kk + j]];
-        if (nb === self) continue;
-        index[self * k + w] = nb;
-        dist2[self * k + w] = Math.max(0, -v[r * kk + j]);
+        if (excludeSelf && nb === row) continue;
+        index[row * k + w] = nb;
+        dist2[row * k + w] = Math.max(0, -v[r * kk + j]);
         w++;
       }
       // Fewer candidates than k (tiny data): repeat the farthest found.
       for (; w < k && w > 0; w++) {
-        index[self * k + w] = index[self * k + w - 1];
-        dist2[self * k + w] = dist2[self * k + w - 1];
+        index[row * k + w] = index[row * k + w - 1];
+        dist2[row * k + w] = dist2[row * k + w - 1];
       }
     });
   }
-  return { n, k, index, dist2 };
+  return { n: nq, k, index, dist2 };
 }
 
 function gather(data: Float32Array, rows: number[], dim: number): Float32Array {

@@ -63,6 +63,11 @@ export interface GraphInfo {
   phase: "coverage" | "uncertainty" | null;
   /** The feature space the graph is built in, once known. */
   features?: GraphFeatures;
+  /**
+   * The quick graph serves (plain pixels, approximate neighbours) while the
+   * real one is built; `message` is the build's latest step.
+   */
+  provisional?: boolean;
   /** What the labels say of themselves, once there are enough of them. */
   check?: LabelCheckInfo;
 }
@@ -273,6 +278,8 @@ export type ServerMessage =
   | Base & {
     type: "evaluation";
     record?: RunRecord;
+    /** `record` replaces the run's earlier one (scored again on the real graph). */
+    rescored?: boolean;
     saved?: boolean;
     message?: string;
   };

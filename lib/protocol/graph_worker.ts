@@ -26,6 +26,28 @@ export interface GraphInitMessage {
   embeddings?: string;
   /** `--encoder`: an ONNX image encoder, run once (cached in `cacheDir`). */
   encoder?: string;
+  /**
+   * From this many images on, a graph that is not cached is first made as
+   * a quick graph (seconds) that serves while the real one is built in
+   * another worker. Absent: QUICK_GRAPH_FROM.
+   */
+  quickFrom?: number;
+}
+
+/**
+ * From this many images on, the first build starts with a quick graph: below
+ * it the real graph takes a few seconds anyway (10k images: ~3 s).
+ */
+export const QUICK_GRAPH_FROM = 15000;
+
+/**
+ * The test images' predicted classes for `labels` (a run recorded before
+ * the real graph existed is scored again with it): answered by `classified`.
+ */
+export interface GraphClassifyMessage {
+  type: "classify";
+  id: number;
+  labels: Float32Array;
 }
 
 /** Propagate these labels (NaN = none); `exclude` marks images never suggested. */
@@ -36,14 +58,29 @@ export interface GraphLabelsMessage {
   exclude: Uint8Array | null;
 }
 
-export type ToGraphWorker = GraphInitMessage | GraphLabelsMessage;
+export type ToGraphWorker =
+  | GraphInitMessage
+  | GraphLabelsMessage
+  | GraphClassifyMessage;
 
+/**
+ * A graph serves: the quick graph (`provisional`, while the real one is
+ * built), or the real one. Labels propagate on whichever came last.
+ */
 export interface GraphReadyMessage {
   type: "ready";
   count: number;
   fromCache: boolean;
+  provisional: boolean;
   seconds: number;
   features: GraphFeatures;
+}
+
+/** `classify`'s answer (empty without a test set). */
+export interface GraphClassifiedMessage {
+  type: "classified";
+  id: number;
+  testPred: Uint8Array;
 }
 
 export interface GraphProgressMessage {
@@ -67,6 +104,8 @@ export interface PropagationMessage {
   ms: number;
   /** How many labels were propagated (0: the probabilities are uniform). */
   labelled: number;
+  /** Made on the quick graph (the real one was still being built). */
+  provisional: boolean;
 }
 
 /**
@@ -89,7 +128,26 @@ export interface GraphErrorMessage {
 
 export type FromGraphWorker =
   | GraphReadyMessage
+  | GraphClassifiedMessage
   | GraphProgressMessage
   | PropagationMessage
   | GraphCheckMessage
+  | GraphErrorMessage;
+
+/**
+ * The real graph, built by workers/graph_build_worker.ts for the graph
+ * worker (which serves the quick graph meanwhile): `bytes` is the cache
+ * file's content (LabelGraph.serialize), transferred.
+ */
+export interface GraphBuiltMessage {
+  type: "built";
+  bytes: Uint8Array;
+  features: GraphFeatures;
+  fromCache: boolean;
+}
+
+/** What the build worker posts: its steps, the graph, or why it failed. */
+export type FromGraphBuildWorker =
+  | GraphProgressMessage
+  | GraphBuiltMessage
   | GraphErrorMessage;

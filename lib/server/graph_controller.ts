@@ -35,6 +35,9 @@ export class GraphController {
   #dirty = false;
   /** The latest propagation (a self-check can recalibrate its certainty). */
   #last: PropagationMessage | null = null;
+  #classifyId = 0;
+  /** `classify` calls waiting for their answer, by id. */
+  readonly #classifying = new Map<number, (p: Uint8Array | null) => void>();
   info: GraphInfo = { status: "building", revision: -1, ms: 0, phase: null };
 
   constructor(opts: GraphControllerOptions) {
@@ -53,9 +56,29 @@ export class GraphController {
       const message = `graph worker died: ${e.message}`;
       this.#opts.log(message);
       this.#worker = null;
+      for (const resolve of this.#classifying.values()) resolve(null);
+      this.#classifying.clear();
       this.#announce({ status: "error", message });
     };
     w.postMessage({ type: "init", ...this.#opts.init });
+  }
+
+  /**
+   * The test images' classes the current graph gives `labels` (empty
+   * without a test set); null when no graph serves.
+   */
+  classify(labels: Float32Array): Promise<Uint8Array | null> {
+    if (this.info.status !== "ready" || !this.#worker) {
+      return Promise.resolve(null);
+    }
+    const id = ++this.#classifyId;
+    const copy = labels.slice();
+    return new Promise((resolve) => {
+      this.#classifying.set(id, resolve);
+      this.#worker!.postMessage({ type: "classify", id, labels: copy }, [
+        copy.buffer,
+      ]);
+    });
   }
 
   /** The labels changed: propagate them (coalesced with any in flight). */
@@ -97,7 +120,11 @@ export class GraphController {
       case "ready":
         this.#opts.log(
           `label graph of ${msg.count} images ${
-            msg.fromCache ? "loaded from cache" : "built"
+            msg.provisional
+              ? "(quick, while the real one is built)"
+              : msg.fromCache
+              ? "loaded from cache"
+              : "built"
           } in ${msg.seconds.toFixed(1)} s`,
         );
         this.#opts.log(
@@ -119,8 +146,15 @@ export class GraphController {
           status: "ready",
           message: undefined,
           features: msg.features,
+          provisional: msg.provisional,
         });
-        this.#send();
+        // The real graph after the quick one: the same labels again, on it.
+        if (this.#inFlight) this.#dirty = true;
+        else this.#send();
+        return;
+      case "classified":
+        this.#classifying.get(msg.id)?.(msg.testPred);
+        this.#classifying.delete(msg.id);
         return;
       case "propagation":
         this.#inFlight = false;
@@ -148,12 +182,17 @@ export class GraphController {
         this.#opts.log(`label graph: ${msg.message}`);
         if (msg.fatal) {
           this.#announce({ status: "error", message: msg.message });
+        } else if (this.info.provisional) {
+          // The real graph failed: the quick one serves on, and the page says so.
+          this.#announce({ message: msg.message });
         }
         return;
     }
   }
 
   shutdown(): void {
+    for (const resolve of this.#classifying.values()) resolve(null);
+    this.#classifying.clear();
     this.#worker?.terminate();
     this.#worker = null;
   }
