@@ -57,6 +57,10 @@ export async function startServer(
     testHooks: options.testHooks,
     notify,
     log,
+    // `graph` is declared below; this runs only after a training run, once
+    // the server is up.
+    classifyTest: (labels: Float32Array): Promise<Uint8Array | null> =>
+      graph.classify(labels),
   });
   // The worker loads tfjs while this thread reads the image folder.
   training.warm();
@@ -83,7 +87,7 @@ export async function startServer(
       await page.close();
     }
   });
-  const { data, ready } = training.start({
+  const { data, model, ready } = training.start({
     spec: dataset.spec,
     classCount: dataset.info.classes.length,
   });
@@ -111,8 +115,8 @@ export async function startServer(
       serials: dataset.info.serials,
       classCount: dataset.info.classes.length,
     });
-    await ready;
-    await clientBuilt;
+    // The config gives the validation split the graph is chosen on.
+    await model;
   } catch (e) {
     training.shutdown();
     throw e;
@@ -144,7 +148,7 @@ export async function startServer(
     }
     return validation;
   };
-  const graph = new GraphController({
+  const graph: GraphController = new GraphController({
     init: {
       data: dataset.spec,
       cacheDir: graphCacheDir(options.weightsPath),
@@ -159,8 +163,18 @@ export async function startServer(
     onInfo: (info) => notify("graph_status", { graph: info }),
     log,
   });
+  // Started while the model's first prediction runs: on a first start the
+  // quick graph is then ready about when the page is.
   if (options.graph) graph.start();
   else graph.info = { ...graph.info, status: "off" };
+  try {
+    await ready;
+    await clientBuilt;
+  } catch (e) {
+    graph.shutdown();
+    training.shutdown();
+    throw e;
+  }
   // Said at start too, not only at the first refused label (a 409).
   const labelsMode = (await Deno.stat(options.labelsPath)).mode;
   if (labelsMode !== null && (labelsMode & 0o222) === 0) {

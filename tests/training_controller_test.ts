@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals, assertRejects } from "./assert.ts";
-import { loadTrainImages } from "../lib/data/mnist.ts";
+import { loadTestSet, loadTrainImages } from "../lib/data/mnist.ts";
 import { sharedBytes } from "../lib/data/shared_bytes.ts";
 import { TrainingController } from "../lib/server/training_controller.ts";
 import { withTempDir } from "../support/temp_dir.ts";
@@ -74,6 +74,91 @@ Deno.test("a worker that fails to load before start: start rejects with the work
         err.message,
       );
       await assertRejects(() => ready, Error);
+    } finally {
+      training.shutdown();
+    }
+  });
+});
+
+Deno.test("a run that ended on the quick graph is scored again once the real graph propagates", async () => {
+  await withDir(async (dir) => {
+    const train = await loadTrainImages({ limit: 200 });
+    const test = await loadTestSet({ limit: 100, pixelMax: train.pixelMax });
+    const events: { type: string; payload: Record<string, unknown> }[] = [];
+    let wake = () => {};
+    const until = (ok: () => boolean) =>
+      new Promise<void>((resolve) => {
+        wake = () => ok() && resolve();
+        wake();
+      });
+    const classified: Float32Array[] = [];
+    const training = new TrainingController({
+      weightsPath: `${dir}/m.ckpt`,
+      testHooks: false,
+      notify: (type, payload) => {
+        events.push({ type, payload });
+        wake();
+      },
+      log: () => {},
+      // The real graph's vote: right on every test image.
+      classifyTest: (labels) => {
+        classified.push(labels.slice());
+        return Promise.resolve(test.labels.slice());
+      },
+    });
+    try {
+      const { ready } = training.start({
+        spec: { kind: "arrays", train: { ...train }, test: { ...test } },
+        classCount: 10,
+      });
+      await ready;
+      const propagation = (provisional: boolean, testPred: Uint8Array) => ({
+        type: "propagation" as const,
+        revision: 1,
+        probs: new Float32Array(200 * 10).fill(0.1),
+        predClass: new Uint8Array(200),
+        certainty: new Float32Array(200).fill(0.1),
+        order: new Uint32Array(0),
+        phase: "coverage" as const,
+        testPred,
+        ms: 1,
+        labelled: 10,
+        provisional,
+      });
+      // The quick graph predicts "0" for every test image.
+      training.applyGraphPredictions(propagation(true, new Uint8Array(100)));
+      const labels = new Float32Array(200).fill(NaN);
+      for (let i = 0; i < 10; i++) labels[i] = train.labels[i];
+      training.startTraining(1, {}, labels);
+      await until(() => events.some((e) => e.type === "evaluation"));
+      const first = training.evaluations.at(-1)!;
+      assertEquals(first.predictor, "quick graph");
+      assertEquals(
+        classified.length,
+        0,
+        "not scored again before the real graph",
+      );
+      // The real graph's first propagation: the run is scored again with the
+      // labels it trained with.
+      training.applyGraphPredictions(propagation(false, test.labels.slice()));
+      await until(() => events.some((e) => e.payload.rescored === true));
+      assertEquals(classified.length, 1);
+      assertEquals([...classified[0]], [...labels]);
+      const again = training.evaluations.at(-1)!;
+      assertEquals(training.evaluations.length, 1);
+      assertEquals(again.run, first.run);
+      assertEquals(again.predictor, "graph");
+      assertEquals(again.accuracy.overall, 1);
+      assertEquals(again.firstScore?.predictor, "quick graph");
+      assertEquals(again.firstScore?.overall, first.accuracy.overall);
+      // A run on the real graph is final as it ends: never scored again.
+      await until(() => events.some((e) => e.type === "training_complete"));
+      training.startTraining(1, {}, labels);
+      await until(() =>
+        events.filter((e) => e.type === "evaluation").length === 3
+      );
+      assertEquals(training.evaluations.at(-1)!.predictor, "graph");
+      assertEquals(classified.length, 1);
     } finally {
       training.shutdown();
     }

@@ -353,6 +353,71 @@ Deno.test("before init: faults are refused, a run ends at once, predict is an er
   await s.close();
 });
 
+Deno.test("a run scored on the quick graph is scored again on the real one: record and runs.json", async () => {
+  await withDir(async (dir) => {
+    const weights = `${dir}/model.ckpt`;
+    const rec = new Recorder();
+    const s = session(rec);
+    await s.init(initMessage(weights));
+    // The quick graph's test predictions: every test image "0".
+    const quick = new Uint8Array(test.count);
+    await s.train({
+      ...trainMessage(1),
+      graphTestPred: quick,
+      graphPredictor: "quick graph",
+    });
+    const first = rec.last("evaluation").record!;
+    assertEquals(first.predictor, "quick graph");
+    const zeros = test.labels.filter((l) => l === 0).length / test.count;
+    assertEquals(first.accuracy.overall, zeros);
+    // The real graph's: the truth but for the first 20 test images.
+    const real = test.labels.slice();
+    for (let i = 0; i < 20; i++) real[i] = (real[i] + 1) % 10;
+    await s.rescore({ type: "rescore", run: 1, graphTestPred: real });
+    const again = rec.last("rescored");
+    assertEquals(again.saved, true);
+    assertEquals(again.record?.run, 1);
+    assertEquals(again.record?.predictor, "graph");
+    assertEquals(
+      again.record?.accuracy.overall,
+      (test.count - 20) / test.count,
+    );
+    assertEquals(again.record?.firstScore, {
+      overall: zeros,
+      predictor: "quick graph",
+    });
+    // The confusion matrix is the new predictions' too.
+    assertEquals(
+      again.record?.confusion.flat().reduce((a, b) => a + b),
+      test.count,
+    );
+    const onDisk = await readRuns(runsPathFor(weights));
+    assertEquals(onDisk.length, 1);
+    assertEquals(onDisk[0].accuracy.overall, (test.count - 20) / test.count);
+    assertEquals(onDisk[0].firstScore?.predictor, "quick graph");
+    // A run with no record, or predictions of another length: said, nothing written.
+    await s.rescore({ type: "rescore", run: 7, graphTestPred: real });
+    assertMatches(
+      rec.last("rescored").message ?? "",
+      /run 7 not scored again: run 7 has no record/,
+    );
+    await s.rescore({
+      type: "rescore",
+      run: 1,
+      graphTestPred: real.subarray(0, 5),
+    });
+    assertMatches(
+      rec.last("rescored").message ?? "",
+      /5 graph predictions for 200 test images/,
+    );
+    assertEquals(
+      (await readRuns(runsPathFor(weights)))[0].accuracy.overall,
+      (test.count - 20) / test.count,
+    );
+    await s.close();
+  });
+});
+
 Deno.test("an unreadable runs file is never written: records stay in memory and say why", async () => {
   await withDir(async (dir) => {
     const weights = `${dir}/model.ckpt`;

@@ -43,6 +43,19 @@ export interface TrainMessage {
    * the run's reported test accuracy is the dashboard's predictions'.
    */
   graphTestPred?: Uint8Array;
+  /** Which graph made `graphTestPred` (absent: the real one). */
+  graphPredictor?: "graph" | "quick graph";
+}
+
+/**
+ * Score run `run` (its record in runs.json) again with the real label
+ * graph's test predictions for the labels it trained with: it ended before
+ * that graph existed. Answered by `rescored`.
+ */
+export interface RescoreMessage {
+  type: "rescore";
+  run: number;
+  graphTestPred: Uint8Array;
 }
 
 /**
@@ -74,6 +87,7 @@ export type ToWorker =
   | TrainMessage
   | StopMessage
   | PredictMessage
+  | RescoreMessage
   | FaultMessage;
 
 /** The data set is in memory. `raw` is transferred when requested in init. */
@@ -180,6 +194,14 @@ export interface EvaluationMessage {
   message?: string;
 }
 
+/** A run's record scored again (`rescore`); `saved` = written to runs.json. */
+export interface RescoredMessage {
+  type: "rescored";
+  record?: RunRecord;
+  saved: boolean;
+  message?: string;
+}
+
 /** A failure outside a run (init, predict); `fatal` = the worker cannot continue. */
 export interface ErrorMessage {
   type: "error";
@@ -198,5 +220,6 @@ export type FromWorker =
   | EpochMessage
   | TrainDoneMessage
   | RunsMessage
+  | RescoredMessage
   | EvaluationMessage
   | ErrorMessage;

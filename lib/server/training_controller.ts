@@ -28,6 +28,11 @@ export interface ControllerOptions {
   notify: (type: string, payload: Record<string, unknown>) => void;
   log?: (line: string) => void;
   workerUrl?: URL;
+  /**
+   * The real label graph's test predictions for `labels` (null: none yet):
+   * a run that ended before that graph existed is scored again with them.
+   */
+  classifyTest?: (labels: Float32Array) => Promise<Uint8Array | null>;
 }
 
 const MAX_DEATHS_PER_MINUTE = 3;
@@ -49,6 +54,15 @@ export interface TrainingData {
   classCount: number;
 }
 
+/** The first worker's milestones, as `start` promises them. */
+interface FirstStart {
+  onData: (m: DataLoadedMessage) => void;
+  /** The model is loaded (`config` is known); its first prediction follows. */
+  onModel: () => void;
+  onReady: () => void;
+  onFatal: (e: Error) => void;
+}
+
 export class TrainingController {
   readonly #opts: ControllerOptions;
   #data: TrainingData | null = null;
@@ -63,6 +77,10 @@ export class TrainingController {
   #endedRun: number | null = null;
   #restarts = 0;
   #deaths: number[] = [];
+  /** Labels of the runs started before the real graph, by run id (until scored). */
+  readonly #unscored = new Map<number, Float32Array>();
+  /** Recorded runs to score again once the real graph serves. */
+  #toRescore: { run: number; labels: Float32Array }[] = [];
 
   info: TrainingInfo = { status: "idle", epoch: 0, targetEpochs: 0 };
   config: SSVAEConfig | null = null;
@@ -124,11 +142,17 @@ export class TrainingController {
   /**
    * Starts the first worker (the warm one, if any) on `data`. Resolves with
    * the data shape as soon as the images are loaded (so the label file can be
-   * opened in parallel), and `ready` once the first prediction is in.
+   * opened in parallel), `model` once the model is loaded (its config is
+   * known: the label graph can start), and `ready` once the first
+   * prediction is in.
    */
   start(
     data: TrainingData,
-  ): { data: Promise<DataLoadedMessage>; ready: Promise<void> } {
+  ): {
+    data: Promise<DataLoadedMessage>;
+    model: Promise<void>;
+    ready: Promise<void>;
+  } {
     this.#data = data;
     if (data.spec.kind === "arrays" && this.data === null) {
       // Folder images are read on this thread (on shared memory): the worker
@@ -140,6 +164,13 @@ export class TrainingController {
     let rejectData!: (e: Error) => void;
     let resolveReady!: () => void;
     let rejectReady!: (e: Error) => void;
+    let resolveModel!: () => void;
+    let rejectModel!: (e: Error) => void;
+    const model = new Promise<void>((res, rej) => {
+      resolveModel = res;
+      rejectModel = rej;
+    });
+    model.catch(() => {});
     const loaded = new Promise<DataLoadedMessage>((res, rej) => {
       resolveData = res;
       rejectData = rej;
@@ -153,13 +184,15 @@ export class TrainingController {
     ready.catch(() => {});
     this.#spawn({
       onData: resolveData,
+      onModel: resolveModel,
       onReady: resolveReady,
       onFatal: (e) => {
         rejectData(e);
+        rejectModel(e);
         rejectReady(e);
       },
     });
-    return { data: loaded, ready };
+    return { data: loaded, model, ready };
   }
 
   #createWorker(): Worker {
@@ -168,11 +201,7 @@ export class TrainingController {
     return new Worker(url, { type: "module", name: "training" });
   }
 
-  #spawn(first?: {
-    onData: (m: DataLoadedMessage) => void;
-    onReady: () => void;
-    onFatal: (e: Error) => void;
-  }) {
+  #spawn(first?: FirstStart) {
     const generation = ++this.#generation;
     this.#workerReady = false;
     const worker = this.#warm ?? this.#createWorker();
@@ -250,11 +279,7 @@ export class TrainingController {
 
   #onMessage(
     msg: FromWorker,
-    first?: {
-      onData: (m: DataLoadedMessage) => void;
-      onReady: () => void;
-      onFatal: (e: Error) => void;
-    },
+    first?: FirstStart,
   ) {
     switch (msg.type) {
       case "progress":
@@ -282,6 +307,7 @@ export class TrainingController {
         this.history = msg.history;
         this.step = msg.step;
         this.fromCheckpoint = msg.fromCheckpoint;
+        first?.onModel();
         break;
       case "prediction":
         this.#setSnapshot(msg);
@@ -295,6 +321,12 @@ export class TrainingController {
         if (msg.runId !== this.#activeRun && msg.runId !== this.#endedRun) {
           break;
         }
+        const unscored = this.#unscored.get(msg.runId);
+        this.#unscored.delete(msg.runId);
+        if (msg.record && unscored && msg.record.predictor !== "graph") {
+          this.#toRescore.push({ run: msg.record.run, labels: unscored });
+          if (this.graph && !this.graph.provisional) void this.#rescore();
+        }
         if (msg.record) {
           this.evaluations = [...this.evaluations, msg.record];
           this.#log(
@@ -307,6 +339,29 @@ export class TrainingController {
         this.#opts.notify("evaluation", {
           ...(msg.record ? { record: msg.record } : {}),
           saved: msg.saved,
+          ...(msg.message ? { message: msg.message } : {}),
+        });
+        break;
+      }
+      case "rescored": {
+        const r = msg.record;
+        if (r) {
+          this.evaluations = this.evaluations.map((e) =>
+            e.run === r.run ? r : e
+          );
+          this.#log(
+            `run ${r.run} scored again on the label graph: ${
+              (100 * r.accuracy.overall).toFixed(2)
+            }% (was ${
+              (100 * (r.firstScore?.overall ?? 0)).toFixed(2)
+            }% on the ${r.firstScore?.predictor ?? "classifier"})`,
+          );
+        }
+        if (msg.message) this.#log(msg.message);
+        this.#opts.notify("evaluation", {
+          ...(r ? { record: r } : {}),
+          saved: msg.saved,
+          rescored: true,
           ...(msg.message ? { message: msg.message } : {}),
         });
         break;
@@ -433,6 +488,7 @@ export class TrainingController {
   applyGraphPredictions(p: PropagationMessage) {
     if (this.data && p.predClass.length !== this.data.count) return;
     this.graph = p;
+    if (!p.provisional) void this.#rescore();
     if (!this.snapshot || !this.#modelPredictions) return;
     this.snapshot = {
       ...this.snapshot,
@@ -451,6 +507,21 @@ export class TrainingController {
    * label; with none it knows nothing (uniform), so the model's stay and
    * the graph gives only the queue.
    */
+  /** Scores the runs that ended before the real graph again, with it. */
+  async #rescore(): Promise<void> {
+    const classify = this.#opts.classifyTest;
+    const todo = this.#toRescore;
+    this.#toRescore = [];
+    if (!classify) return;
+    for (const { run, labels } of todo) {
+      const testPred = await classify(labels);
+      if (!testPred || testPred.length === 0) continue;
+      this.#post({ type: "rescore", run, graphTestPred: testPred }, [
+        testPred.buffer,
+      ]);
+    }
+  }
+
   #shownPredictions(
     model: PredictionMessage,
   ): Pick<Snapshot, "predClass" | "certainty" | "probs"> {
@@ -513,6 +584,10 @@ export class TrainingController {
     const graphTestPred = this.graph?.testPred.length
       ? this.graph.testPred.slice()
       : undefined;
+    // Started before the real graph: scored again on it once it serves.
+    if (!this.graph || this.graph.provisional) {
+      this.#unscored.set(runId, labels.slice());
+    }
     this.info = { status: "training", epoch: 0, targetEpochs: epochs };
     const config = { ...(this.config ?? {}), ...overrides };
     this.#opts.notify("training_started", { targetEpochs: epochs, config });
@@ -525,6 +600,7 @@ export class TrainingController {
         labels: copy,
         targets,
         graphTestPred,
+        graphPredictor: this.graph?.provisional ? "quick graph" : "graph",
       },
       [copy.buffer, ...(targets ? [targets.buffer] : [])],
     );

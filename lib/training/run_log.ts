@@ -5,7 +5,13 @@
  */
 
 import { errorText } from "./error_text.ts";
-import { appendRun, readRunsFor, type RunRecord, runsPathFor } from "./runs.ts";
+import {
+  appendRun,
+  readRunsFor,
+  replaceRun,
+  type RunRecord,
+  runsPathFor,
+} from "./runs.ts";
 
 /** Whether an appended record reached the file, and why not. */
 export interface AppendResult {
@@ -61,6 +67,29 @@ export class RunLog {
   /** The number the next record takes (1-based). */
   get nextRun(): number {
     return this.#records.length + 1;
+  }
+
+  /**
+   * Puts `record` in place of the record of its run number (a run scored
+   * again), in memory and in the file unless it is unwritable.
+   */
+  async replace(record: RunRecord): Promise<AppendResult> {
+    const inMemory = () =>
+      this.#records.map((r) => r.run === record.run ? record : r);
+    if (this.error) {
+      this.#records = inMemory();
+      return { saved: false, message: `runs.json not updated: ${this.error}` };
+    }
+    try {
+      this.#records = await replaceRun(this.path, this.#records, record);
+      return { saved: true };
+    } catch (e) {
+      this.#records = inMemory();
+      return {
+        saved: false,
+        message: `runs.json not updated: ${errorText(e)}`,
+      };
+    }
   }
 
   /** Appends `record` in memory, and to the file unless it is unwritable. */

@@ -19,6 +19,8 @@ export interface RunSummary {
   labels: Float32Array;
   /** The label graph's class of every test image, if sent with the run. */
   graphTestPred?: Uint8Array;
+  /** Which graph made `graphTestPred` (absent: the real one). */
+  graphPredictor?: "graph" | "quick graph";
   targetEpochs: number;
   outcome: RunRecord["outcome"];
   epochsRun: number;
@@ -80,7 +82,32 @@ export async function scoreRun(
     testCount: test.count,
     accuracy: { overall: acc.overall, perClass: acc.perClass },
     confusion: acc.confusion,
-    predictor: graphPred ? "graph" : "classifier",
+    predictor: graphPred ? (run.graphPredictor ?? "graph") : "classifier",
     classifierAccuracy: classifier.overall,
+  };
+}
+
+/**
+ * `record` scored with the real label graph's test predictions `graphPred`
+ * (for the labels it trained with): the run ended before that graph
+ * existed. Its first score is kept in `firstScore`.
+ */
+export function rescoreRun(
+  record: RunRecord,
+  test: ImageSet,
+  graphPred: Uint8Array,
+): RunRecord {
+  const C = record.labelsPerClass.length;
+  const acc = accuracyOf(graphPred, test.labels, C);
+  const before = record.predictor === "quick graph"
+    ? "quick graph"
+    : "classifier";
+  return {
+    ...record,
+    accuracy: { overall: acc.overall, perClass: acc.perClass },
+    confusion: acc.confusion,
+    predictor: "graph",
+    firstScore: record.firstScore ??
+      { overall: record.accuracy.overall, predictor: before },
   };
 }

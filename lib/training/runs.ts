@@ -52,8 +52,14 @@ export interface RunRecord {
   accuracy: { overall: number; perClass: number[] };
   /** confusion[true][predicted], counts of the same predictions (10 × 10 up to ten classes, else classes × classes). */
   confusion: number[][];
-  /** Which predictions `accuracy` scores (absent in older records: "classifier"). */
-  predictor?: "graph" | "classifier";
+  /**
+   * Which predictions `accuracy` scores (absent in older records:
+   * "classifier"). "quick graph": the first minute's graph, before the real
+   * one existed; such a run is scored again once it does (`firstScore`).
+   */
+  predictor?: "graph" | "quick graph" | "classifier";
+  /** The score the run had when it ended, before it was scored again on the real graph. */
+  firstScore?: { overall: number; predictor: "quick graph" | "classifier" };
   /** The model's own classifier on the test set, for comparison. */
   classifierAccuracy?: number;
 }
@@ -176,6 +182,18 @@ export async function readRuns(
  * Appends `record` to the file holding `existing` (the records read before)
  * and writes the whole list atomically. Returns the new list.
  */
+/** The records with `record` in place of the one of the same run number, written. */
+export async function replaceRun(
+  path: string,
+  existing: RunRecord[],
+  record: RunRecord,
+): Promise<RunRecord[]> {
+  const next = existing.map((r) => r.run === record.run ? record : r);
+  await Deno.mkdir(dirname(path), { recursive: true });
+  await writeFileAtomic(path, JSON.stringify(next, null, 1) + "\n");
+  return next;
+}
+
 export async function appendRun(
   path: string,
   existing: RunRecord[],

@@ -26,6 +26,7 @@ import type {
   Fault,
   FromWorker,
   InitMessage,
+  RescoreMessage,
   ToWorker,
   TrainDoneMessage,
   TrainMessage,
@@ -35,7 +36,7 @@ import { InteractiveTrainer } from "./interactive_trainer.ts";
 import { predictDataset, predictionTransfer } from "./predict_dataset.ts";
 import { RunLog } from "./run_log.ts";
 import { RunProgress } from "./run_progress.ts";
-import { type RunSummary, scoreRun } from "./run_record.ts";
+import { rescoreRun, type RunSummary, scoreRun } from "./run_record.ts";
 import type { TrainerOptions } from "./trainer.ts";
 import type { TrainCallbacks } from "./types.ts";
 import { TrainingError } from "./types.ts";
@@ -125,6 +126,7 @@ export class TrainingSession {
         if (msg.type === "init") await this.#init(msg);
         else if (msg.type === "train") await this.#train(msg);
         else if (msg.type === "predict") await this.#predict();
+        else if (msg.type === "rescore") await this.#rescore(msg);
       } catch (e) {
         this.#emit({
           type: "error",
@@ -151,6 +153,14 @@ export class TrainingSession {
    */
   train(msg: TrainMessage): Promise<void> {
     return this.#enqueue(() => this.#train(msg));
+  }
+
+  /**
+   * Scores a recorded run again on the real label graph (a `rescored`
+   * message). Queued; rejects before `init`.
+   */
+  rescore(msg: RescoreMessage): Promise<void> {
+    return this.#enqueue(() => this.#rescore(msg));
   }
 
   /** Predicts every image (a `prediction` message). Queued; rejects before `init`. */
@@ -446,6 +456,7 @@ export class TrainingSession {
     const summary = (): Omit<RunSummary, "run" | "evalStarted"> => ({
       labels: msg.labels,
       graphTestPred: msg.graphTestPred,
+      graphPredictor: msg.graphPredictor,
       targetEpochs: msg.epochs,
       outcome: done.outcome,
       epochsRun: done.epochsRun,
@@ -525,6 +536,36 @@ export class TrainingSession {
     }
     if (fault === "epoch_error") {
       throw new Error("injected fault (test hook): callback failed");
+    }
+  }
+
+  /**
+   * Scores a recorded run again with the real graph's test predictions
+   * (it ended on the quick graph or before any graph) and rewrites its
+   * record. Emits `rescored`; a record that is gone or a test set of
+   * another size is reported, never thrown.
+   */
+  async #rescore(msg: RescoreMessage): Promise<void> {
+    const s = this.#state;
+    if (!s) throw new Error("worker not initialised");
+    const record = s.runs.records.find((r) => r.run === msg.run);
+    try {
+      if (!record) throw new Error(`run ${msg.run} has no record`);
+      if (!s.test) s.test = await loadTestImages(s.init.data, s.pixelMax);
+      if (msg.graphTestPred.length !== s.test.count) {
+        throw new Error(
+          `${msg.graphTestPred.length} graph predictions for ${s.test.count} test images`,
+        );
+      }
+      const next = rescoreRun(record, s.test, msg.graphTestPred);
+      const { saved, message } = await s.runs.replace(next);
+      this.#emit({ type: "rescored", record: next, saved, message }, []);
+    } catch (e) {
+      this.#emit({
+        type: "rescored",
+        saved: false,
+        message: `run ${msg.run} not scored again: ${errorText(e)}`,
+      }, []);
     }
   }
 
