@@ -96,11 +96,11 @@ export function featureRows(
 
 /**
  * Pixels / 255 averaged over f × f blocks, f the least that brings the
- * longer side to at most `side` (28 × 28 at side 14 → 14 × 14), per
+ * longer side to at most `side` (64 × 64 at side 28 → 22 × 22), per
  * channel; the rows of `images` in the order of `pick` when given (row i is
- * image pick[i]), else all of them. The quick graph's space: a quarter of
- * the projection's work at 28 × 28, and neighbours in a slightly blurred
- * image serve a first minute as well.
+ * image pick[i]), else all of them. The quick graph's space: a large image
+ * (a folder's 64 × 64 colour photos: 12,288 values) costs its projection
+ * a few times the work of a blurred one, for a first minute.
  */
 export function pooledPixels(
   images: ImageBytes,
