@@ -14,6 +14,7 @@ import { GraphController } from "./lib/server/graph_controller.ts";
 import { LabelService } from "./lib/server/label_service.ts";
 import { makeSplit } from "./lib/training/split.ts";
 import { graphCacheDir } from "./lib/graph/cache_dir.ts";
+import { ReviewService } from "./lib/server/review_service.ts";
 import { LatentCache } from "./lib/server/latent_cache.ts";
 import type { ServerOptions } from "./lib/server/options.ts";
 import type { ListenAddress } from "./lib/server/guards.ts";
@@ -175,6 +176,11 @@ export async function startServer(
     training.shutdown();
     throw e;
   }
+  const review = await ReviewService.open(
+    options.labelsPath,
+    store.labels.length,
+  );
+  if (review.error) log(`warning: ${review.error}`);
   // Said at start too, not only at the first refused label (a 409).
   const labelsMode = (await Deno.stat(options.labelsPath)).mode;
   if (labelsMode !== null && (labelsMode & 0o222) === 0) {
@@ -191,6 +197,7 @@ export async function startServer(
     labels,
     training,
     graph,
+    review,
     latent: new LatentCache(),
     staticFiles: new StaticFiles(new URL("static", ROOT).pathname),
     count: training.data!.count,

@@ -11,6 +11,7 @@ import { LossCurves } from "./LossCurves.tsx";
 import { SamplePanel } from "./SamplePanel.tsx";
 import { SelectionPanel } from "./SelectionPanel.tsx";
 import { ShortcutHelp } from "./ShortcutHelp.tsx";
+import { ReviewQueue } from "./ReviewQueue.tsx";
 import { SuggestionQueue } from "./SuggestionQueue.tsx";
 import { SyncBadge } from "./SyncBadge.tsx";
 import { TrainingBar } from "./TrainingBar.tsx";
@@ -57,6 +58,7 @@ export function App({ store }: { store: Store }) {
             <SamplePanel />
             <SelectionPanel />
             <SuggestionQueue />
+            <ReviewQueue />
           </aside>
           <div class="col-map">
             <LatentPlot />

@@ -21,6 +21,7 @@ import { labelsRoutes } from "./api/labels.ts";
 import { labelsBulkRoutes } from "./api/labels_bulk.ts";
 import { probsRoutes } from "./api/probs.ts";
 import { evaluationsRoutes } from "./api/evaluations.ts";
+import { reviewRoutes } from "./api/review.ts";
 import { thumbnailsRoutes } from "./api/thumbnails.ts";
 import { trainingRoutes } from "./api/training.ts";
 import { wsRoutes } from "./api/ws.ts";
@@ -42,6 +43,7 @@ const API_ROUTES: Array<[string, (ctx: ServerContext) => Hono]> = [
   ["/api/labels", labelsRoutes],
   ["/api/probs", probsRoutes],
   ["/api/evaluations", evaluationsRoutes],
+  ["/api/review", reviewRoutes],
   ["/api/thumbnails", thumbnailsRoutes],
   ["/api/training", trainingRoutes],
   ["/api/ws", wsRoutes],

@@ -3,6 +3,8 @@
  * graph, Chromium): after one label nothing reads 100% sure, and once the
  * user has followed the suggestions for 30 images the accuracy card shows
  * the estimate from the labels alone, close to the graph's real accuracy.
+ * Two of those 30 are typed wrong on purpose: the Review card lists them,
+ * R walks to them, Enter confirms one, a digit relabels the other.
  */
 import { assert } from "./assert.ts";
 import { chromiumAvailable, openDashboard } from "../support/browser.ts";
@@ -33,7 +35,8 @@ Deno.test({
     );
     const labelled = new Set<number>();
     /** Labels the next suggestion as a user does; returns the confidence it read. */
-    const labelNext = async () => {
+    const wrong = new Map<number, number>();
+    const labelNext = async (mistake = false) => {
       const before = await page.getAttribute("section.sample", "data-index");
       await page.keyboard.press("n");
       // The next image shown, with its prediction (not "Loading…").
@@ -52,12 +55,14 @@ Deno.test({
       );
       assert(Number.isInteger(i) && !labelled.has(i), `sample ${i}`);
       const read = (await page.textContent("#prediction-text"))!;
-      await page.keyboard.press(String(truth[i]));
+      const typed = mistake ? (truth[i] + 3) % 10 : truth[i];
+      if (mistake) wrong.set(i, typed);
+      await page.keyboard.press(String(typed));
       await page.waitForFunction(
         (want) =>
           (document.querySelector("#prediction-text")?.textContent ?? "")
             .includes(`User label: ${want}`),
-        String(truth[i]),
+        String(typed),
       );
       labelled.add(i);
       return Number(read.match(/\((\d+)% confidence\)/)?.[1] ?? NaN);
@@ -74,7 +79,7 @@ Deno.test({
     // class of ten seen: 19%).
     const second = await labelNext();
     assert(second <= 19, `after one label the next image read ${second}%`);
-    for (let k = 2; k < 30; k++) await labelNext();
+    for (let k = 2; k < 30; k++) await labelNext(k === 12 || k === 21);
     // The check follows the labels once the worker is idle: the 30th's.
     await page.waitForFunction(
       () =>
@@ -109,6 +114,66 @@ Deno.test({
       Math.abs(estimate - right / count) < 0.1,
       `estimate ${estimate} against ${right / count}`,
     );
+
+    // The review queue: the two wrong labels are listed.
+    const [a, b] = [...wrong.keys()];
+    await page.waitForFunction(
+      ([a, b]) => {
+        const top = document.getElementById("review-list")?.dataset.top ?? "";
+        const listed = top.split(",").map(Number);
+        return listed.includes(a) && listed.includes(b);
+      },
+      [a, b],
+      { timeout: 60_000 },
+    );
+    // R walks to the first; the card says why. Enter confirms it (here the
+    // user insists): it leaves the list.
+    await page.keyboard.press("r");
+    const top1 = Number(
+      await page.getAttribute("#review-list", "data-top").then((t) =>
+        t!.split(",")[0]
+      ),
+    );
+    await page.waitForFunction(
+      (want) =>
+        (document.querySelector("section.sample") as HTMLElement)?.dataset
+          .index === String(want),
+      top1,
+    );
+    const why = (await page.textContent("#review-current"))!;
+    assert(/held out, the other labels say/.test(why), why);
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(
+      (gone) =>
+        !(document.getElementById("review-list")?.dataset.top ?? "")
+          .split(",").map(Number).includes(gone),
+      top1,
+    );
+    // The other wrong one: R to it, then its true class relabels it; it
+    // leaves the list.
+    const other = top1 === a ? b : a;
+    let at = Number(await page.getAttribute("section.sample", "data-index"));
+    for (let k = 0; k < 10 && at !== other; k++) {
+      const before = at;
+      await page.keyboard.press("r");
+      await page.waitForFunction(
+        (b) =>
+          (document.querySelector("section.sample") as HTMLElement)?.dataset
+            .index !== String(b),
+        before,
+      );
+      at = Number(await page.getAttribute("section.sample", "data-index"));
+    }
+    assert(at === other, `R reached ${at}, not ${other}`);
+    await page.keyboard.press(String(truth[other]));
+    await page.waitForFunction(
+      (gone) =>
+        !(document.getElementById("review-list")?.dataset.top ?? "")
+          .split(",").map(Number).includes(gone),
+      other,
+    );
+    const confirmed = await (await fetch(`${srv.url}/api/review`)).json();
+    assert(confirmed.confirmed === 1, JSON.stringify(confirmed).slice(0, 200));
     assert(pageErrors.length === 0, pageErrors.join("\n"));
   },
 });

@@ -77,6 +77,17 @@ class FakeServer implements DashboardApi {
       bytes: new Uint8Array(1),
     });
   evaluations = () => this.#call("evaluations", { runs: [] });
+  review = () =>
+    this.#call("review", {
+      revision: 0,
+      items: [],
+      outliers: [],
+      scored: 0,
+      labelled: 0,
+      current: true,
+      confirmed: 0,
+    });
+  confirmReview = () => this.#call("confirm", undefined);
   exportLabels = () => this.#call("export", new Map([[1, 7]]));
   importLabels = () => this.#call("import", {} as never);
   startTraining = () => this.#call("train", { status: "started" });

@@ -224,6 +224,101 @@ Deno.test(
           );
         },
       );
+
+      await t.step(
+        "the review queue: wrong labels listed first, confirmed ones leave it, bad input refused",
+        async () => {
+          // Three of the 40 labels turned wrong (another class).
+          const exported = (await json(
+            base,
+            "GET",
+            "/api/labels/export?format=json",
+          )).body as { labels: Array<{ index: number }> };
+          const labelled = exported.labels.map((r) => r.index);
+          assertEquals(labelled.length, 40);
+          const wrong = labelled.slice(5, 8);
+          const seq = ws.messages.length;
+          const changes = wrong.map((i) => ({
+            index: i,
+            label: (truth[i] + 5) % 10,
+          }));
+          assertEquals(
+            (await json(base, "PUT", "/api/labels", { changes })).status,
+            200,
+          );
+          const revision = (await json(base, "GET", "/api/state")).body
+            .labelsRevision as number;
+          await ws.waitFor((m) =>
+            ws.messages.indexOf(m) >= seq && m.type === "graph_status" &&
+            (m.graph as GraphInfo).check?.revision === revision
+          );
+          const r = await json(base, "GET", "/api/review?limit=10");
+          assertEquals(r.status, 200);
+          const body = r.body as {
+            items: Array<{ index: number; label: number; predicted: number }>;
+            current: boolean;
+            confirmed: number;
+          };
+          assertEquals(body.current, true);
+          const listed = body.items.map((it) => it.index);
+          const found = wrong.filter((i) => listed.slice(0, 5).includes(i));
+          assert(found.length >= 2, `wrong ${wrong}, listed ${listed}`);
+          // Confirm one (the user says the label is right): off the list.
+          const it = body.items[0];
+          const c = await json(
+            base,
+            "POST",
+            `/api/review/${it.index}/confirm`,
+            {
+              label: it.label,
+            },
+          );
+          assertEquals(c.status, 200);
+          const after = (await json(base, "GET", "/api/review")).body as {
+            items: Array<{ index: number }>;
+            confirmed: number;
+          };
+          assertEquals(after.confirmed, 1);
+          assert(!after.items.some((x) => x.index === it.index));
+          // Refused, with a reason: a wrong label, no label, bad input.
+          const other = (it.label + 1) % 10;
+          assertEquals(
+            (await json(base, "POST", `/api/review/${it.index}/confirm`, {
+              label: other,
+            })).status,
+            409,
+          );
+          const unlabelled = [...Array(LIMIT).keys()].find((i) =>
+            !labelled.includes(i)
+          )!;
+          assertEquals(
+            (await json(base, "POST", `/api/review/${unlabelled}/confirm`, {
+              label: 1,
+            })).status,
+            409,
+          );
+          for (const q of ["0", "501", "x", "-1", "1e2"]) {
+            assertEquals(
+              (await json(base, "GET", `/api/review?limit=${q}`)).status,
+              400,
+              q,
+            );
+          }
+          assertEquals(
+            (await json(base, "POST", `/api/review/1/confirm`, {
+              label: 1,
+              extra: 2,
+            })).status,
+            400,
+          );
+          assertEquals(
+            (await json(base, "POST", `/api/review/${LIMIT}/confirm`, {
+              label: 1,
+            })).status,
+            404,
+          );
+        },
+      );
     } finally {
       await ws.close();
       await srv.stop();

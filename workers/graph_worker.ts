@@ -22,6 +22,7 @@ import {
   userVectors,
 } from "../lib/graph/graph_inputs.ts";
 import { LabelGraph } from "../lib/graph/label_graph.ts";
+import { reviewLabels } from "../lib/graph/review.ts";
 import {
   calibratedCertainty,
   type Calibration,
@@ -133,14 +134,22 @@ async function selfCheck(
     if (!interrupted) calibration = null;
     return;
   }
-  calibration = check.calibration;
+  const { held, ...info } = check;
+  calibration = info.calibration;
+  const review = reviewLabels(held, labels, classes, g.coverage.typicality);
   const changed = used.temperature !== calibration.temperature ||
     used.floor !== calibration.floor;
   const certainty = changed
     ? calibratedCertainty(probs, labels, classes, calibration)
     : null;
   post(
-    { type: "check", revision, check: { revision, ...check }, certainty },
+    {
+      type: "check",
+      revision,
+      check: { revision, ...info },
+      certainty,
+      review: { revision, ...review },
+    },
     certainty ? [certainty.buffer] : [],
   );
 }

@@ -9,12 +9,14 @@ import {
   type LatentSnapshot,
 } from "../protocol/latent_format.ts";
 import { decodeProbs, type ProbsSnapshot } from "../protocol/probs_format.ts";
+import { REVIEW_PAGE } from "../protocol/limits.ts";
 import type {
   ApiState,
   BatchResult,
   ImportResult,
   LabelChange,
   LabelResult,
+  ReviewResponse,
   RunRecord,
   Sample,
 } from "../protocol/api.ts";
@@ -76,6 +78,10 @@ export interface DashboardApi {
     signal?: AbortSignal,
   ): Promise<Thumbnails>;
   evaluations(): Promise<{ runs: RunRecord[]; error?: string }>;
+  /** The review queue (GET /api/review). */
+  review(): Promise<ReviewResponse>;
+  /** Confirms that image `index`'s label `label` is right. */
+  confirmReview(index: number, label: number): Promise<void>;
   exportLabels(): Promise<Map<number, number>>;
   importLabels(body: ImportRequest): Promise<ImportResult>;
   startTraining(body: TrainingRequest): Promise<{ status: string }>;
@@ -230,6 +236,26 @@ export class Api implements DashboardApi {
   }
 
   /** Previews (dryRun) or applies a labels CSV. A bad row: ApiError naming it. */
+  async review(): Promise<ReviewResponse> {
+    return json(
+      await fetch(`${this.base}/api/review?limit=${REVIEW_PAGE.max}`, {
+        cache: "no-store",
+      }),
+      "GET /api/review",
+    );
+  }
+
+  async confirmReview(index: number, label: number): Promise<void> {
+    await json(
+      await fetch(`${this.base}/api/review/${index}/confirm`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ label }),
+      }),
+      "POST /api/review/confirm",
+    );
+  }
+
   async importLabels(body: ImportRequest): Promise<ImportResult> {
     return json(
       await fetch(`${this.base}/api/labels/import`, {

@@ -7,6 +7,7 @@
  */
 import { className, setDataset } from "./dataset.ts";
 import { startActiveController } from "./active_controller.ts";
+import { startReviewController } from "./review_controller.ts";
 import { ApiError, type DashboardApi } from "./api.ts";
 import { dispatchKey } from "./key_actions.ts";
 import { pwa } from "./pwa_state.ts";
@@ -441,6 +442,8 @@ export function startController(store: Store, api: DashboardApi): Controller {
 
   // Suggestion queue, lasso selection, undo/redo, evaluations.
   const active = startActiveController(store, { api, writeLabels });
+  // The review queue of likely mistakes (R walks it, Enter confirms).
+  const review = startReviewController(store, api);
 
   // The first screen's heights (map, side column) follow the top bar and the
   // guide, whose heights change with the window and the training state.
@@ -508,6 +511,7 @@ export function startController(store: Store, api: DashboardApi): Controller {
     refreshLatent,
     stop() {
       active.stop();
+      review.stop();
       socket.stop();
       document.removeEventListener("keydown", onKey);
       frame.disconnect();

@@ -10,6 +10,7 @@ import {
   needsClassPicker,
 } from "./dataset.ts";
 import type { Store } from "./store.ts";
+import { reviewItemOf } from "./review_controller.ts";
 
 export type ActionGroup = "Label" | "Move" | "Selection" | "History" | "View";
 
@@ -22,8 +23,8 @@ export interface KeyAction {
   label: string;
   /** Whether the page offers it now (undefined: always); the help lists only those. */
   available?(): boolean;
-  /** Whether `ev` triggers it (undefined: listed in the help only). */
-  match?(ev: KeyboardEvent): boolean;
+  /** Whether `ev` triggers it now (undefined: listed in the help only). */
+  match?(ev: KeyboardEvent, store: Store): boolean;
   run?(store: Store, ev: KeyboardEvent): void;
 }
 
@@ -101,6 +102,27 @@ export const KEY_ACTIONS: readonly KeyAction[] = [
     match: (ev) =>
       plain(ev) && (ev.key === "n" || ev.key === "N" || ev.key === " "),
     run: (store) => store.active.actions.nextSuggestion(),
+  },
+  {
+    id: "review",
+    group: "Move",
+    keys: ["R"],
+    label:
+      "Review: select the next label the rest of the data disagrees with (most suspicious first)",
+    match: (ev) => plain(ev) && (ev.key === "r" || ev.key === "R"),
+    run: (store) => store.actions.reviewNext(),
+  },
+  {
+    id: "confirm",
+    group: "Label",
+    keys: ["Enter"],
+    label:
+      "Review: the selected label is right — it leaves the review queue (a digit relabels it instead)",
+    // Only on a label of the queue: elsewhere Enter stays the browser's.
+    match: (ev, store) =>
+      plain(ev) && ev.key === "Enter" && !isOnButton(ev) &&
+      reviewItemOf(store, store.selected.value) !== null,
+    run: (store) => store.actions.confirmReview(),
   },
   {
     id: "arrows",
@@ -193,6 +215,14 @@ export function actionTitle(id: string): string {
   return `${a.label} (${keys})`;
 }
 
+/** Whether the key's target is a button or link (Enter then presses it). */
+function isOnButton(ev: KeyboardEvent): boolean {
+  const t = ev.target as HTMLElement | null;
+  return Boolean(
+    t?.closest?.("button, a, summary, [role=button], [role=radio]"),
+  );
+}
+
 /** Whether a key press belongs to a text field (then shortcuts stay off). */
 export function isTypingTarget(t: EventTarget | null): boolean {
   if (!t || typeof HTMLElement === "undefined" || !(t instanceof HTMLElement)) {
@@ -233,7 +263,7 @@ export function dispatchKey(store: Store, ev: KeyboardEvent): string | null {
     return "help";
   }
   for (const a of KEY_ACTIONS) {
-    if (a.match?.(ev) && a.run) {
+    if (a.match?.(ev, store) && a.run) {
       ev.preventDefault();
       a.run(store, ev);
       return a.id;

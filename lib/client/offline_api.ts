@@ -219,6 +219,15 @@ export class OfflineApi implements DashboardApi {
     return this.#d.server.evaluations();
   }
 
+  /** Online only: the queue is the server's graph worker's. */
+  review(): Promise<Wire.ReviewResponse> {
+    return this.#d.server.review();
+  }
+
+  confirmReview(index: number, label: number): Promise<void> {
+    return this.#d.server.confirmReview(index, label);
+  }
+
   exportLabels(): Promise<Map<number, number>> {
     return this.#d.server.exportLabels();
   }

@@ -24,6 +24,7 @@ import type {
   HistoryEntry,
   LabelChange,
   PageProps,
+  ReviewResponse,
   Sample,
   ServerMessage,
   SSVAEConfig,
@@ -78,6 +79,10 @@ export interface Actions {
   setLabel(label: number): void;
   deleteLabel(): void;
   selectNextUncertain(): void;
+  /** Selects the next label of the review queue (R). */
+  reviewNext(): void;
+  /** The selected review item's label is right: off the queue, then the next (Enter). */
+  confirmReview(): void;
   /** Warms the sample cache (hover). */
   prefetch(index: number): void;
   startTraining(): void;
@@ -90,6 +95,8 @@ const NOOP_ACTIONS: Actions = {
   setLabel: noop,
   deleteLabel: noop,
   selectNextUncertain: noop,
+  reviewNext: noop,
+  confirmReview: noop,
   prefetch: noop,
   startTraining: noop,
   stopTraining: noop,
@@ -155,6 +162,11 @@ export function createStore(props: PageProps = {}) {
     actions: { ...NOOP_ACTIONS } as Actions,
     /** Suggestion queue, lasso selection, undo/redo, evaluations. */
     active: createActiveState(latent),
+    /** The review queue of likely mistakes (GET /api/review). */
+    review: {
+      queue: signal<ReviewResponse | null>(null),
+      error: signal<string | null>(null),
+    },
     /** Page furniture: the shortcut help, the confirmation, the guide. */
     ui: {
       helpOpen: signal(false),

@@ -15,6 +15,7 @@
 
 import type { LabelCheckInfo } from "../protocol/api.ts";
 import { Rng } from "../ssvae/rng.ts";
+import type { HeldOut } from "./review.ts";
 
 /**
  * The shown certainty: q(c) = (1 − floor)·p(c)^(1/T) / Σ p^(1/T) + floor / C,
@@ -23,8 +24,12 @@ import { Rng } from "../ssvae/rng.ts";
  */
 export type Calibration = LabelCheckInfo["calibration"];
 
-/** The self-check of one set of labels: the wire format, less its revision. */
-export type LabelCheck = Omit<LabelCheckInfo, "revision">;
+/**
+ * The self-check of one set of labels: the wire format, less its revision,
+ * and every scored label's held-out distribution, calibrated (the review
+ * queue's evidence: lib/graph/review.ts).
+ */
+export type LabelCheck = Omit<LabelCheckInfo, "revision"> & { held: HeldOut };
 
 /** Folds of the cross-validation. */
 export const CHECK_FOLDS = 5;
@@ -207,6 +212,7 @@ export async function checkLabels(
     for (const i of m) fold.set(i, next++ % folds);
   }
   const held = new Float32Array(labelled * classes);
+  const heldIndex = new Uint32Array(labelled);
   const truth = new Uint8Array(labelled);
   let scored = 0, right = 0;
   for (let f = 0; f < folds; f++) {
@@ -222,6 +228,7 @@ export async function checkLabels(
       for (let c = 1; c < classes; c++) if (p[o + c] > p[o + best]) best = c;
       if (best === labels[i]) right++;
       held.set(p.subarray(o, o + classes), scored * classes);
+      heldIndex[scored] = i;
       truth[scored++] = labels[i];
     }
   }
@@ -232,6 +239,12 @@ export async function checkLabels(
     classes,
   );
   const shown = calibratedCertainty(probs, labels, classes, calibration);
+  const calibrated = new Float32Array(scored * classes);
+  const row = new Float64Array(classes);
+  for (let j = 0; j < scored; j++) {
+    calibrateRow(held, j * classes, classes, calibration, row);
+    calibrated.set(row, j * classes);
+  }
   let sum = 0;
   for (let i = 0; i < labels.length; i++) {
     if (Number.isNaN(labels[i])) sum += shown[i];
@@ -251,5 +264,6 @@ export async function checkLabels(
     low: Math.max(0, accuracy - (p - lo)),
     high: Math.min(1, accuracy + (hi - p)),
     calibration,
+    held: { index: heldIndex.slice(0, scored), probs: calibrated },
   };
 }

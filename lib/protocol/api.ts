@@ -73,6 +73,45 @@ export interface GraphInfo {
 }
 
 /**
+ * A label the rest of the data disagrees with (lib/graph/review.ts): held
+ * out, the other labels predict `predicted`; `score` = its calibrated
+ * probability minus the label's (`labelProbability`), most suspicious first.
+ */
+export interface ReviewItem {
+  index: number;
+  label: number;
+  predicted: number;
+  score: number;
+  labelProbability: number;
+}
+
+/** A labelled image that fits no class: `score` = how much sparser its neighbourhood is than the median (0–1). */
+export interface ReviewOutlier {
+  index: number;
+  label: number;
+  score: number;
+}
+
+/** Body of GET /api/review: the queue, less confirmed and since-changed labels. */
+export interface ReviewResponse extends ReviewInfo {
+  /** Labelled images now. */
+  labelled: number;
+  /** Made for the labels as they are now (false: a newer check follows). */
+  current: boolean;
+  /** Labels confirmed so far. */
+  confirmed: number;
+}
+
+/** The review queue of the labels revision `revision`. */
+export interface ReviewInfo {
+  revision: number;
+  items: ReviewItem[];
+  outliers: ReviewOutlier[];
+  /** Labels that had a held-out prediction (a class's only label has none). */
+  scored: number;
+}
+
+/**
  * The label graph's self-check (lib/graph/self_check.ts): k-fold
  * cross-validation over the user's labels, for the labels revision
  * `revision`. Accuracies are 0–1.

@@ -5,7 +5,7 @@
  */
 
 import type { DataSpec } from "../data/source.ts";
-import type { GraphFeatures, LabelCheckInfo } from "./api.ts";
+import type { GraphFeatures, LabelCheckInfo, ReviewInfo } from "./api.ts";
 
 export interface GraphInitMessage {
   type: "init";
@@ -109,8 +109,9 @@ export interface PropagationMessage {
 }
 
 /**
- * The self-check of a propagation's labels (lib/graph/self_check.ts), sent
- * when the worker is idle after it. `certainty` is that propagation's,
+ * The self-check of a propagation's labels (lib/graph/self_check.ts) and the
+ * review queue made from it (lib/graph/review.ts), sent when the worker is
+ * idle after it. `certainty` is that propagation's,
  * recalibrated, when the fitted calibration changed (null otherwise).
  */
 export interface GraphCheckMessage {
@@ -118,6 +119,8 @@ export interface GraphCheckMessage {
   revision: number;
   check: LabelCheckInfo;
   certainty: Float32Array | null;
+  /** The review queue made from the same held-out predictions. */
+  review: ReviewInfo;
 }
 
 export interface GraphErrorMessage {

@@ -65,3 +65,9 @@ export const MAX_THUMBNAILS = 100;
 
 /** Most images of the label graph's default suggestion queue. */
 export const SUGGESTION_LIMIT = 500;
+
+/**
+ * The review queue (GET /api/review?limit=N): at most `max` items of each
+ * list are kept by the graph worker and served; `default` without `limit`.
+ */
+export const REVIEW_PAGE = { default: 50, max: 500 } as const;

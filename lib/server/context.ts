@@ -10,6 +10,7 @@ import type { LatentCache } from "./latent_cache.ts";
 import type { LabelService } from "./label_service.ts";
 import type { TrainingController } from "./training_controller.ts";
 import type { GraphController } from "./graph_controller.ts";
+import type { ReviewService } from "./review_service.ts";
 import type { StaticFiles } from "./static_files.ts";
 import type { DatasetInfo } from "../data/dataset.ts";
 import type { ApiState } from "../protocol/api.ts";
@@ -21,6 +22,8 @@ export interface ServerContext {
   labels: LabelService;
   training: TrainingController;
   graph: GraphController;
+  /** The review queue's confirmations. */
+  review: ReviewService;
   latent: LatentCache;
   staticFiles: StaticFiles;
   /** Number of images served (N). */

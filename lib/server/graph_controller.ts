@@ -5,7 +5,7 @@
  * snapshot, the suggestion queue and the next training run's soft labels.
  */
 
-import type { GraphInfo } from "../protocol/api.ts";
+import type { GraphInfo, ReviewInfo } from "../protocol/api.ts";
 import type {
   FromGraphWorker,
   GraphInitMessage,
@@ -39,6 +39,8 @@ export class GraphController {
   /** `classify` calls waiting for their answer, by id. */
   readonly #classifying = new Map<number, (p: Uint8Array | null) => void>();
   info: GraphInfo = { status: "building", revision: -1, ms: 0, phase: null };
+  /** The latest review queue (lib/graph/review.ts); null before a self-check. */
+  review: ReviewInfo | null = null;
 
   constructor(opts: GraphControllerOptions) {
     this.#opts = opts;
@@ -169,6 +171,7 @@ export class GraphController {
         if (this.#dirty) this.#send();
         return;
       case "check":
+        this.review = msg.review;
         this.#announce({ check: msg.check });
         // A new calibration: the same predictions with the certainty it
         // gives, unless newer labels have been propagated meanwhile.

@@ -32,6 +32,24 @@ export function parseIndex(text: string, count: number): number {
   return index;
 }
 
+/**
+ * A `limit` query parameter: decimal digits, 1 … `range.max`; absent:
+ * `range.default`.
+ */
+export function parseLimit(
+  text: string | undefined,
+  range: { default: number; max: number },
+): number {
+  if (text === undefined) return range.default;
+  const n = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 1 && n <= range.max)) {
+    throw new HTTPException(400, {
+      message: `limit ${quoteInput(text)}: expected an integer 1-${range.max}`,
+    });
+  }
+  return n;
+}
+
 /** 400 naming the fields of `body` that are not in `allowed` (a route takes only what it knows). */
 export function rejectUnknown(
   body: Record<string, unknown>,
