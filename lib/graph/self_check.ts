@@ -26,8 +26,8 @@ export type Calibration = LabelCheckInfo["calibration"];
 
 /**
  * The self-check of one set of labels: the wire format, less its revision,
- * and every scored label's held-out distribution, calibrated (the review
- * queue's evidence: lib/graph/review.ts).
+ * and every scored label's held-out distribution, sharpened by the fitted
+ * temperature (the review queue's evidence: lib/graph/review.ts).
  */
 export type LabelCheck = Omit<LabelCheckInfo, "revision"> & { held: HeldOut };
 
@@ -239,10 +239,14 @@ export async function checkLabels(
     classes,
   );
   const shown = calibratedCertainty(probs, labels, classes, calibration);
+  // The review's evidence: sharpened by the fitted temperature, without the
+  // floor. The floor keeps every class above floor/C (at 34 labels of 2,000
+  // images it was ~0.3), so no label could ever read unlikely enough.
   const calibrated = new Float32Array(scored * classes);
   const row = new Float64Array(classes);
+  const sharpen = { temperature: calibration.temperature, floor: 0 };
   for (let j = 0; j < scored; j++) {
-    calibrateRow(held, j * classes, classes, calibration, row);
+    calibrateRow(held, j * classes, classes, sharpen, row);
     calibrated.set(row, j * classes);
   }
   let sum = 0;
