@@ -122,11 +122,7 @@ export class LabelGraph {
     pixels: number,
     opts: BuildOptions = {},
   ): LabelGraph {
-    if (n < MIN_IMAGES) {
-      throw new Error(
-        `the label graph needs at least ${MIN_IMAGES} images, got ${n}`,
-      );
-    }
+    requireImages(n);
     const seed = opts.seed ?? 0;
     const say = opts.progress ?? (() => {});
     const kind = opts.features ?? "pixels";
@@ -206,11 +202,7 @@ export class LabelGraph {
     pixels: number,
     opts: Pick<BuildOptions, "seed" | "test" | "progress" | "shape"> = {},
   ): LabelGraph {
-    if (n < MIN_IMAGES) {
-      throw new Error(
-        `the label graph needs at least ${MIN_IMAGES} images, got ${n}`,
-      );
-    }
+    requireImages(n);
     const seed = opts.seed ?? 0;
     const say = opts.progress ?? (() => {});
     const { rows, cols, channels } = opts.shape ??
@@ -547,6 +539,15 @@ export class LabelGraph {
     const g = LabelGraph.build(raw, n, pixels, { ...opts, features: kind });
     await writeCache(cacheDir, path, g.serialize(), opts.progress);
     return { graph: g, features: choice };
+  }
+}
+
+/** Throws unless `n` images are enough for a graph (MIN_IMAGES). */
+function requireImages(n: number): void {
+  if (n < MIN_IMAGES) {
+    throw new Error(
+      `the label graph needs at least ${MIN_IMAGES} images, got ${n}`,
+    );
   }
 }
 
