@@ -70,14 +70,10 @@ async function run(mode: "suggested" | "random", seed: number) {
         do pick = Math.floor(rng.uniform() * n); while (userLabel[pick] >= 0);
       } else {
         const snap = await probs(server.url);
-        // As the page ranks "auto" with no graph queue (lib/client/suggestions.ts).
-        const building = snap && snap.queue.length === 0 &&
-          (await (await fetch(`${server.url}/api/state`)).json()).graph
-              ?.status === "building";
         const order = snap && snap.queue.length > 0
           ? { order: snap.queue }
           : snap
-          ? rankAll(snap, "auto", building ? "random" : "margin")
+          ? rankAll(snap, "margin")
           : null;
         sources.push(snap && snap.queue.length > 0 ? "g" : "m");
         pick = order

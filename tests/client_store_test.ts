@@ -203,7 +203,7 @@ Deno.test("the label graph's status: from hello and graph_status, an error logge
   assertEquals(s.graph.value?.status, "building");
   assertEquals(
     queueNote(null, s.graph.value),
-    "Building the label graph: until it is ready, suggestions are random and the predictions are the model's.",
+    "Building the label graph: until it is ready, suggestions go by margin and the predictions are the model's.",
   );
   applyServerMessage(s, {
     type: "graph_status",

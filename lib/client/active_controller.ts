@@ -86,12 +86,7 @@ export function startActiveController(
     if (!p) return;
     const r = a.ranking.peek();
     if (r && r.version === p.version && r.strategy === strategy) return;
-    // No graph yet (its first build): chance, not an untrained margin.
-    const ranking = rankAll(
-      p,
-      strategy,
-      store.graph.peek()?.status === "building" ? "random" : "margin",
-    );
+    const ranking = rankAll(p, strategy);
     a.ranking.value = ranking;
     performance.mark("suggestions-ranked", {
       detail: { ms: ranking.ms, count: p.count, strategy },

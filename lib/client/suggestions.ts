@@ -45,19 +45,13 @@ export interface Ranking {
 /**
  * Scores every image and sorts (ties: lower index first). "auto" is the
  * server's queue (label graph: typical images of regions no label covers
- * yet), followed by every other image by `rest`: margin, or random while
- * the label graph is first built (an untrained model's margin picks
- * stranger images than chance: bench:first-minute).
+ * yet), followed by every other image by margin.
  */
-export function rankAll(
-  snap: ProbsSnapshot,
-  strategy: Strategy,
-  rest: "margin" | "random" = "margin",
-): Ranking {
+export function rankAll(snap: ProbsSnapshot, strategy: Strategy): Ranking {
   const t0 = performance.now();
   let order: Uint32Array;
   if (strategy === "auto") {
-    const after = rankAll(snap, rest).order;
+    const rest = rankAll(snap, "margin").order;
     order = new Uint32Array(snap.count);
     const seen = new Uint8Array(snap.count);
     let p = 0;
@@ -67,7 +61,7 @@ export function rankAll(
         order[p++] = i;
       }
     }
-    for (const i of after) if (!seen[i]) order[p++] = i;
+    for (const i of rest) if (!seen[i]) order[p++] = i;
   } else {
     const scores = acquisitionScores(
       snap.probs,
@@ -156,7 +150,7 @@ export function queueNote(
     case "building":
       return `Building the label graph${
         graph.message ? ` (${graph.message})` : ""
-      }: until it is ready, suggestions are random and the predictions are the model's.`;
+      }: until it is ready, suggestions go by margin and the predictions are the model's.`;
     case "error":
       return `The label graph failed${
         graph.message ? ` (${graph.message})` : ""
