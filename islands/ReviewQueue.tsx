@@ -2,6 +2,7 @@ import { className } from "../lib/client/dataset.ts";
 import { actionTitle } from "../lib/client/key_actions.ts";
 import {
   openItems,
+  percent,
   reviewItemOf,
   reviewReason,
 } from "../lib/client/review_controller.ts";
@@ -89,8 +90,9 @@ export function ReviewQueue() {
               >
                 <b>#{it.index}</b>
                 <span class="muted">
-                  {className(it.label)} → {className(it.predicted)}?{" "}
-                  {Math.round(100 * it.score)}
+                  labelled {className(it.label)}, the rest say{" "}
+                  {className(it.predicted)}{" "}
+                  ({percent(it.score + it.labelProbability)})
                 </span>
               </button>
             </li>

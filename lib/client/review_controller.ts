@@ -30,9 +30,14 @@ export function reviewItemOf(
   return openItems(store).find((it) => it.index === index) ?? null;
 }
 
-/** "Labelled 4; the other labels say 9 (82%), 4 only 3%." */
+/** "12%", or "<1%" for what rounds to none. */
+export function percent(p: number): string {
+  return p < 0.005 ? "<1%" : `${Math.round(100 * p)}%`;
+}
+
+/** "Labelled 4; held out, the other labels say 9 (82%) and give 4 only <1%." */
 export function reviewReason(it: ReviewItem): string {
-  const pct = (p: number) => `${Math.round(100 * p)}%`;
+  const pct = percent;
   const predicted = it.score + it.labelProbability;
   return `Labelled ${className(it.label)}; held out, the other labels say ${
     className(it.predicted)
