@@ -15,6 +15,7 @@ import {
   ReviewService,
 } from "../lib/server/review_service.ts";
 import { initBackend } from "../lib/ssvae/backend.ts";
+import { percent, reviewReason } from "../lib/client/review_controller.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 
 await initBackend();
@@ -152,4 +153,20 @@ Deno.test("confirmations: kept until the label or the evidence changes; written 
       '[{"index": 99}]',
     );
   });
+});
+
+Deno.test("review card text: what the label is, what the rest say, <1% for none", () => {
+  const it = {
+    index: 3,
+    label: 4,
+    predicted: 9,
+    score: 0.82 - 0.001,
+    labelProbability: 0.001,
+  };
+  assertEquals(
+    reviewReason(it),
+    "Labelled 4; held out, the other labels say 9 (82%) and give 4 only <1%.",
+  );
+  assertEquals(percent(0.126), "13%");
+  assertEquals(percent(0.004), "<1%");
 });
