@@ -128,6 +128,20 @@ Deno.test({
     const writes = async () =>
       (await (await get("/api/state")).json()).labelsWrites as number;
     const csv = () => Deno.readTextFile(srv.labelsPath);
+    /**
+     * Until the map shows the server's latest snapshot: a refetch landing
+     * after a box is drawn redraws the plot, and Plotly's deselect then
+     * clears the selection (a label key would label one image instead).
+     */
+    const settled = async () => {
+      const v = (await (await get("/api/state")).json()).latentVersion;
+      await page.waitForFunction(
+        (v) =>
+          (document.getElementById("latent-meta")?.textContent ?? "")
+            .endsWith(`· v${v}`),
+        v,
+      );
+    };
 
     // The steps are one user's session, in order: the queue follows the
     // run's predictions, undo walks back the labels of the steps before.
@@ -362,6 +376,7 @@ Deno.test({
       async () => {
         await page.waitForSelector('#latent-plot[data-dragmode="select"]');
         await page.locator("#latent-plot").scrollIntoViewIfNeeded();
+        await settled();
         let box = null;
         for (const half of [14, 20, 28, 40]) {
           box ??= await findBox(page, half, 4, 60, 200);

@@ -198,8 +198,13 @@ Deno.test({
         );
         // The other tab follows (how fast is for bench:browser).
         await waitForText(page2, '[data-stat="labelled"]', "1");
-        assertEquals((await plotInfo(page)).labelled, 1);
-        assertEquals((await plotInfo(page2)).labelled, 1);
+        // The maps recolour as the label event arrives: waited for, not raced.
+        for (const p of [page, page2]) {
+          await waitUntil(
+            "the map's labelled count",
+            async () => (await plotInfo(p)).labelled === 1,
+          );
+        }
 
         // Typing into a text field must not label. Proven by the next
         // label: its write is the only one since, and "7" never lands.
