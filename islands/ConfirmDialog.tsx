@@ -44,6 +44,10 @@ export function ConfirmDialog() {
       }}
       onCancel={close}
       onClose={() => {
+        // A close event trails d.close() by a task: if a newer request has
+        // reopened the dialog meanwhile (Esc, then the key again), it is
+        // stale and must not clear that request.
+        if (ref.current?.open) return;
         if (store.ui.confirm.peek() === shown.current) close();
       }}
     >
