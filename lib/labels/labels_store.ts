@@ -11,6 +11,11 @@
  * directory) and writes never overlap; changes queued while a write is in flight
  * share the next write. A change's promise resolves only once a file holding it
  * is on disk, and the in-memory labels change only then, so memory and file agree.
+ *
+ * With `history`, each write's events (image, old and new label, source,
+ * client) are appended to the label log right after the CSV's rename
+ * (lib/labels/label_history.ts). The log never blocks a label: if it cannot
+ * be written the label still is, and `historyWarning` says so.
  */
 
 import { clip, quoteInput } from "../quote_input.ts";
@@ -18,6 +23,12 @@ import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { dirname } from "node:path";
 import { removeStaleTempFiles, writeFileAtomic } from "../atomic_file.ts";
+import type { WriteMeta } from "../protocol/label_events.ts";
+import {
+  type HistoryChange,
+  historyPath,
+  LabelHistory,
+} from "./label_history.ts";
 
 /** A bad label, index or labels file. For CSV rows it names the line and the value. */
 export class LabelError extends Error {
@@ -62,8 +73,20 @@ export interface LabelChange {
 const HEADER = ["Serial", "label"];
 const INTEGRAL = /^-?\d+(\.0*)?$/; // "42144" and old float serials like "42144.0"
 
+/** Options of LabelStore.open. */
+export interface StoreOptions {
+  /** Keep the label log beside the CSV (the server and the CLI do). */
+  history?: boolean;
+  /** Where warnings go (a log moved aside, a CSV rebuilt from the log). */
+  warn?: (line: string) => void;
+}
+
+/** A write's source when its caller names none. */
+const DEFAULT_META: WriteMeta = { source: "api" };
+
 interface PendingWrite {
   changes: LabelChange[];
+  meta: WriteMeta;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -82,6 +105,14 @@ export class LabelStore {
   /** Rows of labels.csv for serials not in the data set: written back untouched. */
   readonly #orphans: Map<number, number>;
 
+  /** The label log, when kept. */
+  readonly history: LabelHistory | null;
+  /** Why the log is not being written or was started afresh, if so. */
+  historyWarning: string | null = null;
+  readonly #warn: (line: string) => void;
+  /** The history batch of the last logged write. */
+  #lastBatch = -1;
+
   #writeCount = 0;
   #pending: PendingWrite[] = [];
   #flushing: Promise<void> | null = null;
@@ -91,7 +122,11 @@ export class LabelStore {
     count: number,
     parsed: ParsedLabels,
     layout: LabelLayout,
+    history: LabelHistory | null = null,
+    warn: (line: string) => void = () => {},
   ) {
+    this.history = history;
+    this.#warn = warn;
     this.path = path;
     this.count = count;
     this.labels = parsed.labels;
@@ -108,7 +143,9 @@ export class LabelStore {
     path: string,
     count: number,
     layout: LabelLayout = {},
+    options: StoreOptions = {},
   ): Promise<LabelStore> {
+    const warn = options.warn ?? ((line: string) => console.warn(line));
     if (!Number.isInteger(count) || count <= 0) {
       throw new RangeError(`count must be a positive integer, got ${count}`);
     }
@@ -123,26 +160,94 @@ export class LabelStore {
     } catch (err) {
       if (!(err instanceof Deno.errors.NotFound)) throw err;
     }
-    if (text !== null) {
-      const store = new LabelStore(
-        path,
-        count,
-        parseLabelFile(text, count, path, layout),
-        layout,
-      );
-      await removeStaleTempFiles(path);
-      return store;
+    let history: LabelHistory | null = null;
+    let historyWarning: string | null = null;
+    if (options.history) {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      try {
+        const opened = LabelHistory.open(historyPath(path));
+        history = opened.history;
+        historyWarning = opened.warning ?? null;
+        history.setLayout(layout.serials);
+      } catch (e) {
+        historyWarning = `label history ${historyPath(path)}: ${
+          (e as Error).message
+        }; labels are saved without it`;
+      }
+      if (historyWarning) warn(historyWarning);
     }
-    const store = new LabelStore(
-      path,
-      count,
-      { labels: new Float32Array(count).fill(NaN), orphans: new Map() },
-      layout,
-    );
-    await Deno.mkdir(dirname(path), { recursive: true });
-    await writeFileAtomic(path, store.format(store.labels));
-    store.#writeCount++;
+    let rebuilt = false;
+    if (text === null && history && history.size > 0) {
+      // labels.csv is gone but its log is not: the log's last state is it.
+      const state = history.stateBySerial();
+      const rows = [...state].filter(([, l]) => l !== null)
+        .sort((a, b) => a[0] - b[0]);
+      text = "Serial,label\n" + rows.map(([s, l]) => `${s},${l}\n`).join("");
+      rebuilt = true;
+      warn(
+        `${path} was missing: rebuilt from the label history (${rows.length} labels)`,
+      );
+    }
+    const parsed = text !== null
+      ? parseLabelFile(text, count, path, layout)
+      : { labels: new Float32Array(count).fill(NaN), orphans: new Map() };
+    const store = new LabelStore(path, count, parsed, layout, history, warn);
+    store.historyWarning = historyWarning;
+    if (text === null || rebuilt) {
+      await Deno.mkdir(dirname(path), { recursive: true });
+      await writeFileAtomic(path, store.format(store.labels));
+      store.#writeCount++;
+    } else {
+      await removeStaleTempFiles(path);
+    }
+    if (history) {
+      try {
+        const n = history.reconcile(store.bySerial());
+        if (n > 0 && history.size > n) {
+          warn(
+            `label history: ${n} labels of ${path} were not in the log (a write the log missed, or an edit by hand): logged as "recovered"`,
+          );
+        }
+      } catch (e) {
+        store.#historyFailed(e);
+      }
+    }
     return store;
+  }
+
+  /** The serial of image `index` in labels.csv. */
+  serialOf(index: number): number {
+    return this.#layout.serials ? this.#layout.serials[index] : index;
+  }
+
+  /** Every row labels.csv holds: serial → label (the kept rows included). */
+  bySerial(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (let i = 0; i < this.labels.length; i++) {
+      if (!Number.isNaN(this.labels[i])) {
+        out.set(this.serialOf(i), this.labels[i]);
+      }
+    }
+    for (const [serial, label] of this.#orphans) out.set(serial, label);
+    return out;
+  }
+
+  /** The history batch of the last write that changed something (−1: none yet). */
+  get lastBatch(): number {
+    return this.#lastBatch;
+  }
+
+  /** Closes the label log (the CSV needs no closing). */
+  close(): void {
+    this.history?.close();
+  }
+
+  #historyFailed(e: unknown) {
+    const first = this.historyWarning === null;
+    this.historyWarning = `label history ${this.history?.path}: ${
+      (e as Error).message
+    }; labels.csv is saved, the log misses this change`;
+    if (first) this.#warn(this.historyWarning);
   }
 
   /** Throws a LabelError unless `label` is an integer 0 … classCount-1. */
@@ -191,24 +296,28 @@ export class LabelStore {
   }
 
   /** Labels image `index`; resolves once the file holding the label is on disk. */
-  set(index: number, label: number): Promise<void> {
+  set(
+    index: number,
+    label: number,
+    meta: WriteMeta = DEFAULT_META,
+  ): Promise<void> {
     try {
       LabelStore.validateIndex(index, this.count);
       LabelStore.validateLabel(label, this.classCount);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#enqueue([{ index, label }]);
+    return this.#enqueue([{ index, label }], meta);
   }
 
   /** Removes the label of image `index` (its row); resolves once on disk. */
-  delete(index: number): Promise<void> {
+  delete(index: number, meta: WriteMeta = DEFAULT_META): Promise<void> {
     try {
       LabelStore.validateIndex(index, this.count);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#enqueue([{ index, label: null }]);
+    return this.#enqueue([{ index, label: null }], meta);
   }
 
   /**
@@ -217,6 +326,7 @@ export class LabelStore {
    */
   setMany(
     changes: Array<{ index: number; label: number | null }>,
+    meta: WriteMeta = DEFAULT_META,
   ): Promise<void> {
     const copy: LabelChange[] = [];
     try {
@@ -233,7 +343,7 @@ export class LabelStore {
       return Promise.reject(err);
     }
     if (copy.length === 0) return Promise.resolve();
-    return this.#enqueue(copy);
+    return this.#enqueue(copy, meta);
   }
 
   /** Number of labelled images. */
@@ -260,9 +370,9 @@ export class LabelStore {
     while (this.#flushing) await this.#flushing;
   }
 
-  #enqueue(changes: LabelChange[]): Promise<void> {
+  #enqueue(changes: LabelChange[], meta: WriteMeta): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
-    this.#pending.push({ changes, resolve, reject });
+    this.#pending.push({ changes, meta, resolve, reject });
     this.#flushing ??= this.#flush();
     return promise;
   }
@@ -277,8 +387,18 @@ export class LabelStore {
         // Build the next state aside: memory changes only after the file write succeeds,
         // so a failed write leaves memory as it was (matching the file).
         const next = this.labels.slice();
-        for (const { changes } of batch) {
-          for (const { index, label } of changes) next[index] = label ?? NaN;
+        // Each write's events, old label included, in the order applied.
+        const logged: Array<{ changes: HistoryChange[]; meta: WriteMeta }> = [];
+        for (const { changes, meta } of batch) {
+          const events: HistoryChange[] = [];
+          for (const { index, label } of changes) {
+            const from = Number.isNaN(next[index]) ? null : next[index];
+            if (from !== label) {
+              events.push({ serial: this.serialOf(index), from, to: label });
+            }
+            next[index] = label ?? NaN;
+          }
+          logged.push({ changes: events, meta });
         }
         try {
           await writeFileAtomic(this.path, this.format(next));
@@ -287,6 +407,17 @@ export class LabelStore {
         } catch (err) {
           for (const op of batch) op.reject(err);
           continue;
+        }
+        // After the CSV: a crash in between leaves the log behind, and the
+        // next open logs the difference as "recovered".
+        if (this.history) {
+          try {
+            for (const id of this.history.append(logged)) {
+              if (id >= 0) this.#lastBatch = id;
+            }
+          } catch (err) {
+            this.#historyFailed(err);
+          }
         }
         for (const op of batch) op.resolve();
       }

@@ -71,3 +71,5 @@ export const SUGGESTION_LIMIT = 500;
  * list are kept by the graph worker and served; `default` without `limit`.
  */
 export const REVIEW_PAGE = { default: 50, max: 500 } as const;
+/** Events one history request returns: by default, and at most. */
+export const HISTORY_PAGE = { default: 50, max: 1000 } as const;
