@@ -115,7 +115,7 @@ export async function startServer(
     store = await LabelStore.open(options.labelsPath, info.count, {
       serials: dataset.info.serials,
       classCount: dataset.info.classes.length,
-    });
+    }, { history: true, warn: log });
     // The config gives the validation split the graph is chosen on.
     await model;
   } catch (e) {
@@ -249,6 +249,7 @@ export async function startServer(
         graph.shutdown();
         training.shutdown();
         await server.shutdown();
+        await labels.close();
       })();
       return closing;
     },

@@ -14,6 +14,7 @@ import {
 } from "../lib/client/dataset.ts";
 import { ClassPicker } from "./ClassPicker.tsx";
 import { LabelButton, namedGridStyle } from "./LabelButton.tsx";
+import { LabelHistoryList } from "./LabelHistoryList.tsx";
 
 /** Classes listed by probability in the panel when there are too many for one bar each. */
 export const TOP_CLASSES_SHOWN = 5;
@@ -195,7 +196,7 @@ export function SamplePanel() {
             active={label === d}
             showKey
             disabled={selected === null}
-            onClick={() => store.actions.setLabel(d)}
+            onClick={() => store.actions.setLabel(d, "class-picker")}
           />
         ))}
         {picker && (
@@ -209,7 +210,7 @@ export function SamplePanel() {
             disabled={selected === null && !selection}
             current={selection ? null : label}
             focusOn={store.ui.pickClass.value}
-            onPick={(c) => labelWithClass(store, c)}
+            onPick={(c) => labelWithClass(store, c, "class-picker")}
           />
         )}
         <button
@@ -217,11 +218,13 @@ export function SamplePanel() {
           class="btn btn-danger label-delete"
           id="delete-label"
           disabled={selected === null || label === null}
-          onClick={() => store.actions.deleteLabel()}
+          onClick={() => store.actions.deleteLabel("class-picker")}
         >
           Delete label
         </button>
       </div>
+
+      <LabelHistoryList />
 
       <div
         class={`toast ${toast ? `toast-${toast.kind}` : "toast-hidden"}`}

@@ -88,6 +88,8 @@ class FakeServer implements DashboardApi {
       confirmed: 0,
     });
   confirmReview = () => this.#call("confirm", undefined);
+  labelHistory = (index: number) =>
+    this.#call("history", { index, events: [] });
   exportLabels = () => this.#call("export", new Map([[1, 7]]));
   importLabels = () => this.#call("import", {} as never);
   startTraining = () => this.#call("train", { status: "started" });

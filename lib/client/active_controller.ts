@@ -168,6 +168,7 @@ export function startActiveController(
       : `label ${plural(plan.changes.length, "image")} as ${cls}`;
     const apply = async () => {
       const ok = await writeLabels(plan.changes, {
+        source: "batch",
         undo: what,
         success: label === null
           ? `Removed the labels of ${plural(plan.changes.length, "image")}`
@@ -207,6 +208,7 @@ export function startActiveController(
       return;
     }
     const ok = await writeLabels(revertChanges(e), {
+      source: "undo",
       success: `Undone: ${e.text}`,
     });
     if (!ok) a.undo.undoFailed(e);
@@ -218,6 +220,7 @@ export function startActiveController(
       return;
     }
     const ok = await writeLabels(applyChanges(e), {
+      source: "redo",
       success: `Redone: ${e.text}`,
     });
     if (!ok) a.undo.redoFailed(e);

@@ -11,6 +11,11 @@ import {
 import { decodeProbs, type ProbsSnapshot } from "../protocol/probs_format.ts";
 import { REVIEW_PAGE } from "../protocol/limits.ts";
 import type {
+  LabelHistoryResponse,
+  LabelSource,
+} from "../protocol/label_events.ts";
+import { writeHeaders } from "./client_id.ts";
+import type {
   ApiState,
   BatchResult,
   ImportResult,
@@ -68,9 +73,20 @@ export interface DashboardApi {
   /** The snapshot, or `null` when unchanged since the last call (`force`: always). */
   latent(force?: boolean): Promise<LatentSnapshot | null>;
   sample(index: number, signal?: AbortSignal): Promise<Sample>;
-  setLabel(index: number, label: number): Promise<WriteResult<LabelResult>>;
-  deleteLabel(index: number): Promise<WriteResult<LabelResult>>;
-  setLabels(changes: LabelChange[]): Promise<WriteResult<BatchResult>>;
+  /** `source`: what the label history records the write as (lib/protocol/label_events.ts). */
+  setLabel(
+    index: number,
+    label: number,
+    source?: LabelSource,
+  ): Promise<WriteResult<LabelResult>>;
+  deleteLabel(
+    index: number,
+    source?: LabelSource,
+  ): Promise<WriteResult<LabelResult>>;
+  setLabels(
+    changes: LabelChange[],
+    source?: LabelSource,
+  ): Promise<WriteResult<BatchResult>>;
   /** Quantised class probabilities; `null` when unchanged since the last call. */
   probs(): Promise<ProbsSnapshot | null>;
   thumbnails(
@@ -80,6 +96,8 @@ export interface DashboardApi {
   evaluations(): Promise<{ runs: RunRecord[]; error?: string }>;
   /** The review queue (GET /api/review). */
   review(): Promise<ReviewResponse>;
+  /** Image `index`'s label history, newest first. */
+  labelHistory(index: number): Promise<LabelHistoryResponse>;
   /** Confirms that image `index`'s label `label` is right. */
   confirmReview(index: number, label: number): Promise<void>;
   exportLabels(): Promise<Map<number, number>>;
@@ -148,35 +166,45 @@ export class Api implements DashboardApi {
     );
   }
 
-  async setLabel(index: number, label: number): Promise<LabelResult> {
+  async setLabel(
+    index: number,
+    label: number,
+    source?: LabelSource,
+  ): Promise<LabelResult> {
     return json(
       await fetch(`${this.base}/api/labels/${index}`, {
         method: "PUT",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ label, clientTime: Date.now() }),
+        headers: writeHeaders(),
+        body: JSON.stringify({ label, clientTime: Date.now(), source }),
       }),
       `PUT /api/labels/${index}`,
     );
   }
 
-  async deleteLabel(index: number): Promise<LabelResult> {
+  async deleteLabel(
+    index: number,
+    source?: LabelSource,
+  ): Promise<LabelResult> {
     return json(
       await fetch(`${this.base}/api/labels/${index}`, {
         method: "DELETE",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ clientTime: Date.now() }),
+        headers: writeHeaders(),
+        body: JSON.stringify({ clientTime: Date.now(), source }),
       }),
       `DELETE /api/labels/${index}`,
     );
   }
 
   /** Many labels in one atomic server write (`PUT /api/labels`). */
-  async setLabels(changes: LabelChange[]): Promise<BatchResult> {
+  async setLabels(
+    changes: LabelChange[],
+    source?: LabelSource,
+  ): Promise<BatchResult> {
     return json(
       await fetch(`${this.base}/api/labels`, {
         method: "PUT",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ changes, clientTime: Date.now() }),
+        headers: writeHeaders(),
+        body: JSON.stringify({ changes, clientTime: Date.now(), source }),
       }),
       "PUT /api/labels",
     );
@@ -242,6 +270,15 @@ export class Api implements DashboardApi {
         cache: "no-store",
       }),
       "GET /api/review",
+    );
+  }
+
+  async labelHistory(index: number): Promise<LabelHistoryResponse> {
+    return json(
+      await fetch(`${this.base}/api/labels/${index}/history`, {
+        cache: "no-store",
+      }),
+      `GET /api/labels/${index}/history`,
     );
   }
 

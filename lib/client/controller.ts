@@ -5,6 +5,7 @@
  * version changes, caches samples and handles the keyboard. Nothing here runs
  * on the server.
  */
+import type { LabelSource } from "../protocol/label_events.ts";
 import { className, setDataset } from "./dataset.ts";
 import { startActiveController } from "./active_controller.ts";
 import { startReviewController } from "./review_controller.ts";
@@ -155,7 +156,30 @@ export function startController(store: Store, api: DashboardApi): Controller {
     return signal ? abortable(p, signal) : p;
   }
 
+  /** The history of image `index`, once it is the selected one's. */
+  let historyToken = 0;
+  async function loadHistory(index: number) {
+    const token = ++historyToken;
+    if (store.labelHistory.peek()?.index !== index) {
+      store.labelHistory.value = null;
+    }
+    try {
+      const h = await api.labelHistory(index);
+      if (token === historyToken && store.selected.peek() === index) {
+        store.labelHistory.value = h;
+      }
+    } catch (e) {
+      if (token !== historyToken) return;
+      store.labelHistory.value = {
+        index,
+        events: [],
+        warning: `history not loaded: ${errorText(e)}`,
+      };
+    }
+  }
+
   async function loadSample(index: number, refresh = false) {
+    void loadHistory(index);
     sampleAbort?.abort();
     const ctl = new AbortController();
     sampleAbort = ctl;
@@ -246,8 +270,8 @@ export function startController(store: Store, api: DashboardApi): Controller {
       const { index, label } = changes[0];
       try {
         const res = label === null
-          ? await api.deleteLabel(index)
-          : await api.setLabel(index, label);
+          ? await api.deleteLabel(index, opts.source)
+          : await api.setLabel(index, label, opts.source);
         if (!res.applied) {
           // A newer change (another tab) won: show what the server kept.
           applyLabelChanges(store, [{ index, label: res.label }]);
@@ -288,7 +312,7 @@ export function startController(store: Store, api: DashboardApi): Controller {
       }
     }
     try {
-      const res = await api.setLabels(changes);
+      const res = await api.setLabels(changes, opts.source);
       if (res.stale.length > 0) {
         applyLabelChanges(store, res.stale);
         recountFromLatent(store);
@@ -317,13 +341,18 @@ export function startController(store: Store, api: DashboardApi): Controller {
     }
   }
 
-  function changeLabel(label: number | null) {
+  function changeLabel(label: number | null, source: LabelSource) {
     const index = store.selected.value;
     if (index === null) {
       showToast(store, "Select a point first (click it in the plot)", "info");
       return;
     }
+    // A relabel of an image the review queue lists is the review's.
+    const reviewed = store.review.queue.peek()?.items.some((it) =>
+      it.index === index
+    );
     void writeLabels([{ index, label }], {
+      source: reviewed ? "review" : source,
       undo: label === null
         ? `remove the label of #${index}`
         : `label #${index} as ${className(label)}`,
@@ -338,8 +367,10 @@ export function startController(store: Store, api: DashboardApi): Controller {
     store.selected.value = index;
     loadSample(index);
   };
-  actions.setLabel = (label: number) => changeLabel(label);
-  actions.deleteLabel = () => changeLabel(null);
+  actions.setLabel = (label: number, source: LabelSource = "key") =>
+    changeLabel(label, source);
+  actions.deleteLabel = (source: LabelSource = "key") =>
+    changeLabel(null, source);
   actions.selectNextUncertain = () => {
     const snap = store.latent.value;
     if (!snap) return;
@@ -413,6 +444,13 @@ export function startController(store: Store, api: DashboardApi): Controller {
     onMessage: (msg) => {
       if (msg.type === "labels_changed" && fetching) {
         pending.push(...msg.changes);
+      }
+      if (msg.type === "labels_changed") {
+        // The selected image's history gained an event (here or elsewhere).
+        const sel = store.selected.peek();
+        if (sel !== null && msg.changes.some((c) => c.index === sel)) {
+          void loadHistory(sel);
+        }
       }
       const known = store.latent.value?.version;
       const follow = applyServerMessage(store, msg);

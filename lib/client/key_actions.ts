@@ -3,6 +3,7 @@
  * shortcut help (`?`) and the buttons' titles all read it, so a key, its help
  * line and its button never disagree. One entry = one user action.
  */
+import type { LabelSource } from "../protocol/label_events.ts";
 import {
   classForKey,
   digitClasses,
@@ -40,10 +41,14 @@ const keyClass = (ev: KeyboardEvent) => classForKey(ev.key);
  * the class picker both call it, so picking a class by name is the same
  * action as its key.
  */
-export function labelWithClass(store: Store, c: number): void {
+export function labelWithClass(
+  store: Store,
+  c: number,
+  source: LabelSource = "key",
+): void {
   if (store.active.selection.value) {
     store.active.actions.labelSelection(c);
-  } else store.actions.setLabel(c);
+  } else store.actions.setLabel(c, source);
 }
 
 /** The table. Order = the help's order. */

@@ -12,6 +12,10 @@
  * Everything else passes through as is. The queue, the copies and the images
  * are handed in, so this runs (and is tested) without a browser.
  */
+import type {
+  LabelHistoryResponse,
+  LabelSource,
+} from "../protocol/label_events.ts";
 import {
   ApiError,
   type DashboardApi,
@@ -99,18 +103,22 @@ export class OfflineApi implements DashboardApi {
   setLabel(
     index: number,
     label: number,
+    source?: LabelSource,
   ): Promise<WriteResult<Wire.LabelResult>> {
     return this.#write(
       [{ index, label }],
-      () => this.#d.server.setLabel(index, label),
+      () => this.#d.server.setLabel(index, label, source),
       () => ({ index, label, applied: true, queued: true }),
     );
   }
 
-  deleteLabel(index: number): Promise<WriteResult<Wire.LabelResult>> {
+  deleteLabel(
+    index: number,
+    source?: LabelSource,
+  ): Promise<WriteResult<Wire.LabelResult>> {
     return this.#write(
       [{ index, label: null }],
-      () => this.#d.server.deleteLabel(index),
+      () => this.#d.server.deleteLabel(index, source),
       () => ({ index, label: null, applied: true, queued: true }),
     );
   }
@@ -118,10 +126,11 @@ export class OfflineApi implements DashboardApi {
   /** The batch write (lasso, undo/redo): queued as one entry per change, one time. */
   setLabels(
     changes: Wire.LabelChange[],
+    source?: LabelSource,
   ): Promise<WriteResult<Wire.BatchResult>> {
     return this.#write(
       changes,
-      () => this.#d.server.setLabels(changes),
+      () => this.#d.server.setLabels(changes, source),
       () => ({
         applied: changes.length,
         changed: changes.length,
@@ -222,6 +231,10 @@ export class OfflineApi implements DashboardApi {
   /** Online only: the queue is the server's graph worker's. */
   review(): Promise<Wire.ReviewResponse> {
     return this.#d.server.review();
+  }
+
+  labelHistory(index: number): Promise<LabelHistoryResponse> {
+    return this.#d.server.labelHistory(index);
   }
 
   confirmReview(index: number, label: number): Promise<void> {

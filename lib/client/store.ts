@@ -4,6 +4,10 @@
  * `applyServerMessage` is the single place WebSocket events change state; it is
  * pure (signals in, signals out) and unit-tested without a browser.
  */
+import type {
+  LabelHistoryResponse,
+  LabelSource,
+} from "../protocol/label_events.ts";
 import {
   EPOCHS_RANGE,
   TRAINING_RANGES,
@@ -76,8 +80,9 @@ const inRange = (v: number, p: TrainingParam) =>
 /** The user-facing actions; the browser controller fills them in. */
 export interface Actions {
   select(index: number): void;
-  setLabel(label: number): void;
-  deleteLabel(): void;
+  /** `source`: how the user gave it, for the label history (default "key"). */
+  setLabel(label: number, source?: LabelSource): void;
+  deleteLabel(source?: LabelSource): void;
   selectNextUncertain(): void;
   /** Selects the next label of the review queue (R). */
   reviewNext(): void;
@@ -154,6 +159,8 @@ export function createStore(props: PageProps = {}) {
     sample: signal<Sample | null>(null),
     sampleLoading: signal(false),
     sampleError: signal<string | null>(null),
+    /** The selected image's label history (GET /api/labels/:i/history). */
+    labelHistory: signal<LabelHistoryResponse | null>(null),
     colorMode: signal<ColorMode>("labels"),
     log: signal<LogMessage[]>([]),
     toast: signal<Toast | null>(null),

@@ -4,6 +4,7 @@
  * undo/redo). Its own module so that neither controller imports the other.
  */
 import type { LabelChange } from "../protocol/api.ts";
+import type { LabelSource } from "../protocol/label_events.ts";
 
 /** Options of a label write. */
 export interface WriteOptions {
@@ -11,6 +12,8 @@ export interface WriteOptions {
   undo?: string;
   /** Toast text on success (default: "Saved: #i labelled coat" / "Saved n labels"). */
   success?: string;
+  /** What the label history records it as (default: the server's "api"/"batch"). */
+  source?: LabelSource;
 }
 
 /**

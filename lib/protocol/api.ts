@@ -46,6 +46,8 @@ export interface ApiState {
   step?: number;
   /** Revision of the labels file (an import's `ifRevision`). */
   labelsRevision?: number;
+  /** Why the label history is not kept or started afresh (labels.csv is fine). */
+  historyWarning?: string;
   /** Completed labels.csv writes (servers started with test hooks only). */
   labelsWrites?: number;
 }

@@ -17,11 +17,13 @@ import {
 import type { LabelChange } from "../protocol/api.ts";
 import { MAX_BATCH } from "../protocol/limits.ts";
 import { HTTPException } from "hono/http-exception";
-import { parseClientTime, rejectUnknown } from "./validation.ts";
+import { parseClientTime, parseSource, rejectUnknown } from "./validation.ts";
+import type { LabelSource } from "../protocol/label_events.ts";
 
 export interface BatchBody {
   changes: LabelChange[];
   clientTime?: number;
+  source?: LabelSource;
 }
 
 /**
@@ -33,7 +35,7 @@ export function parseBatchBody(
   count: number,
   classCount = 10,
 ): BatchBody {
-  rejectUnknown(body, ["changes", "clientTime"]);
+  rejectUnknown(body, ["changes", "clientTime", "source"]);
   const list = body.changes;
   if (!Array.isArray(list)) {
     throw new HTTPException(400, {
@@ -100,7 +102,12 @@ export function parseBatchBody(
     seen.add(index);
     changes.push({ index, label: label as number | null });
   });
-  return { changes, clientTime: parseClientTime(body.clientTime) };
+  const source = parseSource(body.source);
+  return {
+    changes,
+    clientTime: parseClientTime(body.clientTime),
+    ...(source ? { source } : {}),
+  };
 }
 
 export type ImportMode = "merge" | "replace";

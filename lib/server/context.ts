@@ -56,6 +56,9 @@ export function apiState(ctx: ServerContext): ApiState {
     latentVersion: ctx.training.version,
     step: ctx.training.step,
     labelsRevision: ctx.labels.revision,
+    ...(ctx.labels.historyWarning
+      ? { historyWarning: ctx.labels.historyWarning }
+      : {}),
     // Completed labels.csv writes: lets tests check a batch is one write.
     ...(ctx.options.testHooks ? { labelsWrites: ctx.labels.writeCount } : {}),
   };

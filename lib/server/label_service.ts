@@ -13,6 +13,12 @@ import type {
 } from "../protocol/api.ts";
 import { HTTPException } from "hono/http-exception";
 import { type ImportBody, importDiff, parseImportCsv } from "./bulk_labels.ts";
+import { planRevert, type RevertPlan } from "../labels/revert_batch.ts";
+import type {
+  LabelEvent,
+  LabelHistoryResponse,
+  WriteMeta,
+} from "../protocol/label_events.ts";
 
 /** Outcome of a batch write (see LabelService.writeMany). */
 export interface BatchResult {
@@ -77,6 +83,17 @@ export class LabelService {
     return this.#store.writeCount;
   }
 
+  /** Why the label log is not kept or was started afresh, if so. */
+  get historyWarning(): string | null {
+    return this.#store.historyWarning;
+  }
+
+  /** Waits for queued writes, then closes the label log (shutdown). */
+  async close(): Promise<void> {
+    await this.#store.whenIdle();
+    this.#store.close();
+  }
+
   /** The labels as labels.csv's text (`Serial,label`). */
   exportCsv(): string {
     return this.#store.format(this.#store.labels);
@@ -91,6 +108,7 @@ export class LabelService {
   async import(
     req: ImportBody,
     log: (line: string) => void,
+    client?: string | null,
   ): Promise<ImportResult & { counts?: LabelCounts }> {
     const incoming = parseImportCsv(req.csv, this.#store, req.name);
     await this.#store.whenIdle();
@@ -117,7 +135,10 @@ export class LabelService {
       });
     }
     if (diff.changes.length > 0) {
-      await this.writeMany(diff.changes);
+      await this.writeMany(diff.changes, undefined, {
+        source: "import",
+        client,
+      });
       log(
         `import ${req.name} (${req.mode}): +${diff.added} ~${diff.changed} -${diff.removed}`,
       );
@@ -128,6 +149,56 @@ export class LabelService {
       labelsRevision: this.revision,
       counts: this.counts(),
     };
+  }
+
+  /**
+   * Image `index`'s label events, newest first (at most `limit`); empty
+   * with a warning when no log is kept or it could not be opened.
+   */
+  history(index: number, limit: number): LabelHistoryResponse {
+    const log = this.#store.history;
+    const warning = this.#store.historyWarning ?? undefined;
+    if (!log) {
+      return { index, events: [], warning: warning ?? "no label history kept" };
+    }
+    const events: LabelEvent[] = log.forSerial(
+      this.#store.serialOf(index),
+      limit,
+    );
+    return warning ? { index, events, warning } : { index, events };
+  }
+
+  /**
+   * Reverts history batch `id` (lib/labels/revert_batch.ts) as one write of
+   * source "revert"; images changed since are left and listed. 404 for a
+   * batch the log does not have, 409 when no log is kept.
+   */
+  async revertBatch(
+    id: number,
+    client: string | null,
+  ): Promise<Omit<RevertPlan, "changes"> & { reverted: number }> {
+    const log = this.#store.history;
+    if (!log) {
+      throw new HTTPException(409, {
+        message: this.#store.historyWarning ?? "no label history kept",
+      });
+    }
+    // Queued writes first, so "changed since" is judged on the file.
+    await this.#store.whenIdle();
+    const events = log.batch(id);
+    if (events.length === 0) {
+      throw new HTTPException(404, {
+        message: `no batch ${id} in the history`,
+      });
+    }
+    const { changes, ...plan } = planRevert(
+      events,
+      (i) => this.#store.get(i),
+    );
+    if (changes.length > 0) {
+      await this.writeMany(changes, undefined, { source: "revert", client });
+    }
+    return { ...plan, reverted: changes.length };
   }
 
   counts(): LabelCounts {
@@ -148,6 +219,7 @@ export class LabelService {
     index: number,
     label: number | null,
     clientTime?: number,
+    meta?: WriteMeta,
   ): Promise<LabelResult> {
     const now = Date.now();
     // A client clock ahead of ours must not freeze an index against later edits.
@@ -166,8 +238,8 @@ export class LabelService {
     }
     this.#inFlight.set(index, inFlight + 1);
     try {
-      if (label === null) await this.#store.delete(index);
-      else await this.#store.set(index, label);
+      if (label === null) await this.#store.delete(index, meta);
+      else await this.#store.set(index, label, meta);
     } catch (e) {
       // Not written: forget the timestamp so the change can be retried.
       if (this.#changedAt.get(index) === time) {
@@ -195,6 +267,7 @@ export class LabelService {
   async writeMany(
     changes: LabelChange[],
     clientTime?: number,
+    meta?: WriteMeta,
   ): Promise<BatchResult> {
     const now = Date.now();
     const time = clientTime === undefined ? now : Math.min(clientTime, now);
@@ -221,7 +294,7 @@ export class LabelService {
       this.#inFlight.set(index, (this.#inFlight.get(index) ?? 0) + 1);
     }
     try {
-      await this.#store.setMany(toWrite);
+      await this.#store.setMany(toWrite, meta);
     } catch (e) {
       for (const [index, last] of previous) {
         if (this.#changedAt.get(index) !== time) continue;

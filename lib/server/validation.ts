@@ -12,6 +12,13 @@ import {
 import { clip, quoteInput } from "../quote_input.ts";
 import { classRange, isClassIndex } from "../labels/labels_store.ts";
 import { HTTPException } from "hono/http-exception";
+import {
+  CLIENT_ID_HEADER,
+  CLIENT_ID_PATTERN,
+  CLIENT_SOURCES,
+  type LabelSource,
+} from "../protocol/label_events.ts";
+import { HISTORY_PAGE } from "../protocol/limits.ts";
 
 /** A sample index from the URL: decimal digits only ("1e3", "07.0", "-1" refused). */
 export function parseIndex(text: string, count: number): number {
@@ -87,6 +94,52 @@ export function parseClientTime(value: unknown): number | undefined {
 export interface LabelBody {
   label: number;
   clientTime?: number;
+  source?: LabelSource;
+}
+
+/**
+ * A write's `source` field: one a client may name (CLIENT_SOURCES), or
+ * undefined when absent (the route's default then).
+ */
+export function parseSource(value: unknown): LabelSource | undefined {
+  if (value === undefined) return undefined;
+  if (
+    typeof value !== "string" || !CLIENT_SOURCES.includes(value as LabelSource)
+  ) {
+    throw new HTTPException(400, {
+      message: `source ${quoteInput(value)}: expected one of ${
+        CLIENT_SOURCES.join(", ")
+      }`,
+    });
+  }
+  return value as LabelSource;
+}
+
+/** The request's client id (header X-Client-Id), null when none was sent. */
+export function parseClientId(header: string | undefined): string | null {
+  if (header === undefined || header === "") return null;
+  if (!CLIENT_ID_PATTERN.test(header)) {
+    throw new HTTPException(400, {
+      message: `${CLIENT_ID_HEADER} ${
+        quoteInput(header)
+      }: expected 1-64 letters, digits, "_", "-" or "."`,
+    });
+  }
+  return header;
+}
+
+/** `?limit=` of a history request: 1…HISTORY_PAGE.max, default HISTORY_PAGE.default. */
+export function parseHistoryLimit(value: string | undefined): number {
+  if (value === undefined) return HISTORY_PAGE.default;
+  const n = /^\d{1,6}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= HISTORY_PAGE.max)) {
+    throw new HTTPException(400, {
+      message: `limit ${
+        quoteInput(value)
+      }: expected an integer 1-${HISTORY_PAGE.max}`,
+    });
+  }
+  return n;
 }
 
 /** Body of PUT /api/labels/:i — `{ label: 0-9, clientTime? }`, nothing else. */
@@ -94,7 +147,7 @@ export function parseLabelBody(
   body: Record<string, unknown>,
   classCount = 10,
 ): LabelBody {
-  rejectUnknown(body, ["label", "clientTime"]);
+  rejectUnknown(body, ["label", "clientTime", "source"]);
   const label = body.label;
   if (!("label" in body)) {
     throw new HTTPException(400, { message: 'missing field "label"' });
@@ -106,19 +159,29 @@ export function parseLabelBody(
       } (use DELETE to remove a label)`,
     });
   }
-  return { label, clientTime: parseClientTime(body.clientTime) };
+  const source = parseSource(body.source);
+  return {
+    label,
+    clientTime: parseClientTime(body.clientTime),
+    ...(source ? { source } : {}),
+  };
 }
 
 /** Body (optional) of DELETE /api/labels/:i — `{ clientTime? }`. */
 export function parseDeleteBody(
   body: Record<string, unknown> | undefined,
   query: string | undefined,
-): { clientTime?: number } {
+): { clientTime?: number; source?: LabelSource } {
   if (body !== undefined) {
-    rejectUnknown(body, ["clientTime"]);
+    rejectUnknown(body, ["clientTime", "source"]);
+    const source = parseSource(body.source);
     if (body.clientTime !== undefined) {
-      return { clientTime: parseClientTime(body.clientTime) };
+      return {
+        clientTime: parseClientTime(body.clientTime),
+        ...(source ? { source } : {}),
+      };
     }
+    if (source) return { source };
   }
   if (query !== undefined) {
     if (!/^\d+(\.\d+)?$/.test(query)) {

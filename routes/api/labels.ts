@@ -6,6 +6,10 @@
  * POST /api/labels/sync {ops: [{index, label|null, clientTime}]}: an offline
  * client's queued operations, replayed in order, each last-writer-wins by its
  * own clientTime (lib/client/outbox.ts sends them).
+ *
+ * GET /api/labels/:i/history?limit=N: the image's label events, newest
+ * first. POST /api/labels/batches/:id/revert: undoes a past batch of the
+ * label history (lib/labels/label_history.ts), leaving images changed since.
  */
 
 import { quoteInput } from "../../lib/quote_input.ts";
@@ -15,12 +19,15 @@ import type { ServerContext } from "../../lib/server/context.ts";
 import { readJsonBody } from "../../lib/server/http.ts";
 import { HTTPException } from "hono/http-exception";
 import {
+  parseClientId,
   parseClientTime,
   parseDeleteBody,
+  parseHistoryLimit,
   parseIndex,
   parseLabelBody,
 } from "../../lib/server/validation.ts";
 import { BODY_LIMITS, SYNC_MAX_OPS } from "../../lib/protocol/limits.ts";
+import { CLIENT_ID_HEADER } from "../../lib/protocol/label_events.ts";
 
 /** One queued operation; `error` when it cannot apply here (it is skipped). */
 export interface SyncOp {
@@ -121,6 +128,10 @@ export function labelsRoutes(ctx: ServerContext): Hono {
       ctx.count,
       ctx.labels.classCount,
     );
+    const meta = {
+      source: "offline-sync" as const,
+      client: parseClientId(c.req.header(CLIENT_ID_HEADER)),
+    };
     // Each write decides last-writer-wins synchronously when called, so
     // calling them in order applies the operations in order; the label store
     // coalesces the file writes of the whole batch.
@@ -128,7 +139,7 @@ export function labelsRoutes(ctx: ServerContext): Hono {
       ops.map((op) =>
         op.error !== undefined
           ? { index: op.index, label: null, applied: false, error: op.error }
-          : ctx.labels.write(op.index, op.label, op.clientTime)
+          : ctx.labels.write(op.index, op.label, op.clientTime, meta)
       ),
     );
     // The authoritative value of every index the batch touched.
@@ -137,6 +148,28 @@ export function labelsRoutes(ctx: ServerContext): Hono {
       .map((index) => ({ index, label: ctx.labels.get(index) }));
     c.header("Cache-Control", "no-store");
     return c.json({ results, labels, counts: ctx.labels.counts() });
+  });
+
+  app.post("/batches/:id/revert", async (c) => {
+    const raw = c.req.param("id");
+    const id = /^\d{1,12}$/.test(raw) ? Number(raw) : NaN;
+    if (!(id >= 1)) {
+      throw new HTTPException(400, {
+        message: `batch ${quoteInput(raw)}: expected a positive integer`,
+      });
+    }
+    const result = await ctx.labels.revertBatch(
+      id,
+      parseClientId(c.req.header(CLIENT_ID_HEADER)),
+    );
+    return c.json({ ...result, counts: ctx.labels.counts() });
+  });
+
+  app.get("/:i/history", (c) => {
+    const index = parseIndex(c.req.param("i"), ctx.count);
+    const limit = parseHistoryLimit(c.req.query("limit"));
+    c.header("Cache-Control", "no-store");
+    return c.json(ctx.labels.history(index, limit));
   });
 
   app.get("/:i", (c) => {
@@ -150,17 +183,23 @@ export function labelsRoutes(ctx: ServerContext): Hono {
       (await readJsonBody(c))!,
       ctx.labels.classCount,
     );
-    const result = await ctx.labels.write(index, body.label, body.clientTime);
+    const result = await ctx.labels.write(index, body.label, body.clientTime, {
+      source: body.source ?? "api",
+      client: parseClientId(c.req.header(CLIENT_ID_HEADER)),
+    });
     return c.json(result);
   });
 
   app.delete("/:i", async (c) => {
     const index = parseIndex(c.req.param("i"), ctx.count);
-    const { clientTime } = parseDeleteBody(
+    const { clientTime, source } = parseDeleteBody(
       await readJsonBody(c, { optional: true }),
       c.req.query("clientTime"),
     );
-    const result = await ctx.labels.write(index, null, clientTime);
+    const result = await ctx.labels.write(index, null, clientTime, {
+      source: source ?? "api",
+      client: parseClientId(c.req.header(CLIENT_ID_HEADER)),
+    });
     return c.json(result);
   });
 

@@ -20,6 +20,8 @@ import {
 import type { ServerContext } from "../../lib/server/context.ts";
 import { BODY_LIMITS } from "../../lib/protocol/limits.ts";
 import { readJsonBody } from "../../lib/server/http.ts";
+import { parseClientId } from "../../lib/server/validation.ts";
+import { CLIENT_ID_HEADER } from "../../lib/protocol/label_events.ts";
 import { HTTPException } from "hono/http-exception";
 
 function stamp(d = new Date()): string {
@@ -35,7 +37,10 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
       ctx.count,
       ctx.labels.classCount,
     );
-    const result = await ctx.labels.writeMany(body.changes, body.clientTime);
+    const result = await ctx.labels.writeMany(body.changes, body.clientTime, {
+      source: body.source ?? "batch",
+      client: parseClientId(c.req.header(CLIENT_ID_HEADER)),
+    });
     return c.json({ ...result, counts: ctx.labels.counts() });
   });
 
@@ -79,7 +84,13 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
       (await readJsonBody(c, { limit: BODY_LIMITS.import }))!,
     );
     try {
-      return c.json(await ctx.labels.import(req, ctx.log));
+      return c.json(
+        await ctx.labels.import(
+          req,
+          ctx.log,
+          parseClientId(c.req.header(CLIENT_ID_HEADER)),
+        ),
+      );
     } catch (e) {
       // A row that does not parse: its line and value, for the page to show.
       if (e instanceof ImportError) {
