@@ -239,6 +239,25 @@ Deno.test({
             "| User label: –",
           ),
         );
+        // The sample panel's history: the three changes, newest first, each
+        // a key press by this browser.
+        await page.waitForSelector('#label-history[data-count="3"]');
+        await page.click("#label-history summary");
+        const items = await page.$$eval(
+          "#label-history li",
+          (els) =>
+            els.map((e) => [
+              (e as HTMLElement).dataset.source,
+              e.querySelector("b")!.textContent,
+              e.textContent,
+            ]),
+        );
+        assertEquals(items.map((i) => [i[0], i[1]]), [
+          ["key", "5 → none"],
+          ["key", "3 → 5"],
+          ["key", "none → 3"],
+        ]);
+        assert(/· web-[0-9a-f]{8} ·/.test(items[0][2]!), items[0][2]!);
         await page2.close();
       },
     );
