@@ -158,7 +158,11 @@ export async function startServer(
       embeddings: options.embeddings,
       encoder: options.encoder,
     },
-    labels: () => ({ labels: store.labels, revision: labels.revision }),
+    labels: () => ({
+      labels: store.labels,
+      revision: labels.revision,
+      groups: store.batchOf,
+    }),
     exclude: () => validationSplit()?.mask ?? null,
     onPropagation: (p) => training.applyGraphPredictions(p),
     onInfo: (info) => notify("graph_status", { graph: info }),

@@ -12,6 +12,7 @@ import { LabelGraph } from "../lib/graph/label_graph.ts";
 import { reviewLabels } from "../lib/graph/review.ts";
 import { checkLabels } from "../lib/graph/self_check.ts";
 import { LabelStore } from "../lib/labels/labels_store.ts";
+import { historyPath, LabelHistory } from "../lib/labels/label_history.ts";
 import { DEFAULT_PATHS } from "../lib/protocol/paths.ts";
 import { REVIEW_PAGE } from "../lib/protocol/limits.ts";
 import { ReviewService } from "../lib/server/review_service.ts";
@@ -75,11 +76,25 @@ await runCli(async () => {
   );
   const labels = store.labels;
   const probs = graph.propagate(labels, classes).probs;
+  // The page holds each write's labels out together (its history batch):
+  // so does the CLI, when the history exists (it is read, not made).
+  let groups: Int32Array | null = null;
+  if (await Deno.stat(historyPath(labelsPath)).then(() => true, () => false)) {
+    const { history, warning } = LabelHistory.open(historyPath(labelsPath));
+    if (warning) say(`warning: ${warning}`);
+    const last = history.lastBatchBySerial();
+    history.close();
+    groups = Int32Array.from(
+      { length: data.count },
+      (_, i) => last.get(store.serialOf(i)) ?? -1,
+    );
+  }
   const check = await checkLabels(
     (l) => graph.propagate(l, classes).probs,
     labels,
     probs,
     classes,
+    { groups },
   );
   if (!check) {
     throw new Error(

@@ -53,10 +53,16 @@ Deno.test("every write is one batch of events: old and new label, source, client
     assertEquals(log.size, 5);
     assert(log.since(Date.now() - 60_000, 100).length === 5);
     assertEquals(log.since(Date.now() + 60_000, 100), []);
+    // Each image's label knows the write that set it (the self-check holds
+    // one write's labels out together), also after a reopen.
+    assertEquals(store.batchOf[4], batch[0].batch);
+    assertEquals(store.batchOf[5], batch[0].batch);
+    assertEquals(store.batchOf[0], -1);
     // Batch ids go on after a reopen.
     const last = store.lastBatch;
     store.close();
     const again = await open(path);
+    assertEquals(again.batchOf[5], batch[0].batch);
     await again.set(9, 9, { source: "key" });
     assertEquals(again.lastBatch, last + 1);
     again.close();
@@ -93,6 +99,8 @@ Deno.test("a log behind labels.csv (an edit by hand) is brought level, replaying
       [2, 5, "seed"],
       [7, 1, "seed"],
     ]);
+    // Labels found in the CSV are no write of the user's: no batch.
+    assertEquals([store.batchOf[2], store.batchOf[7]], [-1, -1]);
     await store.set(3, 3, { source: "key" });
     store.close();
     // Edited by hand while the dashboard was stopped.

@@ -104,7 +104,7 @@ async function handle(msg: ToGraphWorker): Promise<void> {
     order.buffer,
     testPred.buffer,
   ]);
-  await selfCheck(graph, msg.labels, probs, msg.revision, cal);
+  await selfCheck(graph, msg.labels, probs, msg.revision, cal, msg.groups);
 }
 
 /** The labels' self-check, unless newer labels wait (then they go first). */
@@ -114,6 +114,7 @@ async function selfCheck(
   probs: Float32Array,
   revision: number,
   used: Calibration,
+  groups: Int32Array | null,
 ): Promise<void> {
   // A macrotask turn lets a message that has already arrived be counted.
   let interrupted = false;
@@ -127,7 +128,7 @@ async function selfCheck(
     labels,
     probs,
     classes,
-    { between: idle },
+    { between: idle, groups },
   );
   if (!check) {
     // Too few labels to check (an undo can get there): the fallback again.

@@ -172,9 +172,17 @@ export type Propagator = (labels: Float32Array) => Float32Array;
 /**
  * Cross-validates the labels over `folds` stratified folds (seeded); `probs`
  * is the propagation of all of them. A held-out label whose class has no
- * other label is not scored (nothing could predict it). Returns null with
- * fewer than MIN_CHECK_LABELS scored, or when `between` (awaited between
- * folds, so a worker can take newer labels first) answers false.
+ * label outside its fold is not scored (nothing could predict it). Returns
+ * null with fewer than MIN_CHECK_LABELS scored, or when `between` (awaited
+ * between folds, so a worker can take newer labels first) answers false.
+ *
+ * `groups` (per image, −1 = none) names the write each label came from (the
+ * label history's batch). The labels of one write of two or more (up to
+ * a fold's share) are held out together: a box drawn one cluster too wide labels neighbours alike,
+ * and held out one by one each wrong label is predicted by the others of
+ * its own box (a test of four mistakes on neighbours of one class found
+ * none). Grouped, the rest of the data has to back them. (Grouped k-fold:
+ * correlated samples share a fold.)
  */
 export async function checkLabels(
   propagate: Propagator,
@@ -185,6 +193,7 @@ export async function checkLabels(
     folds?: number;
     seed?: number;
     between?: () => Promise<boolean> | boolean;
+    groups?: Int32Array | null;
   } = {},
 ): Promise<LabelCheck | null> {
   const byClass: number[][] = Array.from({ length: classes }, () => []);
@@ -202,9 +211,36 @@ export async function checkLabels(
   // turn, so every fold sees every class it can.
   const rng = new Rng(opts.seed ?? 1);
   const fold = new Map<number, number>();
+  // Writes of two or more labels: each whole into the fold with the fewest
+  // labels so far, largest first.
+  const sizes = new Array<number>(folds).fill(0);
+  if (opts.groups) {
+    const members = new Map<number, number[]>();
+    for (const list of byClass) {
+      for (const i of list) {
+        const g = opts.groups[i];
+        if (g < 0) continue;
+        const m = members.get(g);
+        if (m) m.push(i);
+        else members.set(g, [i]);
+      }
+    }
+    // A write of more than a fold's share (an import of a whole file) is
+    // dealt like single labels: held out whole it would leave too little.
+    const most = Math.floor(labelled / folds);
+    const batches = [...members]
+      .filter(([, m]) => m.length > 1 && m.length <= most)
+      .sort((a, b) => b[1].length - a[1].length || a[0] - b[0]);
+    for (const [, m] of batches) {
+      let f = 0;
+      for (let k = 1; k < folds; k++) if (sizes[k] < sizes[f]) f = k;
+      for (const i of m) fold.set(i, f);
+      sizes[f] += m.length;
+    }
+  }
   let next = 0;
-  for (const members of byClass) {
-    const m = members.slice();
+  for (const all of byClass) {
+    const m = all.filter((i) => !fold.has(i));
     for (let i = m.length - 1; i > 0; i--) {
       const j = Math.floor(rng.uniform() * (i + 1));
       [m[i], m[j]] = [m[j], m[i]];
@@ -219,10 +255,14 @@ export async function checkLabels(
     if (opts.between && !(await opts.between())) return null;
     const hidden = [...fold].filter(([, g]) => g === f).map(([i]) => i);
     const l = labels.slice();
-    for (const i of hidden) l[i] = NaN;
+    const left = byClass.map((c) => c.length);
+    for (const i of hidden) {
+      l[i] = NaN;
+      left[labels[i]]--;
+    }
     const p = propagate(l);
     for (const i of hidden) {
-      if (byClass[labels[i]].length < 2) continue;
+      if (left[labels[i]] < 1) continue;
       const o = i * classes;
       let best = 0;
       for (let c = 1; c < classes; c++) if (p[o + c] > p[o + best]) best = c;

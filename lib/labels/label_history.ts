@@ -217,6 +217,27 @@ export class LabelHistory {
   }
 
   /**
+   * The batch that last changed each serial the log names; −1 where that
+   * was the log's own seed or recovery (labels found in labels.csv, not
+   * one write of a user).
+   */
+  lastBatchBySerial(): Map<number, number> {
+    const out = new Map<number, number>();
+    const rows = this.#db.prepare(
+      "SELECT serial, batch, source FROM events ORDER BY id",
+    ).all() as unknown as Array<
+      { serial: number; batch: number; source: string }
+    >;
+    for (const r of rows) {
+      out.set(
+        r.serial,
+        r.source === "seed" || r.source === "recovered" ? -1 : r.batch,
+      );
+    }
+    return out;
+  }
+
+  /**
    * Brings the log level with labels.csv (`current`: serial → label): one
    * batch of the differences, "seed" for an empty log, else "recovered".
    * Returns how many images it logged.

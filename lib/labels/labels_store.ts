@@ -110,6 +110,11 @@ export class LabelStore {
   /** Why the log is not being written or was started afresh, if so. */
   historyWarning: string | null = null;
   readonly #warn: (line: string) => void;
+  /**
+   * History batch of the write that set each image's label (−1: none or
+   * not known): the self-check holds one write's labels out together.
+   */
+  readonly batchOf: Int32Array;
   /** The history batch of the last logged write. */
   #lastBatch = -1;
 
@@ -127,6 +132,7 @@ export class LabelStore {
   ) {
     this.history = history;
     this.#warn = warn;
+    this.batchOf = new Int32Array(count).fill(-1);
     this.path = path;
     this.count = count;
     this.labels = parsed.labels;
@@ -207,6 +213,10 @@ export class LabelStore {
           warn(
             `label history: ${n} labels of ${path} were not in the log (a write the log missed, or an edit by hand): logged as "recovered"`,
           );
+        }
+        const last = history.lastBatchBySerial();
+        for (let i = 0; i < count; i++) {
+          store.batchOf[i] = last.get(store.serialOf(i)) ?? -1;
         }
       } catch (e) {
         store.#historyFailed(e);
@@ -389,16 +399,20 @@ export class LabelStore {
         const next = this.labels.slice();
         // Each write's events, old label included, in the order applied.
         const logged: Array<{ changes: HistoryChange[]; meta: WriteMeta }> = [];
+        const touched: number[][] = [];
         for (const { changes, meta } of batch) {
           const events: HistoryChange[] = [];
+          const indices: number[] = [];
           for (const { index, label } of changes) {
             const from = Number.isNaN(next[index]) ? null : next[index];
             if (from !== label) {
               events.push({ serial: this.serialOf(index), from, to: label });
+              indices.push(index);
             }
             next[index] = label ?? NaN;
           }
           logged.push({ changes: events, meta });
+          touched.push(indices);
         }
         try {
           await writeFileAtomic(this.path, this.format(next));
@@ -412,9 +426,11 @@ export class LabelStore {
         // next open logs the difference as "recovered".
         if (this.history) {
           try {
-            for (const id of this.history.append(logged)) {
-              if (id >= 0) this.#lastBatch = id;
-            }
+            this.history.append(logged).forEach((id, k) => {
+              if (id < 0) return;
+              this.#lastBatch = id;
+              for (const i of touched[k]) this.batchOf[i] = id;
+            });
           } catch (err) {
             this.#historyFailed(err);
           }

@@ -56,6 +56,11 @@ export interface GraphLabelsMessage {
   revision: number;
   labels: Float32Array;
   exclude: Uint8Array | null;
+  /**
+   * The label history's batch of each image's label (−1 none): the
+   * self-check holds one write's labels out together. Null: not known.
+   */
+  groups: Int32Array | null;
 }
 
 export type ToGraphWorker =

@@ -14,8 +14,15 @@ import type {
 
 export interface GraphControllerOptions {
   init: Omit<GraphInitMessage, "type">;
-  /** The live labels (NaN = none) and their revision, read when sending. */
-  labels: () => { labels: Float32Array; revision: number };
+  /**
+   * The live labels (NaN = none), their revision and each label's history
+   * batch (`groups`, for the self-check), read when sending.
+   */
+  labels: () => {
+    labels: Float32Array;
+    revision: number;
+    groups?: Int32Array | null;
+  };
   /** Images never suggested (the model's validation split), read when sending. */
   exclude: () => Uint8Array | null;
   onPropagation: (p: PropagationMessage) => void;
@@ -94,8 +101,9 @@ export class GraphController {
   }
 
   #send() {
-    const { labels, revision } = this.#opts.labels();
+    const { labels, revision, groups } = this.#opts.labels();
     const copy = labels.slice();
+    const groupCopy = groups ? groups.slice() : null;
     const exclude = this.#opts.exclude();
     this.#inFlight = true;
     this.#dirty = false;
@@ -104,7 +112,8 @@ export class GraphController {
       revision,
       labels: copy,
       exclude: exclude ? exclude.slice() : null,
-    }, [copy.buffer]);
+      groups: groupCopy,
+    }, groupCopy ? [copy.buffer, groupCopy.buffer] : [copy.buffer]);
   }
 
   /** A status change or build step: kept in `info`, and told to the page. */
