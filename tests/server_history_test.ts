@@ -100,7 +100,7 @@ Deno.test("label history: sources, clients, revert after a restart, bad input", 
             ["GET", "/api/labels/5/history?limit=0", undefined],
             ["GET", "/api/labels/5/history?limit=1001", undefined],
             ["GET", "/api/labels/5/history?limit=ten", undefined],
-                ["POST", "/api/labels/batches/abc/revert", undefined],
+            ["POST", "/api/labels/batches/abc/revert", undefined],
             ["POST", "/api/labels/batches/0/revert", undefined],
           ];
         for (const [method, path, body, headers] of cases) {
@@ -109,8 +109,8 @@ Deno.test("label history: sources, clients, revert after a restart, bad input", 
           assert(typeof r.body.error === "string" && r.body.error.length > 0);
         }
         const outside = await json(srv.url, "GET", "/api/labels/300/history");
-      assertEquals(outside.status, 404, "an index past the data set");
-      const missing = await json(
+        assertEquals(outside.status, 404, "an index past the data set");
+        const missing = await json(
           srv.url,
           "POST",
           "/api/labels/batches/99999/revert",
