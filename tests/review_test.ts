@@ -203,4 +203,9 @@ Deno.test("review on MNIST: one write of neighbours labelled alike wrong is foun
   const together = await found(groups);
   assert(together >= 3, `held out together: ${together} of 4 listed`);
   assert(together > alone, `together ${together}, one by one ${alone}`);
+  // The same four in a write with a label of another class (an API batch,
+  // an import): not neighbours labelled alike, so held out one by one.
+  const mixed = groups.slice();
+  mixed[labels.findIndex((l) => l === 0)] = 7;
+  assertEquals(await found(mixed), alone);
 });

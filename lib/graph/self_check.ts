@@ -177,11 +177,11 @@ export type Propagator = (labels: Float32Array) => Float32Array;
  * between folds, so a worker can take newer labels first) answers false.
  *
  * `groups` (per image, −1 = none) names the write each label came from (the
- * label history's batch). The labels of one write of two or more (up to
- * a fold's share) are held out together: a box drawn one cluster too wide labels neighbours alike,
- * and held out one by one each wrong label is predicted by the others of
- * its own box (a test of four mistakes on neighbours of one class found
- * none). Grouped, the rest of the data has to back them. (Grouped k-fold:
+ * label history's batch). The labels of one write of two or more, all of
+ * one class (up to a fold's share), are held out together: a box drawn one
+ * cluster too wide labels neighbours alike, and held out one by one each
+ * wrong label is predicted by the others of its own box (a test of four
+ * mistakes on neighbours of one class found none). Grouped, the rest of the data has to back them. (Grouped k-fold:
  * correlated samples share a fold.)
  */
 export async function checkLabels(
@@ -211,20 +211,29 @@ export async function checkLabels(
   // turn, so every fold sees every class it can.
   const rng = new Rng(opts.seed ?? 1);
   const fold = new Map<number, number>();
-  // Writes of two or more labels: each whole into the fold with the fewest
-  // labels so far, largest first.
+  // Writes of two or more labels of one class: each whole into the fold
+  // with the fewest labels so far, largest first.
   const sizes = new Array<number>(folds).fill(0);
   if (opts.groups) {
+    // Only a write of one class: a box or lasso labels neighbours alike.
+    // The labels of a write of several classes (an API batch of
+    // corrections, an import) are not neighbours labelled alike, and held
+    // out together they only leave less to predict them from.
     const members = new Map<number, number[]>();
-    for (const list of byClass) {
-      for (const i of list) {
+    const mixed = new Set<number>();
+    for (let c = 0; c < classes; c++) {
+      for (const i of byClass[c]) {
         const g = opts.groups[i];
         if (g < 0) continue;
         const m = members.get(g);
-        if (m) m.push(i);
-        else members.set(g, [i]);
+        if (!m) members.set(g, [i]);
+        else {
+          if (labels[m[0]] !== c) mixed.add(g);
+          m.push(i);
+        }
       }
     }
+    for (const g of mixed) members.delete(g);
     // A write of more than a fold's share (an import of a whole file) is
     // dealt like single labels: held out whole it would leave too little.
     const most = Math.floor(labelled / folds);
