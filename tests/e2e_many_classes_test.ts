@@ -161,8 +161,11 @@ Deno.test({
         "two in labels.csv",
         async () => (await labelsCsv(srv!.labelsPath)).get(serial) === 10,
       );
-      text = (await page.textContent("#prediction-text"))!;
-      assert(text.endsWith("| User label: two"), text);
+      // The file is renamed before the page has the answer: waited for.
+      await page.waitForFunction(() =>
+        document.getElementById("prediction-text")?.textContent
+          ?.endsWith("| User label: two")
+      );
       // Esc clears the text, then leaves the picker; nothing is labelled.
       await page.keyboard.press("/");
       await page.waitForFunction(() =>

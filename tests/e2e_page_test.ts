@@ -234,10 +234,11 @@ Deno.test({
           async () => (await csvRows(srv.labelsPath)).length === 0,
         );
         await waitForText(page2, '[data-stat="labelled"]', "0");
-        assert(
-          (await page.textContent("#prediction-text"))!.endsWith(
-            "| User label: –",
-          ),
+        // The file is renamed before the page has the answer: waited for.
+        await page.waitForFunction(
+          () =>
+            document.getElementById("prediction-text")?.textContent
+              ?.endsWith("| User label: –"),
         );
         // The sample panel's history: the three changes, newest first, each
         // a key press by this browser.
