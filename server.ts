@@ -25,6 +25,10 @@ import { openDataset } from "./lib/data/dataset.ts";
 import { checkEmbeddingsFile } from "./lib/graph/embeddings_file.ts";
 import { ProgressServer } from "./lib/server/progress_server.ts";
 import { modelClassCount } from "./lib/ssvae/config.ts";
+import { NoticeBoard } from "./lib/server/notice_board.ts";
+import { makeNotice } from "./lib/notices.ts";
+import { sweepAtStart } from "./lib/atomic_file.ts";
+import { printable } from "./lib/quote_input.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -53,6 +57,9 @@ export async function startServer(
   const notify = (type: string, payload: Record<string, unknown>) => {
     hub.broadcast(type, payload);
   };
+  // Problems found in the user's files: printed once, kept for the page.
+  const notices = new NoticeBoard(log);
+  notices.onChange = (all) => notify("notices", { notices: all });
   const training = new TrainingController({
     weightsPath: options.weightsPath,
     testHooks: options.testHooks,
@@ -65,6 +72,18 @@ export async function startServer(
   });
   // The worker loads tfjs while this thread reads the image folder.
   training.warm();
+  // Temp files of saves a kill cut short (labels, index, caches, checkpoint).
+  const swept = await sweepAtStart(
+    [options.labelsPath, options.weightsPath],
+    [graphCacheDir(options.weightsPath)],
+  );
+  if (swept.length > 0) {
+    log(
+      `removed ${swept.length} temp file(s) of saves cut short: ${
+        swept.map(printable).join(", ")
+      }`,
+    );
+  }
   // While a first start decodes an image folder, a progress page holds the
   // address; the dashboard takes the same port afterwards.
   let progress: ProgressServer | null = null;
@@ -112,10 +131,13 @@ export async function startServer(
         throw new Error(`--encoder ${options.encoder}: ${e.message}`);
       });
     }
+    // Logged already (the folder report); kept for the page.
+    for (const n of dataset.notices) notices.post(n, { quiet: true });
     store = await LabelStore.open(options.labelsPath, info.count, {
       serials: dataset.info.serials,
       classCount: dataset.info.classes.length,
     }, { history: true, warn: log });
+    for (const n of store.notices) notices.post(n, { quiet: true });
     // The config gives the validation split the graph is chosen on.
     await model;
   } catch (e) {
@@ -166,6 +188,7 @@ export async function startServer(
     exclude: () => validationSplit()?.mask ?? null,
     onPropagation: (p) => training.applyGraphPredictions(p),
     onInfo: (info) => notify("graph_status", { graph: info }),
+    onNotice: (n) => notices.post(n),
     log,
   });
   // Started while the model's first prediction runs: on a first start the
@@ -184,14 +207,15 @@ export async function startServer(
     options.labelsPath,
     store.labels.length,
   );
-  if (review.error) log(`warning: ${review.error}`);
+  if (review.error) notices.post(makeNotice("labels-file", review.error));
   // Said at start too, not only at the first refused label (a 409).
   const labelsMode = (await Deno.stat(options.labelsPath)).mode;
   if (labelsMode !== null && (labelsMode & 0o222) === 0) {
-    log(
-      `warning: ${options.labelsPath} is read-only: labels cannot be saved ` +
+    notices.post(makeNotice(
+      "labels-file",
+      `${options.labelsPath} is read-only: labels cannot be saved ` +
         "until it is made writable",
-    );
+    ));
   }
   const addr: ListenAddress = { host: options.host, port: listenPort };
   const ctx: ServerContext = {
@@ -203,6 +227,7 @@ export async function startServer(
     graph,
     review,
     latent: new LatentCache(),
+    notices,
     staticFiles: new StaticFiles(new URL("static", ROOT).pathname),
     count: training.data!.count,
     dataset: dataset.info,

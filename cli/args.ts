@@ -42,6 +42,8 @@ export function parseCli(
     "color": { type: "boolean" },
     "classes": { type: "string" },
     "holdout": { type: "string" },
+    "follow-links": { type: "boolean" },
+    "max-megapixels": { type: "string" },
     "backend": { type: "string" },
     "help": { type: "boolean" },
     ...Object.fromEntries(
@@ -82,6 +84,8 @@ export function parseCli(
     color: values.color as boolean | undefined,
     classes: values.classes as string | undefined,
     holdout: values.holdout as string | undefined,
+    followLinks: values["follow-links"] as boolean | undefined,
+    maxMegapixels: values["max-megapixels"] as string | undefined,
   });
   if (images && values["data-dir"] !== undefined) {
     throw new Error("--images and --data-dir exclude each other");

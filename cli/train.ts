@@ -50,7 +50,8 @@ const USAGE = `Usage: deno task train [flags]
   --data-dir DIR         MNIST-layout IDX files (default: the embedded MNIST)
   --images DIR           a folder of PNG/JPEG files instead (see README "Label your
                          own images"), with --image-size N|WxH, --color,
-                         --classes A,B,... and --holdout F as in the dashboard
+                         --classes A,B,..., --holdout F, --follow-links and
+                         --max-megapixels N as in the dashboard
   --limit N              use the first N training images
   --embeddings FILE.npy  N × D float32, one row per image in Serial order: one
                          more feature space for the label graph (as in start)

@@ -4,6 +4,7 @@ import { ConfirmDialog } from "./ConfirmDialog.tsx";
 import { ConnectionBadge } from "./ConnectionBadge.tsx";
 import { DatasetStats } from "./DatasetStats.tsx";
 import { EvaluationPanel } from "./EvaluationPanel.tsx";
+import { FileNotices } from "./FileNotices.tsx";
 import { Guide } from "./Guide.tsx";
 import { LabelsImportExport } from "./LabelsImportExport.tsx";
 import { LatentPlot } from "./LatentPlot.tsx";
@@ -53,6 +54,7 @@ export function App({ store }: { store: Store }) {
           </div>
         </header>
         <Guide />
+        <FileNotices />
         <main class="workspace">
           <aside class="col-side" aria-label="Selected image and suggestions">
             <SamplePanel />

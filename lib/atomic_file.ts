@@ -13,11 +13,30 @@ export class ReadOnlyFileError extends Error {
 }
 
 /**
+ * A symbolic link whose target is missing: writing would replace the link with
+ * a plain file and the file it should reach would never get the data.
+ */
+export class DanglingLinkError extends Error {
+  override name = "DanglingLinkError";
+  constructor(readonly path: string, target: string) {
+    super(
+      `${path} is a symbolic link to ${target}, which does not exist: not saved; ` +
+        "restore the target or remove the link",
+    );
+  }
+}
+
+/**
  * Replaces `path` with `data` atomically: a temp file in the same folder, fsynced,
  * renamed over the target, then the folder fsynced so the rename itself is durable.
  * A crash at any point leaves either the old file or the new one, never a mix.
  * The folder must exist: a vanished folder is an error, not something to paper
  * over (callers create their folders up front).
+ *
+ * A symbolic link is written through: the file it points at is replaced
+ * (temp file beside the target), the link stays. People keep labels.csv in a
+ * synced folder behind a link; renaming over the link itself would cut it off
+ * silently. A link to a missing file is refused (DanglingLinkError).
  *
  * A target with no write permission bit is refused (ReadOnlyFileError) and left
  * untouched: renaming over it needs only the folder's permission, so without
@@ -28,11 +47,12 @@ export async function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
 ): Promise<void> {
-  await refuseReadOnly(path);
-  const slash = path.lastIndexOf("/");
-  const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
-  const base = path.slice(slash + 1);
-  const tmp = `${dir}/.${base}.${crypto.randomUUID()}.tmp`;
+  const target = await linkTarget(path);
+  await refuseReadOnly(target);
+  const slash = target.lastIndexOf("/");
+  const dir = slash >= 0 ? target.slice(0, slash) || "/" : ".";
+  const base = target.slice(slash + 1);
+  const tmp = `${dir}/${tempName(base)}`;
   const bytes = typeof data === "string"
     ? new TextEncoder().encode(data)
     : data;
@@ -51,12 +71,98 @@ export async function writeFileAtomic(
     } finally {
       file.close();
     }
-    await Deno.rename(tmp, path);
+    await Deno.rename(tmp, target);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
     throw err;
   }
   await syncDir(dir);
+}
+
+/** The file a write of `path` replaces: `path`, or the end of its chain of links. */
+async function linkTarget(path: string): Promise<string> {
+  try {
+    if (!(await Deno.lstat(path)).isSymlink) return path;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return path;
+    throw e;
+  }
+  try {
+    return await Deno.realPath(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+    throw new DanglingLinkError(
+      path,
+      await Deno.readLink(path).catch(() => "?"),
+    );
+  }
+}
+
+/**
+ * A temp file's name: hidden, the target's name, this process's id (so a
+ * start can tell a dead writer's leftovers from a live one's), a UUID.
+ */
+function tempName(base: string): string {
+  return `.${base}.${Deno.pid}-${crypto.randomUUID()}.tmp`;
+}
+
+/** `.<name>.<pid>-<uuid>.tmp` (this version) or `.<name>.<uuid>.tmp` (earlier ones). */
+const TEMP_NAME =
+  /^\.(.+)\.(?:(\d+)-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.tmp$/;
+
+/** Whether process `pid` runs (Linux's /proc); null where that cannot be told. */
+function processAlive(pid: number): boolean | null {
+  if (pid === Deno.pid) return true;
+  if (Deno.build.os !== "linux") return null;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the temp files killed writers left in `dir` (any target's), at
+ * start: those of a process that no longer runs go at once; those whose
+ * writer cannot be told (an earlier version's names, or no /proc) once older
+ * than `minAgeMs`, as a younger one may belong to a process writing now.
+ * `only` keeps to the temp files of one target name. Returns the names removed.
+ */
+export async function sweepTempFiles(
+  dir: string,
+  minAgeMs = 10 * 60_000,
+  only?: string,
+): Promise<string[]> {
+  const removed: string[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return removed;
+    throw err;
+  }
+  for (const entry of entries) {
+    const m = entry.isFile ? TEMP_NAME.exec(entry.name) : null;
+    if (!m || (only !== undefined && m[1] !== only)) continue;
+    const file = `${dir}/${entry.name}`;
+    let stale = m[2] !== undefined
+      ? processAlive(Number(m[2])) === false
+      : false;
+    if (!stale && (m[2] === undefined || processAlive(Number(m[2])) === null)) {
+      try {
+        const mtime = (await Deno.stat(file)).mtime?.getTime() ?? Date.now();
+        stale = Date.now() - mtime >= minAgeMs;
+      } catch {
+        continue; // gone meanwhile
+      }
+    }
+    if (stale) {
+      await Deno.remove(file).catch(() => {});
+      removed.push(entry.name);
+    }
+  }
+  return removed;
 }
 
 /** Throws ReadOnlyFileError when `path` exists and no write bit is set. */
@@ -91,9 +197,38 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /**
- * Removes temp files that a writer of `path` killed mid-write left behind
- * (`.<name>.<uuid>.tmp`). Only files older than `minAgeMs` go: a younger one may
- * belong to another process writing right now.
+ * sweepTempFiles over the folders of `files` (each file's own folder, and
+ * its link target's when it is a symbolic link) and over `dirs`; returns
+ * the paths removed. Run at start, before anything is written.
+ */
+export async function sweepAtStart(
+  files: string[],
+  dirs: string[] = [],
+): Promise<string[]> {
+  const folders = new Set(dirs);
+  for (const f of files) {
+    folders.add(dirname(f));
+    try {
+      folders.add(dirname(await Deno.realPath(f)));
+    } catch { /* missing: its folder is in already */ }
+  }
+  const removed: string[] = [];
+  for (const dir of folders) {
+    for (const name of await sweepTempFiles(dir)) {
+      removed.push(`${dir}/${name}`);
+    }
+  }
+  return removed;
+}
+
+function dirname(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
+}
+
+/**
+ * Removes the temp files killed writers of `path` left beside it (see
+ * sweepTempFiles); returns how many.
  */
 export async function removeStaleTempFiles(
   path: string,
@@ -101,25 +236,7 @@ export async function removeStaleTempFiles(
 ): Promise<number> {
   const slash = path.lastIndexOf("/");
   const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
-  const prefix = `.${path.slice(slash + 1)}.`;
-  let removed = 0;
-  try {
-    for await (const entry of Deno.readDir(dir)) {
-      if (
-        !entry.isFile || !entry.name.startsWith(prefix) ||
-        !entry.name.endsWith(".tmp")
-      ) {
-        continue;
-      }
-      const file = `${dir}/${entry.name}`;
-      const mtime = (await Deno.stat(file)).mtime?.getTime() ?? Date.now();
-      if (Date.now() - mtime >= minAgeMs) {
-        await Deno.remove(file).catch(() => {});
-        removed++;
-      }
-    }
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) throw err;
-  }
-  return removed;
+  const base = path.slice(slash + 1);
+  const removed = await sweepTempFiles(dir, minAgeMs, base);
+  return removed.length;
 }

@@ -22,3 +22,31 @@ export function quoteInput(value: unknown, limit: number = ECHO_LIMIT): string {
   }
   return clip(text, limit);
 }
+
+/**
+ * Control characters that would rewrite a terminal line or a log: C0 and C1
+ * controls, DEL, and the Unicode line and bidirectional-override marks.
+ */
+const CONTROL =
+  // deno-lint-ignore no-control-regex -- matching control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A file name as it may be printed: every control character escaped
+ * (`\n`, `\t`, `\x1b`, `\u202e`), so a name with a newline cannot forge a
+ * line of the start report and an escape sequence cannot restyle the terminal.
+ * Backslashes are doubled only when something was escaped, so an ordinary
+ * name prints as it is.
+ */
+export function printable(name: string): string {
+  if (name.search(CONTROL) < 0) return name;
+  return name.replace(/\\/g, "\\\\").replace(CONTROL, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    const code = c.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}

@@ -7,7 +7,7 @@
 
 import { Hono } from "hono";
 import type { ServerContext } from "../lib/server/context.ts";
-import { ReadOnlyFileError } from "../lib/atomic_file.ts";
+import { DanglingLinkError, ReadOnlyFileError } from "../lib/atomic_file.ts";
 import { apiState } from "../lib/server/context.ts";
 import { originGuard } from "../lib/server/guards.ts";
 import { securityHeaders } from "../lib/server/headers.ts";
@@ -65,7 +65,8 @@ export function createApp(ctx: ServerContext): Hono {
   app.get("/static/*", revalidate(), async (c) => {
     const rel = c.req.path.slice("/static/".length);
     const res = await ctx.staticFiles.serve(c.req.raw, rel);
-    if (res === null) return jsonError(c, 404, `no static file ${c.req.path}`);
+    // No path in the answer: a long or odd one is not echoed back.
+    if (res === null) return jsonError(c, 404, "no such static file");
     return res;
   });
 
@@ -84,13 +85,18 @@ export function createApp(ctx: ServerContext): Hono {
       return jsonError(c, err.status, err.message);
     }
     // A label write to a read-only labels.csv: nothing was saved, say why.
-    if (err instanceof ReadOnlyFileError) {
+    if (err instanceof ReadOnlyFileError || err instanceof DanglingLinkError) {
       return jsonError(c, 409, err.message);
     }
     ctx.log(
       `error on ${c.req.method} ${c.req.path}: ${err.stack ?? err.message}`,
     );
-    return jsonError(c, 500, `internal error: ${err.message}`);
+    // The message may hold file paths of this machine: the terminal has it.
+    return jsonError(
+      c,
+      500,
+      "internal error (the server's terminal says more)",
+    );
   });
 
   return app;

@@ -82,7 +82,10 @@ Deno.test({
         said.join(),
       );
       const cached = [...Deno.readDirSync(`${dir}/cache`)].map((f) => f.name);
-      assertEquals(cached.filter((f) => /^encoder-.*\.npy$/.test(f)).length, 1);
+      assertEquals(
+        cached.filter((f) => /^encoder-.*\.cache$/.test(f)).length,
+        1,
+      );
       // Again: read back, not run.
       said.length = 0;
       const again = await encoderEmbeddings(

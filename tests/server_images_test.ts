@@ -107,7 +107,7 @@ Deno.test("dashboard on an image folder: named classes, colour, serials, export,
     assertMatch(
       srv.output(),
       new RegExp(
-        `gone \\(their serials and labels are kept\\): 1\\n\\s+${removed}`,
+        `1 file\\(s\\) in the index are gone: their serials and labels are kept\\n\\s+${removed}`,
       ),
     );
     const after = (await json(srv.url, "GET", "/api/state")).body;
@@ -198,7 +198,26 @@ Deno.test("the progress page of a first decode: counts, ETA, then the port is fr
       body.line,
       "decoding images [######------------------] 1,500/6,000 25% · 2 failed · 3 s · ETA 9 s",
     );
-    assertMatch(await (await fetch(`${base}/`)).text(), /<progress id="bar"/);
+    const home = await fetch(`${base}/`);
+    assertMatch(await home.text(), /<progress id="bar"/);
+    // The app's headers: its CSP (no inline script, so the script is a file).
+    assertMatch(
+      home.headers.get("content-security-policy")!,
+      /script-src 'self'/,
+    );
+    assertEquals(home.headers.get("x-frame-options"), "DENY");
+    const script = await fetch(`${base}/progress.js`);
+    assertMatch(await script.text(), /api\/progress/);
+    // The app's Host guard: a rebinding page's Host gets nothing.
+    const foreign = await rawGet(page.port, "/api/progress", "evil.example");
+    assertMatch(foreign, /^HTTP\/1\.1 403/);
+    assert(!foreign.includes("etaSeconds"), foreign);
+    const cross = await fetch(`${base}/api/progress`, {
+      method: "POST",
+      headers: { Origin: "http://evil.example" },
+    });
+    assertEquals(cross.status, 403);
+    await cross.body?.cancel();
   } finally {
     await page.close();
   }
@@ -206,3 +225,23 @@ Deno.test("the progress page of a first decode: counts, ETA, then the port is fr
   const again = Deno.listen({ hostname: "127.0.0.1", port: page.port });
   again.close();
 });
+
+/** A GET with the Host header given (fetch would send the URL's own). */
+async function rawGet(
+  port: number,
+  path: string,
+  host: string,
+): Promise<string> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(
+      new TextEncoder().encode(
+        `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      ),
+    );
+    return await new Response(conn.readable).text();
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
+}

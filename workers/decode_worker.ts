@@ -9,14 +9,14 @@ import { decodeImage } from "../lib/images/decode.ts";
 import type { DecodeReply, DecodeRequest } from "../lib/images/decode_pool.ts";
 
 self.onmessage = async (ev: MessageEvent<DecodeRequest>) => {
-  const { id, paths, shape } = ev.data;
+  const { id, paths, shape, maxPixels } = ev.data;
   const pixels = shape.width * shape.height * shape.channels;
   const out = new Uint8Array(paths.length * pixels);
   const errors: Array<string | null> = [];
   for (let i = 0; i < paths.length; i++) {
     try {
       const bytes = await Deno.readFile(paths[i]);
-      out.set(await decodeImage(bytes, shape), i * pixels);
+      out.set(await decodeImage(bytes, shape, maxPixels), i * pixels);
       errors.push(null);
     } catch (e) {
       errors.push((e as Error).message);

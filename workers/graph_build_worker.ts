@@ -10,6 +10,7 @@
 
 import { initBackend } from "../lib/ssvae/backend.ts";
 import {
+  cacheProblemPoster,
   graphLoadOptions,
   loadGraphImages,
   userVectors,
@@ -32,7 +33,10 @@ self.onmessage = async (ev: MessageEvent<GraphInitMessage>) => {
       initBackend(),
     ]);
     const say = (message: string) => post({ type: "progress", message });
-    const embeddings = await userVectors(msg, images.train, say) ?? undefined;
+    const problem = cacheProblemPoster(post);
+    const embeddings = await userVectors(msg, images.train, say, {
+      onCacheProblem: problem,
+    }) ?? undefined;
     let fromCache = true;
     const built = await LabelGraph.loadOrBuild(
       images.train.raw,
@@ -42,7 +46,7 @@ self.onmessage = async (ev: MessageEvent<GraphInitMessage>) => {
       graphLoadOptions(msg, images, embeddings, (step) => {
         fromCache = false;
         say(step);
-      }),
+      }, problem),
     );
     const bytes = built.graph.serialize();
     post({ type: "built", bytes, features: built.features, fromCache }, [

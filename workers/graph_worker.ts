@@ -17,6 +17,7 @@
 
 import { initBackend } from "../lib/ssvae/backend.ts";
 import {
+  cacheProblemPoster,
   graphLoadOptions,
   loadGraphImages,
   userVectors,
@@ -170,6 +171,7 @@ async function init(msg: GraphInitMessage): Promise<void> {
   const { train } = images;
   const pixels = train.rows * train.cols * train.channels;
   const say = (message: string) => post({ type: "progress", message });
+  const problem = cacheProblemPoster(post);
   const ready = (
     features: GraphFeatures,
     fromCache: boolean,
@@ -183,14 +185,17 @@ async function init(msg: GraphInitMessage): Promise<void> {
       seconds: (performance.now() - t0) / 1000,
       features,
     });
-  const vectors = await userVectors(msg, train, say, { cachedOnly: true });
+  const vectors = await userVectors(msg, train, say, {
+    cachedOnly: true,
+    onCacheProblem: problem,
+  });
   if (vectors !== null) {
     const cached = await LabelGraph.loadCached(
       train.raw,
       train.count,
       pixels,
       msg.cacheDir,
-      graphLoadOptions(msg, images, vectors, say),
+      graphLoadOptions(msg, images, vectors, say, problem),
     );
     if (cached) {
       graph = cached.graph;
@@ -200,13 +205,14 @@ async function init(msg: GraphInitMessage): Promise<void> {
   if (train.count < (msg.quickFrom ?? QUICK_GRAPH_FROM)) {
     const embeddings = vectors !== null
       ? vectors
-      : (await userVectors(msg, train, say)) ?? undefined;
+      : (await userVectors(msg, train, say, { onCacheProblem: problem })) ??
+        undefined;
     const built = await LabelGraph.loadOrBuild(
       train.raw,
       train.count,
       pixels,
       msg.cacheDir,
-      graphLoadOptions(msg, images, embeddings, say),
+      graphLoadOptions(msg, images, embeddings, say, problem),
     );
     graph = built.graph;
     return ready(built.features, false, false);
@@ -225,7 +231,7 @@ async function init(msg: GraphInitMessage): Promise<void> {
   );
   builder.onmessage = (e: MessageEvent<FromGraphBuildWorker>) => {
     const m = e.data;
-    if (m.type === "progress") return post(m);
+    if (m.type === "progress" || m.type === "notice") return post(m);
     builder.terminate();
     if (m.type === "error") {
       return post({

@@ -488,9 +488,14 @@ export function startController(store: Store, api: DashboardApi): Controller {
   const frame = new ResizeObserver(() => {
     const root = document.documentElement.style;
     const bar = document.querySelector<HTMLElement>(".topbar");
-    const guide = document.querySelector<HTMLElement>(".guide");
     root.setProperty("--topbar-h", `${bar?.offsetHeight ?? 56}px`);
-    root.setProperty("--guide-h", `${guide ? guide.offsetHeight + 10 : 0}px`);
+    // The strips between the bar and the map: the guide, the file notices.
+    let strips = 0;
+    for (const sel of [".guide", ".file-notices"]) {
+      const el = document.querySelector<HTMLElement>(sel);
+      if (el) strips += el.offsetHeight + 10;
+    }
+    root.setProperty("--guide-h", `${strips}px`);
   });
   for (const sel of [".topbar", ".app"]) {
     const el = document.querySelector(sel);

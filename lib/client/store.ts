@@ -24,6 +24,7 @@ import type {
   ApiState,
   BatchProgress,
   Counts,
+  DataNotice,
   GraphInfo,
   HistoryEntry,
   LabelChange,
@@ -153,6 +154,8 @@ export function createStore(props: PageProps = {}) {
     latentVersion: signal(s?.latentVersion ?? 0),
     /** The label graph: building (with its step), ready, error or off. */
     graph: signal<GraphInfo | null>(s?.graph ?? null),
+    /** Problems the server found in the user's files (islands/FileNotices.tsx). */
+    notices: signal<DataNotice[]>(s?.notices ?? []),
     latent,
     latentError: signal<string | null>(null),
     selected: signal<number | null>(null),
@@ -268,6 +271,7 @@ export function applyApiState(store: Store, s: ApiState) {
     store.history.value = s.history;
     store.lastEntry.value = s.history.at(-1) ?? null;
     store.latentVersion.value = s.latentVersion;
+    if (s.notices) store.notices.value = s.notices;
   });
 }
 
@@ -309,6 +313,7 @@ export function applyServerMessage(
         }
         applyCounts(store, msg.counts);
         if (msg.graph) store.graph.value = msg.graph;
+        if (msg.notices) store.notices.value = msg.notices;
         if (msg.config) store.config.value = msg.config;
         if (typeof msg.latentVersion === "number") {
           store.latentVersion.value = msg.latentVersion;
@@ -445,6 +450,10 @@ export function applyServerMessage(
             now,
           );
         }
+        break;
+      }
+      case "notices": {
+        store.notices.value = msg.notices;
         break;
       }
       case "labels_changed": {

@@ -7,7 +7,12 @@
 import type { DataSpec } from "./source.ts";
 import { DIGIT_CLASSES } from "../images/classes.ts";
 import type { DecodeProgress } from "../images/prepare.ts";
-import { prepareImageFolder, reportLines } from "../images/prepare.ts";
+import {
+  folderNotices,
+  prepareImageFolder,
+  reportLines,
+} from "../images/prepare.ts";
+import type { DataNotice } from "../protocol/api.ts";
 import { terminalProgress } from "../images/progress_bar.ts";
 import type { ImageOptions } from "../images/options.ts";
 
@@ -44,7 +49,7 @@ export async function openDataset(
   options: DatasetOptions,
   log: (line: string) => void,
   onProgress?: (p: DecodeProgress) => void,
-): Promise<{ spec: DataSpec; info: DatasetInfo }> {
+): Promise<{ spec: DataSpec; info: DatasetInfo; notices: DataNotice[] }> {
   const img = options.images;
   if (!img) {
     return {
@@ -57,6 +62,7 @@ export async function openDataset(
         classes: [...DIGIT_CLASSES],
         channels: 1,
       },
+      notices: [],
     };
   }
   const bar = terminalProgress(log);
@@ -66,6 +72,8 @@ export async function openDataset(
     shape: img.shape,
     classes: img.classes,
     holdout: img.holdout,
+    followLinks: img.followLinks,
+    maxPixels: img.maxPixels,
     limit: options.limit,
     onProgress: (p) => {
       bar(p);
@@ -97,5 +105,7 @@ export async function openDataset(
       serials: prepared.train.serials,
       dir: img.dir,
     },
+    // Logged above (reportLines); the server keeps them for the page.
+    notices: folderNotices(prepared.report),
   };
 }

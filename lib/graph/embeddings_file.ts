@@ -75,7 +75,15 @@ export async function readEmbeddings(
   count: number,
 ): Promise<Embeddings> {
   await checkEmbeddingsFile(path, count);
-  const bytes = await Deno.readFile(path);
+  return embeddingsFromBytes(path, await Deno.readFile(path), count);
+}
+
+/** A .npy file's bytes (`path` names it in errors) as `count` rows of float32; every value must be finite. */
+export function embeddingsFromBytes(
+  path: string,
+  bytes: Uint8Array,
+  count: number,
+): Embeddings {
   const h = checkHeader(path, bytes, count);
   const n = count * h.dim;
   const body = bytes.slice(h.dataOffset).buffer;

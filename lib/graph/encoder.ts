@@ -11,10 +11,19 @@
  * are the vectors.
  */
 import { writeFileAtomic } from "../atomic_file.ts";
+import {
+  CacheFileError,
+  type CacheMeta,
+  openCache,
+  sealCache,
+} from "../cache_file.ts";
 import { encodeNpy } from "../npy.ts";
 import { sha256Hex } from "./digest.ts";
-import { readEmbeddings } from "./embeddings_file.ts";
+import { embeddingsFromBytes, readEmbeddings } from "./embeddings_file.ts";
 import type { Embeddings, ImageBytes } from "./features.ts";
+
+/** A problem with a cache file that was there (it is not used, and is rebuilt). */
+export type CacheProblem = (path: string, reason: string) => void;
 
 /** Images per model call: big enough for the kernels, small enough for memory. */
 const BATCH = 128;
@@ -28,17 +37,17 @@ export async function encoderEmbeddings(
   images: ImageBytes,
   cacheDir: string,
   progress: (step: string) => void = () => {},
+  onProblem?: CacheProblem,
 ): Promise<Embeddings> {
-  const { model, path } = await cacheFile(modelPath, images, cacheDir);
-  const cached = await readCached(path, images.count, progress);
+  const file = await cacheFile(modelPath, images, cacheDir);
+  const cached = await readCached(file, images.count, progress, onProblem);
   if (cached) return cached;
-  const out = await runEncoder(modelPath, model, images, progress);
-  try {
-    await Deno.mkdir(cacheDir, { recursive: true });
-    await writeFileAtomic(path, encodeNpy(out.data, [images.count, out.dim]));
-  } catch (e) {
-    progress(`encoder cache not written: ${e}`);
-  }
+  const out = await runEncoder(modelPath, file.model, images, progress);
+  await writeCached(
+    file,
+    encodeNpy(out.data, [images.count, out.dim]),
+    progress,
+  );
   return out;
 }
 
@@ -48,9 +57,18 @@ export async function cachedEncoderEmbeddings(
   images: ImageBytes,
   cacheDir: string,
   progress: (step: string) => void = () => {},
+  onProblem?: CacheProblem,
 ): Promise<Embeddings | null> {
-  const { path } = await cacheFile(modelPath, images, cacheDir);
-  return await readCached(path, images.count, progress);
+  const file = await cacheFile(modelPath, images, cacheDir);
+  return await readCached(file, images.count, progress, onProblem);
+}
+
+/** The vectors' cache file: sealed .npy bytes, and where an earlier version kept them unsealed. */
+interface VectorCache {
+  model: Uint8Array;
+  path: string;
+  legacyPath: string;
+  meta: CacheMeta;
 }
 
 /** The model's bytes and its vectors' cache file (named by model and images). */
@@ -58,7 +76,7 @@ async function cacheFile(
   modelPath: string,
   images: ImageBytes,
   cacheDir: string,
-): Promise<{ model: Uint8Array; path: string }> {
+): Promise<VectorCache> {
   const model = await Deno.readFile(modelPath).catch((e) => {
     throw new Error(`--encoder ${modelPath}: ${(e as Error).message}`);
   });
@@ -70,23 +88,85 @@ async function cacheFile(
     model,
     images.raw.subarray(0, images.count * pixels),
   ]);
-  return { model, path: `${cacheDir}/encoder-${digest.slice(0, 16)}.npy` };
+  const name = `${cacheDir}/encoder-${digest.slice(0, 16)}`;
+  return {
+    model,
+    path: `${name}.cache`,
+    legacyPath: `${name}.npy`,
+    meta: { format: "encoder-vectors", version: 1, key: digest },
+  };
 }
 
+/**
+ * The cached vectors; null (after `onProblem` when a file was there but
+ * not usable) when the model has to run. An earlier version's unsealed
+ * .npy is taken when it reads back whole and finite, then sealed.
+ */
 async function readCached(
-  path: string,
+  file: VectorCache,
   count: number,
   progress: (step: string) => void,
+  onProblem?: CacheProblem,
 ): Promise<Embeddings | null> {
+  let bytes: Uint8Array;
   try {
-    const cached = await readEmbeddings(path, count);
-    progress(`encoder vectors loaded from cache (${path})`);
-    return cached;
+    bytes = await Deno.readFile(file.path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
-      progress(`encoder cache unreadable (${(e as Error).message}); rerunning`);
+      onProblem?.(file.path, `unreadable (${(e as Error).message})`);
+      return null;
+    }
+    return await readLegacy(file, count, progress, onProblem);
+  }
+  try {
+    const vectors = embeddingsFromBytes(
+      file.path,
+      openCache(bytes, file.meta),
+      count,
+    );
+    progress(`encoder vectors loaded from cache (${file.path})`);
+    return vectors;
+  } catch (e) {
+    onProblem?.(
+      file.path,
+      e instanceof CacheFileError ? e.reason : (e as Error).message,
+    );
+    return null;
+  }
+}
+
+async function readLegacy(
+  file: VectorCache,
+  count: number,
+  progress: (step: string) => void,
+  onProblem?: CacheProblem,
+): Promise<Embeddings | null> {
+  try {
+    const vectors = await readEmbeddings(file.legacyPath, count);
+    progress(`encoder vectors loaded from cache (${file.legacyPath})`);
+    await writeCached(file, await Deno.readFile(file.legacyPath), progress);
+    await Deno.remove(file.legacyPath).catch(() => {});
+    return vectors;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      onProblem?.(file.legacyPath, (e as Error).message);
     }
     return null;
+  }
+}
+
+async function writeCached(
+  file: VectorCache,
+  npy: Uint8Array,
+  progress: (step: string) => void,
+): Promise<void> {
+  try {
+    await Deno.mkdir(file.path.slice(0, file.path.lastIndexOf("/")), {
+      recursive: true,
+    });
+    await writeFileAtomic(file.path, sealCache(file.meta, npy));
+  } catch (e) {
+    progress(`encoder cache not written: ${e}`);
   }
 }
 

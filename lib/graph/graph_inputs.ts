@@ -7,9 +7,17 @@
 
 import type { RawImages } from "../data/mnist.ts";
 import { loadTestRawSet, loadTrainRawSet } from "../data/source.ts";
-import type { GraphInitMessage } from "../protocol/graph_worker.ts";
+import type {
+  GraphInitMessage,
+  GraphNoticeMessage,
+} from "../protocol/graph_worker.ts";
+import { makeNotice } from "../notices.ts";
 import { readEmbeddings } from "./embeddings_file.ts";
-import { cachedEncoderEmbeddings, encoderEmbeddings } from "./encoder.ts";
+import {
+  cachedEncoderEmbeddings,
+  type CacheProblem,
+  encoderEmbeddings,
+} from "./encoder.ts";
 import type { Embeddings } from "./features.ts";
 import type { LoadOptions } from "./label_graph.ts";
 
@@ -38,13 +46,42 @@ export async function userVectors(
   msg: GraphInitMessage,
   train: RawImages,
   say: (step: string) => void,
-  opts: { cachedOnly?: boolean } = {},
+  opts: { cachedOnly?: boolean; onCacheProblem?: CacheProblem } = {},
 ): Promise<Embeddings | undefined | null> {
   if (msg.embeddings) return await readEmbeddings(msg.embeddings, train.count);
   if (!msg.encoder) return undefined;
   return opts.cachedOnly
-    ? await cachedEncoderEmbeddings(msg.encoder, train, msg.cacheDir, say)
-    : await encoderEmbeddings(msg.encoder, train, msg.cacheDir, say);
+    ? await cachedEncoderEmbeddings(
+      msg.encoder,
+      train,
+      msg.cacheDir,
+      say,
+      opts.onCacheProblem,
+    )
+    : await encoderEmbeddings(
+      msg.encoder,
+      train,
+      msg.cacheDir,
+      say,
+      opts.onCacheProblem,
+    );
+}
+
+/**
+ * Reports a cache file that was there but not used to the server, as a
+ * notice for the terminal and the page (`post` is the worker's).
+ */
+export function cacheProblemPoster(
+  post: (m: GraphNoticeMessage) => void,
+): CacheProblem {
+  return (path, reason) =>
+    post({
+      type: "notice",
+      notice: makeNotice(
+        "cache-rebuilt",
+        `${path}: ${reason}; not used, made again`,
+      ),
+    });
 }
 
 /** `loadOrBuild`'s options for these images. */
@@ -53,8 +90,10 @@ export function graphLoadOptions(
   images: GraphImages,
   embeddings: Embeddings | undefined,
   progress: (step: string) => void,
+  onCacheProblem?: CacheProblem,
 ): LoadOptions {
   return {
+    onCacheProblem,
     test: images.test ?? undefined,
     shape: images.train,
     validation: msg.validation,

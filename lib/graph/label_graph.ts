@@ -15,6 +15,13 @@
  * file makes a later start load it in well under a second.
  */
 import { writeFileAtomic } from "../atomic_file.ts";
+import {
+  CacheFileError,
+  type CacheMeta,
+  isSealed,
+  openCache,
+  sealCache,
+} from "../cache_file.ts";
 import { sha256Hex } from "./digest.ts";
 import {
   centrality,
@@ -28,6 +35,7 @@ import {
   type FeatureChoice,
   type FeatureKind,
   featureRows,
+  IMAGE_FEATURES,
   type ImageBytes,
   pooledPixels,
 } from "./features.ts";
@@ -409,6 +417,17 @@ export class LabelGraph {
         }
         : null;
       if (off !== buf.byteLength) return null;
+      // Every index in range and every number finite: a graph that passes
+      // the checksum but not this was written wrong, and must not be used.
+      if (
+        !neighboursValid(index, dist2, n) ||
+        !finiteAtLeast(mean) || !finiteAtLeast(components) ||
+        !finiteAtLeast(spectral) ||
+        !levels.every((l) =>
+          indicesBelow(l.assign, l.k) && finiteAtLeast(l.centroids) &&
+          finiteAtLeast(l.centrality)
+        ) || (testNb !== null && !indicesBelow(testNb.index, n, -1))
+      ) return null;
       return new LabelGraph({
         n,
         pca: { dim: h.pca.dim, k: h.pca.k, mean, components },
@@ -483,7 +502,12 @@ export class LabelGraph {
       const choicePath = `${cacheDir}/features-${
         imagesDigest.slice(0, 16)
       }.json`;
-      const cached = await readChoice(choicePath);
+      const cached = await readChoice(
+        choicePath,
+        imagesDigest,
+        cacheDir,
+        opts.onCacheProblem,
+      );
       if (cached) {
         choice = cached;
       } else if (!build) {
@@ -498,6 +522,7 @@ export class LabelGraph {
         await writeCache(
           cacheDir,
           choicePath,
+          choiceMeta(imagesDigest),
           new TextEncoder().encode(JSON.stringify(choice)),
           opts.progress,
         );
@@ -527,17 +552,45 @@ export class LabelGraph {
       ),
     ]);
     const path = `${cacheDir}/label-graph-${digest.slice(0, 16)}.bin`;
+    const meta: CacheMeta = {
+      format: "label-graph",
+      version: CACHE_VERSION,
+      key: `${digest}:${n}`,
+    };
+    let problem: string | null = null;
+    let bytes: Uint8Array | null = null;
     try {
-      const g = LabelGraph.deserialize(await Deno.readFile(path), n);
-      if (g) return { graph: g, features: choice };
+      bytes = await Deno.readFile(path);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) {
-        opts.progress?.(`cache unreadable (${e}); rebuilding`);
+        problem = `unreadable (${(e as Error).message})`;
       }
     }
+    if (bytes) {
+      if (isSealed(bytes)) {
+        try {
+          const g = LabelGraph.deserialize(openCache(bytes, meta), n);
+          if (g) return { graph: g, features: choice };
+          problem = "damaged: its contents do not hold together";
+        } catch (e) {
+          if (!(e instanceof CacheFileError)) throw e;
+          problem = e.reason;
+        }
+      } else {
+        // An earlier version's file, without a checksum: used only when
+        // every index and number checks out, then sealed (no rebuild).
+        const g = LabelGraph.deserialize(bytes, n);
+        if (g) {
+          await writeCache(cacheDir, path, meta, bytes, opts.progress);
+          return { graph: g, features: choice };
+        }
+        problem = "not a cache of this version, or damaged";
+      }
+      opts.onCacheProblem?.(path, problem);
+    } else if (problem) opts.onCacheProblem?.(path, problem);
     if (!build) return null;
     const g = LabelGraph.build(raw, n, pixels, { ...opts, features: kind });
-    await writeCache(cacheDir, path, g.serialize(), opts.progress);
+    await writeCache(cacheDir, path, meta, g.serialize(), opts.progress);
     return { graph: g, features: choice };
   }
 }
@@ -573,31 +626,108 @@ export interface LoadOptions extends Omit<BuildOptions, "features"> {
   validation?: ArrayLike<number>;
   /** Every training image's true class (255 = unknown). */
   truth?: Uint8Array;
+  /** A cache file that was there but not used (damaged, another version), and why: it is rebuilt. */
+  onCacheProblem?: (path: string, reason: string) => void;
 }
 
-async function readChoice(path: string): Promise<FeatureChoice | null> {
+function choiceMeta(imagesDigest: string): CacheMeta {
+  return { format: "graph-features", version: 1, key: imagesDigest };
+}
+
+/** The cached feature choice; null (after `onProblem`, unless simply absent) when it must be made. */
+async function readChoice(
+  path: string,
+  imagesDigest: string,
+  dir: string,
+  onProblem?: (path: string, reason: string) => void,
+): Promise<FeatureChoice | null> {
+  let bytes: Uint8Array;
   try {
-    const c = JSON.parse(await Deno.readTextFile(path));
-    return typeof c?.kind === "string" && Array.isArray(c.candidates)
-      ? c
-      : null;
-  } catch {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      onProblem?.(path, `unreadable (${(e as Error).message})`);
+    }
     return null;
   }
+  const sealed = isSealed(bytes);
+  let payload = bytes;
+  if (sealed) {
+    try {
+      payload = openCache(bytes, choiceMeta(imagesDigest));
+    } catch (e) {
+      if (!(e instanceof CacheFileError)) throw e;
+      onProblem?.(path, e.reason);
+      return null;
+    }
+  }
+  let c: FeatureChoice | null = null;
+  try {
+    c = JSON.parse(new TextDecoder().decode(payload));
+  } catch { /* reported below */ }
+  if (
+    typeof c?.kind !== "string" ||
+    !([...IMAGE_FEATURES, "embeddings"] as string[]).includes(c.kind) ||
+    !Array.isArray(c.candidates)
+  ) {
+    onProblem?.(path, "damaged: not a feature choice");
+    return null;
+  }
+  // An earlier version's plain JSON that checks out: sealed in place.
+  if (!sealed) await writeCache(dir, path, choiceMeta(imagesDigest), payload);
+  return c;
 }
 
+/** Seals `payload` (lib/cache_file.ts) and writes it atomically; a failure is only reported. */
 async function writeCache(
   dir: string,
   path: string,
-  bytes: Uint8Array,
+  meta: CacheMeta,
+  payload: Uint8Array,
   say?: (step: string) => void,
 ): Promise<void> {
   try {
     await Deno.mkdir(dir, { recursive: true });
-    await writeFileAtomic(path, bytes);
+    await writeFileAtomic(path, sealCache(meta, payload));
   } catch (e) {
     say?.(`cache not written: ${e}`);
   }
+}
+
+/**
+ * Whether every neighbour is an image (index in [0, n)) at a finite distance,
+ * or an empty slot (−1 at Infinity: an approximate search with too few
+ * candidates leaves those).
+ */
+function neighboursValid(
+  index: Int32Array,
+  dist2: Float32Array,
+  n: number,
+): boolean {
+  for (let i = 0; i < index.length; i++) {
+    const j = index[i], d = dist2[i];
+    const ok = j === -1
+      ? d === Infinity
+      : j >= 0 && j < n && d >= 0 && d < Infinity;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Whether every value is an integer in [min, limit). */
+function indicesBelow(a: Int32Array, limit: number, min = 0): boolean {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] < min || a[i] >= limit) return false;
+  }
+  return true;
+}
+
+/** Whether every value is finite (and at least `min`, when given). */
+function finiteAtLeast(a: Float32Array, min = -Infinity): boolean {
+  for (let i = 0; i < a.length; i++) {
+    if (!(a[i] >= min) || !Number.isFinite(a[i])) return false;
+  }
+  return true;
 }
 
 /**

@@ -3,19 +3,31 @@
  * (`labels.images-28x28x1.cache`), so a start after the first reads one file
  * instead of decoding every image again.
  *
- * Layout: magic "SSIMGC01" (8 bytes), uint32 LE header length H, H bytes of
- * JSON `{ width, height, channels, entries: [[path, size, mtimeMs, slot, error]] }`
- * (slot = the entry's place in the pixel block, -1 for a file that failed
- * to decode, with its error), padding to 8 bytes, then the pixel block:
- * `slots × height × width × channels` bytes. An entry is reused only while the
- * file's size and mtime are unchanged.
+ * Layout: sealed (lib/cache_file.ts: version, the shape as key, a SHA-256 of
+ * the rest), then magic "SSIMGC01" (8 bytes), uint32 LE header length H, H
+ * bytes of JSON `{ width, height, channels, entries: [[path, size, mtimeMs,
+ * slot, error]] }` (slot = the entry's place in the pixel block, -1 for a file
+ * that failed to decode, with its error), padding to 8 bytes, then the pixel
+ * block: `slots × height × width × channels` bytes. An entry is reused only
+ * while the file's size and mtime are unchanged. A damaged file (or one of an
+ * earlier version, which had no checksum) is reported and decoded afresh:
+ * flipped bytes never reach the model.
  */
 
 import { writeFileAtomic } from "../atomic_file.ts";
 import type { ImageShape } from "./decode.ts";
 import { readFileShared } from "../data/shared_bytes.ts";
+import { CacheFileError, openCache, sealCache } from "../cache_file.ts";
 
 const MAGIC = "SSIMGC01";
+
+/** The envelope's format and version (2: the first sealed one). */
+const FORMAT = "image-pixels";
+const VERSION = 2;
+
+function shapeKey(shape: ImageShape): string {
+  return `${shape.width}x${shape.height}x${shape.channels}`;
+}
 
 /** One file's cached result: pixels, or why it could not be decoded. */
 export interface CacheEntry {
@@ -34,21 +46,34 @@ export function cachePathFor(indexPath: string, shape: ImageShape): string {
 /**
  * Reads a cache (path → entry; pixels are views into one SharedArrayBuffer,
  * so an unchanged folder's images go to the workers without a copy). A
- * missing, foreign or damaged file is an empty cache: it only costs a decode.
+ * missing file is an empty cache; an unreadable, damaged or foreign one too,
+ * and `warn` says why (it only costs a decode).
  */
 export async function readCache(
   path: string,
   shape: ImageShape,
-  warn: (line: string) => void = () => {},
+  warn: (reason: string) => void = () => {},
 ): Promise<Map<string, CacheEntry>> {
   const out = new Map<string, CacheEntry>();
-  let bytes: Uint8Array;
+  let file: Uint8Array;
   try {
-    bytes = await readFileShared(path);
+    file = await readFileShared(path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) {
-      warn(`${path}: unreadable (${(e as Error).message}); decoding again`);
+      warn(`unreadable (${(e as Error).message})`);
     }
+    return out;
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = openCache(file, {
+      format: FORMAT,
+      version: VERSION,
+      key: shapeKey(shape),
+    });
+  } catch (e) {
+    if (!(e instanceof CacheFileError)) throw e;
+    warn(e.reason);
     return out;
   }
   try {
@@ -87,7 +112,8 @@ export async function readCache(
       });
     }
   } catch (e) {
-    warn(`${path}: damaged cache (${(e as Error).message}); decoding again`);
+    // Checksummed, so only a bug of an earlier writer gets here.
+    warn(`damaged (${(e as Error).message})`);
     out.clear();
   }
   return out;
@@ -117,7 +143,10 @@ export async function writeCache(
   for (const e of entries.values()) {
     if (e.pixels) out.set(e.pixels, base + pixels * slot++);
   }
-  await writeFileAtomic(path, out);
+  await writeFileAtomic(
+    path,
+    sealCache({ format: FORMAT, version: VERSION, key: shapeKey(shape) }, out),
+  );
 }
 
 function align8(n: number): number {

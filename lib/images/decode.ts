@@ -24,6 +24,87 @@ export class ImageDecodeError extends Error {
   override name = "ImageDecodeError";
 }
 
+/** Ends the message of every ImageTooLargeError: the pixel cache retries such files. */
+export const TOO_LARGE_MARK = "(--max-megapixels raises it)";
+
+/**
+ * An image whose header declares more pixels than the cap (`--max-megapixels`):
+ * refused before any decoding, as a small file can declare a huge image
+ * (a "decompression bomb": 388 KB for 20000×20000, ~2 GB once decoded).
+ */
+export class ImageTooLargeError extends ImageDecodeError {
+  override name = "ImageTooLargeError";
+  constructor(width: number, height: number, maxPixels: number) {
+    super(
+      `${width}×${height} pixels (${
+        megapixels(width * height)
+      } megapixels) is over the limit of ${
+        megapixels(maxPixels)
+      }: not decoded ${TOO_LARGE_MARK}`,
+    );
+  }
+}
+
+function megapixels(n: number): string {
+  const mp = n / 1e6;
+  return mp >= 10 ? mp.toFixed(0) : mp.toFixed(1);
+}
+
+/**
+ * Width and height from the file's header, without decoding: PNG's IHDR, or
+ * a JPEG's start-of-frame segment. Hand-written because the check has to come
+ * before either decoder allocates (fast-png has no limit at all; sharp's
+ * limitInputPixels guards only its own path); null when the header cannot
+ * be read (the decoder then reports the file as corrupt).
+ */
+export function headerSize(
+  bytes: Uint8Array,
+): { width: number; height: number } | null {
+  const kind = sniffKind(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (kind === "png") {
+    // Signature (8), chunk length (4), "IHDR" (4), width (4), height (4).
+    if (
+      bytes.length < 24 ||
+      String.fromCharCode(...bytes.subarray(12, 16)) !== "IHDR"
+    ) {
+      return null;
+    }
+    return { width: view.getUint32(16), height: view.getUint32(20) };
+  }
+  if (kind === "jpeg") {
+    let at = 2;
+    while (at + 4 <= bytes.length) {
+      if (bytes[at] !== 0xff) return null;
+      const marker = bytes[at + 1];
+      // Fill bytes, and markers without a length (RSTn, SOI, TEM).
+      if (marker === 0xff) {
+        at++;
+        continue;
+      }
+      if ((marker >= 0xd0 && marker <= 0xd8) || marker === 0x01) {
+        at += 2;
+        continue;
+      }
+      const length = view.getUint16(at + 2);
+      // SOF0–SOF15 but DHT (C4), JPG (C8) and DAC (CC): precision (1),
+      // height (2), width (2).
+      const isFrame = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 &&
+        marker !== 0xc8 && marker !== 0xcc;
+      if (isFrame) {
+        if (at + 9 > bytes.length) return null;
+        return {
+          width: view.getUint16(at + 7),
+          height: view.getUint16(at + 5),
+        };
+      }
+      if (marker === 0xda || length < 2) return null; // scan data before any frame
+      at += 2 + length;
+    }
+  }
+  return null;
+}
+
 /** The file kinds labelled, by content (the extension only picks the candidates). */
 export type ImageKind = "png" | "jpeg";
 
@@ -47,14 +128,24 @@ export function sniffKind(bytes: Uint8Array): ImageKind | null {
   return null;
 }
 
-/** Decodes `bytes` to `shape` (see the module comment); throws ImageDecodeError. */
+/**
+ * Decodes `bytes` to `shape` (see the module comment); throws ImageDecodeError,
+ * ImageTooLargeError when the header declares more than `maxPixels`.
+ */
 export async function decodeImage(
   bytes: Uint8Array,
   shape: ImageShape,
+  maxPixels: number = Infinity,
 ): Promise<Uint8Array> {
   const kind = sniffKind(bytes);
+  const size = kind ? headerSize(bytes) : null;
+  if (size && size.width * size.height > maxPixels) {
+    throw new ImageTooLargeError(size.width, size.height, maxPixels);
+  }
   if (kind === "png") return decodePngTo(bytes, shape);
-  if (kind === "jpeg") return await decodeWithSharp(bytes, shape);
+  if (kind === "jpeg") {
+    return await decodeWithSharp(bytes, shape, maxPixels);
+  }
   throw new ImageDecodeError("not a PNG or JPEG file (bad magic number)");
 }
 
@@ -207,6 +298,7 @@ let sharpModule: Promise<any> | null = null;
 async function decodeWithSharp(
   bytes: Uint8Array,
   shape: ImageShape,
+  maxPixels: number,
 ): Promise<Uint8Array> {
   // Loaded on first use only: MNIST and PNG-only folders never need it.
   if (!sharpModule) {
@@ -219,7 +311,12 @@ async function decodeWithSharp(
   }
   const sharp = (await sharpModule).default;
   try {
-    let pipeline = sharp(bytes, { failOn: "error" })
+    let pipeline = sharp(bytes, {
+      failOn: "error",
+      // A backstop for a header this module could not read (sharp's own
+      // default is 268 megapixels).
+      limitInputPixels: Number.isFinite(maxPixels) ? maxPixels : false,
+    })
       .rotate() // honour EXIF orientation
       .flatten({ background: "#000000" })
       .resize(shape.width, shape.height, { fit: "fill", kernel: "lanczos3" });

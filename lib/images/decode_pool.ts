@@ -10,6 +10,8 @@ export interface DecodeRequest {
   id: number;
   paths: string[];
   shape: ImageShape;
+  /** Files whose header declares more pixels are refused, not decoded. */
+  maxPixels: number;
 }
 
 /** From a decode worker: the pixels of every path (zeros where it failed) and the errors. */
@@ -37,6 +39,7 @@ export async function decodeAll(
   shape: ImageShape,
   onResult: (i: number, result: DecodeResult) => void,
   threads = navigator.hardwareConcurrency || 2,
+  maxPixels = Infinity,
 ): Promise<void> {
   if (paths.length === 0) return;
   const pixels = shape.width * shape.height * shape.channels;
@@ -63,6 +66,7 @@ export async function decodeAll(
               id: start,
               paths: paths.slice(start, next),
               shape,
+              maxPixels,
             };
             worker.postMessage(msg);
           };

@@ -122,16 +122,23 @@ export interface IndexUpdate {
   changed: boolean;
 }
 
-/** Gives every present file its serial: the stored one, else the next unused (in path order). */
+/**
+ * Gives every present file its serial: the stored one, else the next unused
+ * (in path order). `taken` are serials used elsewhere (labels.csv's rows): a
+ * new serial is above them too, so a row removed from the index by hand can
+ * never hand its labels to another file.
+ */
 export function updateIndex(
   stored: Map<number, string>,
   present: string[],
+  taken: Iterable<number> = [],
 ): IndexUpdate {
   const index = new Map(stored);
   const byPath = new Map<string, number>();
   for (const [serial, rel] of stored) byPath.set(rel, serial);
   let next = 0;
   for (const serial of stored.keys()) next = Math.max(next, serial + 1);
+  for (const serial of taken) next = Math.max(next, serial + 1);
   const serialOf = new Map<string, number>();
   const added: string[] = [];
   for (const rel of present) {

@@ -1,12 +1,14 @@
 /**
  * The image-folder flags shared by the dashboard and the CLI: `--images DIR`,
- * `--image-size N|WxH`, `--color`, `--classes a,b,...`, `--holdout F` (where
- * a folder's labels and checkpoint go: lib/protocol/paths.ts).
+ * `--image-size N|WxH`, `--color`, `--classes a,b,...`, `--holdout F`,
+ * `--follow-links`, `--max-megapixels N` (where a folder's labels and
+ * checkpoint go: lib/protocol/paths.ts).
  */
 
 import { resolve } from "node:path";
 import { parseClassList } from "./classes.ts";
 import type { ImageShape } from "./decode.ts";
+import { DEFAULT_MAX_MEGAPIXELS } from "../protocol/limits.ts";
 
 /** What `--images` and its companions ask for. */
 export interface ImageOptions {
@@ -14,6 +16,10 @@ export interface ImageOptions {
   shape: ImageShape;
   classes?: string[];
   holdout: number;
+  /** Take symbolic links that lead out of the folder (default: skipped and listed). */
+  followLinks: boolean;
+  /** Images over this many pixels (by their header) are refused before decoding. */
+  maxPixels: number;
 }
 
 /** Side lengths `--image-size` accepts. */
@@ -27,6 +33,8 @@ export interface ImageFlags {
   color?: boolean;
   classes?: string;
   holdout?: string;
+  followLinks?: boolean;
+  maxMegapixels?: string;
 }
 
 /** Parses the flags; undefined without `--images`. Throws an Error naming the flag. */
@@ -43,6 +51,10 @@ export function parseImageFlags(f: ImageFlags): ImageOptions | undefined {
       }
     }
     if (f.color) throw new Error("--color needs --images DIR");
+    if (f.followLinks) throw new Error("--follow-links needs --images DIR");
+    if (f.maxMegapixels !== undefined && f.maxMegapixels !== "") {
+      throw new Error("--max-megapixels needs --images DIR");
+    }
     return undefined;
   }
   let width = 28, height = 28;
@@ -74,6 +86,20 @@ export function parseImageFlags(f: ImageFlags): ImageOptions | undefined {
       );
     }
   }
+  let megapixels = DEFAULT_MAX_MEGAPIXELS;
+  if (f.maxMegapixels !== undefined && f.maxMegapixels !== "") {
+    megapixels = Number(f.maxMegapixels);
+    if (
+      !/^\d*\.?\d+$/.test(f.maxMegapixels.trim()) ||
+      !(megapixels > 0 && megapixels <= 10_000)
+    ) {
+      throw new Error(
+        `--max-megapixels ${
+          JSON.stringify(f.maxMegapixels)
+        }: expected a number of megapixels above 0, at most 10000`,
+      );
+    }
+  }
   return {
     dir: resolve(f.images),
     shape: { width, height, channels: f.color ? 3 : 1 },
@@ -81,5 +107,7 @@ export function parseImageFlags(f: ImageFlags): ImageOptions | undefined {
       ? parseClassList(f.classes)
       : undefined,
     holdout,
+    followLinks: f.followLinks === true,
+    maxPixels: Math.round(megapixels * 1e6),
   };
 }

@@ -14,7 +14,7 @@ import {
   writeCache,
 } from "./cache.ts";
 import { resolveClasses } from "./classes.ts";
-import type { ImageShape } from "./decode.ts";
+import { type ImageShape, TOO_LARGE_MARK } from "./decode.ts";
 import { decodeAll } from "./decode_pool.ts";
 import {
   indexPathFor,
@@ -24,6 +24,9 @@ import {
 } from "./index_file.ts";
 import { scanFolder, type SkippedFile } from "./scan.ts";
 import { sharedBytes } from "../data/shared_bytes.ts";
+import type { DataNotice } from "../protocol/api.ts";
+import { makeNotice, noticeLines } from "../notices.ts";
+import { printable } from "../quote_input.ts";
 
 /** Where and how to read an image folder. */
 export interface ImageFolderOptions {
@@ -39,6 +42,10 @@ export interface ImageFolderOptions {
   seed?: number;
   /** Keep only the first N training images (in serial order). */
   limit?: number;
+  /** Take symbolic links out of the folder (default: skipped and listed). */
+  followLinks?: boolean;
+  /** Refuse images whose header declares more pixels (default: no cap). */
+  maxPixels?: number;
   /** Decode threads (default: one per core). */
   threads?: number;
   onProgress?: (p: DecodeProgress) => void;
@@ -78,6 +85,10 @@ export interface FolderReport {
   skipped: SkippedFile[];
   added: number;
   missing: string[];
+  /** Why the pixel cache was not used (damaged, an earlier version), if so. */
+  cacheProblem: string | null;
+  /** labels.csv rows whose serial is in no row of the index (the label as written). */
+  detached: Array<{ serial: number; label: string }>;
   seconds: number;
   indexPath: string;
   cachePath: string;
@@ -128,10 +139,14 @@ export async function prepareImageFolder(
   // Index and cache are read on I/O threads while this thread stats the
   // folder's files: on a cached start these are most of the time.
   const storedIndex = readIndex(indexPath);
-  const cachedRead = readCache(cachePath, opts.shape);
+  const labelRows = readLabelSerials(opts.labelsPath);
+  let cacheProblem: string | null = null;
+  const cachedRead = readCache(cachePath, opts.shape, (reason) => {
+    cacheProblem = reason;
+  });
   storedIndex.catch(() => {});
   cachedRead.catch(() => {});
-  const scan = await scanFolder(opts.dir);
+  const scan = await scanFolder(opts.dir, { followLinks: opts.followLinks });
   const { classes, source } = await resolveClasses(
     opts.dir,
     opts.classes,
@@ -144,10 +159,15 @@ export async function prepareImageFolder(
     );
   }
   await Deno.mkdir(dirname(indexPath), { recursive: true });
+  const labelled = await labelRows;
   const update = updateIndex(
     await storedIndex,
     scan.images.map((s) => s.path),
+    labelled.keys(),
   );
+  // Labels whose serial the index does not have at all: rows removed from
+  // labels.index.csv by hand (a file gone keeps its row, and is "missing").
+  const detached = [...labelled].filter(([s]) => !update.index.has(s));
   // The index first: a serial handed out is on disk before any label can use it.
   if (update.changed) await writeIndex(indexPath, update.index);
 
@@ -156,7 +176,12 @@ export async function prepareImageFolder(
   const todo: number[] = [];
   scan.images.forEach((img, i) => {
     const hit = cached.get(img.path);
-    if (hit && hit.size === img.size && hit.mtimeMs === img.mtimeMs) {
+    // A file refused for its size is looked at again: the cap may have been
+    // raised since, and reading a header costs nothing.
+    if (
+      hit && hit.size === img.size && hit.mtimeMs === img.mtimeMs &&
+      !hit.error?.includes(TOO_LARGE_MARK)
+    ) {
       entries.set(img.path, hit);
     } else {
       entries.set(img.path, {
@@ -199,6 +224,7 @@ export async function prepareImageFolder(
         }
       },
       opts.threads,
+      opts.maxPixels,
     );
   }
   // Rewritten when something was decoded or a cached file has gone.
@@ -235,10 +261,12 @@ export async function prepareImageFolder(
   const kept = opts.limit === undefined ? train : train.slice(0, opts.limit);
   if (kept.length === 0) {
     throw new ImageFolderError(
-      `${opts.dir}: no PNG or JPEG image could be read for training` +
+      `${
+        printable(opts.dir)
+      }: no PNG or JPEG image could be read for training` +
         (failed.length
-          ? ` (${failed.length} failed, e.g. ${failed[0].path}: ${
-            failed[0].error
+          ? ` (${failed.length} failed, e.g. ${
+            printable(`${failed[0].path}: ${failed[0].error}`)
           })`
           : ""),
     );
@@ -257,11 +285,33 @@ export async function prepareImageFolder(
       skipped: scan.skipped,
       added: update.added.length,
       missing: update.missing,
+      detached: detached.map(([serial, label]) => ({ serial, label })),
+      cacheProblem,
       seconds: (performance.now() - t0) / 1000,
       indexPath,
       cachePath,
     },
   };
+}
+
+/**
+ * Serial → label text of every row of labels.csv (empty when there is none).
+ * A light read, for the serials only: LabelStore.open reads the file fully
+ * and names any bad row.
+ */
+async function readLabelSerials(path: string): Promise<Map<number, string>> {
+  const out = new Map<number, string>();
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch {
+    return out;
+  }
+  for (const line of text.split(/\r\n|\n|\r/)) {
+    const m = /^\s*"?(\d+)(?:\.0*)?"?\s*,\s*"?([^",]*?)"?\s*$/.exec(line);
+    if (m && m[2] !== "") out.set(Number(m[1]), m[2]);
+  }
+  return out;
 }
 
 function assemble(
@@ -295,8 +345,56 @@ function assemble(
   };
 }
 
-/** The report as log lines: counts, then each failed and skipped file (at most `max` of each). */
-export function reportLines(p: PreparedImages, max = 50): string[] {
+/**
+ * What the start report has to tell about the folder's files, as notices
+ * (lib/notices.ts): the terminal prints them, the page keeps them.
+ */
+export function folderNotices(r: FolderReport): DataNotice[] {
+  const out: DataNotice[] = [];
+  if (r.cacheProblem) {
+    out.push(makeNotice(
+      "cache-rebuilt",
+      `${r.cachePath}: ${r.cacheProblem}; not used, the images were decoded again`,
+    ));
+  }
+  if (r.failed.length > 0) {
+    out.push(makeNotice(
+      "unreadable-images",
+      `${r.failed.length} image(s) could not be read: left out (not labelled, not on the map)`,
+      r.failed.map((f) => `${f.path}: ${f.error}`),
+    ));
+  }
+  if (r.skipped.length > 0) {
+    out.push(makeNotice(
+      "skipped-files",
+      `${r.skipped.length} file(s) or folder(s) under the image folder are not labelled`,
+      r.skipped.map((s) => `${s.path}: ${s.reason}`),
+    ));
+  }
+  if (r.detached.length > 0) {
+    out.push(makeNotice(
+      "detached-labels",
+      `${r.detached.length} label(s) in labels.csv name serials that ${
+        r.indexPath.split("/").pop()
+      } does not have (rows removed from it by hand?): kept in labels.csv, on no image` +
+        (r.added > 0
+          ? `; ${r.added} file(s) got new serials this start. To put the labels back on their files, restore those rows of the index (from a backup) and start again`
+          : ""),
+      r.detached.map((d) => `Serial ${d.serial}: label ${d.label}`),
+    ));
+  }
+  if (r.missing.length > 0) {
+    out.push(makeNotice(
+      "missing-files",
+      `${r.missing.length} file(s) in the index are gone: their serials and labels are kept`,
+      r.missing,
+    ));
+  }
+  return out;
+}
+
+/** The report as log lines: counts, then the notices (at most NOTICE_ITEMS files each). */
+export function reportLines(p: PreparedImages): string[] {
   const r = p.report;
   const lines = [
     `images: ${p.train.count} to label` +
@@ -307,27 +405,17 @@ export function reportLines(p: PreparedImages, max = 50): string[] {
     `${p.shape.width}×${p.shape.height} ${
       p.shape.channels === 3 ? "RGB" : "grey"
     }; ` +
-    `classes ${p.classes.join(", ")} from ${p.classSource})`,
+    `classes ${printable(p.classes.join(", "))} from ${
+      printable(p.classSource)
+    })`,
   ];
   if (r.added > 0) {
     lines.push(
-      `images: ${r.added} new file(s) got new serials in ${r.indexPath}`,
+      `images: ${r.added} new file(s) got new serials in ${
+        printable(r.indexPath)
+      }`,
     );
   }
-  const list = (title: string, items: string[]) => {
-    if (items.length === 0) return;
-    lines.push(`${title}: ${items.length}`);
-    for (const item of items.slice(0, max)) lines.push(`  ${item}`);
-    if (items.length > max) lines.push(`  … and ${items.length - max} more`);
-  };
-  list(
-    "images that could not be read (skipped)",
-    r.failed.map((f) => `${f.path}: ${f.error}`),
-  );
-  list("files skipped", r.skipped.map((s) => `${s.path}: ${s.reason}`));
-  list(
-    "files in the index that are gone (their serials and labels are kept)",
-    r.missing,
-  );
+  for (const n of folderNotices(r)) lines.push(...noticeLines(n));
   return lines;
 }

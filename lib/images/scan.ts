@@ -41,8 +41,16 @@ function extensionOf(name: string): string {
   return dot > 0 ? name.slice(dot).toLowerCase() : "";
 }
 
-/** Scans `root` (see the module comment). Throws FolderError when it is no folder. */
-export async function scanFolder(root: string): Promise<FolderScan> {
+/**
+ * Scans `root` (see the module comment). Throws FolderError when it is no
+ * folder. A symbolic link that leads out of the folder is skipped (and
+ * listed) unless `followLinks`: what is labelled and served is what lies
+ * under the folder the user named.
+ */
+export async function scanFolder(
+  root: string,
+  opts: { followLinks?: boolean } = {},
+): Promise<FolderScan> {
   try {
     if (!(await Deno.stat(root)).isDirectory) {
       throw new FolderError(`${root}: not a folder`);
@@ -60,6 +68,15 @@ export async function scanFolder(root: string): Promise<FolderScan> {
   // Real paths of the folders walked: a symbolic link back up the tree
   // would otherwise walk forever.
   const seen = new Set<string>();
+  let realRoot: string;
+  try {
+    realRoot = Deno.realPathSync(root);
+  } catch {
+    realRoot = root;
+  }
+  const inside = (real: string) =>
+    real === realRoot ||
+    real.startsWith(realRoot.endsWith("/") ? realRoot : `${realRoot}/`);
   const walk = (rel: string, depth: number) => {
     const abs = rel ? `${root}/${rel}` : root;
     let real: string;
@@ -96,12 +113,22 @@ export async function scanFolder(root: string): Promise<FolderScan> {
       }
       let isDir = entry.isDirectory, isFile = entry.isFile;
       if (entry.isSymlink) {
+        let real: string;
         try {
-          const st = Deno.statSync(`${abs}/${entry.name}`);
+          real = Deno.realPathSync(`${abs}/${entry.name}`);
+          const st = Deno.statSync(real);
           isDir = st.isDirectory;
           isFile = st.isFile;
         } catch {
           skipped.push({ path, reason: "broken symbolic link" });
+          continue;
+        }
+        if (!opts.followLinks && !inside(real)) {
+          skipped.push({
+            path,
+            reason:
+              `symbolic link out of the folder (to ${real}); --follow-links takes it`,
+          });
           continue;
         }
       }

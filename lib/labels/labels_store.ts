@@ -19,6 +19,8 @@
  */
 
 import { clip, quoteInput } from "../quote_input.ts";
+import type { DataNotice } from "../protocol/api.ts";
+import { makeNotice, noticeLines } from "../notices.ts";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import { dirname } from "node:path";
@@ -62,6 +64,17 @@ export interface ParsedLabels {
   labels: Float32Array;
   /** Serial → label of rows whose serial no image of the data set has. */
   orphans: Map<number, number>;
+  /** Serials on more than one row: the last row wins (see DuplicateSerial). */
+  duplicates: DuplicateSerial[];
+}
+
+/** A Serial that labels.csv has on several rows; the last one is kept. */
+export interface DuplicateSerial {
+  serial: number;
+  /** 1-based lines of its rows, in file order. */
+  lines: number[];
+  /** The label of each row as written ("" = unlabelled). */
+  labels: string[];
 }
 
 /** One change: a label 0–9, or `null` to remove the label. */
@@ -109,6 +122,8 @@ export class LabelStore {
   readonly history: LabelHistory | null;
   /** Why the log is not being written or was started afresh, if so. */
   historyWarning: string | null = null;
+  /** What opening the file found and resolved (repeated serials, a rebuild): printed, and for the page. */
+  readonly notices: DataNotice[] = [];
   readonly #warn: (line: string) => void;
   /**
    * History batch of the write that set each image's label (−1: none or
@@ -182,6 +197,8 @@ export class LabelStore {
       }
       if (historyWarning) warn(historyWarning);
     }
+    const notices: DataNotice[] = [];
+    if (historyWarning) notices.push(makeNotice("labels-file", historyWarning));
     let rebuilt = false;
     if (text === null && history && history.size > 0) {
       // labels.csv is gone but its log is not: the log's last state is it.
@@ -190,15 +207,24 @@ export class LabelStore {
         .sort((a, b) => a[0] - b[0]);
       text = "Serial,label\n" + rows.map(([s, l]) => `${s},${l}\n`).join("");
       rebuilt = true;
-      warn(
-        `${path} was missing: rebuilt from the label history (${rows.length} labels)`,
-      );
+      const said =
+        `${path} was missing: rebuilt from the label history (${rows.length} labels)`;
+      warn(said);
+      notices.push(makeNotice("labels-file", said));
     }
-    const parsed = text !== null
-      ? parseLabelFile(text, count, path, layout)
-      : { labels: new Float32Array(count).fill(NaN), orphans: new Map() };
+    const parsed = text !== null ? parseLabelFile(text, count, path, layout) : {
+      labels: new Float32Array(count).fill(NaN),
+      orphans: new Map(),
+      duplicates: [],
+    };
     const store = new LabelStore(path, count, parsed, layout, history, warn);
     store.historyWarning = historyWarning;
+    if (parsed.duplicates.length > 0) {
+      const n = duplicateNotice(path, parsed.duplicates);
+      for (const line of noticeLines(n)) warn(line);
+      notices.push(n);
+    }
+    store.notices.push(...notices);
     if (text === null || rebuilt) {
       await Deno.mkdir(dirname(path), { recursive: true });
       await writeFileAtomic(path, store.format(store.labels));
@@ -470,6 +496,20 @@ function describe(value: unknown): string {
   return typeof value === "number" ? String(value) : quoteInput(value);
 }
 
+/** The notice of repeated serials: each one's rows and the one kept (the last). */
+function duplicateNotice(path: string, dups: DuplicateSerial[]): DataNotice {
+  const shown = (label: string) => label === "" ? "no label" : `label ${label}`;
+  return makeNotice(
+    "duplicate-serials",
+    `${path}: ${dups.length} serial(s) are on more than one row; the last row of each is kept (the next save writes only that one)`,
+    dups.map((d) =>
+      `Serial ${d.serial}: lines ${
+        d.lines.map((l, k) => `${l} (${shown(d.labels[k])})`).join(", ")
+      } → kept line ${d.lines.at(-1)}`
+    ),
+  );
+}
+
 /** Parses an integer written as "7" or "7.0"; null for anything else. */
 function parseIntegral(text: string): number | null {
   return INTEGRAL.test(text) ? Number(text) : null;
@@ -502,6 +542,11 @@ export function parseLabelFile(
     layout.serials.forEach((s, i) => position!.set(s, i));
   }
   const orphans = new Map<number, number>();
+  // Every row of a serial: a repeat is resolved (the last row wins) and
+  // reported, never silently.
+  const firstLine = new Map<number, number>();
+  const firstLabel = new Map<number, string>();
+  const repeated = new Map<number, DuplicateSerial>();
   let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
     // With `info: true` each record comes as { record, info }; the typings don't model that.
@@ -524,7 +569,7 @@ export function parseLabelFile(
     });
   }
   const labels = new Float32Array(count).fill(NaN);
-  if (records.length === 0) return { labels, orphans };
+  if (records.length === 0) return { labels, orphans, duplicates: [] };
 
   const header = records[0];
   if (
@@ -582,8 +627,19 @@ export function parseLabelFile(
       if (Number.isNaN(label)) orphans.delete(serial!);
       else orphans.set(serial!, label);
     } else labels[index] = label;
+    const first = firstLine.get(serial!);
+    if (first === undefined) {
+      firstLine.set(serial!, line);
+      firstLabel.set(serial!, labelText);
+    } else {
+      const d = repeated.get(serial!) ??
+        { serial: serial!, lines: [first], labels: [firstLabel.get(serial!)!] };
+      d.lines.push(line);
+      d.labels.push(labelText);
+      repeated.set(serial!, d);
+    }
   }
-  return { labels, orphans };
+  return { labels, orphans, duplicates: [...repeated.values()] };
 }
 
 /**

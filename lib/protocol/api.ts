@@ -50,7 +50,35 @@ export interface ApiState {
   historyWarning?: string;
   /** Completed labels.csv writes (servers started with test hooks only). */
   labelsWrites?: number;
+  /** Problems found in the user's files (start report, caches rebuilt): shown on the page. */
+  notices?: DataNotice[];
 }
+
+/**
+ * A problem found in the user's files, said once in the terminal and kept on
+ * the page: what happened, what was kept, and the files or rows concerned.
+ */
+export interface DataNotice {
+  /** What kind of problem (tests and the page's styling go by it). */
+  kind: DataNoticeKind;
+  /** One sentence: what was found and what was kept or done. */
+  title: string;
+  /** The files or rows concerned, control characters escaped; at most NOTICE_ITEMS. */
+  items: string[];
+  /** How many files or rows there are in all (`items` may list fewer). */
+  total: number;
+}
+
+/** The kinds of DataNotice. */
+export type DataNoticeKind =
+  | "unreadable-images"
+  | "skipped-files"
+  | "missing-files"
+  | "new-serials"
+  | "duplicate-serials"
+  | "detached-labels"
+  | "cache-rebuilt"
+  | "labels-file";
 
 export type GraphStatus = "building" | "ready" | "error" | "off";
 
@@ -289,6 +317,7 @@ export type ServerMessage =
     latentVersion?: number;
     config?: Partial<SSVAEConfig>;
     counts?: Counts;
+    notices?: DataNotice[];
   }
   | Base & {
     type: "training_started";
@@ -311,6 +340,8 @@ export type ServerMessage =
   | Base & { type: "latent_updated"; version: number }
   /** The label graph's status changed, or its first build took a step. */
   | Base & { type: "graph_status"; graph: GraphInfo }
+  /** A problem found in the user's files since start (a damaged cache rebuilt): the whole list. */
+  | Base & { type: "notices"; notices: DataNotice[] }
   | Base & {
     type: "labels_changed";
     changes: LabelChange[];

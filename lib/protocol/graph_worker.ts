@@ -5,7 +5,12 @@
  */
 
 import type { DataSpec } from "../data/source.ts";
-import type { GraphFeatures, LabelCheckInfo, ReviewInfo } from "./api.ts";
+import type {
+  DataNotice,
+  GraphFeatures,
+  LabelCheckInfo,
+  ReviewInfo,
+} from "./api.ts";
 
 export interface GraphInitMessage {
   type: "init";
@@ -128,6 +133,12 @@ export interface GraphCheckMessage {
   review: ReviewInfo;
 }
 
+/** A cache file that was there but not used (damaged, another version): it is rebuilt. */
+export interface GraphNoticeMessage {
+  type: "notice";
+  notice: DataNotice;
+}
+
 export interface GraphErrorMessage {
   type: "error";
   message: string;
@@ -138,6 +149,7 @@ export type FromGraphWorker =
   | GraphReadyMessage
   | GraphClassifiedMessage
   | GraphProgressMessage
+  | GraphNoticeMessage
   | PropagationMessage
   | GraphCheckMessage
   | GraphErrorMessage;
@@ -157,5 +169,6 @@ export interface GraphBuiltMessage {
 /** What the build worker posts: its steps, the graph, or why it failed. */
 export type FromGraphBuildWorker =
   | GraphProgressMessage
+  | GraphNoticeMessage
   | GraphBuiltMessage
   | GraphErrorMessage;

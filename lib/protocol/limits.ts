@@ -21,6 +21,17 @@ export const MAX_CLASSES = 100;
  */
 export const MAX_BATCH = 20_000;
 
+/** The most files or rows one DataNotice lists (the terminal and the page say how many more). */
+export const NOTICE_ITEMS = 50;
+
+/**
+ * Default cap on an image's pixels (width × height, from its header, before
+ * any decoding): a 20000×20000 PNG of 388 KB would otherwise take ~2 GB and
+ * 13 s to decode. 50 megapixels passes any camera photo of today;
+ * `--max-megapixels` raises it.
+ */
+export const DEFAULT_MAX_MEGAPIXELS = 50;
+
 /** Request body caps, in bytes. */
 export const BODY_LIMITS = {
   /** Any small JSON body (a label, a training start). */

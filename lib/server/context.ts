@@ -12,6 +12,7 @@ import type { TrainingController } from "./training_controller.ts";
 import type { GraphController } from "./graph_controller.ts";
 import type { ReviewService } from "./review_service.ts";
 import type { StaticFiles } from "./static_files.ts";
+import type { NoticeBoard } from "./notice_board.ts";
 import type { DatasetInfo } from "../data/dataset.ts";
 import type { ApiState } from "../protocol/api.ts";
 
@@ -25,6 +26,8 @@ export interface ServerContext {
   /** The review queue's confirmations. */
   review: ReviewService;
   latent: LatentCache;
+  /** Problems found in the user's files (start report, damaged caches). */
+  notices: NoticeBoard;
   staticFiles: StaticFiles;
   /** Number of images served (N). */
   count: number;
@@ -56,6 +59,7 @@ export function apiState(ctx: ServerContext): ApiState {
     latentVersion: ctx.training.version,
     step: ctx.training.step,
     labelsRevision: ctx.labels.revision,
+    notices: ctx.notices.list,
     ...(ctx.labels.historyWarning
       ? { historyWarning: ctx.labels.historyWarning }
       : {}),

@@ -5,7 +5,7 @@
  * snapshot, the suggestion queue and the next training run's soft labels.
  */
 
-import type { GraphInfo, ReviewInfo } from "../protocol/api.ts";
+import type { DataNotice, GraphInfo, ReviewInfo } from "../protocol/api.ts";
 import type {
   FromGraphWorker,
   GraphInitMessage,
@@ -31,6 +31,8 @@ export interface GraphControllerOptions {
    * a step (`message`: "neighbour graph", …): for the page.
    */
   onInfo?: (info: GraphInfo) => void;
+  /** A problem with the user's files the worker met (a damaged cache, rebuilt). */
+  onNotice?: (notice: DataNotice) => void;
   log: (line: string) => void;
   workerUrl?: URL;
 }
@@ -127,6 +129,10 @@ export class GraphController {
       case "progress":
         this.#opts.log(`label graph: ${msg.message}`);
         this.#announce({ message: msg.message });
+        return;
+      case "notice":
+        if (this.#opts.onNotice) this.#opts.onNotice(msg.notice);
+        else this.#opts.log(`label graph: ${msg.notice.title}`);
         return;
       case "ready":
         this.#opts.log(

@@ -48,6 +48,8 @@ export const USAGE = `Usage: deno task start [options]
   --color           keep colour (RGB input) instead of greyscale          [SSVAE_COLOR=1]
   --classes A,B,..  class names (default: DIR/classes.txt, its sub-folders, or 0-9) [SSVAE_CLASSES]
   --holdout F       share of a class-folder set kept apart as the test set [SSVAE_HOLDOUT]
+  --follow-links    take symbolic links out of the folder (default: skipped) [SSVAE_FOLLOW_LINKS=1]
+  --max-megapixels N  refuse images over N megapixels before decoding (default 50) [SSVAE_MAX_MEGAPIXELS]
     (with --images, --labels defaults to data/images/<folder>-<hash>/labels.csv
      and --weights to artifacts/checkpoints/<folder>-<hash>/ssvae.ckpt)
   --no-build        do not rebuild the browser bundle at start            [SSVAE_NO_BUILD=1]
@@ -99,6 +101,8 @@ export function parseOptions(
         color: { type: "boolean" },
         classes: { type: "string" },
         holdout: { type: "string" },
+        "follow-links": { type: "boolean" },
+        "max-megapixels": { type: "string" },
         "no-build": { type: "boolean" },
         "no-graph": { type: "boolean" },
         embeddings: { type: "string" },
@@ -128,6 +132,9 @@ export function parseOptions(
       color: v.color === true || env("SSVAE_COLOR") === "1",
       classes: pick(v.classes, "SSVAE_CLASSES"),
       holdout: pick(v.holdout, "SSVAE_HOLDOUT"),
+      followLinks: v["follow-links"] === true ||
+        env("SSVAE_FOLLOW_LINKS") === "1",
+      maxMegapixels: pick(v["max-megapixels"], "SSVAE_MAX_MEGAPIXELS"),
     });
   } catch (e) {
     throw new OptionsError((e as Error).message);

@@ -6,8 +6,11 @@
  * there), it reloads into the dashboard.
  */
 
+import { Hono } from "hono";
 import type { DecodeProgress } from "../images/prepare.ts";
 import { progressLine } from "../images/progress_bar.ts";
+import { type ListenAddress, originGuard } from "./guards.ts";
+import { securityHeaders } from "./headers.ts";
 
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -23,8 +26,11 @@ p{color:#475467;margin:10px 0 0;font-variant-numeric:tabular-nums}
 <progress id="bar" max="1" value="0"></progress>
 <p id="text">starting…</p>
 <p>The dashboard opens here by itself when they are ready; later starts read them from the cache.</p>
-</main><script>
-const fmt = (s) => s >= 60 ? Math.floor(s / 60) + " min " + String(Math.round(s % 60)).padStart(2, "0") + " s" : Math.round(s) + " s";
+</main><script src="/progress.js"></script></body></html>`;
+
+/** The page's script: a file of its own, as the app's CSP allows no inline script. */
+const SCRIPT =
+  `const fmt = (s) => s >= 60 ? Math.floor(s / 60) + " min " + String(Math.round(s % 60)).padStart(2, "0") + " s" : Math.round(s) + " s";
 async function poll() {
   try {
     const r = await fetch("/api/progress", { cache: "no-store" });
@@ -39,7 +45,7 @@ async function poll() {
   setTimeout(poll, 500);
 }
 poll();
-</script></body></html>`;
+`;
 
 /** The temporary server of the progress page. */
 export class ProgressServer {
@@ -55,30 +61,32 @@ export class ProgressServer {
   readonly port: number;
 
   constructor(host: string, port: number, log: (line: string) => void) {
+    // The same guards and headers as the dashboard: this page answers on
+    // the dashboard's address, so a rebinding page must not read it either.
+    const addr: ListenAddress = { host, port };
+    const app = new Hono();
+    app.use("*", securityHeaders(addr));
+    app.use("*", originGuard(addr));
+    app.use("*", async (c, next) => {
+      await next();
+      c.header("Cache-Control", "no-store");
+    });
+    app.get(
+      "/api/progress",
+      (c) => c.json({ ...this.#progress, line: progressLine(this.#progress) }),
+    );
+    app.get("/progress.js", (c) => {
+      c.header("Content-Type", "text/javascript; charset=utf-8");
+      return c.body(SCRIPT);
+    });
+    app.get("/", (c) => c.html(PAGE));
+    app.all("*", (c) => c.text("decoding images, back soon\n", 503));
     this.#server = Deno.serve({
       hostname: host,
       port,
       onListen: () => {},
-    }, (req) => {
-      if (req.method !== "GET") return new Response(null, { status: 503 });
-      const path = new URL(req.url).pathname;
-      const headers = { "Cache-Control": "no-store" };
-      if (path === "/api/progress") {
-        return Response.json({
-          ...this.#progress,
-          line: progressLine(this.#progress),
-        }, { headers });
-      }
-      if (path !== "/") {
-        return new Response("decoding images, back soon\n", {
-          status: 503,
-          headers,
-        });
-      }
-      return new Response(PAGE, {
-        headers: { ...headers, "Content-Type": "text/html; charset=utf-8" },
-      });
-    });
+    }, app.fetch);
+    addr.port = this.#server.addr.port;
     this.port = this.#server.addr.port;
     const shown = host.includes(":") ? `[${host}]` : host;
     log(

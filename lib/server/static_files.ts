@@ -106,10 +106,11 @@ export class StaticFiles {
     let info: Deno.FileInfo;
     try {
       info = await Deno.stat(path);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return null;
-      if (e instanceof Deno.errors.NotADirectory) return null;
-      throw e;
+    } catch {
+      // Not found, not a folder on the way, a name too long for the file
+      // system, no permission: to a client all of these are "no such file",
+      // and the error's text (which holds our install path) stays here.
+      return null;
     }
     if (!info.isFile) return null;
     const mtime = info.mtime?.getTime() ?? 0;

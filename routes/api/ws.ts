@@ -24,6 +24,7 @@ export function wsRoutes(ctx: ServerContext): Hono {
             history: s.history,
             latentVersion: s.latentVersion,
             config: s.config,
+            notices: s.notices,
             counts: {
               count: s.count,
               labelled: s.labelled,

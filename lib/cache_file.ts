@@ -1,0 +1,109 @@
+/**
+ * The envelope of every cache file (the decoded pixels beside labels.csv, the
+ * label graph, its feature choice, an encoder's vectors): what it is, its
+ * version, the key of what it was built from, and a SHA-256 of its payload.
+ * A cache that fails any of these is never used: the reader gets a
+ * CacheFileError saying why, reports it and rebuilds.
+ *
+ * Layout: magic "SSVCACH1" (8 bytes), uint32 LE header length H, H bytes of
+ * JSON `{ format, version, key, bytes, sha256 }`, spaces up to a multiple of
+ * 8, then the payload (so a payload of 4- or 8-byte arrays can be viewed in
+ * place).
+ *
+ * Hand-written rather than a library: it is 8 bytes of magic and a JSON
+ * header around bytes; the hash is node:crypto's (native, ~1.5 GB/s here:
+ * 30 ms for the 47 MB pixel cache of 60k images).
+ */
+
+import { createHash } from "node:crypto";
+
+const MAGIC = "SSVCACH1";
+
+/** What a cache file must be to be used. */
+export interface CacheMeta {
+  /** The kind of cache, e.g. "label-graph". */
+  format: string;
+  /** Bumped when the payload's layout changes. */
+  version: number;
+  /** What it was built from (a digest of the inputs, a shape): another key is another cache. */
+  key: string;
+}
+
+/** A cache file that must not be used; `reason` is for the user ("checksum mismatch"). */
+export class CacheFileError extends Error {
+  override name = "CacheFileError";
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** SHA-256 of `bytes`, hex. */
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** `payload` in its envelope, ready to be written (atomically) as the cache file. */
+export function sealCache(meta: CacheMeta, payload: Uint8Array): Uint8Array {
+  const header = new TextEncoder().encode(JSON.stringify({
+    format: meta.format,
+    version: meta.version,
+    key: meta.key,
+    bytes: payload.byteLength,
+    sha256: sha256(payload),
+  }));
+  const base = align8(12 + header.length);
+  const out = new Uint8Array(base + payload.byteLength);
+  out.set(new TextEncoder().encode(MAGIC));
+  new DataView(out.buffer).setUint32(8, header.length, true);
+  out.set(header, 12);
+  out.fill(32, 12 + header.length, base);
+  out.set(payload, base);
+  return out;
+}
+
+/** Whether `bytes` start like a sealed cache (else: an earlier version's file, or not ours). */
+export function isSealed(bytes: Uint8Array): boolean {
+  return bytes.length >= 12 &&
+    new TextDecoder().decode(bytes.subarray(0, 8)) === MAGIC;
+}
+
+/**
+ * The payload of a sealed cache (a view into `bytes`, no copy) when it is
+ * `meta`'s and intact; else throws CacheFileError with the reason.
+ */
+export function openCache(bytes: Uint8Array, meta: CacheMeta): Uint8Array {
+  if (!isSealed(bytes)) throw new CacheFileError("not a cache of this version");
+  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .getUint32(8, true);
+  if (12 + length > bytes.length) throw new CacheFileError("truncated header");
+  let h: Record<string, unknown>;
+  try {
+    h = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + length)));
+  } catch {
+    throw new CacheFileError("damaged header");
+  }
+  if (h.format !== meta.format) {
+    throw new CacheFileError(`a ${String(h.format)} cache, not ${meta.format}`);
+  }
+  if (h.version !== meta.version) {
+    throw new CacheFileError(
+      `version ${String(h.version)}, this program writes ${meta.version}`,
+    );
+  }
+  if (h.key !== meta.key) throw new CacheFileError("built from other data");
+  const base = align8(12 + length);
+  const payload = bytes.subarray(base);
+  if (payload.byteLength !== h.bytes) {
+    throw new CacheFileError(
+      `truncated: ${payload.byteLength} of ${String(h.bytes)} bytes`,
+    );
+  }
+  if (sha256(payload) !== h.sha256) {
+    throw new CacheFileError("checksum mismatch: the file is damaged");
+  }
+  return payload;
+}
+
+function align8(n: number): number {
+  return (n + 7) & ~7;
+}
