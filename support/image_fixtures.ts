@@ -205,3 +205,60 @@ export async function labelFromFolders(
   await r.body?.cancel();
   return { count: state.count, classes, labelled: changes.length };
 }
+
+/**
+ * A "decompression bomb": a valid grey 8-bit PNG declaring width × height
+ * pixels of black, deflated as it is made (20000 × 20000 is ~390 KB on disk
+ * and 400 MB once decoded), so making it costs no memory.
+ */
+export async function bombPng(
+  width: number,
+  height: number,
+): Promise<Uint8Array> {
+  const zlib = (await import("node:zlib")).default;
+  const deflate = zlib.createDeflate({ level: 9 });
+  const parts: Uint8Array[] = [];
+  deflate.on("data", (c: Uint8Array) => parts.push(c));
+  const ended = new Promise((resolve) => deflate.on("end", resolve));
+  const row = new Uint8Array(width + 1); // filter byte 0, then the row
+  for (let y = 0; y < height; y++) {
+    if (!deflate.write(row)) {
+      await new Promise((resolve) => deflate.once("drain", resolve));
+    }
+  }
+  deflate.end();
+  await ended;
+  const idat = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    idat.set(p, at);
+    at += p.length;
+  }
+  const ihdr = new Uint8Array(13);
+  const v = new DataView(ihdr.buffer);
+  v.setUint32(0, width);
+  v.setUint32(4, height);
+  ihdr.set([8, 0, 0, 0, 0], 8); // depth 8, grey, deflate, no filter, no interlace
+  const chunk = (type: string, data: Uint8Array) => {
+    const out = new Uint8Array(12 + data.length);
+    const d = new DataView(out.buffer);
+    d.setUint32(0, data.length);
+    out.set(new TextEncoder().encode(type), 4);
+    out.set(data, 8);
+    d.setUint32(8 + data.length, zlib.crc32(out.subarray(4, 8 + data.length)));
+    return out;
+  };
+  const pieces = [
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", idat),
+    chunk("IEND", new Uint8Array()),
+  ];
+  const png = new Uint8Array(pieces.reduce((s, p) => s + p.length, 0));
+  at = 0;
+  for (const p of pieces) {
+    png.set(p, at);
+    at += p.length;
+  }
+  return png;
+}

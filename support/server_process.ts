@@ -110,7 +110,11 @@ export async function startServer(
     const dec = new TextDecoder();
     for await (const chunk of stream) {
       out += dec.decode(chunk, { stream: true });
-      const m = out.match(/listening on (http:\/\/\S+?)\/?\s/);
+      // The line main.ts prints, from its start: a file name in the start
+      // report cannot pass for it (names are printed escaped, on one line).
+      const m = out.match(
+        /^SSVAE dashboard listening on (http:\/\/\S+?)\/?\s/m,
+      );
       if (m) listening.resolve(m[1]);
     }
   };
