@@ -160,10 +160,14 @@ export async function prepareImageFolder(
   }
   await Deno.mkdir(dirname(indexPath), { recursive: true });
   const labelled = await labelRows;
+  const stored = await storedIndex;
+  // With an index, new serials go above every serial labels.csv uses. On a
+  // first start (no index yet) serials follow the path order from 0, as a
+  // labels.csv written for the folder beforehand expects.
   const update = updateIndex(
-    await storedIndex,
+    stored,
     scan.images.map((s) => s.path),
-    labelled.keys(),
+    stored.size > 0 ? labelled.keys() : [],
   );
   // Labels whose serial the index does not have at all: rows removed from
   // labels.index.csv by hand (a file gone keeps its row, and is "missing").
