@@ -7,7 +7,7 @@
  */
 import { assert, assertEquals, assertMatch, assertRejects } from "./assert.ts";
 import { readIndex } from "../lib/images/index_file.ts";
-import { json } from "../support/api_client.ts";
+import { json, rawRequest } from "../support/api_client.ts";
 import { readLabelsCsv, startServer } from "../support/server_process.ts";
 import {
   pngOf,
@@ -209,9 +209,12 @@ Deno.test("the progress page of a first decode: counts, ETA, then the port is fr
     const script = await fetch(`${base}/progress.js`);
     assertMatch(await script.text(), /api\/progress/);
     // The app's Host guard: a rebinding page's Host gets nothing.
-    const foreign = await rawGet(page.port, "/api/progress", "evil.example");
-    assertMatch(foreign, /^HTTP\/1\.1 403/);
-    assert(!foreign.includes("etaSeconds"), foreign);
+    const foreign = await rawRequest(page.port, [
+      "GET /api/progress HTTP/1.1",
+      "Host: evil.example",
+    ]);
+    assertEquals(foreign.status, 403);
+    assert(!foreign.text.includes("etaSeconds"), foreign.text);
     const cross = await fetch(`${base}/api/progress`, {
       method: "POST",
       headers: { Origin: "http://evil.example" },
@@ -225,23 +228,3 @@ Deno.test("the progress page of a first decode: counts, ETA, then the port is fr
   const again = Deno.listen({ hostname: "127.0.0.1", port: page.port });
   again.close();
 });
-
-/** A GET with the Host header given (fetch would send the URL's own). */
-async function rawGet(
-  port: number,
-  path: string,
-  host: string,
-): Promise<string> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    await conn.write(
-      new TextEncoder().encode(
-        `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
-      ),
-    );
-    return await new Response(conn.readable).text();
-  } catch (e) {
-    conn.close();
-    throw e;
-  }
-}

@@ -85,6 +85,13 @@ export async function readIndex(path: string): Promise<Map<number, string>> {
         }`,
       );
     }
+    // Read as UTF-8: a byte that is not (a damaged file) comes back as
+    // U+FFFD, and such a path would name no file and detach its labels.
+    if (rel.includes("\uFFFD")) {
+      throw new IndexFileError(
+        `${path}: line ${info.lines}: the path is not valid UTF-8 text (a damaged file?); restore the index from a backup, or remove the line`,
+      );
+    }
     if (out.has(serial) || seen.has(rel)) {
       throw new IndexFileError(
         `${path}: line ${info.lines}: serial ${serial} or path ${
