@@ -47,7 +47,15 @@ Deno.test(
           for (let k = 0; k < moment.stops; k++) {
             const stop = await json(srv.url, "POST", "/api/training/stop");
             assertEquals(stop.status, 202);
-            assertEquals(stop.body.status, "stopping");
+            // A second stop may land after a run stopped at 0 has already
+            // ended (it ends at once): then it finds the trainer idle.
+            if (k === 0) assertEquals(stop.body.status, "stopping");
+            else {
+              assert(
+                ["stopping", "idle"].includes(stop.body.status as string),
+                JSON.stringify(stop.body),
+              );
+            }
           }
           const done = await ws.waitFor(
             (m) =>
