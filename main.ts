@@ -3,6 +3,7 @@
  * Flags and SSVAE_* environment variables: lib/server/options.ts.
  */
 
+import { printable } from "./lib/quote_input.ts";
 import { OptionsError, parseOptions, USAGE } from "./lib/server/options.ts";
 import { startServer } from "./server.ts";
 
@@ -34,7 +35,10 @@ async function main(): Promise<number> {
       : /LabelError/.test(text)
       ? "\n(fix or move the labels file, or pass --labels PATH)"
       : "";
-    console.error(`error: the dashboard could not start: ${text}${hint}`);
+    // One line, whatever file names the message holds (lib/quote_input.ts).
+    console.error(
+      `error: the dashboard could not start: ${printable(text)}${hint}`,
+    );
     return 1;
   }
   const stop = async (signal: string) => {

@@ -388,7 +388,7 @@ export async function probeCorruptFiles(
         await Deno.remove(`${file}-shm`).catch(() => {});
         const damaged = corrupt(await Deno.readFile(file), how);
         await Deno.writeFile(file, damaged);
-        const outcome = await startOn(dir, imagesDir, name, kind);
+        const outcome = await startOn(dir, imagesDir, name);
         const untouched = await Deno.readFile(file).then(
           (b) =>
             b.length === damaged.length && b.every((v, i) => v === damaged[i]),
@@ -447,7 +447,6 @@ async function startOn(
   dir: string,
   imagesDir: string,
   name: string,
-  kind: string,
 ): Promise<StartOutcome> {
   let srv: ServerProcess;
   try {

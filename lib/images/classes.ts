@@ -4,6 +4,7 @@
  * (sorted), else the digits 0–9 (MNIST's classes).
  */
 
+import { printable } from "../quote_input.ts";
 import { MAX_CLASSES } from "../protocol/limits.ts";
 import { CLASSES_FILE } from "./scan.ts";
 
@@ -98,7 +99,9 @@ export async function resolveClasses(
     for (const folder of classFolders) {
       if (!classes.includes(folder)) {
         throw new ClassesError(
-          `${dir}/${folder}/: a class sub-folder whose name is not among the classes of ${source} (${
+          `${
+            printable(`${dir}/${folder}`)
+          }/: a class sub-folder whose name is not among the classes of ${source} (${
             classes.join(", ")
           })`,
         );
