@@ -74,7 +74,11 @@ const load: ChaosRow = {
   handled: idle.writes + busy.writes,
   lost: 0,
   notes: [
-    `idle ${idle.perSecond.toFixed(0)} writes/s, p95 ${idle.p95.toFixed(1)} ms`,
+    `idle ${idle.perSecond.toFixed(0)} writes/s, p95 ${
+      idle.p95.toFixed(1)
+    } ms, server RSS ${idle.rssMiB[0].toFixed(0)} → ${
+      idle.rssMiB[1].toFixed(0)
+    } MiB`,
     `during training ${busy.perSecond.toFixed(0)} writes/s, p95 ${
       busy.p95.toFixed(1)
     } ms`,

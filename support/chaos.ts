@@ -777,13 +777,22 @@ export async function probeKillDuringBuilds(
 
 /**
  * Label writes from 16 clients for `seconds`, idle or while a training run
- * trains: writes per second and the p95 latency of an acknowledged write.
+ * trains: writes per second, the p95 latency of an acknowledged write, and
+ * the server's resident memory before and after (it must stay flat).
  */
 export async function loadFigures(
   seconds: number,
   duringTraining: boolean,
-): Promise<{ writes: number; perSecond: number; p95: number }> {
+): Promise<
+  { writes: number; perSecond: number; p95: number; rssMiB: [number, number] }
+> {
   const srv = await startServer({ build: false, limit: 10000 });
+  const rss = () => {
+    const m = /VmRSS:\s+(\d+) kB/.exec(
+      Deno.readTextFileSync(`/proc/${srv.child.pid}/status`),
+    );
+    return m ? Number(m[1]) / 1024 : NaN;
+  };
   try {
     if (duringTraining) {
       await json(srv.url, "PUT", "/api/labels", {
@@ -797,6 +806,7 @@ export async function loadFigures(
       });
     }
     const times: number[] = [];
+    const rssBefore = rss();
     const end = performance.now() + seconds * 1000;
     const client = async (k: number) => {
       for (let m = 0; performance.now() < end; m++) {
@@ -819,6 +829,7 @@ export async function loadFigures(
       writes: times.length,
       perSecond: times.length / seconds,
       p95: times[Math.floor(times.length * 0.95)] ?? NaN,
+      rssMiB: [rssBefore, rss()],
     };
   } finally {
     await srv.stop();
