@@ -45,7 +45,7 @@ export class DanglingLinkError extends Error {
  */
 export async function writeFileAtomic(
   path: string,
-  data: string | Uint8Array,
+  data: string | Uint8Array | Uint8Array[],
 ): Promise<void> {
   const target = await linkTarget(path);
   await refuseReadOnly(target);
@@ -53,9 +53,12 @@ export async function writeFileAtomic(
   const dir = slash >= 0 ? target.slice(0, slash) || "/" : ".";
   const base = target.slice(slash + 1);
   const tmp = `${dir}/${tempName(base)}`;
-  const bytes = typeof data === "string"
-    ? new TextEncoder().encode(data)
-    : data;
+  // A list is written part after part (a cache's envelope, then its payload).
+  const parts = typeof data === "string"
+    ? [new TextEncoder().encode(data)]
+    : Array.isArray(data)
+    ? data
+    : [data];
   try {
     const file = await Deno.open(tmp, {
       write: true,
@@ -63,9 +66,11 @@ export async function writeFileAtomic(
       mode: 0o644,
     });
     try {
-      let written = 0;
-      while (written < bytes.length) {
-        written += await file.write(bytes.subarray(written));
+      for (const bytes of parts) {
+        let written = 0;
+        while (written < bytes.length) {
+          written += await file.write(bytes.subarray(written));
+        }
       }
       await file.sync();
     } finally {

@@ -15,7 +15,7 @@ import {
   CacheFileError,
   type CacheMeta,
   openCache,
-  sealCache,
+  sealParts,
 } from "../cache_file.ts";
 import { encodeNpy } from "../npy.ts";
 import { sha256Hex } from "./digest.ts";
@@ -164,7 +164,7 @@ async function writeCached(
     await Deno.mkdir(file.path.slice(0, file.path.lastIndexOf("/")), {
       recursive: true,
     });
-    await writeFileAtomic(file.path, sealCache(file.meta, npy));
+    await writeFileAtomic(file.path, sealParts(file.meta, npy));
   } catch (e) {
     progress(`encoder cache not written: ${e}`);
   }

@@ -20,7 +20,7 @@ import {
   type CacheMeta,
   isSealed,
   openCache,
-  sealCache,
+  sealParts,
 } from "../cache_file.ts";
 import { sha256Hex } from "./digest.ts";
 import {
@@ -688,7 +688,7 @@ async function writeCache(
 ): Promise<void> {
   try {
     await Deno.mkdir(dir, { recursive: true });
-    await writeFileAtomic(path, sealCache(meta, payload));
+    await writeFileAtomic(path, sealParts(meta, payload));
   } catch (e) {
     say?.(`cache not written: ${e}`);
   }

@@ -17,7 +17,11 @@
 import { writeFileAtomic } from "../atomic_file.ts";
 import type { ImageShape } from "./decode.ts";
 import { readFileShared } from "../data/shared_bytes.ts";
-import { CacheFileError, openCache, sealCache } from "../cache_file.ts";
+import {
+  CacheFileError,
+  openCacheOffThread,
+  sealParts,
+} from "../cache_file.ts";
 
 const MAGIC = "SSIMGC01";
 
@@ -66,7 +70,7 @@ export async function readCache(
   }
   let bytes: Uint8Array;
   try {
-    bytes = openCache(file, {
+    bytes = await openCacheOffThread(file, {
       format: FORMAT,
       version: VERSION,
       key: shapeKey(shape),
@@ -145,7 +149,7 @@ export async function writeCache(
   }
   await writeFileAtomic(
     path,
-    sealCache({ format: FORMAT, version: VERSION, key: shapeKey(shape) }, out),
+    sealParts({ format: FORMAT, version: VERSION, key: shapeKey(shape) }, out),
   );
 }
 
