@@ -31,6 +31,11 @@ export interface ChaosRow {
   cases?: string[];
 }
 
+/** An empty row of `area`. */
+function newRow(area: string): ChaosRow {
+  return { area, tried: 0, handled: 0, lost: 0, notes: [] };
+}
+
 /** A request that must be refused: a 4xx JSON `{ error }`, nothing written. */
 interface BadRequest {
   name: string;
@@ -211,13 +216,7 @@ export async function probeBadInputs(srv: ServerProcess): Promise<ChaosRow[]> {
   const before = await Deno.readTextFile(srv.labelsPath);
   const rows: ChaosRow[] = [];
   const root = new URL("../", import.meta.url).pathname;
-  const row: ChaosRow = {
-    area: "bad requests, every route",
-    tried: 0,
-    handled: 0,
-    lost: 0,
-    notes: [],
-  };
+  const row: ChaosRow = newRow("bad requests, every route");
   for (const r of badRequests(state.count)) {
     row.tried++;
     const res = await fetch(srv.url + r.path, {
@@ -246,13 +245,7 @@ export async function probeBadInputs(srv: ServerProcess): Promise<ChaosRow[]> {
   else row.notes.push(`foreign Host: ${host.status}`);
   rows.push(row);
 
-  const trav: ChaosRow = {
-    area: "path traversal",
-    tried: 0,
-    handled: 0,
-    lost: 0,
-    notes: [],
-  };
+  const trav: ChaosRow = newRow("path traversal");
   for (const path of TRAVERSALS) {
     trav.tried++;
     // Raw, so the client does not normalise the dots away.
@@ -368,13 +361,7 @@ export async function probeCorruptFiles(
   labelled: number,
   corruptions: Corruption[],
 ): Promise<ChaosRow> {
-  const row: ChaosRow = {
-    area: "damaged files at start",
-    tried: 0,
-    handled: 0,
-    lost: 0,
-    notes: [],
-  };
+  const row: ChaosRow = newRow("damaged files at start");
   for (const how of corruptions) {
     for (const { kind, path } of filesOf(`${baseline}/state`)) {
       row.tried++;
@@ -533,13 +520,7 @@ export async function probeKillDuringWrites(
   rounds: number,
   seed = 1,
 ): Promise<ChaosRow> {
-  const row: ChaosRow = {
-    area: "SIGKILL during label writes",
-    tried: 0,
-    handled: 0,
-    lost: 0,
-    notes: [],
-  };
+  const row: ChaosRow = newRow("SIGKILL during label writes");
   const rnd = seeded(seed);
   const dir = await Deno.makeTempDir({ prefix: "ssvae_chaos_kill_" });
   const n = 2000;
@@ -644,13 +625,7 @@ export async function probeKillDuringSaves(
   rounds: number,
   seed = 2,
 ): Promise<ChaosRow> {
-  const row: ChaosRow = {
-    area: "SIGKILL during training and checkpoint saves",
-    tried: 0,
-    handled: 0,
-    lost: 0,
-    notes: [],
-  };
+  const row: ChaosRow = newRow("SIGKILL during training and checkpoint saves");
   const rnd = seeded(seed);
   const dir = await Deno.makeTempDir({ prefix: "ssvae_chaos_save_" });
   try {
@@ -735,13 +710,7 @@ export async function probeKillDuringBuilds(
   rounds: number,
   seed = 3,
 ): Promise<ChaosRow> {
-  const row: ChaosRow = {
-    area: "SIGKILL during label graph builds",
-    tried: 0,
-    handled: 0,
-    lost: 0,
-    notes: [],
-  };
+  const row: ChaosRow = newRow("SIGKILL during label graph builds");
   const rnd = seeded(seed);
   const dir = await Deno.makeTempDir({ prefix: "ssvae_chaos_graph_" });
   const opts = { build: false, dir, keepDir: true, limit: 16000, graph: true };

@@ -56,6 +56,17 @@ async function writeDigits(dir: string, n: number, sub = ""): Promise<void> {
   }
 }
 
+/** `n` digits in `dir/images`, and the options that read them (labels beside). */
+async function digitFolder(dir: string, n: number) {
+  await writeDigits(`${dir}/images`, n);
+  return {
+    dir: `${dir}/images`,
+    labelsPath: `${dir}/labels.csv`,
+    shape: GREY,
+    threads: 1,
+  };
+}
+
 Deno.test("a decompression bomb is refused by its header, before decoding: memory stays flat", async () => {
   // The generator makes real PNGs: a small one decodes.
   const small = await bombPng(64, 48);
@@ -105,13 +116,7 @@ Deno.test("a decompression bomb is refused by its header, before decoding: memor
 
 Deno.test("a pixel cache with flipped bytes is reported and the images decoded again", async () => {
   await withTempDir("ssvae_pixcache_", async (dir) => {
-    await writeDigits(`${dir}/images`, 6);
-    const opts = {
-      dir: `${dir}/images`,
-      labelsPath: `${dir}/labels.csv`,
-      shape: GREY,
-      threads: 1,
-    };
+    const opts = await digitFolder(dir, 6);
     const first = await prepareImageFolder(opts);
     const truth = first.train.raw.slice();
     const path = cachePathFor(indexPathFor(opts.labelsPath), GREY);
@@ -254,13 +259,7 @@ Deno.test("labels.csv: repeated serials are reported with the row kept; a symbol
 
 Deno.test("rows removed from the index by hand: their labels are reported as detached, never handed to other files", async () => {
   await withTempDir("ssvae_detached_", async (dir) => {
-    await writeDigits(`${dir}/images`, 4);
-    const opts = {
-      dir: `${dir}/images`,
-      labelsPath: `${dir}/labels.csv`,
-      shape: GREY,
-      threads: 1,
-    };
+    const opts = await digitFolder(dir, 4);
     await prepareImageFolder(opts);
     const indexPath = indexPathFor(opts.labelsPath);
     assertEquals(
