@@ -24,6 +24,8 @@ export function EvaluationPanel() {
   const confRef = useRef<HTMLDivElement>(null);
   const runs = store.active.evaluations.value;
   const last = runs.at(-1) ?? null;
+  // A folder started without --holdout has nothing to score runs on.
+  const noTest = dataset.value.hasTest === false;
   const check = labelCheckText(store.graph.value);
   // Past ten classes the matrix has a size of its own: it goes below the
   // accuracy plot, in a panel that scrolls.
@@ -81,6 +83,8 @@ export function EvaluationPanel() {
             }% after run ${last.run} · ${
               last.labels.toLocaleString("en-US")
             } labels · ${last.testCount.toLocaleString("en-US")} test images`
+            : noTest
+            ? "no test set"
             : "scored on the test set after each run"}
         </span>
       </div>
@@ -103,11 +107,28 @@ export function EvaluationPanel() {
           <div ref={accRef} id="accuracy-plot" class="eval-plot" />
           {!last && (
             <div class="placeholder" id="evaluation-placeholder">
-              <strong>No evaluation yet</strong>
-              <span>
-                Each training run is scored on the test set: accuracy against
-                the number of labels appears here.
-              </span>
+              {noTest
+                ? (
+                  <>
+                    <strong>No test set</strong>
+                    <span>
+                      Runs are not scored: start with <code>--holdout 0.1</code>
+                      {" "}
+                      (one sub-folder per class) to keep a tenth of the images
+                      apart for that. The estimate from your own labels above
+                      works without it.
+                    </span>
+                  </>
+                )
+                : (
+                  <>
+                    <strong>No evaluation yet</strong>
+                    <span>
+                      Each training run is scored on the test set: accuracy
+                      against the number of labels appears here.
+                    </span>
+                  </>
+                )}
             </div>
           )}
         </div>

@@ -6,7 +6,7 @@
  */
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
-import { json } from "../support/api_client.ts";
+import { connectWs, json } from "../support/api_client.ts";
 import { startServer } from "../support/server_process.ts";
 import {
   bombPng,
@@ -130,6 +130,24 @@ Deno.test("a folder of bad files: each reported on the page and in the terminal,
       assert((await Deno.lstat(`${dir}/labels.csv`)).isSymlink);
       assertMatch(await Deno.readTextFile(target), /^Serial,label\n0,2\n/);
       assertMatch(await Deno.readTextFile(target), /\n\d+,2\n/);
+
+      // No --holdout: a run is not scored, and that is said where scores
+      // would be, not logged as a failure.
+      assertEquals(state.dataset?.hasTest, false);
+      assertMatch(page, /No test set/);
+      const ws = await connectWs(srv.wsUrl);
+      try {
+        const started = await json(srv.url, "POST", "/api/training/start", {
+          epochs: 1,
+        });
+        assertEquals(started.status, 202, JSON.stringify(started.body));
+        const ev = await ws.waitFor((m) => m.type === "evaluation", 120_000);
+        assertEquals(ev.message, undefined, JSON.stringify(ev));
+        await ws.waitFor((m) => m.type === "training_complete", 120_000);
+      } finally {
+        await ws.close();
+      }
+      assert(!srv.output().includes("evaluation failed"), srv.output());
 
       // A long static path: a 404 that names no path of this machine.
       const long = await fetch(`${srv.url}/static/${"a".repeat(300)}`);

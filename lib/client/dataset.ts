@@ -39,7 +39,8 @@ export function setDataset(d: unknown): void {
   if (
     cur.name === next.name && cur.rows === next.rows &&
     cur.cols === next.cols && cur.channels === next.channels &&
-    cur.classes.join("\n") === next.classes.join("\n")
+    cur.classes.join("\n") === next.classes.join("\n") &&
+    cur.hasTest === next.hasTest
   ) return;
   dataset.value = { ...next, classes: [...next.classes] };
 }

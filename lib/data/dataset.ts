@@ -38,6 +38,8 @@ export interface DatasetInfo {
   serials?: Uint32Array;
   /** The folder (image folders only). */
   dir?: string;
+  /** Whether there is a test set to score runs on (an image folder: with --holdout). */
+  hasTest: boolean;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function openDataset(
           : "MNIST",
         classes: [...DIGIT_CLASSES],
         channels: 1,
+        hasTest: true,
       },
       notices: [],
     };
@@ -104,6 +107,7 @@ export async function openDataset(
       paths: prepared.train.paths,
       serials: prepared.train.serials,
       dir: img.dir,
+      hasTest: prepared.test !== null && prepared.hasTruth,
     },
     // Logged above (reportLines); the server keeps them for the page.
     notices: folderNotices(prepared.report),

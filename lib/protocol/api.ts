@@ -192,6 +192,11 @@ export interface DatasetView {
   cols: number;
   /** 1 grey, 3 RGB (interleaved). */
   channels: number;
+  /**
+   * Whether runs are scored on a test set (false: an image folder started
+   * without --holdout). Absent from older servers: true.
+   */
+  hasTest?: boolean;
 }
 
 /**

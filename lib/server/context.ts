@@ -49,6 +49,7 @@ export function apiState(ctx: ServerContext): ApiState {
       rows: d?.rows ?? 28,
       cols: d?.cols ?? 28,
       channels: d?.channels ?? 1,
+      hasTest: ctx.dataset.hasTest,
     },
     labelled: counts.labelled,
     countsPerClass: counts.countsPerClass,

@@ -593,6 +593,12 @@ export class TrainingSession {
     summary: Omit<RunSummary, "run" | "evalStarted">,
   ): Promise<void> {
     const evalStarted = performance.now();
+    // No test set (a folder started without --holdout) is no failure: there
+    // is nothing to score, and the page says so where scores would be.
+    if (s.init.data.kind === "arrays" && s.init.data.test === null) {
+      this.#emit({ type: "evaluation", runId, saved: false }, []);
+      return;
+    }
     let record;
     try {
       if (!s.test) {
