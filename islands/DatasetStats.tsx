@@ -66,8 +66,15 @@ export function DatasetStats() {
         aria-label="Labels per class"
         // Two columns filled top to bottom; past 20 classes one scrolling
         // list, so long names keep their room.
-        style={per.length > 20 ? undefined : {
-          gridTemplateRows: `repeat(${Math.ceil(per.length / 2)}, auto)`,
+        // The name column is as wide as the longest name (a monospace font:
+        // `ch` is exact), up to a share of the card: "triangle" was cut.
+        style={{
+          "--name-ch": `${
+            Math.max(...per.map((_, c) => className(c).length))
+          }ch`,
+          ...(per.length > 20 ? {} : {
+            gridTemplateRows: `repeat(${Math.ceil(per.length / 2)}, auto)`,
+          }),
         }}
       >
         {per.map((n, c) => (

@@ -14,7 +14,11 @@ import {
 import { decodeImage, ImageDecodeError } from "../lib/images/decode.ts";
 import { parseClassList, resolveClasses } from "../lib/images/classes.ts";
 import { readIndex } from "../lib/images/index_file.ts";
-import { holdoutDraw, prepareImageFolder } from "../lib/images/prepare.ts";
+import {
+  holdoutDraw,
+  prepareImageFolder,
+  reportLines,
+} from "../lib/images/prepare.ts";
 import { parseImageFlags } from "../lib/images/options.ts";
 import { defaultPaths } from "../lib/protocol/paths.ts";
 import { LabelStore } from "../lib/labels/labels_store.ts";
@@ -79,13 +83,13 @@ Deno.test("decode: corrupt and foreign bytes are ImageDecodeErrors naming why", 
   await assertRejects(
     () => decodeImage(png.slice(0, 30), GREY),
     Error,
-    /corrupt PNG/,
+    /not a readable PNG \(damaged or cut short\)/,
   );
   const jpeg = await jpegOf((await sourceImage("mnist", 1)).pixels, 1);
   await assertRejects(
     () => decodeImage(jpeg.slice(0, 40), GREY),
     Error,
-    /corrupt image/,
+    /not a readable image \(damaged or cut short\)/,
   );
 });
 
@@ -112,6 +116,16 @@ Deno.test("a class-folder set: classes, ground truth, corrupt files reported, ot
     );
     assertEquals(first.report.skipped.map((s) => s.path), fx.skipped);
     assertEquals(progress.at(-1), fx.truth.size + fx.corrupt.length);
+    // Every file is new; the report says how many of them cannot be read.
+    assertEquals(first.report.addedUnreadable, fx.corrupt.length);
+    assertMatch(
+      reportLines(first)[1],
+      new RegExp(
+        `^images: ${
+          fx.truth.size + fx.corrupt.length
+        } new file\\(s\\) got new serials in .* \\(${fx.corrupt.length} of them could not be read: below\\)$`,
+      ),
+    );
     assertEquals(first.train.raw.length, first.train.count * 28 * 28 * 3);
     // The index covers every image file (the corrupt ones too), serials in path order.
     const index = await readIndex(first.report.indexPath);
@@ -442,6 +456,36 @@ Deno.test("decode: 16-bit grey, grey+alpha and RGBA PNGs; a symbolic link loop i
     assertMatch(
       p.report.skipped.map((s) => `${s.path}: ${s.reason}`).join("\n"),
       /a\/loop: a folder seen before/,
+    );
+  });
+});
+
+Deno.test("the first decode's time left is estimated from the first finished batch on", async () => {
+  await withTempDir(async (dir) => {
+    const fx = await writeImageFolder(`${dir}/set`, {
+      classes: [0, 1],
+      perClass: 300,
+    });
+    const ticks: Array<{ done: number; eta: number | null }> = [];
+    await prepareImageFolder({
+      dir: fx.dir,
+      labelsPath: `${dir}/state/labels.csv`,
+      shape: RGB,
+      threads: 1,
+      onProgress: (p) => ticks.push({ done: p.done, eta: p.etaSeconds }),
+    });
+    // Before any batch, and at the first one (it holds the workers' start):
+    // no estimate. Then one, from the batches since.
+    const first = ticks.findIndex((t) => t.done > 0);
+    assertEquals(
+      ticks.slice(0, first + 1).map((t) => t.eta),
+      new Array(first + 1).fill(null),
+    );
+    // (The last tick always comes: it is the one of the last batch.)
+    const later = ticks.slice(first + 1);
+    assert(
+      later.length > 0 && later.every((t) => t.eta !== null && t.eta >= 0),
+      JSON.stringify(ticks),
     );
   });
 });

@@ -154,7 +154,10 @@ function decodePngTo(bytes: Uint8Array, shape: ImageShape): Uint8Array {
   try {
     png = decodePng(bytes);
   } catch (e) {
-    throw new ImageDecodeError(`corrupt PNG: ${(e as Error).message}`);
+    // Plain words first; the decoder's own after them, for whoever digs.
+    throw new ImageDecodeError(
+      `not a readable PNG (damaged or cut short): ${(e as Error).message}`,
+    );
   }
   const { width, height } = png;
   if (!(width > 0 && height > 0)) {
@@ -334,7 +337,9 @@ async function decodeWithSharp(
     // libvips repeats its lines; one of each reads better in a report.
     const lines = (e as Error).message.split("\n").map((l) => l.trim());
     throw new ImageDecodeError(
-      `corrupt image: ${[...new Set(lines.filter(Boolean))].join("; ")}`,
+      `not a readable image (damaged or cut short): ${
+        [...new Set(lines.filter(Boolean))].join("; ")
+      }`,
     );
   }
 }

@@ -84,6 +84,8 @@ export interface FolderReport {
   failed: Array<{ path: string; error: string }>;
   skipped: SkippedFile[];
   added: number;
+  /** How many of the `added` files could not be read (they are in `failed`). */
+  addedUnreadable: number;
   missing: string[];
   /** Why the pixel cache was not used (damaged, an earlier version), if so. */
   cacheProblem: string | null;
@@ -199,14 +201,22 @@ export async function prepareImageFolder(
   });
   let failedNow = 0, done = 0;
   const started = performance.now();
+  // The rate is taken from the first finished batch on: the first one also
+  // carries the workers' start (a first estimate read "97 min" for 6 min).
+  let firstAt = 0, firstDone = 0;
   const tick = () => {
-    const seconds = (performance.now() - started) / 1000;
+    const now = performance.now();
+    if (firstDone === 0 && done > 0) {
+      firstAt = now;
+      firstDone = done;
+    }
+    const rate = done > firstDone ? (done - firstDone) / (now - firstAt) : 0;
     opts.onProgress?.({
       done,
       total: todo.length,
       failed: failedNow,
-      seconds,
-      etaSeconds: done > 0 ? (seconds / done) * (todo.length - done) : null,
+      seconds: (now - started) / 1000,
+      etaSeconds: rate > 0 ? (todo.length - done) / rate / 1000 : null,
     });
   };
   if (todo.length > 0) {
@@ -288,6 +298,10 @@ export async function prepareImageFolder(
       failed,
       skipped: scan.skipped,
       added: update.added.length,
+      addedUnreadable: (() => {
+        const added = new Set(update.added);
+        return failed.filter((f) => added.has(f.path)).length;
+      })(),
       missing: update.missing,
       detached: detached.map(([serial, label]) => ({ serial, label })),
       cacheProblem,
@@ -417,7 +431,10 @@ export function reportLines(p: PreparedImages): string[] {
     lines.push(
       `images: ${r.added} new file(s) got new serials in ${
         printable(r.indexPath)
-      }`,
+      }` +
+        (r.addedUnreadable > 0
+          ? ` (${r.addedUnreadable} of them could not be read: below)`
+          : ""),
     );
   }
   for (const n of folderNotices(r)) lines.push(...noticeLines(n));
