@@ -58,8 +58,10 @@ export async function startServer(
     hub.broadcast(type, payload);
   };
   // Problems found in the user's files: printed once, kept for the page.
-  const notices = new NoticeBoard(log);
-  notices.onChange = (all) => notify("notices", { notices: all });
+  const notices = new NoticeBoard(
+    log,
+    (all) => notify("notices", { notices: all }),
+  );
   const training = new TrainingController({
     weightsPath: options.weightsPath,
     testHooks: options.testHooks,

@@ -1,5 +1,7 @@
 /** Crash-safe file replacement shared by the labels store and the checkpoint. */
 
+import { basename, dirname } from "node:path";
+
 /** The target of a write is read-only (no write permission bit set). */
 export class ReadOnlyFileError extends Error {
   override name = "ReadOnlyFileError";
@@ -49,10 +51,8 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const target = await linkTarget(path);
   await refuseReadOnly(target);
-  const slash = target.lastIndexOf("/");
-  const dir = slash >= 0 ? target.slice(0, slash) || "/" : ".";
-  const base = target.slice(slash + 1);
-  const tmp = `${dir}/${tempName(base)}`;
+  const dir = dirname(target);
+  const tmp = `${dir}/${tempName(basename(target))}`;
   // A list is written part after part (a cache's envelope, then its payload).
   const parts = typeof data === "string"
     ? [new TextEncoder().encode(data)]
@@ -151,10 +151,9 @@ export async function sweepTempFiles(
     const m = entry.isFile ? TEMP_NAME.exec(entry.name) : null;
     if (!m || (only !== undefined && m[1] !== only)) continue;
     const file = `${dir}/${entry.name}`;
-    let stale = m[2] !== undefined
-      ? processAlive(Number(m[2])) === false
-      : false;
-    if (!stale && (m[2] === undefined || processAlive(Number(m[2])) === null)) {
+    const alive = m[2] === undefined ? null : processAlive(Number(m[2]));
+    let stale = alive === false;
+    if (alive === null) {
       try {
         const mtime = (await Deno.stat(file)).mtime?.getTime() ?? Date.now();
         stale = Date.now() - mtime >= minAgeMs;
@@ -226,11 +225,6 @@ export async function sweepAtStart(
   return removed;
 }
 
-function dirname(path: string): string {
-  const slash = path.lastIndexOf("/");
-  return slash > 0 ? path.slice(0, slash) : slash === 0 ? "/" : ".";
-}
-
 /**
  * Removes the temp files killed writers of `path` left beside it (see
  * sweepTempFiles); returns how many.
@@ -239,9 +233,6 @@ export async function removeStaleTempFiles(
   path: string,
   minAgeMs = 10 * 60_000,
 ): Promise<number> {
-  const slash = path.lastIndexOf("/");
-  const dir = slash >= 0 ? path.slice(0, slash) || "/" : ".";
-  const base = path.slice(slash + 1);
-  const removed = await sweepTempFiles(dir, minAgeMs, base);
+  const removed = await sweepTempFiles(dirname(path), minAgeMs, basename(path));
   return removed.length;
 }

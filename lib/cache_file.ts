@@ -16,6 +16,8 @@
  */
 
 import { createHash } from "node:crypto";
+import { dirname } from "node:path";
+import { writeFileAtomic } from "./atomic_file.ts";
 
 const MAGIC = "SSVCACH1";
 
@@ -155,6 +157,86 @@ function parseSealed(
     );
   }
   return { payload, sha: String(h.sha256) };
+}
+
+/**
+ * Seals `payload` and writes it atomically as `path`, its folder made first.
+ * A cache that cannot be written is no failure: `say` hears why.
+ */
+export async function writeCacheFile(
+  path: string,
+  meta: CacheMeta,
+  payload: Uint8Array,
+  say?: (step: string) => void,
+): Promise<void> {
+  try {
+    await Deno.mkdir(dirname(path), { recursive: true });
+    await writeFileAtomic(path, sealParts(meta, payload));
+  } catch (e) {
+    say?.(`cache not written: ${e}`);
+  }
+}
+
+/** How `readCacheFile` reads one kind of cache. */
+export interface CacheReading<T> {
+  /** The content from the payload; null (or a throw, with the reason) when it does not hold together. */
+  decode(payload: Uint8Array): T | null;
+  /** What `decode`'s null means, for the user ("not a feature choice"). */
+  what: string;
+  /**
+   * Accept an earlier version's unsealed file when `decode` takes its bytes
+   * as they are; it is then sealed in place (no rebuild).
+   */
+  legacy?: boolean;
+  /** A file that was there and is not used, and why (it is to be rebuilt). */
+  onProblem?: (path: string, reason: string) => void;
+  /** Where a failed re-seal is said. */
+  say?: (step: string) => void;
+}
+
+/**
+ * The content of the cache file `path` (see `CacheReading`); null when there
+ * is none or it cannot be used, in which case `onProblem` says why unless
+ * the file is simply absent.
+ */
+export async function readCacheFile<T>(
+  path: string,
+  meta: CacheMeta,
+  how: CacheReading<T>,
+): Promise<T | null> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      how.onProblem?.(path, `unreadable (${(e as Error).message})`);
+    }
+    return null;
+  }
+  const sealed = isSealed(bytes);
+  let reason: string;
+  try {
+    if (!sealed && how.legacy) {
+      const value = how.decode(bytes);
+      if (value !== null) {
+        await writeCacheFile(path, meta, bytes, how.say);
+        return value;
+      }
+      reason = "not a cache of this version, or damaged";
+    } else {
+      const value = how.decode(openCache(bytes, meta));
+      if (value !== null) return value;
+      reason = `damaged: ${how.what}`;
+    }
+  } catch (e) {
+    reason = e instanceof CacheFileError
+      ? e.reason
+      : !sealed
+      ? "not a cache of this version, or damaged"
+      : `damaged: ${(e as Error).message}`;
+  }
+  how.onProblem?.(path, reason);
+  return null;
 }
 
 function align8(n: number): number {

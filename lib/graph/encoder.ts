@@ -10,12 +10,10 @@
  * images' own size and channels; N free), one output whose rows (N × …)
  * are the vectors.
  */
-import { writeFileAtomic } from "../atomic_file.ts";
 import {
-  CacheFileError,
   type CacheMeta,
-  openCache,
-  sealParts,
+  readCacheFile,
+  writeCacheFile,
 } from "../cache_file.ts";
 import { encodeNpy } from "../npy.ts";
 import { sha256Hex } from "./digest.ts";
@@ -43,8 +41,9 @@ export async function encoderEmbeddings(
   const cached = await readCached(file, images.count, progress, onProblem);
   if (cached) return cached;
   const out = await runEncoder(modelPath, file.model, images, progress);
-  await writeCached(
-    file,
+  await writeCacheFile(
+    file.path,
+    file.meta,
     encodeNpy(out.data, [images.count, out.dim]),
     progress,
   );
@@ -108,33 +107,17 @@ async function readCached(
   progress: (step: string) => void,
   onProblem?: CacheProblem,
 ): Promise<Embeddings | null> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(file.path);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) {
-      onProblem?.(file.path, `unreadable (${(e as Error).message})`);
-      return null;
-    }
-    return await readLegacy(file, count, progress, onProblem);
-  }
-  try {
-    const vectors = embeddingsFromBytes(
-      file.path,
-      openCache(bytes, file.meta),
-      count,
-    );
-    progress(`encoder vectors loaded from cache (${file.path})`);
-    return vectors;
-  } catch (e) {
-    onProblem?.(
-      file.path,
-      e instanceof CacheFileError ? e.reason : (e as Error).message,
-    );
-    return null;
-  }
+  const vectors = await readCacheFile(file.path, file.meta, {
+    decode: (npy) => embeddingsFromBytes(file.path, npy, count),
+    what: "not the vectors of these images",
+    onProblem,
+    say: progress,
+  }) ?? await readLegacy(file, count, progress, onProblem);
+  if (vectors) progress(`encoder vectors loaded from cache (${file.path})`);
+  return vectors;
 }
 
+/** An earlier version's unsealed .npy of the vectors: read back, sealed under the new name, removed. */
 async function readLegacy(
   file: VectorCache,
   count: number,
@@ -143,8 +126,12 @@ async function readLegacy(
 ): Promise<Embeddings | null> {
   try {
     const vectors = await readEmbeddings(file.legacyPath, count);
-    progress(`encoder vectors loaded from cache (${file.legacyPath})`);
-    await writeCached(file, await Deno.readFile(file.legacyPath), progress);
+    await writeCacheFile(
+      file.path,
+      file.meta,
+      await Deno.readFile(file.legacyPath),
+      progress,
+    );
     await Deno.remove(file.legacyPath).catch(() => {});
     return vectors;
   } catch (e) {
@@ -152,21 +139,6 @@ async function readLegacy(
       onProblem?.(file.legacyPath, (e as Error).message);
     }
     return null;
-  }
-}
-
-async function writeCached(
-  file: VectorCache,
-  npy: Uint8Array,
-  progress: (step: string) => void,
-): Promise<void> {
-  try {
-    await Deno.mkdir(file.path.slice(0, file.path.lastIndexOf("/")), {
-      recursive: true,
-    });
-    await writeFileAtomic(file.path, sealParts(file.meta, npy));
-  } catch (e) {
-    progress(`encoder cache not written: ${e}`);
   }
 }
 

@@ -14,13 +14,10 @@
  * Building costs ~30 s for 60k images (exact neighbours, once); the cache
  * file makes a later start load it in well under a second.
  */
-import { writeFileAtomic } from "../atomic_file.ts";
 import {
-  CacheFileError,
   type CacheMeta,
-  isSealed,
-  openCache,
-  sealParts,
+  readCacheFile,
+  writeCacheFile,
 } from "../cache_file.ts";
 import { sha256Hex } from "./digest.ts";
 import {
@@ -502,11 +499,16 @@ export class LabelGraph {
       const choicePath = `${cacheDir}/features-${
         imagesDigest.slice(0, 16)
       }.json`;
-      const cached = await readChoice(
+      const cached = await readCacheFile(
         choicePath,
-        imagesDigest,
-        cacheDir,
-        opts.onCacheProblem,
+        choiceMeta(imagesDigest),
+        {
+          decode: parseChoice,
+          what: "not a feature choice",
+          legacy: true,
+          onProblem: opts.onCacheProblem,
+          say: opts.progress,
+        },
       );
       if (cached) {
         choice = cached;
@@ -519,8 +521,7 @@ export class LabelGraph {
           opts.truth ?? new Uint8Array(n).fill(255),
           { embeddings: opts.embeddings, progress: opts.progress },
         );
-        await writeCache(
-          cacheDir,
+        await writeCacheFile(
           choicePath,
           choiceMeta(imagesDigest),
           new TextEncoder().encode(JSON.stringify(choice)),
@@ -557,40 +558,19 @@ export class LabelGraph {
       version: CACHE_VERSION,
       key: `${digest}:${n}`,
     };
-    let problem: string | null = null;
-    let bytes: Uint8Array | null = null;
-    try {
-      bytes = await Deno.readFile(path);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) {
-        problem = `unreadable (${(e as Error).message})`;
-      }
-    }
-    if (bytes) {
-      if (isSealed(bytes)) {
-        try {
-          const g = LabelGraph.deserialize(openCache(bytes, meta), n);
-          if (g) return { graph: g, features: choice };
-          problem = "damaged: its contents do not hold together";
-        } catch (e) {
-          if (!(e instanceof CacheFileError)) throw e;
-          problem = e.reason;
-        }
-      } else {
-        // An earlier version's file, without a checksum: used only when
-        // every index and number checks out, then sealed (no rebuild).
-        const g = LabelGraph.deserialize(bytes, n);
-        if (g) {
-          await writeCache(cacheDir, path, meta, bytes, opts.progress);
-          return { graph: g, features: choice };
-        }
-        problem = "not a cache of this version, or damaged";
-      }
-      opts.onCacheProblem?.(path, problem);
-    } else if (problem) opts.onCacheProblem?.(path, problem);
+    // An earlier version's file, without a checksum, is used only when every
+    // index and number checks out (deserialize), then sealed (no rebuild).
+    const cached = await readCacheFile(path, meta, {
+      decode: (bytes) => LabelGraph.deserialize(bytes, n),
+      what: "its contents do not hold together",
+      legacy: true,
+      onProblem: opts.onCacheProblem,
+      say: opts.progress,
+    });
+    if (cached) return { graph: cached, features: choice };
     if (!build) return null;
     const g = LabelGraph.build(raw, n, pixels, { ...opts, features: kind });
-    await writeCache(cacheDir, path, meta, g.serialize(), opts.progress);
+    await writeCacheFile(path, meta, g.serialize(), opts.progress);
     return { graph: g, features: choice };
   }
 }
@@ -634,64 +614,17 @@ function choiceMeta(imagesDigest: string): CacheMeta {
   return { format: "graph-features", version: 1, key: imagesDigest };
 }
 
-/** The cached feature choice; null (after `onProblem`, unless simply absent) when it must be made. */
-async function readChoice(
-  path: string,
-  imagesDigest: string,
-  dir: string,
-  onProblem?: (path: string, reason: string) => void,
-): Promise<FeatureChoice | null> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) {
-      onProblem?.(path, `unreadable (${(e as Error).message})`);
-    }
-    return null;
-  }
-  const sealed = isSealed(bytes);
-  let payload = bytes;
-  if (sealed) {
-    try {
-      payload = openCache(bytes, choiceMeta(imagesDigest));
-    } catch (e) {
-      if (!(e instanceof CacheFileError)) throw e;
-      onProblem?.(path, e.reason);
-      return null;
-    }
-  }
+/** A cached feature choice's bytes as one; null when they are not one. */
+function parseChoice(bytes: Uint8Array): FeatureChoice | null {
   let c: FeatureChoice | null = null;
   try {
-    c = JSON.parse(new TextDecoder().decode(payload));
-  } catch { /* reported below */ }
-  if (
-    typeof c?.kind !== "string" ||
-    !([...IMAGE_FEATURES, "embeddings"] as string[]).includes(c.kind) ||
-    !Array.isArray(c.candidates)
-  ) {
-    onProblem?.(path, "damaged: not a feature choice");
-    return null;
-  }
-  // An earlier version's plain JSON that checks out: sealed in place.
-  if (!sealed) await writeCache(dir, path, choiceMeta(imagesDigest), payload);
-  return c;
-}
-
-/** Seals `payload` (lib/cache_file.ts) and writes it atomically; a failure is only reported. */
-async function writeCache(
-  dir: string,
-  path: string,
-  meta: CacheMeta,
-  payload: Uint8Array,
-  say?: (step: string) => void,
-): Promise<void> {
-  try {
-    await Deno.mkdir(dir, { recursive: true });
-    await writeFileAtomic(path, sealParts(meta, payload));
-  } catch (e) {
-    say?.(`cache not written: ${e}`);
-  }
+    c = JSON.parse(new TextDecoder().decode(bytes));
+  } catch { /* not JSON: null below */ }
+  return typeof c?.kind === "string" &&
+      ([...IMAGE_FEATURES, "embeddings"] as string[]).includes(c.kind) &&
+      Array.isArray(c.candidates)
+    ? c
+    : null;
 }
 
 /**

@@ -273,6 +273,7 @@ export async function prepareImageFolder(
   train.sort((a, b) => a.serial - b.serial);
   test.sort((a, b) => a.serial - b.serial);
   const kept = opts.limit === undefined ? train : train.slice(0, opts.limit);
+  const newPaths = new Set(update.added);
   if (kept.length === 0) {
     throw new ImageFolderError(
       `${
@@ -298,10 +299,7 @@ export async function prepareImageFolder(
       failed,
       skipped: scan.skipped,
       added: update.added.length,
-      addedUnreadable: (() => {
-        const added = new Set(update.added);
-        return failed.filter((f) => added.has(f.path)).length;
-      })(),
+      addedUnreadable: failed.filter((f) => newPaths.has(f.path)).length,
       missing: update.missing,
       detached: detached.map(([serial, label]) => ({ serial, label })),
       cacheProblem,

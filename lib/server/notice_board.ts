@@ -14,20 +14,20 @@ const MAX_NOTICES = 100;
 export class NoticeBoard {
   readonly #list: DataNotice[] = [];
   readonly #log: (line: string) => void;
-  #onChange: ((all: DataNotice[]) => void) | null = null;
+  readonly #onChange: (all: DataNotice[]) => void;
 
-  constructor(log: (line: string) => void) {
+  /** `onChange` hears the whole list after every post (the WebSocket broadcast). */
+  constructor(
+    log: (line: string) => void,
+    onChange: (all: DataNotice[]) => void = () => {},
+  ) {
     this.#log = log;
+    this.#onChange = onChange;
   }
 
   /** Everything posted so far, oldest first. */
   get list(): DataNotice[] {
     return [...this.#list];
-  }
-
-  /** Called with the whole list after every post (the WebSocket broadcast). */
-  set onChange(fn: (all: DataNotice[]) => void) {
-    this.#onChange = fn;
   }
 
   /**
@@ -42,6 +42,6 @@ export class NoticeBoard {
     if (!opts.quiet) { for (const line of noticeLines(n)) this.#log(line); }
     if (this.#list.length >= MAX_NOTICES) this.#list.shift();
     this.#list.push(n);
-    this.#onChange?.(this.list);
+    this.#onChange(this.list);
   }
 }
