@@ -73,33 +73,20 @@ export function parseImageFlags(f: ImageFlags): ImageOptions | undefined {
       );
     }
   }
-  let holdout = 0;
-  if (f.holdout !== undefined && f.holdout !== "") {
-    holdout = Number(f.holdout);
-    if (
-      !/^\d*\.?\d+$/.test(f.holdout.trim()) || !(holdout >= 0 && holdout <= 0.9)
-    ) {
-      throw new Error(
-        `--holdout ${
-          JSON.stringify(f.holdout)
-        }: expected a share 0-0.9, e.g. 0.1`,
-      );
-    }
-  }
-  let megapixels = DEFAULT_MAX_MEGAPIXELS;
-  if (f.maxMegapixels !== undefined && f.maxMegapixels !== "") {
-    megapixels = Number(f.maxMegapixels);
-    if (
-      !/^\d*\.?\d+$/.test(f.maxMegapixels.trim()) ||
-      !(megapixels > 0 && megapixels <= 10_000)
-    ) {
-      throw new Error(
-        `--max-megapixels ${
-          JSON.stringify(f.maxMegapixels)
-        }: expected a number of megapixels above 0, at most 10000`,
-      );
-    }
-  }
+  const holdout = decimalFlag(
+    "--holdout",
+    f.holdout,
+    0,
+    (v) => v >= 0 && v <= 0.9,
+    "a share 0-0.9, e.g. 0.1",
+  );
+  const megapixels = decimalFlag(
+    "--max-megapixels",
+    f.maxMegapixels,
+    DEFAULT_MAX_MEGAPIXELS,
+    (v) => v > 0 && v <= 10_000,
+    "a number of megapixels above 0, at most 10000",
+  );
   return {
     dir: resolve(f.images),
     shape: { width, height, channels: f.color ? 3 : 1 },
@@ -110,4 +97,24 @@ export function parseImageFlags(f: ImageFlags): ImageOptions | undefined {
     followLinks: f.followLinks === true,
     maxPixels: Math.round(megapixels * 1e6),
   };
+}
+
+/**
+ * A flag's plain decimal ("0.1", "12", ".5"): `fallback` when not given;
+ * an Error naming the flag, the value and `expected` when it is not one or
+ * `ok` refuses it.
+ */
+function decimalFlag(
+  flag: string,
+  text: string | undefined,
+  fallback: number,
+  ok: (value: number) => boolean,
+  expected: string,
+): number {
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!/^\d*\.?\d+$/.test(text.trim()) || !ok(value)) {
+    throw new Error(`${flag} ${JSON.stringify(text)}: expected ${expected}`);
+  }
+  return value;
 }
