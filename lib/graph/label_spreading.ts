@@ -5,9 +5,10 @@
  *
  * Hand-written: it is a sparse matrix and a one-column-per-class iteration, a
  * few dozen lines, and no npm package does it for typed arrays without a heavy numeric
- * stack.
+ * stack. The iteration itself runs in WebAssembly SIMD (spread_kernel.ts).
  */
 import type { Neighbours } from "./knn.ts";
+import { spreadIterations } from "./spread_kernel.ts";
 
 /** MNIST's classes: the default width of the label rows. */
 export const NUM_CLASSES = 10;
@@ -116,7 +117,7 @@ export function spreadLabels(
 ): Float32Array {
   const alpha = opts.alpha ?? 0.99;
   const iterations = opts.iterations ?? 30;
-  const { n, rowPtr, col, val } = graph;
+  const { n } = graph;
   const C = opts.classes ?? NUM_CLASSES;
   const y0 = new Float32Array(n * C);
   const weight = opts.balance
@@ -126,69 +127,8 @@ export function spreadLabels(
     const y = labels[i];
     if (!Number.isNaN(y)) y0[i * C + y] = (1 - alpha) * weight[y];
   }
-  let f = opts.init
-    ? Float32Array.from(opts.init)
-    : y0.map((v) => v / (1 - alpha));
-  let next = new Float32Array(n * C);
-  if (C !== 10) {
-    // Any width: the same sums, column by column, in the same order.
-    const acc = new Float64Array(C);
-    for (let it = 0; it < iterations; it++) {
-      for (let i = 0; i < n; i++) {
-        const o = i * C;
-        acc.fill(0);
-        for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
-          const w = val[e], p = col[e] * C;
-          for (let c = 0; c < C; c++) acc[c] += w * f[p + c];
-        }
-        for (let c = 0; c < C; c++) next[o + c] = alpha * acc[c] + y0[o + c];
-      }
-      [f, next] = [next, f];
-    }
-    return f;
-  }
-  // Ten columns (MNIST), unrolled: a label's propagation at 60k images stays
-  // ~0.3 s.
-  for (let it = 0; it < iterations; it++) {
-    for (let i = 0; i < n; i++) {
-      const o = i * C;
-      let a0 = 0,
-        a1 = 0,
-        a2 = 0,
-        a3 = 0,
-        a4 = 0,
-        a5 = 0,
-        a6 = 0,
-        a7 = 0,
-        a8 = 0,
-        a9 = 0;
-      for (let e = rowPtr[i]; e < rowPtr[i + 1]; e++) {
-        const w = val[e], p = col[e] * C;
-        a0 += w * f[p];
-        a1 += w * f[p + 1];
-        a2 += w * f[p + 2];
-        a3 += w * f[p + 3];
-        a4 += w * f[p + 4];
-        a5 += w * f[p + 5];
-        a6 += w * f[p + 6];
-        a7 += w * f[p + 7];
-        a8 += w * f[p + 8];
-        a9 += w * f[p + 9];
-      }
-      next[o] = alpha * a0 + y0[o];
-      next[o + 1] = alpha * a1 + y0[o + 1];
-      next[o + 2] = alpha * a2 + y0[o + 2];
-      next[o + 3] = alpha * a3 + y0[o + 3];
-      next[o + 4] = alpha * a4 + y0[o + 4];
-      next[o + 5] = alpha * a5 + y0[o + 5];
-      next[o + 6] = alpha * a6 + y0[o + 6];
-      next[o + 7] = alpha * a7 + y0[o + 7];
-      next[o + 8] = alpha * a8 + y0[o + 8];
-      next[o + 9] = alpha * a9 + y0[o + 9];
-    }
-    [f, next] = [next, f];
-  }
-  return f;
+  const start = opts.init ? opts.init : y0.map((v) => v / (1 - alpha));
+  return spreadIterations(graph, y0, start, C, alpha, iterations);
 }
 
 /**
