@@ -1,6 +1,11 @@
 import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
 import { fileURLToPath } from "node:url";
-import { LabelError, LabelStore } from "../lib/labels/labels_store.ts";
+import { stringify } from "csv-stringify/sync";
+import {
+  formatLabelsCsv,
+  LabelError,
+  LabelStore,
+} from "../lib/labels/labels_store.ts";
 import { Rng } from "../lib/ssvae/rng.ts";
 import { labelFor } from "./fixtures/label_writer.ts";
 
@@ -46,6 +51,27 @@ Deno.test("open creates a missing file (and folder) with just the header", async
     assert(store.labels.every(Number.isNaN));
     assertEquals(store.writeCount, 1);
   });
+});
+
+Deno.test("labels.csv text is csv-stringify's, byte for byte: none, some, serials, orphans", () => {
+  const reference = (rows: number[][]) =>
+    stringify(rows, { header: true, columns: ["Serial", "label"] });
+  const rng = new Rng(5);
+  const labels = new Float32Array(2000).fill(NaN);
+  assertEquals(formatLabelsCsv(labels), reference([]));
+  for (let i = 0; i < 2000; i += 3) labels[i] = Math.floor(rng.uniform() * 10);
+  const rows = (serialOf: (i: number) => number) =>
+    [...labels.keys()].filter((i) => !Number.isNaN(labels[i])).map((i) => [
+      serialOf(i),
+      labels[i],
+    ]);
+  assertEquals(formatLabelsCsv(labels), reference(rows((i) => i)));
+  // An image folder: serials out of index order, and rows of removed images.
+  const serials = Uint32Array.from(labels.keys(), (i) => 5000 - 2 * i);
+  const orphans = new Map([[7, 3], [99999, 1]]);
+  const all = [...rows((i) => serials[i]), [7, 3], [99999, 1]]
+    .sort((a, b) => a[0] - b[0]);
+  assertEquals(formatLabelsCsv(labels, serials, orphans), reference(all));
 });
 
 Deno.test("round trip: set, delete, setMany, re-open", async () => {

@@ -8,6 +8,7 @@
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { connectWs, json, type WsClient } from "../support/api_client.ts";
 import { startServer } from "../support/server_process.ts";
+import { BACKGROUND_NICE } from "../lib/thread_priority.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 import { BATCH_MESSAGE_INTERVAL_MS } from "../lib/training/run_progress.ts";
 
@@ -25,6 +26,26 @@ function next(ws: WsClient, after: number, ...types: string[]) {
     (m) => (m.seq as number) > after && types.includes(m.type as string),
     120_000,
   );
+}
+
+/** Each thread of process `pid`: its nice value and CPU time (Linux /proc). */
+function threadStats(pid: number) {
+  const out = new Map<
+    number,
+    { name: string; nice: number; cpuTicks: number }
+  >();
+  for (const e of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/task/${e.name}/stat`);
+    const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    // Fields from the 3rd on, after the name: utime is the 14th, nice the 19th.
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    out.set(Number(e.name), {
+      name,
+      nice: Number(f[16]),
+      cpuTicks: Number(f[11]) + Number(f[12]),
+    });
+  }
+  return out;
 }
 
 Deno.test(
@@ -93,6 +114,18 @@ Deno.test(
 
           const started = await next(ws, seq, "training_started");
           assertEquals(started.targetEpochs, 2);
+          // Training yields the CPU to the page (lib/thread_priority.ts): the
+          // threads that have trained run niced, the HTTP thread does not.
+          await next(ws, started.seq as number, "batch");
+          const threads = threadStats(srv.child.pid);
+          assertEquals(threads.get(srv.child.pid)?.nice, 0);
+          const trained = [...threads.values()].filter((t) =>
+            t.nice === BACKGROUND_NICE && t.cpuTicks > 0
+          );
+          assert(
+            trained.length >= 1,
+            `no niced thread has run: ${JSON.stringify([...threads])}`,
+          );
           assertEquals(
             (started.config as { learning_rate: number }).learning_rate,
             0.002,

@@ -6,7 +6,11 @@
 /// <reference lib="deno.worker" />
 
 import { decodeImage } from "../lib/images/decode.ts";
+import { lowerThreadPriority } from "../lib/thread_priority.ts";
 import type { DecodeReply, DecodeRequest } from "../lib/images/decode_pool.ts";
+
+// Background work: the page's requests go first (lib/thread_priority.ts).
+lowerThreadPriority();
 
 self.onmessage = async (ev: MessageEvent<DecodeRequest>) => {
   const { id, paths, shape, maxPixels } = ev.data;

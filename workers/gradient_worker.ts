@@ -7,6 +7,7 @@
  */
 /// <reference lib="deno.worker" />
 import { initBackend, setVariableValues } from "../lib/ssvae/backend.ts";
+import { lowerThreadPriority } from "../lib/thread_priority.ts";
 import { SSVAE } from "../lib/ssvae/model.ts";
 import { evalSums, shardGradients } from "../lib/training/shard.ts";
 import type {
@@ -28,6 +29,9 @@ function syncParams(version: number): void {
 function reply(msg: HelperResponse, transfer: Transferable[] = []): void {
   self.postMessage(msg, transfer);
 }
+
+// Background work: the page's requests go first (lib/thread_priority.ts).
+lowerThreadPriority();
 
 self.onmessage = async (e: MessageEvent<HelperRequest>) => {
   const msg = e.data;

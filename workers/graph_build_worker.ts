@@ -9,6 +9,7 @@
 /// <reference lib="deno.worker" />
 
 import { initBackend } from "../lib/ssvae/backend.ts";
+import { lowerThreadPriority } from "../lib/thread_priority.ts";
 import {
   cacheProblemPoster,
   graphLoadOptions,
@@ -24,6 +25,9 @@ import type {
 function post(msg: FromGraphBuildWorker, transfer: Transferable[] = []) {
   self.postMessage(msg, transfer);
 }
+
+// Background work: the page's requests go first (lib/thread_priority.ts).
+lowerThreadPriority();
 
 self.onmessage = async (ev: MessageEvent<GraphInitMessage>) => {
   const msg = ev.data;

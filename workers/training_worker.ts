@@ -11,6 +11,7 @@
 /// <reference lib="deno.worker" />
 
 import { initBackend } from "../lib/ssvae/backend.ts";
+import { lowerThreadPriority } from "../lib/thread_priority.ts";
 import { TrainingSession } from "../lib/training/session.ts";
 import type { ToWorker } from "../lib/protocol/training_worker.ts";
 
@@ -23,6 +24,9 @@ const session = new TrainingSession({
       throw new Error("injected crash (test hook)");
     }, 0),
 });
+
+// Background work: the page's requests go first (lib/thread_priority.ts).
+lowerThreadPriority();
 
 // tfjs starts loading now, before `init`: the server spawns this worker
 // before it reads an image folder, so the two overlap. A failure here is
