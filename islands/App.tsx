@@ -30,6 +30,8 @@ export function App({ store }: { store: Store }) {
   return (
     <StoreContext.Provider value={store}>
       <div class="app">
+        {/* The first Tab stop: straight to the map (WCAG 2.4.1, bypass blocks). */}
+        <a class="skip-link" href="#latent-map">Skip to the map</a>
         <header class="topbar">
           <div class="brand">
             <img src="/static/icon.svg" alt="" width="28" height="28" />

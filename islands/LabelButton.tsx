@@ -1,4 +1,5 @@
 import { classColor } from "../lib/client/figures.ts";
+import { inkOn } from "../lib/client/palette.ts";
 import { dataset, digitClasses, keyForClass } from "../lib/client/dataset.ts";
 
 /**
@@ -29,7 +30,10 @@ export function LabelButton(props: {
       }`}
       {...{ [props.attr]: props.cls }}
       title={`${props.verb} as ${props.name} (key ${key})`}
-      style={{ "--class-color": classColor(props.cls) }}
+      style={{
+        "--class-color": classColor(props.cls),
+        "--class-ink": inkOn(classColor(props.cls)),
+      }}
       disabled={props.disabled}
       aria-pressed={props.active === undefined ? undefined : props.active}
       onClick={props.onClick}

@@ -23,7 +23,11 @@ import {
   SELECTION_COLOR,
   UNLABELLED_COLOR,
 } from "../lib/client/palette.ts";
-import { coalescedDraw, type PlotElement } from "../lib/client/plotly.ts";
+import {
+  coalescedDraw,
+  type PlotElement,
+  toolbarOutOfTabOrder,
+} from "../lib/client/plotly.ts";
 import {
   baseColors,
   certaintyCss,
@@ -264,6 +268,7 @@ export function LatentPlot() {
             },
             LATENT_CONFIG,
           );
+          toolbarOutOfTabOrder(el);
           drawn.sel = sel;
           drawn.sugg = sugg;
           drawn.drag = drag;
@@ -323,6 +328,7 @@ export function LatentPlot() {
           // relayout (25-45 ms in Plotly) would otherwise hold that frame.
           await afterPaint();
           await Plotly.relayout(el, update);
+          toolbarOutOfTabOrder(el);
         }
         drawn.sel = sel;
         drawn.sugg = sugg;
@@ -598,6 +604,7 @@ export function LatentPlot() {
       </div>
       <div
         class="plot-wrap"
+        id="latent-map"
         ref={wrapRef}
         tabIndex={0}
         role="application"

@@ -23,8 +23,17 @@ import {
   zoomByDrag,
 } from "../support/latent_plot.ts";
 import { waitUntil } from "../support/wait.ts";
+import { seriousViolations } from "../support/axe.ts";
+import { CLASS_COLORS, contrastRatio, inkOn } from "../lib/client/palette.ts";
 
 const LIMIT = 2000;
+
+/** "#rrggbb" of a computed "rgb(r, g, b)" colour. */
+function rgbHex(css: string): string {
+  const [r, g, b] = css.match(/\d+(\.\d+)?/g)!.slice(0, 3).map(Number);
+  return "#" + [r, g, b].map((v) => Math.round(v).toString(16).padStart(2, "0"))
+    .join("");
+}
 const HAVE_CHROMIUM = chromiumAvailable();
 
 /** Bounding boxes of the first-screen essentials, in viewport pixels. */
@@ -179,6 +188,83 @@ Deno.test({
           stops++;
         }
         assert(stops <= 10, `${stops} Tab stops to the first label button`);
+      },
+    );
+
+    await t.step(
+      "accessibility: axe-core finds nothing serious; pressed labels, focus ring and the skip link read",
+      async () => {
+        // A pressed label button (the shown image's label) and an open
+        // parameters panel, so their states are checked too.
+        const i = await isolatedPoint(page);
+        await clickPoint(page, i);
+        await waitForSample(page, i);
+        await page.keyboard.press("7");
+        await page.waitForSelector('.sample [data-label="7"].active');
+        await page.click("#training-params > summary");
+        const serious = await seriousViolations(page);
+        await page.click("#training-params > summary");
+        assertEquals(serious, [], JSON.stringify(serious, null, 1));
+        // Every class colour, pressed: its text reads ≥ 4.5:1 (WCAG AA).
+        for (const [k, c] of CLASS_COLORS.entries()) {
+          const r = contrastRatio(inkOn(c), c);
+          assert(r >= 4.5, `class ${k} (${c}): ${r.toFixed(2)}:1`);
+        }
+        // The pressed button as drawn: text against its fill.
+        const drawn = await page.$eval(
+          '.sample [data-label="7"].active',
+          (
+            b,
+          ) => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor],
+        );
+        const [ink, fill] = drawn.map(rgbHex);
+        assert(contrastRatio(ink, fill) >= 4.5, `drawn 7: ${drawn}`);
+        // The label is undone, so the steps after find no labels.
+        await page.locator("#latent-title").click();
+        await page.keyboard.press("Control+z");
+        await waitUntil(
+          "the 7 undone",
+          async () =>
+            (await Deno.readTextFile(srv.labelsPath)).trim().split("\n")
+              .length === 1,
+        );
+        // The first Tab stop of a fresh page is the skip link; Enter on it
+        // focuses the map.
+        await page.reload();
+        await waitForPoints(page, LIMIT);
+        await page.keyboard.press("Tab");
+        assertEquals(
+          await page.evaluate(() => document.activeElement?.className),
+          "skip-link",
+        );
+        await page.keyboard.press("Enter");
+        await page.waitForFunction(() =>
+          document.activeElement?.id === "latent-map"
+        );
+        // Tab from the top never lands on Plotly's toolbar; each stop's
+        // focus ring reads ≥ 3:1 on the page (WCAG non-text contrast).
+        await page.evaluate(() =>
+          (document.activeElement as HTMLElement)?.blur()
+        );
+        for (let k = 0; k < 25; k++) {
+          await page.keyboard.press("Tab");
+          const f = await page.evaluate(() => {
+            const el = document.activeElement as HTMLElement;
+            const s = getComputedStyle(el);
+            return {
+              what: `${el.tagName}.${el.className}`,
+              toolbar: el.closest(".modebar") !== null,
+              outline: s.outlineStyle === "none" ? null : s.outlineColor,
+              isButton: el.classList.contains("btn"),
+            };
+          });
+          assert(!f.toolbar, `Tab ${k + 1} landed on Plotly's toolbar`);
+          if (f.isButton) {
+            assert(f.outline, `${f.what}: no focus outline`);
+            const r = contrastRatio(rgbHex(f.outline), "#f4f6f9");
+            assert(r >= 3, `${f.what}: focus ring ${r.toFixed(2)}:1`);
+          }
+        }
       },
     );
 

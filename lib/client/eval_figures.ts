@@ -98,7 +98,9 @@ export function confusionTraces(
     customdata: m,
     // Past TEXT_CLASSES the cells are too small for numbers: hover says them.
     texttemplate: k > TEXT_CLASSES ? "" : "%{text}",
-    textfont: { size: k > 10 ? 8 : 9 },
+    // 11 px where cells are ten to a panel (9 px read as fine print); 9 px
+    // in the 24-px cells of a larger, scrolling matrix.
+    textfont: { size: k > 10 ? 9 : 11 },
     x: m.map((_, c) => classes[c]),
     y: m.map((_, c) => classes[c]),
     colorscale: [[0, "#ffffff"], [0.15, "#dbe7ff"], [1, "#1d4ed8"]],

@@ -58,13 +58,47 @@ function extraColors(count: number, taken: string[]): string[] {
   return out;
 }
 
-/** CIELAB (D65) of "#rrggbb". */
-function hexLab(hex: string): [number, number, number] {
+/** Linear-light sRGB channels (0..1) of "#rrggbb". */
+function linearRgb(hex: string): number[] {
   const v = Number.parseInt(hex.slice(1), 16);
-  const lin = [(v >> 16) & 255, (v >> 8) & 255, v & 255].map((c) => {
+  return [(v >> 16) & 255, (v >> 8) & 255, v & 255].map((c) => {
     const x = c / 255;
     return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
   });
+}
+
+/** WCAG 2's contrast ratio of two "#rrggbb" colours (1 to 21). */
+export function contrastRatio(a: string, b: string): number {
+  const lum = (hex: string) => {
+    const [r, g, bl] = linearRgb(hex);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+/**
+ * Dark text, for light fills: black, not the page's ink (#101828), because
+ * only white and black together reach 4.5:1 on every fill (the worse fill
+ * for both, luminance ~0.18, still gives √21 ≈ 4.58:1).
+ */
+export const DARK_INK = "#000000";
+
+/**
+ * The text colour on a fill of `hex` (a pressed label button): white or
+ * black, whichever reads better. White on the olive, gold, orange, cyan,
+ * green and pink of the first ten read 2.0–3.4:1, under WCAG AA's 4.5:1;
+ * the better of the two is ≥ 4.58:1 on any colour (tests/a11y_test.ts).
+ */
+export function inkOn(hex: string): string {
+  return contrastRatio("#ffffff", hex) >= contrastRatio(DARK_INK, hex)
+    ? "#ffffff"
+    : DARK_INK;
+}
+
+/** CIELAB (D65) of "#rrggbb". */
+function hexLab(hex: string): [number, number, number] {
+  const lin = linearRgb(hex);
   const xyz = [
     (0.4124 * lin[0] + 0.3576 * lin[1] + 0.1805 * lin[2]) / 0.95047,
     0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2],
