@@ -1,3 +1,4 @@
+import { serverUnreachable } from "../lib/client/pwa_state.ts";
 import { useStore } from "../lib/client/store.ts";
 
 const TEXT = {
@@ -6,7 +7,10 @@ const TEXT = {
   reconnecting: "Reconnecting…",
 } as const;
 
-/** Whether the live socket is up (updates from training and other tabs). */
+/**
+ * Whether the live socket is up (updates from training and other tabs).
+ * Hidden while the sync badge says the page is offline.
+ */
 export function ConnectionBadge() {
   const c = useStore().connection.value;
   return (
@@ -14,6 +18,7 @@ export function ConnectionBadge() {
       class={`conn conn-${c}`}
       role="status"
       data-connection={c}
+      hidden={serverUnreachable(c)}
       title={c === "open"
         ? "Live updates from the server are on"
         : "Live updates paused; retrying with backoff"}

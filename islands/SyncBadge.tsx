@@ -1,6 +1,10 @@
 import { useEffect } from "preact/hooks";
 import { pendingText } from "../lib/client/pwa_shared.ts";
-import { offlineReady, pwa } from "../lib/client/pwa_state.ts";
+import {
+  offlineReady,
+  pwa,
+  serverUnreachable,
+} from "../lib/client/pwa_state.ts";
 import { useStore } from "../lib/client/store.ts";
 
 /**
@@ -10,10 +14,9 @@ import { useStore } from "../lib/client/store.ts";
  */
 export function SyncBadge() {
   const store = useStore();
-  const online = pwa.online.value;
   const pending = pwa.pending.value;
   const message = pwa.message.value;
-  const offline = !online || store.connection.value === "reconnecting";
+  const offline = serverUnreachable(store.connection.value);
   const images = pwa.images.value;
   const ready = offlineReady.value;
 

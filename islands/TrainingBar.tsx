@@ -51,7 +51,12 @@ export function TrainingBar() {
   else {
     const last = store.lastEntry.value;
     const n = store.history.value.length;
+    const run = store.lastRun.value;
     text = `Trained ${n} epoch${n === 1 ? "" : "s"}` +
+      // A stopped run says so: "Trained 5 epochs" alone read as a run done.
+      (run?.stopped
+        ? ` · last run stopped after ${run.epochs} of ${run.targetEpochs}`
+        : "") +
       (last ? ` · val loss ${fmtLoss(last.val.loss)}` : "");
   }
 

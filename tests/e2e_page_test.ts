@@ -389,6 +389,16 @@ Deno.test({
         done - epochs < 200,
         `stopped early after ${done - epochs} epochs`,
       );
+      // The top bar says the run was stopped, not only how much is trained.
+      const bar = (await page.textContent("#progress-text"))!;
+      assert(
+        new RegExp(
+          `^Trained \\d+ epochs? · last run stopped after ${
+            done - epochs
+          } of 200`,
+        ).test(bar),
+        bar,
+      );
     });
 
     await t.step("a rejected start (400) shows as red text", async () => {
@@ -428,14 +438,21 @@ Deno.test({
     );
 
     await t.step(
-      "a reload rebuilds the loss curves from the server",
+      "a reload rebuilds the loss curves from the server and keeps the epochs and colour mode",
       async () => {
+        await page.click('.segmented button[data-mode="predicted"]');
+        await page.waitForSelector('#latent-plot[data-mode="predicted"]');
         await page.reload();
         await waitForPoints(page);
         await page.waitForFunction(
           () =>
             Number(document.getElementById("loss-plot")?.dataset.epochs) >= 1,
         );
+        // The last step's 1 epoch and the predicted-class colours.
+        assertEquals(await page.inputValue("#epochs"), "1");
+        await page.waitForSelector('#latent-plot[data-mode="predicted"]');
+        await page.click('.segmented button[data-mode="labels"]');
+        await page.waitForSelector('#latent-plot[data-mode="labels"]');
         assertEquals(pageErrors, []);
       },
     );
@@ -453,8 +470,13 @@ Deno.test({
         });
         await srv.stop();
         await page.waitForSelector('[data-connection="reconnecting"]', {
+          state: "attached",
           timeout: 10_000,
         });
+        // One badge says so: the connection badge steps aside for the
+        // sync badge's "Offline" (both showed at once).
+        await page.waitForSelector('#sync-badge[data-state="offline"]');
+        assert(await page.isHidden(".conn"), "the connection badge shows");
         await page.keyboard.press("4");
         // Queued for the server's return (issue 5), not rolled back.
         await waitForText(page, "#sync-badge", "Offline — 1 change pending");

@@ -36,3 +36,12 @@ export const offlineReady = computed(() =>
   pwa.swReady.value && pwa.dataCached.value && pwa.images.value.total > 0 &&
   pwa.images.value.done === pwa.images.value.total
 );
+
+/**
+ * The page works offline now: the browser is offline, or the live socket is
+ * retrying. The sync badge then says "Offline — N changes pending", and the
+ * connection badge steps aside (two badges said the same thing).
+ */
+export function serverUnreachable(connection: string): boolean {
+  return !pwa.online.value || connection === "reconnecting";
+}

@@ -14,6 +14,7 @@ import {
   type TrainingParam,
 } from "../protocol/limits.ts";
 import { dataset, setDataset } from "./dataset.ts";
+import { persistedSignal } from "./prefs.ts";
 import { batch, computed, signal } from "@preact/signals";
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
@@ -122,6 +123,14 @@ export interface ConfirmRequest {
 
 const IDLE: TrainingInfo = { status: "idle", epoch: 0, targetEpochs: 0 };
 
+/** The end of a run: stopped by the user, or all its epochs done. */
+export interface LastRun {
+  stopped: boolean;
+  /** Epochs the run finished, of the `targetEpochs` it was started for. */
+  epochs: number;
+  targetEpochs: number;
+}
+
 export function createStore(props: PageProps = {}) {
   const s: ApiState | null | undefined = props.state;
   if (s?.dataset) setDataset(s.dataset);
@@ -130,7 +139,13 @@ export function createStore(props: PageProps = {}) {
     reconWeight: signal(inRange(cfg.recon_weight ?? 1000, "recon_weight")),
     klWeight: signal(inRange(cfg.kl_weight ?? 0.1, "kl_weight")),
     learningRate: signal(inRange(cfg.learning_rate ?? 1e-3, "learning_rate")),
-    epochs: signal(10),
+    epochs: persistedSignal(
+      "epochs",
+      10,
+      (v): v is number =>
+        Number.isInteger(v) && (v as number) >= EPOCHS_RANGE.min &&
+        (v as number) <= EPOCHS_RANGE.max,
+    ),
   };
   const training = signal<TrainingInfo>(s?.training ?? IDLE);
   const latent = signal<LatentSnapshot | null>(null);
@@ -164,7 +179,13 @@ export function createStore(props: PageProps = {}) {
     sampleError: signal<string | null>(null),
     /** The selected image's label history (GET /api/labels/:i/history). */
     labelHistory: signal<LabelHistoryResponse | null>(null),
-    colorMode: signal<ColorMode>("labels"),
+    colorMode: persistedSignal<ColorMode>(
+      "colorMode",
+      "labels",
+      (v): v is ColorMode => COLOR_MODES.some((m) => m.id === v),
+    ),
+    /** How the last run of this page's session ended (the top bar says so). */
+    lastRun: signal<LastRun | null>(null),
     log: signal<LogMessage[]>([]),
     toast: signal<Toast | null>(null),
     connection: signal<Connection>("connecting"),
@@ -384,6 +405,11 @@ export function applyServerMessage(
       case "training_complete":
       case "training_stopped": {
         store.progress.value = null;
+        store.lastRun.value = {
+          stopped: msg.type === "training_stopped",
+          epochs: store.training.value.epoch,
+          targetEpochs: store.training.value.targetEpochs,
+        };
         store.training.value = {
           ...store.training.value,
           status: "idle",
