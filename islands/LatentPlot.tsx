@@ -1,3 +1,4 @@
+import { graphStatusLine } from "../lib/client/suggestions.ts";
 import {
   className,
   dataset,
@@ -578,13 +579,29 @@ export function LatentPlot() {
     ];
   }
 
+  const status = graphStatusLine(store.graph.value);
   return (
-    <section class="card latent" aria-labelledby="latent-title">
+    <section
+      class="card latent"
+      aria-labelledby="latent-title"
+      // The status line's room comes out of the map's height (the legend
+      // stays on the first screen).
+      style={{ "--status-h": status ? "44px" : "0px" }}
+    >
       <div class="card-head">
-        <h2 id="latent-title">Latent space</h2>
-        <span class="muted small" id="latent-meta">
+        <h2
+          id="latent-title"
+          title="The model's 2-D latent space (z₁, z₂): images it finds similar lie close together"
+        >
+          Map <span class="title-aside">· similar images close together</span>
+        </h2>
+        <span
+          class="muted small"
+          id="latent-meta"
+          title="v: the model's version, one more after every training run"
+        >
           {snap
-            ? `${snap.count.toLocaleString("en-US")} points · v${snap.version}`
+            ? `${snap.count.toLocaleString("en-US")} images · v${snap.version}`
             : "loading…"}
         </span>
         <Segmented
@@ -602,6 +619,15 @@ export function LatentPlot() {
           onPick={(id) => store.active.dragMode.value = id}
         />
       </div>
+      {status && (
+        <p
+          class={`graph-status graph-status-${status.kind}`}
+          id="graph-status"
+          role="status"
+        >
+          {status.text}
+        </p>
+      )}
       <div
         class="plot-wrap"
         id="latent-map"

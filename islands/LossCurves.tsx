@@ -55,7 +55,15 @@ export function LossCurves() {
     <section class="card losses-card" aria-labelledby="loss-title">
       <div class="card-head">
         <h2 id="loss-title">Loss curves</h2>
-        <span class="muted small">log scale · bold = total</span>
+        <span class="muted small">
+          log scale · bold = total ·{" "}
+          <abbr
+            id="loss-why"
+            title="The train total includes the classification loss of your labelled images (times the label weight); the validation images are never suggested, so they are rarely labelled and their total is mostly reconstruction and KL. So train reads above validation. Compare the light component curves; a validation curve that turns up while train goes down is overfitting."
+          >
+            why train is above val
+          </abbr>
+        </span>
       </div>
       <div class="loss-wrap">
         <div ref={ref} id="loss-plot" class="loss-plot" />

@@ -222,6 +222,16 @@ export function SamplePanel() {
         >
           Delete label
         </button>
+        <button
+          type="button"
+          class="btn label-skip"
+          id="skip-image"
+          title={actionTitle("skip")}
+          disabled={selected === null || label !== null}
+          onClick={() => store.active.actions.skip()}
+        >
+          Not sure <kbd>S</kbd>
+        </button>
       </div>
 
       <LabelHistoryList />

@@ -11,6 +11,7 @@ import {
   labelKeys,
   needsClassPicker,
 } from "../lib/client/dataset.ts";
+import { predictedBreakdown } from "../lib/client/batch_plan.ts";
 import { ClassPicker } from "./ClassPicker.tsx";
 import { LabelButton, namedGridStyle } from "./LabelButton.tsx";
 
@@ -91,6 +92,25 @@ export function SelectionPanel() {
         {labelled > 0 && ` · ${labelled.toLocaleString("en-US")} labelled`}
         {excluded.size > 0 && ` · ${excluded.size} left out`}
       </p>
+      {snap && (
+        // What the box caught, by predicted class: its points are all red
+        // on the map, which hides that.
+        <p class="selection-predicted muted small" id="selection-predicted">
+          Predicted:{" "}
+          {predictedBreakdown(snap.predClass, sel, excluded).slice(0, 5).map((
+            [c, k],
+          ) => (
+            <span class="pred-chip" key={c} data-class={c}>
+              <span
+                class="swatch"
+                style={{ background: classColor(c) }}
+                aria-hidden="true"
+              />
+              {className(c, ds)} {k.toLocaleString("en-US")}
+            </span>
+          ))}
+        </p>
+      )}
       <div class="thumbs" ref={gridRef} id="selection-thumbs">
         {Array.from(shown!).map((i) => {
           const ul = snap && i < snap.count ? snap.userLabel[i] : -1;

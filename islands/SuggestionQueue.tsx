@@ -5,6 +5,7 @@ import {
   queueNote,
   STRATEGIES,
   STRATEGY_NAMES,
+  STRATEGY_TITLES,
 } from "../lib/client/suggestions.ts";
 
 /** Items listed under the strategy (the plot rings more). */
@@ -43,7 +44,7 @@ export function SuggestionQueue() {
       <div
         class="segmented strategies"
         role="radiogroup"
-        aria-label="Suggestion strategy"
+        aria-label="Suggest next"
       >
         {STRATEGIES.map((s) => (
           <button
@@ -53,6 +54,7 @@ export function SuggestionQueue() {
             aria-checked={strategy === s}
             class={strategy === s ? "on" : ""}
             data-strategy={s}
+            title={STRATEGY_TITLES[s]}
             onClick={() => a.strategy.value = s}
           >
             {STRATEGY_NAMES[s]}

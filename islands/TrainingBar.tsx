@@ -172,6 +172,8 @@ const PARAMS: Array<{
   toSlider?(value: number): number;
   fromSlider?(position: number): number;
   show(value: number): string;
+  /** One line on what changing it does, under the slider. */
+  why: string;
 }> = [
   {
     id: "recon-weight",
@@ -179,6 +181,8 @@ const PARAMS: Array<{
     name: "Recon weight",
     title: "Weight of the reconstruction loss",
     label: "Reconstruction weight",
+    why:
+      "Higher: the model keeps more pixel detail; lower: labels and the prior shape the map more.",
     range: RANGES.recon_weight,
     signal: (p) => p.reconWeight,
     show: (v) => v.toFixed(0),
@@ -187,7 +191,10 @@ const PARAMS: Array<{
     id: "kl-weight",
     outputId: "kl-value",
     name: "KL weight",
+    title: "Weight of the KL divergence from the prior",
     label: "KL weight",
+    why:
+      "Higher: the map stays closer to the prior's round shape; lower: clusters spread out more freely.",
     range: RANGES.kl_weight,
     signal: (p) => p.klWeight,
     show: (v) => v.toFixed(2),
@@ -197,6 +204,8 @@ const PARAMS: Array<{
     outputId: "lr-value",
     name: "Learning rate",
     label: "Learning rate (log scale, 1e-4 to 1e-2)",
+    why:
+      "Step size of training: higher learns faster, too high and a run diverges.",
     range: RANGES.log_lr,
     hint: "log scale 1e-4 – 1e-2",
     signal: (p) => p.learningRate,
@@ -223,6 +232,7 @@ function Slider(props: {
   disabled: boolean;
   onInput(value: number): void;
   hint?: string;
+  why: string;
 }) {
   return (
     <label class="control">
@@ -243,6 +253,7 @@ function Slider(props: {
         onInput={(e) => props.onInput(Number(e.currentTarget.value))}
       />
       {props.hint && <span class="scale-hint">{props.hint}</span>}
+      <span class="control-why">{props.why}</span>
     </label>
   );
 }

@@ -14,7 +14,12 @@ import {
   selectedPoints,
 } from "../lib/client/point_colors.ts";
 import { PointIndex } from "../lib/client/point_index.ts";
-import { planBatch, planSummary } from "../lib/client/batch_plan.ts";
+import {
+  breakdownText,
+  planBatch,
+  planSummary,
+  predictedBreakdown,
+} from "../lib/client/batch_plan.ts";
 import { dispatchKey, KEY_ACTIONS } from "../lib/client/key_actions.ts";
 import { CLASS_COLORS, SELECTION_COLOR } from "../lib/client/palette.ts";
 import { decodeLatent } from "../lib/protocol/latent_format.ts";
@@ -418,6 +423,18 @@ Deno.test("batch plan: new, changed and unchanged; asks when labels change or > 
   ]);
   assert(p.confirm, "a label would change");
   assertEquals(planSummary(p, 7), "2 new, 1 changed, 2 already 7");
+  // The label it replaces, by class: the dialog names it.
+  assertEquals(p.replaced, [[3, 1]]);
+  assertEquals(
+    breakdownText(p.replaced, (c) => `labelled ${c}`, 4, " "),
+    "1 labelled 3",
+  );
+  // What the selection is predicted to be, most first, the excluded left out.
+  const pred = new Uint8Array([0, 4, 0, 0, 9, 4]);
+  const parts = predictedBreakdown(pred, [0, 1, 2, 3, 4, 5], new Set([5]));
+  assertEquals(parts, [[0, 3], [4, 1], [9, 1]]);
+  assertEquals(breakdownText(parts), "3 × 0, 1 × 4, 1 × 9");
+  assertEquals(breakdownText(parts, String, 1), "3 × 0, 2 other");
   const fresh = planBatch(ul, [0, 1], new Set(), 4);
   assert(!fresh.confirm, "2 new labels: no question");
   const many = planBatch(

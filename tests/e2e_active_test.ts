@@ -21,6 +21,7 @@ import {
 import { waitUntil } from "../support/wait.ts";
 import { rankAll, topUnlabelled } from "../lib/client/suggestions.ts";
 import { decodeProbs } from "../lib/protocol/probs_format.ts";
+import { decodeLatent } from "../lib/protocol/latent_format.ts";
 import { loadTrainImages } from "../lib/data/mnist.ts";
 
 const LIMIT = 2000;
@@ -424,6 +425,28 @@ Deno.test({
         assertEquals(indices.length, count);
         const changed = indices.filter((i) => i < 200).length;
         assert(changed > 0 && changed < count);
+        // What the box caught, by predicted class, as the server predicts
+        // (the red points hide it): the panel and the dialog both say.
+        const snap = decodeLatent(
+          await (await fetch(`${srv.url}/api/latent`)).arrayBuffer(),
+        );
+        const want = new Map<number, number>();
+        for (const i of indices) {
+          want.set(snap.predClass[i], (want.get(snap.predClass[i]) ?? 0) + 1);
+        }
+        const chips = await page.$$eval(
+          "#selection-predicted .pred-chip",
+          (els) =>
+            els.map((e) => [
+              Number((e as HTMLElement).dataset.class),
+              Number(
+                e.textContent!.trim().split(" ").at(-1)!.replace(/,/g, ""),
+              ),
+            ]),
+        );
+        const top = [...want].sort((a, b) => b[1] - a[1] || a[0] - b[0])
+          .slice(0, 5);
+        assertEquals(chips, top);
         // The key asks first; Esc cancels and nothing is written.
         await page.keyboard.press("4");
         const dialog = page.locator("#confirm-dialog[open]");
@@ -433,6 +456,20 @@ Deno.test({
           text.includes(`${count - changed} new, ${changed} changed`),
           text,
         );
+        // It names the hand-made labels it would overwrite, by class.
+        const old = new Map<number, number>();
+        for (const i of indices.filter((i) => i < 200)) {
+          old.set(snap.userLabel[i], (old.get(snap.userLabel[i]) ?? 0) + 1);
+        }
+        const [firstClass, firstCount] = [...old].sort((a, b) =>
+          b[1] - a[1] || a[0] - b[0]
+        )[0];
+        assert(
+          text.includes(`overwrites ${changed} label`) &&
+            text.includes(`${firstCount} labelled ${firstClass}`),
+          text,
+        );
+        assert(text.includes(`Predicted: ${top[0][1]} × ${top[0][0]}`), text);
         await page.keyboard.press("Escape");
         await dialog.waitFor({ state: "detached" });
         assertEquals(await csv(), before);

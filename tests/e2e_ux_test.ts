@@ -329,6 +329,63 @@ Deno.test({
       },
     );
 
+    await t.step(
+      "S skips an image (out of the queue, recorded), [ and ] step back and forth",
+      async () => {
+        await page.locator("#latent-title").click();
+        await page.keyboard.press("n");
+        const first = Number(
+          await page.waitForFunction(() =>
+            document.querySelector(".sample[data-index]")?.getAttribute(
+              "data-index",
+            ) || false
+          ).then((h) => h.jsonValue()),
+        );
+        const listed = () =>
+          page.$$eval(
+            "#suggestion-list [data-index]",
+            (els) => els.map((e) => Number((e as HTMLElement).dataset.index)),
+          );
+        assert((await listed()).includes(first), "the suggestion is listed");
+        await page.keyboard.press("s");
+        // The next suggestion comes, and the skipped one leaves the list.
+        await page.waitForFunction(
+          (f) =>
+            document.querySelector(".sample[data-index]")?.getAttribute(
+              "data-index",
+            ) !== String(f),
+          first,
+        );
+        const second = Number(
+          await page.getAttribute(".sample[data-index]", "data-index"),
+        );
+        await waitUntil(
+          "the skipped image off the list",
+          async () => !(await listed()).includes(first),
+        );
+        assert(
+          (await page.textContent("#training-log"))!.includes(
+            `Skipped #${first}`,
+          ),
+        );
+        // [ goes back to the skipped image, ] forward to the next.
+        await page.keyboard.press("[");
+        await waitForSample(page, first);
+        await page.keyboard.press("]");
+        await waitForSample(page, second);
+        // A reload keeps the skip (per data set, in this browser).
+        await page.reload();
+        await waitForPoints(page, LIMIT);
+        await waitUntil(
+          "the skip survives a reload",
+          async () => {
+            const l = await listed();
+            return l.length > 0 && !l.includes(first);
+          },
+        );
+      },
+    );
+
     await t.step("an import is one undoable action", async () => {
       const before = await Deno.readTextFile(srv.labelsPath).catch(() => "");
       const csv = "Serial,label\n3,1\n4,2\n5,3\n";

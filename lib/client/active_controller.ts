@@ -12,8 +12,15 @@ import { effect } from "@preact/signals";
 import { MAX_BATCH } from "../protocol/limits.ts";
 import type { DashboardApi } from "./api.ts";
 import type { WriteLabels } from "./write_labels.ts";
-import { planBatch, planSummary } from "./batch_plan.ts";
-import { className } from "./dataset.ts";
+import {
+  breakdownText,
+  planBatch,
+  planSummary,
+  predictedBreakdown,
+} from "./batch_plan.ts";
+import { className, dataset } from "./dataset.ts";
+import { isSkips, SKIP_FOR_LABELS } from "./active_store.ts";
+import { persist } from "./prefs.ts";
 import { leastCertainUnlabelled } from "./latent.ts";
 import { pushLog, showToast, type Store } from "./store.ts";
 import { nextSuggestion, rankAll } from "./suggestions.ts";
@@ -52,6 +59,11 @@ export function startActiveController(
 ): { stop(): void; refreshProbs(): void } {
   const a = store.active;
   const disposers: Array<() => void> = [];
+  // Skips are kept per data set (a skipped index means nothing in another).
+  const ds = dataset.value;
+  disposers.push(
+    persist(a.skipped, `skipped:${ds.name}:${store.count.value}`, isSkips),
+  );
 
   // ---- probabilities and ranking -------------------------------------------
   let fetching = false;
@@ -109,6 +121,7 @@ export function startActiveController(
           r,
           snap.userLabel,
           current === lastPick ? current : null,
+          a.skipping.value,
         )
         // Probabilities not loaded yet: certainty from the snapshot.
         : leastCertainUnlabelled(snap, current ?? -1);
@@ -116,6 +129,27 @@ export function startActiveController(
       lastPick = pick;
       store.actions.select(pick);
     } else showToast(store, "Every point is labelled", "info");
+  };
+  actions.skip = () => {
+    const i = store.selected.value;
+    const snap = store.latent.value;
+    if (i === null || !snap) return;
+    if (snap.userLabel[i] >= 0) {
+      showToast(store, `#${i} is labelled: nothing to skip`, "info");
+      return;
+    }
+    // The last 1,000 skips: older ones are long back in the queue anyway.
+    a.skipped.value = [
+      ...a.skipped.value.filter(([j]) => j !== i).slice(-999),
+      [i, store.labelled.value],
+    ];
+    pushLog(
+      store,
+      `Skipped #${i} (not sure): out of the suggestions for the next ${SKIP_FOR_LABELS} labels`,
+      "info",
+    );
+    lastPick = i;
+    actions.nextSuggestion();
   };
   // The page's "N = next uncertain" is the queue's next suggestion now.
   store.actions.selectNextUncertain = () => actions.nextSuggestion();
@@ -189,11 +223,27 @@ export function startActiveController(
         : `Label ${plural(plan.changes.length, "image")} as ${cls}?`,
       lines: [
         summary + ".",
-        plan.changed > 0
-          ? `${
-            plural(plan.changed, "existing label")
-          } will be overwritten. Ctrl+Z undoes the whole batch.`
-          : "Ctrl+Z undoes the whole batch.",
+        // What the box caught, by the predictions: a box over the "0" petal
+        // that also took 170 predicted 4s says so here.
+        `Predicted: ${
+          breakdownText(
+            predictedBreakdown(snap.predClass, sel, a.excluded.value),
+            className,
+          )
+        }.`,
+        ...(plan.changed > 0
+          ? [
+            `It overwrites ${plural(plan.changed, "label")} you made: ${
+              breakdownText(
+                plan.replaced,
+                (c) => `labelled ${className(c)}`,
+                4,
+                " ",
+              )
+            }.`,
+          ]
+          : []),
+        "Ctrl+Z undoes the whole batch.",
       ],
       confirmLabel: label === null
         ? `Remove ${plan.changes.length.toLocaleString("en-US")}`

@@ -15,9 +15,41 @@ export const SUGGESTIONS_SHOWN = 20;
 
 export type DragMode = "zoom" | "pan" | "select" | "lasso";
 
+/** Skipped images (S), each with the label count when it was skipped. */
+export type Skips = ReadonlyArray<readonly [number, number]>;
+
+/** Whether `v` reads as Skips (a stored copy). */
+export function isSkips(v: unknown): v is Skips {
+  return Array.isArray(v) &&
+    v.every((e) =>
+      Array.isArray(e) && e.length === 2 && Number.isInteger(e[0]) &&
+      e[0] >= 0 && Number.isInteger(e[1]) && e[1] >= 0
+    );
+}
+
+/** A skipped image stays out of the suggestions for this many labels. */
+export const SKIP_FOR_LABELS = 50;
+
+/**
+ * The skipped images still out of the suggestions: `skipped` pairs an image
+ * with the label count when it was skipped.
+ */
+export function activeSkips(
+  skipped: Skips,
+  labelled: number,
+): Set<number> {
+  const out = new Set<number>();
+  for (const [i, at] of skipped) {
+    if (labelled - at < SKIP_FOR_LABELS) out.add(i);
+  }
+  return out;
+}
+
 export interface ActiveActions {
   /** Selects the next suggestion (N / Space). */
   nextSuggestion(): void;
+  /** Skips the selected image, not sure of it (S): out of the queue a while, then the next. */
+  skip(): void;
   /** Sets the lasso/box selection (indices ascending), or clears it (null). */
   setSelection(indices: Uint32Array | null, shape?: "box" | "lasso"): void;
   toggleExcluded(index: number): void;
@@ -48,9 +80,15 @@ const notReady = () => Promise.reject(new Error("not connected yet"));
 
 const noop = () => {};
 
-export function createActiveState(latent: { value: LatentSnapshot | null }) {
+export function createActiveState(
+  latent: { value: LatentSnapshot | null },
+  labelled: { value: number },
+) {
   const ranking = signal<Ranking | null>(null);
   const strategy = signal<Strategy>("auto");
+  /** Images skipped with S; stored per data set by the controller. */
+  const skipped = signal<Skips>([]);
+  const skipping = computed(() => activeSkips(skipped.value, labelled.value));
   const state = {
     strategy,
     probs: signal<ProbsSnapshot | null>(null),
@@ -64,8 +102,16 @@ export function createActiveState(latent: { value: LatentSnapshot | null }) {
       if (!r || !snap || r.strategy !== strategy.value) {
         return new Uint32Array(0);
       }
-      return topUnlabelled(r, snap.userLabel, SUGGESTIONS_SHOWN);
+      return topUnlabelled(
+        r,
+        snap.userLabel,
+        SUGGESTIONS_SHOWN,
+        skipping.value,
+      );
     }),
+    skipped,
+    /** The skipped images still kept out of the suggestions. */
+    skipping,
     /** The lasso/box selection (ascending indices), null = none. */
     selection: signal<Uint32Array | null>(null),
     selectionShape: signal<"box" | "lasso" | null>(null),
@@ -77,6 +123,7 @@ export function createActiveState(latent: { value: LatentSnapshot | null }) {
     undo: new UndoHistory(),
     actions: {
       nextSuggestion: noop,
+      skip: noop,
       setSelection: noop,
       toggleExcluded: noop,
       labelSelection: noop,

@@ -17,6 +17,12 @@ export interface BatchPlan {
   changed: number;
   /** Already `label`: nothing to write. */
   unchanged: number;
+  /**
+   * The labels the batch replaces (every label in labels.csv is one the
+   * user made: a key, a batch, an import), as [old class, count], most
+   * first.
+   */
+  replaced: Array<[number, number]>;
   /** Whether the page must ask first. */
   confirm: boolean;
 }
@@ -28,6 +34,7 @@ export function planBatch(
   label: number | null,
 ): BatchPlan {
   const changes: LabelChange[] = [];
+  const replaced = new Map<number, number>();
   let added = 0, changed = 0, unchanged = 0;
   for (let k = 0; k < selection.length; k++) {
     const i = selection[k];
@@ -39,7 +46,10 @@ export function planBatch(
       continue;
     }
     if (now === null) added++;
-    else changed++;
+    else {
+      changed++;
+      replaced.set(now, (replaced.get(now) ?? 0) + 1);
+    }
     changes.push({ index: i, label });
   }
   return {
@@ -47,8 +57,48 @@ export function planBatch(
     added,
     changed,
     unchanged,
+    replaced: byCount(replaced),
     confirm: changed > 0 || changes.length > CONFIRM_OVER,
   };
+}
+
+/** [key, count] pairs, most first (then by key). */
+function byCount(m: Map<number, number>): Array<[number, number]> {
+  return [...m].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+}
+
+/**
+ * How many of the selection's included images each class is predicted to
+ * be, most first: what a box caught, which its red points do not show.
+ */
+export function predictedBreakdown(
+  predClass: Uint8Array,
+  selection: ArrayLike<number>,
+  excluded: ReadonlySet<number>,
+): Array<[number, number]> {
+  const counts = new Map<number, number>();
+  for (let k = 0; k < selection.length; k++) {
+    const i = selection[k];
+    if (excluded.has(i)) continue;
+    counts.set(predClass[i], (counts.get(predClass[i]) ?? 0) + 1);
+  }
+  return byCount(counts);
+}
+
+/**
+ * "5,120 × 0, 170 × 4, 7 × 9" (at most `most` classes, then "N other");
+ * `name` gives a class's name, `sep` stands between count and name.
+ */
+export function breakdownText(
+  parts: Array<[number, number]>,
+  name: (c: number) => string = String,
+  most = 4,
+  sep = " × ",
+): string {
+  const shown = parts.slice(0, most).map(([c, k]) => `${n(k)}${sep}${name(c)}`);
+  const rest = parts.slice(most).reduce((s, [, k]) => s + k, 0);
+  if (rest > 0) shown.push(`${n(rest)} other`);
+  return shown.join(", ");
 }
 
 const n = (v: number) => v.toLocaleString("en-US");

@@ -361,11 +361,37 @@ export function startController(store: Store, api: DashboardApi): Controller {
 
   // ---- actions ------------------------------------------------------------
   const actions = store.actions;
-  actions.select = (index: number) => {
+  /** The images shown, in order, and where [ and ] are in them. */
+  const visits: number[] = [];
+  let visitAt = -1;
+  /** Shows image `index`; a step through `visits` does not record itself. */
+  const show = (index: number, record: boolean) => {
     const snap = store.latent.value;
     if (snap && (index < 0 || index >= snap.count)) return;
+    if (record && visits[visitAt] !== index) {
+      visits.splice(visitAt + 1);
+      visits.push(index);
+      // A long session keeps its last 500 images.
+      if (visits.length > 500) visits.shift();
+      visitAt = visits.length - 1;
+    }
     store.selected.value = index;
     loadSample(index);
+  };
+  actions.select = (index: number) => show(index, true);
+  actions.back = () => {
+    if (visitAt <= 0) {
+      showToast(store, "No image before this one", "info");
+      return;
+    }
+    show(visits[--visitAt], false);
+  };
+  actions.forward = () => {
+    if (visitAt >= visits.length - 1) {
+      showToast(store, "No image after this one", "info");
+      return;
+    }
+    show(visits[++visitAt], false);
   };
   actions.setLabel = (label: number, source: LabelSource = "key") =>
     changeLabel(label, source);

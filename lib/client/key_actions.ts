@@ -109,6 +109,31 @@ export const KEY_ACTIONS: readonly KeyAction[] = [
     run: (store) => store.active.actions.nextSuggestion(),
   },
   {
+    id: "skip",
+    group: "Label",
+    keys: ["S"],
+    label:
+      "Skip the selected image, not sure of it: out of the suggestions for the next 50 labels, then the next one",
+    match: (ev) => plain(ev) && (ev.key === "s" || ev.key === "S"),
+    run: (store) => store.active.actions.skip(),
+  },
+  {
+    id: "back",
+    group: "Move",
+    keys: ["["],
+    label: "Back to the image shown before (the last 500 are kept)",
+    match: (ev) => plain(ev) && ev.key === "[",
+    run: (store) => store.actions.back(),
+  },
+  {
+    id: "forward",
+    group: "Move",
+    keys: ["]"],
+    label: "Forward again, after [",
+    match: (ev) => plain(ev) && ev.key === "]",
+    run: (store) => store.actions.forward(),
+  },
+  {
     id: "review",
     group: "Move",
     keys: ["R"],

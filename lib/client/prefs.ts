@@ -14,18 +14,30 @@ export function persistedSignal<T>(
   fallback: T,
   valid: (v: unknown) => v is T,
 ): Signal<T> {
-  let initial = fallback;
+  const s = signal(fallback);
+  persist(s, key, valid);
+  return s;
+}
+
+/**
+ * Sets `s` from `key`'s stored value (when there is a valid one) and stores
+ * every later value; returns the disposer of the store-back effect.
+ */
+export function persist<T>(
+  s: Signal<T>,
+  key: string,
+  valid: (v: unknown) => v is T,
+): () => void {
   try {
     const text = globalThis.localStorage?.getItem(PREFIX + key);
     if (text !== null && text !== undefined) {
       const v: unknown = JSON.parse(text);
-      if (valid(v)) initial = v;
+      if (valid(v)) s.value = v;
     }
   } catch {
     // No storage (a private window's may throw) or bad JSON: the default.
   }
-  const s = signal(initial);
-  effect(() => {
+  return effect(() => {
     const v = s.value;
     try {
       globalThis.localStorage?.setItem(PREFIX + key, JSON.stringify(v));
@@ -33,5 +45,4 @@ export function persistedSignal<T>(
       // Storage full or refused: the setting lasts this page only.
     }
   });
-  return s;
 }

@@ -92,6 +92,9 @@ export interface Actions {
   confirmReview(): void;
   /** Warms the sample cache (hover). */
   prefetch(index: number): void;
+  /** The image shown before this one ([), and forward again (]). */
+  back(): void;
+  forward(): void;
   startTraining(): void;
   stopTraining(): void;
 }
@@ -105,6 +108,8 @@ const NOOP_ACTIONS: Actions = {
   reviewNext: noop,
   confirmReview: noop,
   prefetch: noop,
+  back: noop,
+  forward: noop,
   startTraining: noop,
   stopTraining: noop,
 };
@@ -149,9 +154,10 @@ export function createStore(props: PageProps = {}) {
   };
   const training = signal<TrainingInfo>(s?.training ?? IDLE);
   const latent = signal<LatentSnapshot | null>(null);
+  const labelled = signal(s?.labelled ?? 0);
   const store = {
     count: signal(s?.count ?? 0),
-    labelled: signal(s?.labelled ?? 0),
+    labelled,
     countsPerClass: signal<number[]>(
       s?.countsPerClass ?? new Array(dataset.value.classes.length).fill(0),
     ),
@@ -192,7 +198,7 @@ export function createStore(props: PageProps = {}) {
     params,
     actions: { ...NOOP_ACTIONS } as Actions,
     /** Suggestion queue, lasso selection, undo/redo, evaluations. */
-    active: createActiveState(latent),
+    active: createActiveState(latent, labelled),
     /** The review queue of likely mistakes (GET /api/review). */
     review: {
       queue: signal<ReviewResponse | null>(null),
@@ -458,15 +464,14 @@ export function applyServerMessage(
         const was = store.graph.value;
         store.graph.value = msg.graph;
         if (
-          was?.provisional && msg.graph.status === "ready" &&
-          !msg.graph.provisional
+          (was?.provisional || was?.status === "building") &&
+          msg.graph.status === "ready" && !msg.graph.provisional
         ) {
-          pushLog(
-            store,
-            "The full label graph is ready: the predictions and suggestions now use it",
-            "success",
-            now,
-          );
+          const text =
+            "The full label graph is ready: the predictions and suggestions now use it";
+          pushLog(store, text, "success", now);
+          // Said where the user looks, not only in the log below the fold.
+          showToast(store, text, "success");
         }
         if (msg.graph.status === "error" && was?.status !== "error") {
           pushLog(

@@ -17,13 +17,28 @@ export { STRATEGIES, type Strategy } from "../active/strategies.ts";
 import type { ProbsSnapshot } from "../protocol/probs_format.ts";
 import type { GraphInfo } from "../protocol/api.ts";
 
+/** The strategies in plain words; the technical term is in STRATEGY_TITLES. */
 export const STRATEGY_NAMES: Record<Strategy, string> = {
   auto: "Auto",
-  least_confidence: "Least confidence",
-  margin: "Margin",
-  entropy: "Entropy",
+  least_confidence: "Least sure",
+  margin: "Close calls",
+  entropy: "Most mixed",
   random: "Random",
 };
+
+/** What each strategy picks, with its name in the literature (tooltips). */
+export const STRATEGY_TITLES: Record<Strategy, string> = {
+  auto:
+    "Typical images of regions no label covers yet, then the ones the predictions are least sure of (coverage, then uncertainty)",
+  least_confidence:
+    "Least confidence: the images whose most likely class is least likely",
+  margin: "Margin: the images whose two most likely classes are closest",
+  entropy:
+    "Entropy: the images whose probability is spread over the most classes",
+  random: "Random images: the baseline the others should beat",
+};
+
+const NONE: ReadonlySet<number> = new Set();
 
 /** Seed of the random baseline: stable within a prediction version. */
 export function randomSeed(version: number): number {
@@ -92,12 +107,13 @@ export function topUnlabelled(
   ranking: Ranking,
   userLabel: Int8Array,
   k: number,
+  skip: ReadonlySet<number> = NONE,
 ): Uint32Array {
   const out: number[] = [];
   const { order } = ranking;
   for (let p = 0; p < order.length && out.length < k; p++) {
     const i = order[p];
-    if (i < userLabel.length && userLabel[i] < 0) out.push(i);
+    if (i < userLabel.length && userLabel[i] < 0 && !skip.has(i)) out.push(i);
   }
   return Uint32Array.from(out);
 }
@@ -105,12 +121,14 @@ export function topUnlabelled(
 /**
  * The next suggestion after `current`: the first unlabelled image ranked
  * below it (so pressing N again walks down the queue), or the best one when
- * `current` is not an unlabelled image. -1 when every image is labelled.
+ * `current` is not an unlabelled image; images in `skip` (skipped with S)
+ * are passed over. -1 when every image is labelled.
  */
 export function nextSuggestion(
   ranking: Ranking,
   userLabel: Int8Array,
   current: number | null,
+  skip: ReadonlySet<number> = NONE,
 ): number {
   const { order, rank } = ranking;
   const from = current !== null && current >= 0 && current < rank.length &&
@@ -122,7 +140,7 @@ export function nextSuggestion(
     const end = pass === 0 ? order.length : from;
     for (let p = start; p < end; p++) {
       const i = order[p];
-      if (userLabel[i] < 0 && i !== current) return i;
+      if (userLabel[i] < 0 && i !== current && !skip.has(i)) return i;
     }
   }
   return -1;
@@ -188,4 +206,40 @@ export function featuresNote(graph: GraphInfo | null): string {
         (100 * f.accuracy).toFixed(0)
       }% on validation, best of ${f.candidates.length})`
   }.`;
+}
+
+/**
+ * The label graph's state while it is not fully there, for the line under
+ * the map's title (above the fold: the Suggestions card's note was the only
+ * word of it). Null once the full graph serves, or with the graph off.
+ */
+export function graphStatusLine(
+  graph: GraphInfo | null,
+): { text: string; kind: "info" | "error" } | null {
+  if (!graph) return null;
+  const step = graph.message ? ` (${graph.message})` : "";
+  switch (graph.status) {
+    case "building":
+      return {
+        kind: "info",
+        text:
+          `Building the label graph${step}. Until it is ready the predictions are the model's and the suggestions go by margin.`,
+      };
+    case "error":
+      return {
+        kind: "error",
+        text:
+          `The label graph failed${step}: the predictions are the model's and the suggestions go by margin.`,
+      };
+    case "ready":
+      return graph.provisional
+        ? {
+          kind: "info",
+          text:
+            `Labels spread on a quick graph of plain pixels for now; the full label graph is being built${step} and takes over by itself.`,
+        }
+        : null;
+    default:
+      return null;
+  }
 }
