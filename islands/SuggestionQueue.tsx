@@ -1,4 +1,5 @@
-import { className } from "../lib/client/dataset.ts";
+import { useEffect, useRef } from "preact/hooks";
+import { className, dataset, drawImage } from "../lib/client/dataset.ts";
 import { SUGGESTION_COLOR } from "../lib/client/palette.ts";
 import { useStore } from "../lib/client/store.ts";
 import {
@@ -26,6 +27,36 @@ export function SuggestionQueue() {
   const undoDepth = a.undo.undoDepth.value;
   const redoDepth = a.undo.redoDepth.value;
   const items = Array.from(top.subarray(0, LISTED));
+  const listRef = useRef<HTMLOListElement>(null);
+  const ds = dataset.value;
+  // The listed images as thumbnails: a name and a number say little about
+  // what to expect. Fetched for each new list (8 images, one request).
+  const key = items.join(",");
+  useEffect(() => {
+    if (items.length === 0) return;
+    const ctl = new AbortController();
+    a.actions.thumbnails(items, ctl.signal).then(
+      ({ rows, cols, channels, bytes }) => {
+        const list = listRef.current;
+        if (!list || ctl.signal.aborted) return;
+        const px = rows * cols * channels;
+        list.querySelectorAll("canvas").forEach((c, k) => {
+          if (k >= items.length) return;
+          drawImage(
+            c as HTMLCanvasElement,
+            bytes.subarray(k * px, (k + 1) * px),
+            rows,
+            cols,
+            channels,
+          );
+        });
+        list.dataset.thumbs = key;
+      },
+    ).catch(() => {
+      // Offline without the images cached: the list stays text only.
+    });
+    return () => ctl.abort();
+  }, [key]);
   return (
     <section class="card queue" aria-labelledby="queue-title">
       <div class="card-head">
@@ -74,6 +105,7 @@ export function SuggestionQueue() {
       <ol
         class="queue-list"
         id="suggestion-list"
+        ref={listRef}
         data-top={items.join(",")}
         aria-label="Suggested images, best first"
       >
@@ -91,6 +123,12 @@ export function SuggestionQueue() {
                   borderColor: SUGGESTION_COLOR,
                   borderWidth: k === 0 ? "2.5px" : "1.5px",
                 }}
+              />
+              <canvas
+                class="queue-thumb"
+                width={ds.cols}
+                height={ds.rows}
+                aria-hidden="true"
               />
               <b>#{i}</b>
               {snap && i < snap.count && (

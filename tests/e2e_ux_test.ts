@@ -347,6 +347,11 @@ Deno.test({
             (els) => els.map((e) => Number((e as HTMLElement).dataset.index)),
           );
         assert((await listed()).includes(first), "the suggestion is listed");
+        // Listed with their thumbnails (drawn for this very list).
+        await page.waitForFunction(() => {
+          const l = document.getElementById("suggestion-list");
+          return l && l.dataset.top && l.dataset.thumbs === l.dataset.top;
+        });
         await page.keyboard.press("s");
         // The next suggestion comes, and the skipped one leaves the list.
         await page.waitForFunction(
