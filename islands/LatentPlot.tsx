@@ -26,6 +26,7 @@ import {
 } from "../lib/client/palette.ts";
 import {
   coalescedDraw,
+  loadPlotly,
   type PlotElement,
   toolbarOutOfTabOrder,
 } from "../lib/client/plotly.ts";
@@ -543,6 +544,21 @@ export function LatentPlot() {
       void store.latent.value;
       paintEarly();
     });
+    // A new drag mode takes effect at once, not at the end of a draw in
+    // progress: after a double-click's zoom reset, B lit its button at once
+    // but the map stayed in zoom for up to 0.8 s (the draw's relayout came
+    // last), so a quick drag zoomed. Plotly's own relayout, now, with the
+    // draw told it is done.
+    const stopDrag = effect(() => {
+      const d = store.active.dragMode.value;
+      if (!plotted || drawn.drag === d) return;
+      drawn.drag = d;
+      void loadPlotly().then(async (Plotly) => {
+        await Plotly.relayout(el, { dragmode: d });
+        toolbarOutOfTabOrder(el);
+      });
+    });
+    cleanup.push(stopDrag);
     const stop = effect(() => {
       // Subscribe to everything the figure depends on, then draw once.
       void store.latent.value;

@@ -330,6 +330,40 @@ Deno.test({
     );
 
     await t.step(
+      "modes switch before the next drag: Z, a double-click, then B and a drag at once select (4 tries)",
+      async () => {
+        const box = (await page.locator("#latent-plot .nsewdrag").first()
+          .boundingBox())!;
+        const at = (fx: number, fy: number) =>
+          [box.x + box.width * fx, box.y + box.height * fy] as const;
+        for (let k = 0; k < 4; k++) {
+          await page.locator("#latent-title").click();
+          await page.keyboard.press("z");
+          await page.waitForSelector('#latent-plot[data-dragmode="zoom"]');
+          const full = await plotRanges(page);
+          await forgetLastPress(page);
+          await page.mouse.dblclick(...at(0.9, 0.1));
+          // At once: no wait for the double-click's redraw.
+          await page.keyboard.press("b");
+          await page.mouse.move(...at(0.35, 0.35));
+          await page.mouse.down();
+          await page.mouse.move(...at(0.6, 0.6), { steps: 6 });
+          await page.mouse.up();
+          await page.locator("#selection-panel").waitFor({ timeout: 5000 });
+          // A zoom by this drag would leave a quarter of the width.
+          const after = await plotRanges(page);
+          assert(
+            after.x[1] - after.x[0] > 0.9 * (full.x[1] - full.x[0]),
+            `try ${k + 1}: the drag zoomed (${after.x} after ${full.x})`,
+          );
+          await page.keyboard.press("Escape");
+          await page.locator("#selection-panel").waitFor({ state: "detached" });
+        }
+        await page.keyboard.press("z");
+      },
+    );
+
+    await t.step(
       "S skips an image (out of the queue, recorded), [ and ] step back and forth",
       async () => {
         await page.locator("#latent-title").click();
