@@ -1,4 +1,5 @@
 import { graphStatusLine } from "../lib/client/suggestions.ts";
+import { GridView } from "./GridView.tsx";
 import {
   className,
   dataset,
@@ -40,6 +41,17 @@ import {
 import { type PixelScale, PointIndex } from "../lib/client/point_index.ts";
 import { PointLayer } from "../lib/client/point_layer.ts";
 import { COLOR_MODES, type ColorMode, useStore } from "../lib/client/store.ts";
+
+const VIEWS: ReadonlyArray<
+  { id: "map" | "grid"; label: string; title: string }
+> = [
+  { id: "map", label: "Map", title: "Every image on the map (G)" },
+  {
+    id: "grid",
+    label: "Grid",
+    title: "Thumbnails to hunt in: filter, sort, select, label (G)",
+  },
+];
 
 const DRAG_MODES: ReadonlyArray<
   { id: DragMode; label: string; title: string }
@@ -596,6 +608,7 @@ export function LatentPlot() {
   }
 
   const status = graphStatusLine(store.graph.value);
+  const view = store.ui.view.value;
   return (
     <section
       class="card latent"
@@ -621,19 +634,30 @@ export function LatentPlot() {
             : "loading…"}
         </span>
         <Segmented
-          label="Colour points by"
-          attr="data-mode"
-          options={COLOR_MODES}
-          value={mode}
-          onPick={(id) => store.colorMode.value = id}
+          label="View"
+          attr="data-view"
+          options={VIEWS}
+          value={view}
+          onPick={(id) => store.ui.view.value = id}
         />
-        <Segmented
-          label="Drag to"
-          attr="data-drag"
-          options={DRAG_MODES}
-          value={dragMode}
-          onPick={(id) => store.active.dragMode.value = id}
-        />
+        {view === "map" && (
+          <>
+            <Segmented
+              label="Colour points by"
+              attr="data-mode"
+              options={COLOR_MODES}
+              value={mode}
+              onPick={(id) => store.colorMode.value = id}
+            />
+            <Segmented
+              label="Drag to"
+              attr="data-drag"
+              options={DRAG_MODES}
+              value={dragMode}
+              onPick={(id) => store.active.dragMode.value = id}
+            />
+          </>
+        )}
       </div>
       {status && (
         <p
@@ -644,9 +668,13 @@ export function LatentPlot() {
           {status.text}
         </p>
       )}
+      {view === "grid" && <GridView />}
       <div
         class="plot-wrap"
         id="latent-map"
+        // Hidden, not gone, in the grid view: Plotly keeps the map's zoom and
+        // does not re-plot 60k points when the map comes back.
+        hidden={view === "grid"}
         ref={wrapRef}
         tabIndex={0}
         role="application"
@@ -734,7 +762,9 @@ export function LatentPlot() {
           </span>
         )}
         <span class="muted small legend-hint">
-          scroll or drag to zoom · double-click resets
+          {view === "grid"
+            ? "click shows · Ctrl/Shift-click selects · a digit labels"
+            : "scroll or drag to zoom · double-click resets"}
         </span>
       </div>
     </section>
@@ -761,7 +791,7 @@ function excludedIn(sel: Uint32Array, excluded: ReadonlySet<number>): number {
 /** A row of radio buttons (one choice of a few); `attr` names each button's id attribute for tests and styles. */
 function Segmented<T extends string>(props: {
   label: string;
-  attr: "data-mode" | "data-drag";
+  attr: "data-mode" | "data-drag" | "data-view";
   options: ReadonlyArray<{ id: T; label: string; title?: string }>;
   value: T;
   onPick(id: T): void;

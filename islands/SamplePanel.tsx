@@ -182,7 +182,9 @@ export function SamplePanel() {
         class={`label-buttons ${digitClasses(ds) ? "" : "label-buttons-named"}`}
         style={digitClasses(ds) ? undefined : namedGridStyle(buttonClasses)}
         role="group"
-        aria-label={selected === null
+        aria-label={selection
+          ? `Label the ${selection.length} selected images`
+          : selected === null
           ? "Label the selected image"
           : `Label image #${selected}`}
       >
@@ -191,12 +193,15 @@ export function SamplePanel() {
             key={d}
             cls={d}
             name={name}
-            verb="Label"
+            // With a box, lasso or grid selection the buttons do what the
+            // keys do: label all of it (at 800 px these docked buttons are
+            // the ones in sight, and labelled only the shown image).
+            verb={selection ? "Label all selected" : "Label"}
             attr="data-label"
-            active={label === d}
+            active={!selection && label === d}
             showKey
-            disabled={selected === null}
-            onClick={() => store.actions.setLabel(d, "class-picker")}
+            disabled={selected === null && !selection}
+            onClick={() => labelWithClass(store, d, "class-picker")}
           />
         ))}
         {picker && (

@@ -76,7 +76,9 @@ export function SelectionPanel() {
     >
       <div class="card-head">
         <h2 id="selection-title">
-          {a.selectionShape.value === "lasso" ? "Lasso" : "Box"} selection
+          {{ lasso: "Lasso", grid: "Grid", box: "Box" }[
+            a.selectionShape.value ?? "box"
+          ]} selection
         </h2>
         <button
           type="button"

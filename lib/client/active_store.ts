@@ -15,6 +15,9 @@ export const SUGGESTIONS_SHOWN = 20;
 
 export type DragMode = "zoom" | "pan" | "select" | "lasso";
 
+/** How a selection was made: a box or lasso on the map, or in the grid. */
+export type SelectionShape = "box" | "lasso" | "grid";
+
 /** Skipped images (S), each with the label count when it was skipped. */
 export type Skips = ReadonlyArray<readonly [number, number]>;
 
@@ -51,7 +54,10 @@ export interface ActiveActions {
   /** Skips the selected image, not sure of it (S): out of the queue a while, then the next. */
   skip(): void;
   /** Sets the lasso/box selection (indices ascending), or clears it (null). */
-  setSelection(indices: Uint32Array | null, shape?: "box" | "lasso"): void;
+  setSelection(
+    indices: Uint32Array | null,
+    shape?: SelectionShape,
+  ): void;
   toggleExcluded(index: number): void;
   /** Labels every selected, non-excluded image (null removes): one batch. */
   labelSelection(label: number | null): void;
@@ -114,7 +120,7 @@ export function createActiveState(
     skipping,
     /** The lasso/box selection (ascending indices), null = none. */
     selection: signal<Uint32Array | null>(null),
-    selectionShape: signal<"box" | "lasso" | null>(null),
+    selectionShape: signal<SelectionShape | null>(null),
     /** Selected images left out of the batch (clicked thumbnails). */
     excluded: signal<ReadonlySet<number>>(new Set()),
     dragMode: signal<DragMode>("zoom"),

@@ -193,6 +193,16 @@ export const KEY_ACTIONS: readonly KeyAction[] = [
     run: (store) => store.active.dragMode.value = "zoom",
   },
   {
+    id: "grid",
+    group: "View",
+    keys: ["G"],
+    label:
+      "The grid of thumbnails, filtered and sorted, or back to the map (the same keys label in both)",
+    match: (ev) => plain(ev) && (ev.key === "g" || ev.key === "G"),
+    run: (store) =>
+      store.ui.view.value = store.ui.view.value === "grid" ? "map" : "grid",
+  },
+  {
     id: "colour",
     group: "View",
     keys: ["C"],

@@ -15,6 +15,7 @@ import {
 } from "../protocol/limits.ts";
 import { dataset, setDataset } from "./dataset.ts";
 import { persistedSignal } from "./prefs.ts";
+import { DEFAULT_GRID_FILTER, type GridFilter, isGridFilter } from "./grid.ts";
 import { batch, computed, signal } from "@preact/signals";
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
@@ -212,6 +213,18 @@ export function createStore(props: PageProps = {}) {
       guideOpen: signal(false),
       /** Bumped to put the focus in the class picker (key `/`, > 10 classes). */
       pickClass: signal(0),
+      /** The map or the grid of thumbnails (G), kept over a reload. */
+      view: persistedSignal<"map" | "grid">(
+        "view",
+        "map",
+        (v): v is "map" | "grid" => v === "map" || v === "grid",
+      ),
+      /** The grid's filters and order (lib/client/grid.ts). */
+      grid: persistedSignal<GridFilter>(
+        "gridFilter",
+        DEFAULT_GRID_FILTER,
+        isGridFilter,
+      ),
     },
   };
   return store;

@@ -1,0 +1,67 @@
+/** The grid view's filter and order (lib/client/grid.ts), on a hand-made snapshot. */
+import { assertEquals } from "./assert.ts";
+import {
+  DEFAULT_GRID_FILTER,
+  gridOrder,
+  isGridFilter,
+  rangeOf,
+} from "../lib/client/grid.ts";
+import type { LatentSnapshot } from "../lib/protocol/latent_format.ts";
+
+/** Six images: labels, predictions and certainties (in percent). */
+function snap(): LatentSnapshot {
+  const pct = [10, 90, 50, 50, 100, 0];
+  return {
+    count: 6,
+    version: 1,
+    x: new Float32Array(6),
+    y: new Float32Array(6),
+    predClass: new Uint8Array([0, 1, 1, 2, 1, 0]),
+    certainty: Uint8Array.from(pct, (p) => Math.round(p * 2.55)),
+    userLabel: new Int8Array([-1, 1, -1, 3, -1, -1]),
+  } as LatentSnapshot;
+}
+
+Deno.test("grid filter: label, predicted class, certainty bounds (inclusive), review", () => {
+  const s = snap();
+  const all = (f: Partial<typeof DEFAULT_GRID_FILTER>) =>
+    Array.from(gridOrder(s, { ...DEFAULT_GRID_FILTER, ...f }));
+  assertEquals(all({}), [0, 1, 2, 3, 4, 5]);
+  assertEquals(all({ label: "unlabelled" }), [0, 2, 4, 5]);
+  assertEquals(all({ label: "labelled" }), [1, 3]);
+  assertEquals(all({ label: 3 }), [3]);
+  assertEquals(all({ predicted: 1 }), [1, 2, 4]);
+  assertEquals(all({ certaintyMin: 50, certaintyMax: 90 }), [1, 2, 3]);
+  assertEquals(all({ certaintyMax: 0 }), [5]);
+  assertEquals(
+    Array.from(
+      gridOrder(s, { ...DEFAULT_GRID_FILTER, reviewOnly: true }, new Set([3])),
+    ),
+    [3],
+  );
+});
+
+Deno.test("grid order: least or most sure first, ties by index; a shift-click's range", () => {
+  const s = snap();
+  const order = gridOrder(s, { ...DEFAULT_GRID_FILTER, sort: "least-certain" });
+  assertEquals(Array.from(order), [5, 0, 2, 3, 1, 4]);
+  assertEquals(
+    Array.from(gridOrder(s, { ...DEFAULT_GRID_FILTER, sort: "most-certain" })),
+    [4, 1, 2, 3, 0, 5],
+  );
+  assertEquals(rangeOf(order, 3, 0), [0, 2, 3]);
+  assertEquals(rangeOf(order, 2, 2), [2]);
+  assertEquals(rangeOf(order, 9, 2), [2], "an anchor no longer shown");
+});
+
+Deno.test("a stored grid filter is read back only when it is one", () => {
+  assertEquals(isGridFilter(DEFAULT_GRID_FILTER), true);
+  assertEquals(isGridFilter({ ...DEFAULT_GRID_FILTER, label: 4 }), true);
+  assertEquals(isGridFilter({ ...DEFAULT_GRID_FILTER, label: "x" }), false);
+  assertEquals(
+    isGridFilter({ ...DEFAULT_GRID_FILTER, certaintyMax: 101 }),
+    false,
+  );
+  assertEquals(isGridFilter({ ...DEFAULT_GRID_FILTER, sort: "size" }), false);
+  assertEquals(isGridFilter(null), false);
+});
