@@ -610,13 +610,7 @@ export function LatentPlot() {
   const status = graphStatusLine(store.graph.value);
   const view = store.ui.view.value;
   return (
-    <section
-      class="card latent"
-      aria-labelledby="latent-title"
-      // The status line's room comes out of the map's height (the legend
-      // stays on the first screen).
-      style={{ "--status-h": status ? "44px" : "0px" }}
-    >
+    <section class="card latent" aria-labelledby="latent-title">
       <div class="card-head">
         <h2
           id="latent-title"

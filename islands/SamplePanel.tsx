@@ -12,6 +12,7 @@ import {
   labelKeys,
   needsClassPicker,
 } from "../lib/client/dataset.ts";
+import { breakdownText, predictedBreakdown } from "../lib/client/batch_plan.ts";
 import { ClassPicker } from "./ClassPicker.tsx";
 import { LabelButton, namedGridStyle } from "./LabelButton.tsx";
 import { LabelHistoryList } from "./LabelHistoryList.tsx";
@@ -113,6 +114,30 @@ export function SamplePanel() {
         </button>
       </div>
 
+      {selection && (
+        <p class="dock-selection" id="dock-selection">
+          <b>{selection.length.toLocaleString("en-US")} selected</b>
+          <span class="muted">
+            predicted {breakdownText(
+              predictedBreakdown(
+                store.latent.value?.predClass ?? new Uint8Array(0),
+                selection,
+                store.active.excluded.value,
+              ),
+              (c) => className(c, ds),
+              3,
+            )}
+          </span>
+          <span class="muted">the buttons label all of them</span>
+          <button
+            type="button"
+            class="btn btn-small"
+            onClick={() => store.active.actions.setSelection(null)}
+          >
+            Clear <kbd>Esc</kbd>
+          </button>
+        </p>
+      )}
       {untrained && (
         <p class="note" id="untrained-note">
           <b>Untrained model.</b>{" "}

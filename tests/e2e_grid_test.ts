@@ -179,6 +179,29 @@ Deno.test({
         await page.waitForSelector('#selection-panel[data-count="2"]');
         const serious = await seriousViolations(page);
         assertEquals(serious, [], JSON.stringify(serious, null, 1));
+        // At 800 px the selection is said in the docked panel (its card is
+        // far below), and the docked buttons label all of it, as keys do.
+        await page.setViewportSize({ width: 800, height: 1000 });
+        const dock = page.locator("#dock-selection");
+        await dock.waitFor();
+        assert((await dock.textContent())!.includes("2 selected"));
+        const b = (await dock.boundingBox())!;
+        assert(b.y >= 0 && b.y + b.height <= 1000, `docked line at ${b.y}`);
+        const before = await rows();
+        await page.click('.col-side > .sample [data-label="3"]');
+        await waitUntil("both labelled 3", async () => {
+          const r = await rows();
+          return r.includes("5,3") && r.includes("8,3");
+        });
+        await page.locator("#latent-title").click();
+        await page.keyboard.press("Control+z");
+        await waitUntil(
+          "undone",
+          async () => (await rows()).length === before.length,
+        );
+        await page.setViewportSize({ width: 1440, height: 900 });
+        // Labelled, the selection was done with (as after a box).
+        await page.waitForSelector("#selection-panel", { state: "detached" });
         await page.keyboard.press("Escape");
         await page.waitForSelector("#selection-panel", { state: "detached" });
         await page.locator("#latent-title").click();

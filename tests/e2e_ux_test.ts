@@ -47,6 +47,10 @@ function firstScreen(page: Page) {
       h: innerHeight,
       w: innerWidth,
       plot: box("#latent-plot"),
+      legend: box("#latent-legend"),
+      dock: box(".col-side > .sample"),
+      docked: getComputedStyle(document.querySelector(".col-side > .sample")!)
+        .position === "fixed",
       sample: box(".sample .digits"),
       buttons: box(".sample .label-buttons"),
     };
@@ -93,7 +97,9 @@ Deno.test({
     await t.step(
       "first screen: map, sample and label buttons, no scrolling, at 1440×900, 1920×1080 and 800×1000",
       async () => {
-        for (const [w, h] of [[1440, 900], [1920, 1080], [800, 1000]]) {
+        for (
+          const [w, h] of [[1440, 900], [1280, 800], [1920, 1080], [800, 1000]]
+        ) {
           await page.setViewportSize({ width: w, height: h });
           await page.waitForFunction(
             ([w]) => innerWidth === w,
@@ -112,6 +118,19 @@ Deno.test({
           }
           if (w >= 1280) {
             assert(s.sample.left > s.plot.right, `${where}: side by side`);
+          }
+          // Nothing covered: the docked panel ends the map and its legend
+          // (it covered the map's axis), and the legend is on screen.
+          if (s.docked) {
+            assert(
+              s.legend.bottom <= s.dock.top + 1,
+              `${where}: the docked panel covers the map (legend ${s.legend.bottom}, panel ${s.dock.top})`,
+            );
+          } else {
+            assert(
+              s.legend.bottom <= s.h,
+              `${where}: legend cut (${s.legend.bottom} of ${s.h})`,
+            );
           }
           assertEquals(await overflowing(page), [], `${where}: overflow`);
         }
@@ -367,14 +386,14 @@ Deno.test({
       "S skips an image (out of the queue, recorded), [ and ] step back and forth",
       async () => {
         await page.locator("#latent-title").click();
-        await page.keyboard.press("n");
+        // N from an image it did not pick starts at the top of the queue.
         const first = Number(
-          await page.waitForFunction(() =>
-            document.querySelector(".sample[data-index]")?.getAttribute(
-              "data-index",
-            ) || false
-          ).then((h) => h.jsonValue()),
+          (await page.getAttribute("#suggestion-list", "data-top"))!.split(
+            ",",
+          )[0],
         );
+        await page.keyboard.press("n");
+        await waitForSample(page, first);
         const listed = () =>
           page.$$eval(
             "#suggestion-list [data-index]",

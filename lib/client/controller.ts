@@ -522,8 +522,13 @@ export function startController(store: Store, api: DashboardApi): Controller {
       if (el) strips += el.offsetHeight + 10;
     }
     root.setProperty("--guide-h", `${strips}px`);
+    // Below 900 px the sample panel docks over the bottom of the screen: the
+    // map ends above it (it covered the map's axis).
+    const dock = document.querySelector<HTMLElement>(".col-side > .sample");
+    const docked = dock !== null && getComputedStyle(dock).position === "fixed";
+    root.setProperty("--dock-h", `${docked ? dock.offsetHeight : 0}px`);
   });
-  for (const sel of [".topbar", ".app"]) {
+  for (const sel of [".topbar", ".app", ".col-side > .sample"]) {
     const el = document.querySelector(sel);
     if (el) frame.observe(el);
   }
