@@ -11,6 +11,26 @@ import {
   rangeOf,
 } from "../lib/client/grid.ts";
 import { useStore } from "../lib/client/store.ts";
+import {
+  LABEL_SOURCES,
+  type LabelSource,
+} from "../lib/protocol/label_events.ts";
+
+/** The label sources in the words of the page. */
+const SOURCE_NAMES: Record<LabelSource, string> = {
+  key: "a key",
+  "class-picker": "a class button",
+  batch: "a box or grid batch",
+  import: "an import",
+  undo: "undo",
+  redo: "redo",
+  "offline-sync": "offline, synced",
+  review: "the review",
+  api: "the API",
+  revert: "a revert",
+  recovered: "labels.csv (not in the log)",
+  seed: "labels.csv at the log's start",
+};
 
 /** Pixels per cell, gap included. */
 const CELL = 64;
@@ -57,9 +77,21 @@ export function GridView() {
     () => new Set(queue?.items.map((it) => it.index) ?? []),
     [queue],
   );
+  // Label sources, fetched while a source filter is on, again after every
+  // change of labels (the snapshot's).
+  const [sources, setSources] = useState<Uint8Array | null>(null);
+  useEffect(() => {
+    if (filter.source === null) return;
+    const ctl = new AbortController();
+    a.actions.labelSources(ctl.signal).then(setSources).catch(() => {
+      // Offline: the filter shows nothing until the server answers.
+    });
+    return () => ctl.abort();
+  }, [filter.source, snap]);
   const order = useMemo(
-    () => snap ? gridOrder(snap, filter, reviewSet) : new Uint32Array(0),
-    [snap, filter, reviewSet],
+    () =>
+      snap ? gridOrder(snap, filter, reviewSet, sources) : new Uint32Array(0),
+    [snap, filter, reviewSet, sources],
   );
   const picked = useMemo(() => new Set(selection ?? []), [selection]);
   const scroller = useRef<HTMLDivElement>(null);
@@ -283,6 +315,22 @@ export function GridView() {
             onChange={(e) => setFilter({ reviewOnly: e.currentTarget.checked })}
           />{" "}
           to review
+        </label>
+        <label title="Only labels whose latest change came this way">
+          Made by{" "}
+          <select
+            id="grid-source"
+            value={filter.source ?? ""}
+            onChange={(e) => {
+              const v = e.currentTarget.value;
+              setFilter({ source: v === "" ? null : v as LabelSource });
+            }}
+          >
+            <option value="">any</option>
+            {LABEL_SOURCES.map((src) => (
+              <option key={src} value={src}>{SOURCE_NAMES[src]}</option>
+            ))}
+          </select>
         </label>
         <label>
           Sort{" "}

@@ -3,6 +3,16 @@ import { inkOn } from "../lib/client/palette.ts";
 import { dataset, digitClasses, keyForClass } from "../lib/client/dataset.ts";
 
 /**
+ * After a mouse click, the button lets the focus go, so the next keys are the
+ * page's: Space then means "next suggestion", as everywhere, instead of
+ * pressing the label button again (it seemed to do nothing). A keyboard
+ * activation (detail 0) keeps the focus where the user put it.
+ */
+export function releaseFocus(e: MouseEvent): void {
+  if (e.detail > 0) (e.currentTarget as HTMLElement | null)?.blur();
+}
+
+/**
  * One class's label button, in the class's colour with its key in the
  * title: the sample panel labels the shown image with it, the selection
  * panel the whole selection. `attr` names the button for tests and styles.
@@ -36,7 +46,10 @@ export function LabelButton(props: {
       }}
       disabled={props.disabled}
       aria-pressed={props.active === undefined ? undefined : props.active}
-      onClick={props.onClick}
+      onClick={(e) => {
+        props.onClick();
+        releaseFocus(e);
+      }}
     >
       {digits ? props.cls : props.showKey
         ? (

@@ -14,7 +14,7 @@ import {
 } from "../lib/client/dataset.ts";
 import { breakdownText, predictedBreakdown } from "../lib/client/batch_plan.ts";
 import { ClassPicker } from "./ClassPicker.tsx";
-import { LabelButton, namedGridStyle } from "./LabelButton.tsx";
+import { LabelButton, namedGridStyle, releaseFocus } from "./LabelButton.tsx";
 import { LabelHistoryList } from "./LabelHistoryList.tsx";
 
 /** Classes listed by probability in the panel when there are too many for one bar each. */
@@ -108,7 +108,10 @@ export function SamplePanel() {
           class="btn btn-small"
           id="next-uncertain"
           title={actionTitle("next")}
-          onClick={() => store.actions.selectNextUncertain()}
+          onClick={(e) => {
+            store.actions.selectNextUncertain();
+            releaseFocus(e);
+          }}
         >
           Next suggestion <kbd>N</kbd>
         </button>
@@ -248,7 +251,10 @@ export function SamplePanel() {
           class="btn btn-danger label-delete"
           id="delete-label"
           disabled={selected === null || label === null}
-          onClick={() => store.actions.deleteLabel("class-picker")}
+          onClick={(e) => {
+            store.actions.deleteLabel("class-picker");
+            releaseFocus(e);
+          }}
         >
           Delete label
         </button>
@@ -258,7 +264,10 @@ export function SamplePanel() {
           id="skip-image"
           title={actionTitle("skip")}
           disabled={selected === null || label !== null}
-          onClick={() => store.active.actions.skip()}
+          onClick={(e) => {
+            store.active.actions.skip();
+            releaseFocus(e);
+          }}
         >
           Not sure <kbd>S</kbd>
         </button>

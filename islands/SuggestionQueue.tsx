@@ -2,6 +2,7 @@ import { useEffect, useRef } from "preact/hooks";
 import { className, dataset, drawImage } from "../lib/client/dataset.ts";
 import { SUGGESTION_COLOR } from "../lib/client/palette.ts";
 import { useStore } from "../lib/client/store.ts";
+import { releaseFocus } from "./LabelButton.tsx";
 import {
   queueNote,
   STRATEGIES,
@@ -67,7 +68,10 @@ export function SuggestionQueue() {
           id="next-suggestion"
           title="Select the next suggested image (N or Space)"
           disabled={top.length === 0 && !snap}
-          onClick={() => a.actions.nextSuggestion()}
+          onClick={(e) => {
+            a.actions.nextSuggestion();
+            releaseFocus(e);
+          }}
         >
           Next <kbd>N</kbd>
         </button>

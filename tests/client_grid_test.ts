@@ -41,6 +41,27 @@ Deno.test("grid filter: label, predicted class, certainty bounds (inclusive), re
   );
 });
 
+Deno.test("grid filter by label source: labelled images whose latest source it is", () => {
+  const s = snap();
+  // key = 1, batch = 3 (1 + place in LABEL_SOURCES); image 1 by key, 3 by batch.
+  const sources = new Uint8Array([1, 1, 0, 3, 0, 0]);
+  const by = (source: "key" | "batch") =>
+    Array.from(
+      gridOrder(s, { ...DEFAULT_GRID_FILTER, source }, new Set(), sources),
+    );
+  assertEquals(
+    by("key"),
+    [1],
+    "an unlabelled image's old source does not count",
+  );
+  assertEquals(by("batch"), [3]);
+  assertEquals(
+    Array.from(gridOrder(s, { ...DEFAULT_GRID_FILTER, source: "key" })),
+    [],
+    "no sources yet: nothing passes",
+  );
+});
+
 Deno.test("grid order: least or most sure first, ties by index; a shift-click's range", () => {
   const s = snap();
   const order = gridOrder(s, { ...DEFAULT_GRID_FILTER, sort: "least-certain" });

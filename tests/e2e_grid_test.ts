@@ -87,6 +87,14 @@ Deno.test({
           async () => (await rows()).includes("3,7"),
         );
         await page.waitForSelector('.grid-cell[data-index="3"] .grid-tag');
+        // "Made by": the server's label history, image by image.
+        await page.selectOption("#grid-source", "key");
+        await page.waitForSelector('#grid-view[data-shown="1"]');
+        assertEquals(await shown(), [3]);
+        await page.selectOption("#grid-source", "batch");
+        await page.waitForSelector('#grid-view[data-shown="0"]');
+        await page.selectOption("#grid-source", "");
+        await page.waitForSelector('#grid-view[data-shown="2000"]');
       },
     );
 

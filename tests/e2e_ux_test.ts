@@ -406,16 +406,15 @@ Deno.test({
           return l && l.dataset.top && l.dataset.thumbs === l.dataset.top;
         });
         await page.keyboard.press("s");
-        // The next suggestion comes, and the skipped one leaves the list.
-        await page.waitForFunction(
-          (f) =>
-            document.querySelector(".sample[data-index]")?.getAttribute(
-              "data-index",
-            ) !== String(f),
-          first,
-        );
+        // The next suggestion comes (shown, not loading: data-index ""), and
+        // the skipped one leaves the list.
         const second = Number(
-          await page.getAttribute(".sample[data-index]", "data-index"),
+          await page.waitForFunction((f) => {
+            const i = document.querySelector(".sample")?.getAttribute(
+              "data-index",
+            );
+            return i && i !== String(f) ? i : false;
+          }, first).then((h) => h.jsonValue()),
         );
         await waitUntil(
           "the skipped image off the list",
@@ -440,6 +439,36 @@ Deno.test({
             const l = await listed();
             return l.length > 0 && !l.includes(first);
           },
+        );
+      },
+    );
+
+    await t.step(
+      "after a click on a label button, Space is still 'next'",
+      async () => {
+        const i = await isolatedPoint(page);
+        await clickPoint(page, i);
+        await waitForSample(page, i);
+        await page.click('.sample [data-label="2"]');
+        await waitUntil(
+          "the 2 in the CSV",
+          async () =>
+            (await Deno.readTextFile(srv.labelsPath)).includes(`\n${i},2\n`),
+        );
+        await page.keyboard.press(" ");
+        await page.waitForFunction(
+          (i) =>
+            document.querySelector(".sample[data-index]")?.getAttribute(
+              "data-index",
+            ) !== String(i),
+          i,
+        );
+        await page.locator("#latent-title").click();
+        await page.keyboard.press("Control+z");
+        await waitUntil(
+          "the 2 undone",
+          async () =>
+            !(await Deno.readTextFile(srv.labelsPath)).includes(`\n${i},2\n`),
         );
       },
     );

@@ -76,6 +76,7 @@ class FakeServer implements DashboardApi {
       channels: 1,
       bytes: new Uint8Array(1),
     });
+  labelSources = () => this.#call("labelSources", new Uint8Array(0));
   evaluations = () => this.#call("evaluations", { runs: [] });
   review = () =>
     this.#call("review", {

@@ -277,6 +277,7 @@ export function startActiveController(
   };
 
   actions.thumbnails = (indices, signal) => api.thumbnails(indices, signal);
+  actions.labelSources = (signal) => api.labelSources(signal);
   actions.importLabels = async (body) => {
     if (body.dryRun) return api.importLabels(body);
     // An import is one undoable action: the labels before and after it.

@@ -70,6 +70,8 @@ export interface ActiveActions {
   ): Promise<
     { rows: number; cols: number; channels: number; bytes: Uint8Array }
   >;
+  /** Each image's latest label source (1 + place in LABEL_SOURCES; 0 none). */
+  labelSources(signal?: AbortSignal): Promise<Uint8Array>;
   /** Previews (dryRun) or applies a labels CSV. */
   importLabels(body: ImportRequest): Promise<ImportResult>;
 }
@@ -136,6 +138,7 @@ export function createActiveState(
       undo: noop,
       redo: noop,
       thumbnails: notReady,
+      labelSources: notReady,
       importLabels: notReady,
     } as ActiveActions,
   };

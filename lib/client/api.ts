@@ -93,6 +93,11 @@ export interface DashboardApi {
     indices: ArrayLike<number>,
     signal?: AbortSignal,
   ): Promise<Thumbnails>;
+  /**
+   * Each image's latest label source (GET /api/labels/sources): 1 + its
+   * place in LABEL_SOURCES, 0 for none.
+   */
+  labelSources(signal?: AbortSignal): Promise<Uint8Array>;
   evaluations(): Promise<{ runs: RunRecord[]; error?: string }>;
   /** The review queue (GET /api/review). */
   review(): Promise<ReviewResponse>;
@@ -223,6 +228,15 @@ export class Api implements DashboardApi {
     const snap = decodeProbs(await res.arrayBuffer());
     this.#probsEtag = res.headers.get("ETag");
     return snap;
+  }
+
+  async labelSources(signal?: AbortSignal): Promise<Uint8Array> {
+    const res = await fetch(`${this.base}/api/labels/sources`, {
+      signal,
+      cache: "no-store",
+    });
+    if (!res.ok) throw await failure(res, "GET /api/labels/sources");
+    return new Uint8Array(await res.arrayBuffer());
   }
 
   /** Original images of up to 100 samples: one rows×cols×channels byte block each. */

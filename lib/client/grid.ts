@@ -4,6 +4,7 @@
  * and its tests share it. A 60k filter and sort takes a few milliseconds.
  */
 import type { LatentSnapshot } from "../protocol/latent_format.ts";
+import { LABEL_SOURCES, type LabelSource } from "../protocol/label_events.ts";
 
 /** Which labels to show: any, none, some, or one class's. */
 export type LabelFilter = "any" | "unlabelled" | "labelled" | number;
@@ -19,6 +20,8 @@ export interface GridFilter {
   certaintyMax: number;
   /** Only labels on the review queue (likely mistakes). */
   reviewOnly: boolean;
+  /** Only labels whose latest change came from this source; null for any. */
+  source: LabelSource | null;
   sort: GridSort;
 }
 
@@ -28,6 +31,7 @@ export const DEFAULT_GRID_FILTER: GridFilter = {
   certaintyMin: 0,
   certaintyMax: 100,
   reviewOnly: false,
+  source: null,
   sort: "index",
 };
 
@@ -42,18 +46,26 @@ export function isGridFilter(v: unknown): v is GridFilter {
       (Number.isInteger(f.predicted) && (f.predicted as number) >= 0)) &&
     pct(f.certaintyMin) && pct(f.certaintyMax) &&
     typeof f.reviewOnly === "boolean" &&
+    (f.source === null ||
+      (LABEL_SOURCES as readonly unknown[]).includes(f.source)) &&
     ["index", "least-certain", "most-certain"].includes(f.sort as string);
 }
 
 /**
  * The images `filter` lets through, in its order (ties by index). `review`
- * is the review queue's images (for `reviewOnly`).
+ * is the review queue's images (for `reviewOnly`), `sources` each image's
+ * latest label source (GET /api/labels/sources; for `source`: without it,
+ * no image passes a source filter).
  */
 export function gridOrder(
   snap: LatentSnapshot,
   filter: GridFilter,
   review: ReadonlySet<number> = new Set(),
+  sources: Uint8Array | null = null,
 ): Uint32Array {
+  const sourceCode = filter.source === null
+    ? 0
+    : LABEL_SOURCES.indexOf(filter.source) + 1;
   // Certainty is stored as round(c · 255); an image passes when the percent
   // the page shows for it (round(byte / 2.55)) is within the bounds.
   const passes = new Uint8Array(256);
@@ -81,6 +93,7 @@ export function gridOrder(
     }
     if (!passes[snap.certainty[i]]) continue;
     if (filter.reviewOnly && !review.has(i)) continue;
+    if (sourceCode && (ul < 0 || sources?.[i] !== sourceCode)) continue;
     out.push(i);
   }
   const order = Uint32Array.from(out);

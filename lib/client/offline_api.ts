@@ -224,6 +224,10 @@ export class OfflineApi implements DashboardApi {
     return this.#d.server.thumbnails(indices, signal);
   }
 
+  labelSources(signal?: AbortSignal): Promise<Uint8Array> {
+    return this.#d.server.labelSources(signal);
+  }
+
   evaluations(): Promise<{ runs: Wire.RunRecord[]; error?: string }> {
     return this.#d.server.evaluations();
   }

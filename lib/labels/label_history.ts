@@ -221,6 +221,16 @@ export class LabelHistory {
    * was the log's own seed or recovery (labels found in labels.csv, not
    * one write of a user).
    */
+  /** Each serial's latest event's source (the grid's "made by" filter). */
+  lastSourceBySerial(): Map<number, LabelSource> {
+    const out = new Map<number, LabelSource>();
+    const rows = this.#db.prepare(
+      "SELECT serial, source FROM events ORDER BY id",
+    ).all() as unknown as Array<{ serial: number; source: LabelSource }>;
+    for (const r of rows) out.set(r.serial, r.source);
+    return out;
+  }
+
   lastBatchBySerial(): Map<number, number> {
     const out = new Map<number, number>();
     const rows = this.#db.prepare(

@@ -24,7 +24,11 @@ import { makeNotice, noticeLines } from "../notices.ts";
 import { parse } from "csv-parse/sync";
 import { dirname } from "node:path";
 import { removeStaleTempFiles, writeFileAtomic } from "../atomic_file.ts";
-import type { WriteMeta } from "../protocol/label_events.ts";
+import {
+  LABEL_SOURCES,
+  type LabelSource,
+  type WriteMeta,
+} from "../protocol/label_events.ts";
 import {
   type HistoryChange,
   historyPath,
@@ -129,6 +133,11 @@ export class LabelStore {
    * not known): the self-check holds one write's labels out together.
    */
   readonly batchOf: Int32Array;
+  /**
+   * The source of each image's latest label event, as 1 + its place in
+   * LABEL_SOURCES (0: none known), from the log at open and every write.
+   */
+  readonly sourceOf: Uint8Array;
   /** The history batch of the last logged write. */
   #lastBatch = -1;
 
@@ -147,6 +156,7 @@ export class LabelStore {
     this.history = history;
     this.#warn = warn;
     this.batchOf = new Int32Array(count).fill(-1);
+    this.sourceOf = new Uint8Array(count);
     this.path = path;
     this.count = count;
     this.labels = parsed.labels;
@@ -240,8 +250,10 @@ export class LabelStore {
           );
         }
         const last = history.lastBatchBySerial();
+        const sources = history.lastSourceBySerial();
         for (let i = 0; i < count; i++) {
           store.batchOf[i] = last.get(store.serialOf(i)) ?? -1;
+          store.sourceOf[i] = sourceCode(sources.get(store.serialOf(i)));
         }
       } catch (e) {
         store.#historyFailed(e);
@@ -454,7 +466,11 @@ export class LabelStore {
             this.history.append(logged).forEach((id, k) => {
               if (id < 0) return;
               this.#lastBatch = id;
-              for (const i of touched[k]) this.batchOf[i] = id;
+              const code = sourceCode(logged[k].meta.source);
+              for (const i of touched[k]) {
+                this.batchOf[i] = id;
+                this.sourceOf[i] = code;
+              }
             });
           } catch (err) {
             this.#historyFailed(err);
@@ -466,6 +482,11 @@ export class LabelStore {
       this.#flushing = null;
     }
   }
+}
+
+/** 1 + a source's place in LABEL_SOURCES; 0 for none. */
+function sourceCode(source: LabelSource | undefined): number {
+  return source === undefined ? 0 : LABEL_SOURCES.indexOf(source) + 1;
 }
 
 function isLabel(value: unknown, classCount = 10): value is number {

@@ -155,6 +155,14 @@ export class LabelService {
    * Image `index`'s label events, newest first (at most `limit`); empty
    * with a warning when no log is kept or it could not be opened.
    */
+  /**
+   * Each image's latest label source, one byte per image: 1 + its place in
+   * LABEL_SOURCES, 0 for none (`GET /api/labels/sources`, the grid's filter).
+   */
+  sources(): Uint8Array {
+    return this.#store.sourceOf;
+  }
+
   history(index: number, limit: number): LabelHistoryResponse {
     const log = this.#store.history;
     const warning = this.#store.historyWarning ?? undefined;

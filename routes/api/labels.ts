@@ -165,6 +165,13 @@ export function labelsRoutes(ctx: ServerContext): Hono {
     return c.json({ ...result, counts: ctx.labels.counts() });
   });
 
+  // Before "/:i": "sources" is no index.
+  app.get("/sources", (c) => {
+    c.header("Cache-Control", "no-store");
+    c.header("Content-Type", "application/octet-stream");
+    return c.body(ctx.labels.sources().slice());
+  });
+
   app.get("/:i/history", (c) => {
     const index = parseIndex(c.req.param("i"), ctx.count);
     const limit = parseHistoryLimit(c.req.query("limit"));
