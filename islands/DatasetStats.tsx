@@ -56,7 +56,12 @@ export function DatasetStats() {
           <div class="kpi-value" data-stat="version">
             v{store.latentVersion.value}
           </div>
-          <div class="kpi-label">latent version</div>
+          <div
+            class="kpi-label"
+            title="The model's version: one more after every training run (the map's v)"
+          >
+            model version
+          </div>
         </div>
       </div>
       <div

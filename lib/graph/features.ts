@@ -237,7 +237,7 @@ export function chooseFeatures(
   };
   const k = 10;
   const candidates = kinds.map((kind): FeatureScore => {
-    opts.progress?.(`scoring ${kind} features`);
+    opts.progress?.(`choosing the features: trying ${kind}`);
     const { rows, dim } = featureRows(kind, subset, sub);
     const dims = Math.min(opts.pcaDims ?? 50, dim, m - 1);
     const pca = fitPca(rows, m, dim, dims, opts.seed ?? 0);

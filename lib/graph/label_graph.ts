@@ -146,21 +146,21 @@ export class LabelGraph {
     // is never built.
     say(`${kind} features`);
     const x = featureRows(kind, bytes(raw, n), opts.embeddings);
-    say("principal components");
+    say("step 1 of 4: condensing the images (principal components)");
     const pca = fitPca(x.rows, n, x.dim, Math.min(PCA_DIMS, x.dim), seed);
     const z = projectPca(pca, x.rows, n);
-    say("neighbour graph");
+    say("step 2 of 4: finding each image's nearest neighbours");
     const k = Math.min(NEIGHBOURS, n - 1);
     const nb: Neighbours = opts.exact === false
       ? approximateKnn(z, n, pca.k, k, { seed })
       : knn(z, n, pca.k, z, n, k, { excludeSelf: true });
-    say("spectral embedding");
+    say("step 3 of 4: laying out the neighbourhoods (spectral embedding)");
     const dims = Math.min(SPECTRAL_DIMS, n);
     const spectral = spectralEmbedding(buildGraph(nb), dims, {
       seed,
       iterations: 120,
     });
-    say("coverage clusters");
+    say("step 4 of 4: grouping the regions suggestions cover");
     const levels = COVERAGE_LEVELS.filter((c) => c <= n).map((c, i) => {
       const km = kmeans(spectral, n, dims, c, {
         seed: seed + i,
@@ -179,7 +179,7 @@ export class LabelGraph {
     // The user's embeddings cover the training images only: the test images
     // then have no place in the space (test accuracy comes from the model).
     if (test && test.count > 0 && kind !== "embeddings") {
-      say("test images' neighbours");
+      say("last: the test images' neighbours");
       const zt = projectPca(
         pca,
         featureRows(kind, bytes(test.raw, test.count)).rows,
@@ -217,7 +217,7 @@ export class LabelGraph {
     const side = opts.shape ? PROVISIONAL_SIDE : Infinity;
     const pooled = (src: Uint8Array, count: number, pick?: Uint32Array) =>
       pooledPixels({ raw: src, count, ...shape }, side, pick);
-    say("quick graph: principal components");
+    say("quick graph: condensing the images");
     const m = Math.min(n, PROVISIONAL_PCA_SAMPLE);
     const sample = new Rng(seed).shuffle(
       Uint32Array.from({ length: n }, (_, i) => i),
@@ -235,14 +235,14 @@ export class LabelGraph {
     const zt = test
       ? projectPca(pca, pooled(test.raw, test.count).rows, test.count)
       : null;
-    say("quick graph: neighbours");
+    say("quick graph: nearest neighbours");
     const k = Math.min(NEIGHBOURS, n - 1);
     const { queryNb, ...nb } = approximateKnn(z, n, pca.k, k, {
       seed,
       probes: 4,
       queries: zt && test ? { data: zt, n: test.count } : undefined,
     });
-    say("quick graph: coverage clusters");
+    say("quick graph: grouping the regions");
     // Clustered in the components themselves: a 10-iteration spectral
     // embedding (+1 s) did worse on MNIST's training pool (49.7/83.4/85.6
     // against 47.9/81.7/86.0% at 5/10/15 labels, pooled pixels).
