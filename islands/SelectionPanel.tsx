@@ -1,5 +1,5 @@
 import { useSignal } from "@preact/signals";
-import { useEffect, useRef } from "preact/hooks";
+import { useRef } from "preact/hooks";
 import { MAX_THUMBNAILS as THUMBNAILS_SHOWN } from "../lib/protocol/limits.ts";
 import { classColor } from "../lib/client/figures.ts";
 import { useStore } from "../lib/client/store.ts";
@@ -7,12 +7,12 @@ import {
   className,
   dataset,
   digitClasses,
-  drawImage,
   labelKeys,
   needsClassPicker,
 } from "../lib/client/dataset.ts";
 import { predictedBreakdown } from "../lib/client/batch_plan.ts";
 import { ClassPicker } from "./ClassPicker.tsx";
+import { useThumbnails } from "./use_thumbnails.ts";
 import { LabelButton, namedGridStyle } from "./LabelButton.tsx";
 
 /**
@@ -30,33 +30,13 @@ export function SelectionPanel() {
   const thumbError = useSignal<string | null>(null);
   const shown = sel ? sel.subarray(0, THUMBNAILS_SHOWN) : null;
 
-  useEffect(() => {
-    if (!shown || shown.length === 0) return;
-    const ctl = new AbortController();
-    a.actions.thumbnails(shown, ctl.signal).then(
-      ({ rows, cols, channels, bytes }) => {
-        const grid = gridRef.current;
-        if (!grid || ctl.signal.aborted) return;
-        const px = rows * cols * channels;
-        grid.querySelectorAll("canvas").forEach((c, k) => {
-          drawImage(
-            c as HTMLCanvasElement,
-            bytes.subarray(k * px, (k + 1) * px),
-            rows,
-            cols,
-            channels,
-          );
-        });
-        grid.dataset.loaded = String(shown.length);
-        thumbError.value = null;
-      },
-    ).catch((e) => {
-      if (!ctl.signal.aborted) {
-        thumbError.value = `Could not load the images: ${e.message}`;
-      }
-    });
-    return () => ctl.abort();
-  }, [sel]);
+  useThumbnails(gridRef, shown, sel, (e) => {
+    if (e) thumbError.value = `Could not load the images: ${e.message}`;
+    else {
+      gridRef.current!.dataset.loaded = String(shown!.length);
+      thumbError.value = null;
+    }
+  });
 
   if (!sel) return null;
   const ds = dataset.value;

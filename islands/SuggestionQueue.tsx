@@ -1,8 +1,9 @@
-import { useEffect, useRef } from "preact/hooks";
-import { className, dataset, drawImage } from "../lib/client/dataset.ts";
+import { useRef } from "preact/hooks";
+import { className, dataset } from "../lib/client/dataset.ts";
 import { SUGGESTION_COLOR } from "../lib/client/palette.ts";
 import { useStore } from "../lib/client/store.ts";
 import { releaseFocus } from "./LabelButton.tsx";
+import { useThumbnails } from "./use_thumbnails.ts";
 import {
   queueNote,
   STRATEGIES,
@@ -33,31 +34,10 @@ export function SuggestionQueue() {
   // The listed images as thumbnails: a name and a number say little about
   // what to expect. Fetched for each new list (8 images, one request).
   const key = items.join(",");
-  useEffect(() => {
-    if (items.length === 0) return;
-    const ctl = new AbortController();
-    a.actions.thumbnails(items, ctl.signal).then(
-      ({ rows, cols, channels, bytes }) => {
-        const list = listRef.current;
-        if (!list || ctl.signal.aborted) return;
-        const px = rows * cols * channels;
-        list.querySelectorAll("canvas").forEach((c, k) => {
-          if (k >= items.length) return;
-          drawImage(
-            c as HTMLCanvasElement,
-            bytes.subarray(k * px, (k + 1) * px),
-            rows,
-            cols,
-            channels,
-          );
-        });
-        list.dataset.thumbs = key;
-      },
-    ).catch(() => {
-      // Offline without the images cached: the list stays text only.
-    });
-    return () => ctl.abort();
-  }, [key]);
+  useThumbnails(listRef, items, key, (e) => {
+    // Offline without the images cached: the list stays text only.
+    if (!e) listRef.current!.dataset.thumbs = key;
+  });
   return (
     <section class="card queue" aria-labelledby="queue-title">
       <div class="card-head">

@@ -399,3 +399,26 @@ Deno.test("queue: Auto is the server's queue first, then every other image by ma
   assertEquals([...r.order], [3, 0, 1, 2]);
   assertEquals([...r.rank], [1, 2, 3, 0]);
 });
+
+Deno.test("queue: Auto without the graph's queue breaks margin ties by a seeded shuffle, not by index", () => {
+  // An untrained model: every image as unsure as the next (one tie).
+  const n = 200;
+  const flat = new Float32Array(n * 10).fill(0.1);
+  const snap = {
+    version: 1,
+    count: n,
+    classes: 10,
+    probs: flat,
+    queue: new Uint32Array(0),
+    queuePhase: null,
+  };
+  const first = [...rankAll(snap, "auto").order.subarray(0, 10)];
+  assert(
+    first.some((i) => i >= 10),
+    `the first ten are the first ten indices: ${first}`,
+  );
+  assertEquals([...rankAll(snap, "auto").order.subarray(0, 10)], first);
+  // Real margins still rank: a sure image goes after all the ties.
+  flat.set([1, 0, 0, 0, 0, 0, 0, 0, 0, 0], 150 * 10);
+  assertEquals(rankAll(snap, "auto").order.at(-1), 150);
+});

@@ -60,13 +60,20 @@ export interface Ranking {
 /**
  * Scores every image and sorts (ties: lower index first). "auto" is the
  * server's queue (label graph: typical images of regions no label covers
- * yet), followed by every other image by margin.
+ * yet), followed by every other image by margin (ties shuffled when there
+ * is no queue).
  */
 export function rankAll(snap: ProbsSnapshot, strategy: Strategy): Ranking {
   const t0 = performance.now();
   let order: Uint32Array;
   if (strategy === "auto") {
-    const rest = rankAll(snap, "margin").order;
+    // Without the graph's queue (still building, or off) the rest by
+    // margin; an untrained model's near-uniform, byte-quantised
+    // probabilities tie almost everywhere, and ties by index walked the
+    // images in index order, so ties go by a seeded shuffle then.
+    const rest = snap.queue.length > 0
+      ? rankAll(snap, "margin").order
+      : marginShuffledTies(snap);
     order = new Uint32Array(snap.count);
     const seen = new Uint8Array(snap.count);
     let p = 0;
@@ -100,6 +107,19 @@ export function rankAll(snap: ProbsSnapshot, strategy: Strategy): Ranking {
     rank,
     ms: performance.now() - t0,
   };
+}
+
+/** Every image by margin, ties in a shuffled order seeded by the version. */
+function marginShuffledTies(snap: ProbsSnapshot): Uint32Array {
+  const margin = acquisitionScores(snap.probs, "margin", 0, snap.classes);
+  const tie = acquisitionScores(
+    snap.probs,
+    "random",
+    randomSeed(snap.version),
+    snap.classes,
+  );
+  const order = Uint32Array.from({ length: snap.count }, (_, i) => i);
+  return order.sort((a, b) => margin[b] - margin[a] || tie[b] - tie[a]);
 }
 
 /** The first `k` unlabelled images (userLabel < 0) in ranking order. */
