@@ -1,5 +1,6 @@
 import { actionTitle } from "../lib/client/key_actions.ts";
-import { type Store, StoreContext } from "../lib/client/store.ts";
+import { type Store, StoreContext, useStore } from "../lib/client/store.ts";
+import { labelCheckText } from "../lib/client/label_check.ts";
 import { ConfirmDialog } from "./ConfirmDialog.tsx";
 import { ConnectionBadge } from "./ConnectionBadge.tsx";
 import { DatasetStats } from "./DatasetStats.tsx";
@@ -26,6 +27,25 @@ import { UpdatePrompt } from "./UpdatePrompt.tsx";
  * below. The sample panel comes first in the DOM, so Tab reaches the label
  * buttons before the map's controls; CSS places it on the right.
  */
+/**
+ * The labels' estimated accuracy in the top bar: the accuracy card is below
+ * the fold at 1440×900, and this is the number that says when to stop.
+ */
+function EstimateChip() {
+  const store = useStore();
+  const text = labelCheckText(store.graph.value);
+  if (!text?.headline) return null;
+  return (
+    <span
+      class="estimate-chip"
+      id="topbar-estimate"
+      title={`${text.headline}: ${text.detail}`}
+    >
+      {text.headline}
+    </span>
+  );
+}
+
 export function App({ store }: { store: Store }) {
   return (
     <StoreContext.Provider value={store}>
@@ -41,6 +61,7 @@ export function App({ store }: { store: Store }) {
           </div>
           <TrainingBar />
           <div class="topbar-status">
+            <EstimateChip />
             <SyncBadge />
             <ConnectionBadge />
             <button

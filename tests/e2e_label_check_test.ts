@@ -92,6 +92,11 @@ Deno.test({
     );
     const text = (await page.textContent("#label-check"))!;
     assert(/≈ \d+% right/.test(text), text);
+    // The same estimate in the top bar, above the fold.
+    const chip = (await page.textContent("#topbar-estimate"))!;
+    assert(text.includes(chip), `${chip} / ${text}`);
+    const bar = (await page.locator("#topbar-estimate").boundingBox())!;
+    assert(bar.y + bar.height < 900, "the estimate above the fold");
     assert(text.includes("of 30 labels"), text);
     const estimate = Number(
       await page.getAttribute("#label-check", "data-estimate"),

@@ -236,7 +236,10 @@ Deno.test("loadOrBuild: the feature choice and the graph are cached; the second 
       progress: (s: string) => steps.push(s),
     };
     const a = await LabelGraph.loadOrBuild(train.raw, n, 784, dir, opts);
-    assert(steps.some((s) => s.startsWith("scoring")), steps.join("; "));
+    assert(
+      steps.some((s) => s.startsWith("choosing the features")),
+      steps.join("; "),
+    );
     const files = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     assertEquals(files.length, 2, files.join(", "));
     steps.length = 0;
