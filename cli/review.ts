@@ -82,11 +82,11 @@ await runCli(async () => {
   if (await Deno.stat(historyPath(labelsPath)).then(() => true, () => false)) {
     const { history, warning } = LabelHistory.open(historyPath(labelsPath));
     if (warning) say(`warning: ${warning}`);
-    const last = history.lastBatchBySerial();
+    const last = history.lastBySerial();
     history.close();
     groups = Int32Array.from(
       { length: data.count },
-      (_, i) => last.get(store.serialOf(i)) ?? -1,
+      (_, i) => last.get(store.serialOf(i))?.batch ?? -1,
     );
   }
   const check = await checkLabels(

@@ -4,7 +4,11 @@
  * and its tests share it. A 60k filter and sort takes a few milliseconds.
  */
 import type { LatentSnapshot } from "../protocol/latent_format.ts";
-import { LABEL_SOURCES, type LabelSource } from "../protocol/label_events.ts";
+import {
+  LABEL_SOURCES,
+  type LabelSource,
+  labelSourceCode,
+} from "../protocol/label_events.ts";
 
 /** Which labels to show: any, none, some, or one class's. */
 export type LabelFilter = "any" | "unlabelled" | "labelled" | number;
@@ -63,9 +67,7 @@ export function gridOrder(
   review: ReadonlySet<number> = new Set(),
   sources: Uint8Array | null = null,
 ): Uint32Array {
-  const sourceCode = filter.source === null
-    ? 0
-    : LABEL_SOURCES.indexOf(filter.source) + 1;
+  const sourceCode = labelSourceCode(filter.source);
   // Certainty is stored as round(c · 255); an image passes when the percent
   // the page shows for it (round(byte / 2.55)) is within the bounds.
   const passes = new Uint8Array(256);

@@ -217,32 +217,23 @@ export class LabelHistory {
   }
 
   /**
-   * The batch that last changed each serial the log names; −1 where that
-   * was the log's own seed or recovery (labels found in labels.csv, not
-   * one write of a user).
+   * The latest event of each serial the log names, in one scan: its batch
+   * (−1 where that was the log's own seed or recovery: labels found in
+   * labels.csv, not one write of a user) and its source (the grid's
+   * "made by" filter).
    */
-  /** Each serial's latest event's source (the grid's "made by" filter). */
-  lastSourceBySerial(): Map<number, LabelSource> {
-    const out = new Map<number, LabelSource>();
-    const rows = this.#db.prepare(
-      "SELECT serial, source FROM events ORDER BY id",
-    ).all() as unknown as Array<{ serial: number; source: LabelSource }>;
-    for (const r of rows) out.set(r.serial, r.source);
-    return out;
-  }
-
-  lastBatchBySerial(): Map<number, number> {
-    const out = new Map<number, number>();
+  lastBySerial(): Map<number, { batch: number; source: LabelSource }> {
+    const out = new Map<number, { batch: number; source: LabelSource }>();
     const rows = this.#db.prepare(
       "SELECT serial, batch, source FROM events ORDER BY id",
     ).all() as unknown as Array<
-      { serial: number; batch: number; source: string }
+      { serial: number; batch: number; source: LabelSource }
     >;
     for (const r of rows) {
-      out.set(
-        r.serial,
-        r.source === "seed" || r.source === "recovered" ? -1 : r.batch,
-      );
+      out.set(r.serial, {
+        batch: r.source === "seed" || r.source === "recovered" ? -1 : r.batch,
+        source: r.source,
+      });
     }
     return out;
   }

@@ -24,11 +24,7 @@ import { makeNotice, noticeLines } from "../notices.ts";
 import { parse } from "csv-parse/sync";
 import { dirname } from "node:path";
 import { removeStaleTempFiles, writeFileAtomic } from "../atomic_file.ts";
-import {
-  LABEL_SOURCES,
-  type LabelSource,
-  type WriteMeta,
-} from "../protocol/label_events.ts";
+import { labelSourceCode, type WriteMeta } from "../protocol/label_events.ts";
 import {
   type HistoryChange,
   historyPath,
@@ -134,8 +130,8 @@ export class LabelStore {
    */
   readonly batchOf: Int32Array;
   /**
-   * The source of each image's latest label event, as 1 + its place in
-   * LABEL_SOURCES (0: none known), from the log at open and every write.
+   * The source of each image's latest label event (`labelSourceCode`: 0
+   * for none known), from the log at open and every write.
    */
   readonly sourceOf: Uint8Array;
   /** The history batch of the last logged write. */
@@ -249,11 +245,11 @@ export class LabelStore {
             `label history: ${n} labels of ${path} were not in the log (a write the log missed, or an edit by hand): logged as "recovered"`,
           );
         }
-        const last = history.lastBatchBySerial();
-        const sources = history.lastSourceBySerial();
+        const last = history.lastBySerial();
         for (let i = 0; i < count; i++) {
-          store.batchOf[i] = last.get(store.serialOf(i)) ?? -1;
-          store.sourceOf[i] = sourceCode(sources.get(store.serialOf(i)));
+          const e = last.get(store.serialOf(i));
+          store.batchOf[i] = e?.batch ?? -1;
+          store.sourceOf[i] = labelSourceCode(e?.source);
         }
       } catch (e) {
         store.#historyFailed(e);
@@ -466,7 +462,7 @@ export class LabelStore {
             this.history.append(logged).forEach((id, k) => {
               if (id < 0) return;
               this.#lastBatch = id;
-              const code = sourceCode(logged[k].meta.source);
+              const code = labelSourceCode(logged[k].meta.source);
               for (const i of touched[k]) {
                 this.batchOf[i] = id;
                 this.sourceOf[i] = code;
@@ -482,11 +478,6 @@ export class LabelStore {
       this.#flushing = null;
     }
   }
-}
-
-/** 1 + a source's place in LABEL_SOURCES; 0 for none. */
-function sourceCode(source: LabelSource | undefined): number {
-  return source === undefined ? 0 : LABEL_SOURCES.indexOf(source) + 1;
 }
 
 function isLabel(value: unknown, classCount = 10): value is number {

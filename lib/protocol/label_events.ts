@@ -34,6 +34,16 @@ export const LABEL_SOURCES = [
 /** Where a label change came from. */
 export type LabelSource = typeof LABEL_SOURCES[number];
 
+/**
+ * A source as one byte (GET /api/labels/sources): 1 + its place in
+ * LABEL_SOURCES, 0 for none.
+ */
+export function labelSourceCode(
+  source: LabelSource | null | undefined,
+): number {
+  return source ? LABEL_SOURCES.indexOf(source) + 1 : 0;
+}
+
 /** The sources a request body may name; the server sets the others itself. */
 export const CLIENT_SOURCES: readonly LabelSource[] = [
   "key",

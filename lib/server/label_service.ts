@@ -152,17 +152,17 @@ export class LabelService {
   }
 
   /**
-   * Image `index`'s label events, newest first (at most `limit`); empty
-   * with a warning when no log is kept or it could not be opened.
-   */
-  /**
-   * Each image's latest label source, one byte per image: 1 + its place in
-   * LABEL_SOURCES, 0 for none (`GET /api/labels/sources`, the grid's filter).
+   * Each image's latest label source, one byte per image
+   * (`labelSourceCode`; `GET /api/labels/sources`, the grid's filter).
    */
   sources(): Uint8Array {
     return this.#store.sourceOf;
   }
 
+  /**
+   * Image `index`'s label events, newest first (at most `limit`); empty
+   * with a warning when no log is kept or it could not be opened.
+   */
   history(index: number, limit: number): LabelHistoryResponse {
     const log = this.#store.history;
     const warning = this.#store.historyWarning ?? undefined;
