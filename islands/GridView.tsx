@@ -11,26 +11,12 @@ import {
   rangeOf,
 } from "../lib/client/grid.ts";
 import { useStore } from "../lib/client/store.ts";
+import { certaintyPercent } from "../lib/protocol/latent_format.ts";
+import { SOURCE_TEXT } from "../lib/client/label_sources.ts";
 import {
   LABEL_SOURCES,
   type LabelSource,
 } from "../lib/protocol/label_events.ts";
-
-/** The label sources in the words of the page. */
-const SOURCE_NAMES: Record<LabelSource, string> = {
-  key: "a key",
-  "class-picker": "a class button",
-  batch: "a box or grid batch",
-  import: "an import",
-  undo: "undo",
-  redo: "redo",
-  "offline-sync": "offline, synced",
-  review: "the review",
-  api: "the API",
-  revert: "a revert",
-  recovered: "labels.csv (not in the log)",
-  seed: "labels.csv at the log's start",
-};
 
 /** Pixels per cell, gap included. */
 const CELL = 64;
@@ -177,14 +163,18 @@ export function GridView() {
     const sorted = Uint32Array.from(new Set(indices)).sort();
     a.actions.setSelection(sorted.length ? sorted : null, "grid");
   };
+  /** Image `i` into the selection, or out of it. */
+  const toggle = (i: number) => {
+    const next = new Set(picked);
+    if (next.has(i)) next.delete(i);
+    else next.add(i);
+    select(next);
+  };
   const onCell = (i: number, ev: MouseEvent) => {
     if (ev.shiftKey && anchor.current !== null) {
       select([...picked, ...rangeOf(order, anchor.current, i)]);
     } else if (ev.ctrlKey || ev.metaKey) {
-      const next = new Set(picked);
-      if (next.has(i)) next.delete(i);
-      else next.add(i);
-      select(next);
+      toggle(i);
       anchor.current = i;
     } else {
       store.actions.select(i);
@@ -226,14 +216,14 @@ export function GridView() {
     if (ev.key === " " && current !== null && order.includes(current)) {
       ev.preventDefault();
       ev.stopPropagation();
-      const next = new Set(picked);
-      if (next.has(current)) next.delete(current);
-      else next.add(current);
-      select(next);
+      toggle(current);
     }
   };
 
-  const classes = ds.classes;
+  // One option per class, for the label and the predicted-class filters
+  // (made per use: Preact vnodes cannot stand in two places).
+  const classOptions = () =>
+    ds.classes.map((c, k) => <option key={k} value={String(k)}>{c}</option>);
   const labelValue = typeof filter.label === "number"
     ? String(filter.label)
     : filter.label;
@@ -257,9 +247,7 @@ export function GridView() {
             <option value="any">any</option>
             <option value="unlabelled">none yet</option>
             <option value="labelled">labelled</option>
-            {classes.map((c, k) => (
-              <option key={k} value={String(k)}>{c}</option>
-            ))}
+            {classOptions()}
           </select>
         </label>
         <label>
@@ -273,9 +261,7 @@ export function GridView() {
             }}
           >
             <option value="">any</option>
-            {classes.map((c, k) => (
-              <option key={k} value={String(k)}>{c}</option>
-            ))}
+            {classOptions()}
           </select>
         </label>
         <label title="How sure the prediction is, in percent (both ends included)">
@@ -328,7 +314,7 @@ export function GridView() {
           >
             <option value="">any</option>
             {LABEL_SOURCES.map((src) => (
-              <option key={src} value={src}>{SOURCE_NAMES[src]}</option>
+              <option key={src} value={src}>{SOURCE_TEXT[src]}</option>
             ))}
           </select>
         </label>
@@ -400,7 +386,7 @@ export function GridView() {
                   data-index={i}
                   tabIndex={-1}
                   title={`#${i}: predicted ${className(pred, ds)} (${
-                    Math.round((snap?.certainty[i] ?? 0) / 2.55)
+                    certaintyPercent(snap?.certainty[i] ?? 0)
                   }%)${ul >= 0 ? `, labelled ${className(ul, ds)}` : ""}`}
                   style={{ borderBottomColor: classColor(pred) }}
                   onClick={(e) => onCell(i, e)}

@@ -1,22 +1,6 @@
 import { useStore } from "../lib/client/store.ts";
 import { className } from "../lib/client/dataset.ts";
-import type { LabelEvent } from "../lib/protocol/label_events.ts";
-
-/** How a source reads in the panel. */
-const SOURCE_TEXT: Record<LabelEvent["source"], string> = {
-  key: "key",
-  "class-picker": "button",
-  batch: "batch",
-  import: "import",
-  undo: "undo",
-  redo: "redo",
-  "offline-sync": "offline, synced",
-  review: "review",
-  api: "API",
-  revert: "batch reverted",
-  recovered: "found in labels.csv",
-  seed: "labels.csv at the log's start",
-};
+import { SOURCE_TEXT } from "../lib/client/label_sources.ts";
 
 function when(t: number): string {
   const d = new Date(t);

@@ -19,7 +19,10 @@ import {
 } from "../lib/client/figures.ts";
 import { selectInBox, selectInPolygon } from "../lib/active/selection.ts";
 import type { DragMode } from "../lib/client/active_store.ts";
-import type { LatentSnapshot } from "../lib/protocol/latent_format.ts";
+import {
+  certaintyPercent,
+  type LatentSnapshot,
+} from "../lib/protocol/latent_format.ts";
 import {
   CLASS_COLORS,
   SELECTION_COLOR,
@@ -601,7 +604,7 @@ export function LatentPlot() {
     tipText = [
       `#${t.index}`,
       `Predicted ${className(snap.predClass[t.index])} (${
-        Math.round(snap.certainty[t.index] / 2.55)
+        certaintyPercent(snap.certainty[t.index])
       }%)`,
       `User label ${ul < 0 ? "–" : className(ul)}`,
     ];

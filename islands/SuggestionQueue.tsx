@@ -2,6 +2,7 @@ import { useRef } from "preact/hooks";
 import { className, dataset } from "../lib/client/dataset.ts";
 import { SUGGESTION_COLOR } from "../lib/client/palette.ts";
 import { useStore } from "../lib/client/store.ts";
+import { certaintyPercent } from "../lib/protocol/latent_format.ts";
 import { releaseFocus } from "./LabelButton.tsx";
 import { useThumbnails } from "./use_thumbnails.ts";
 import {
@@ -118,7 +119,7 @@ export function SuggestionQueue() {
               {snap && i < snap.count && (
                 <span class="muted">
                   predicted {className(snap.predClass[i])} ·{" "}
-                  {Math.round(snap.certainty[i] / 2.55)}%
+                  {certaintyPercent(snap.certainty[i])}%
                 </span>
               )}
             </button>

@@ -3,7 +3,10 @@
  * shows, in which order, from the page's latent snapshot. Pure, so the page
  * and its tests share it. A 60k filter and sort takes a few milliseconds.
  */
-import type { LatentSnapshot } from "../protocol/latent_format.ts";
+import {
+  certaintyPercent,
+  type LatentSnapshot,
+} from "../protocol/latent_format.ts";
 import {
   LABEL_SOURCES,
   type LabelSource,
@@ -68,11 +71,11 @@ export function gridOrder(
   sources: Uint8Array | null = null,
 ): Uint32Array {
   const sourceCode = labelSourceCode(filter.source);
-  // Certainty is stored as round(c · 255); an image passes when the percent
-  // the page shows for it (round(byte / 2.55)) is within the bounds.
+  // An image passes when the percent the page shows for it is within the
+  // bounds (byte 127 shows as 50%; bounds turned into bytes had missed it).
   const passes = new Uint8Array(256);
   for (let b = 0; b < 256; b++) {
-    const pct = Math.round(b / 2.55);
+    const pct = certaintyPercent(b);
     passes[b] = pct >= filter.certaintyMin && pct <= filter.certaintyMax
       ? 1
       : 0;

@@ -88,7 +88,8 @@ export const DARK_INK = "#000000";
  * The text colour on a fill of `hex` (a pressed label button): white or
  * black, whichever reads better. White on the olive, gold, orange, cyan,
  * green and pink of the first ten read 2.0–3.4:1, under WCAG AA's 4.5:1;
- * the better of the two is ≥ 4.58:1 on any colour (tests/a11y_test.ts).
+ * the better of the two is ≥ 4.58:1 on any colour (tests/e2e_ux_test.ts
+ * checks every class colour).
  */
 export function inkOn(hex: string): string {
   return contrastRatio("#ffffff", hex) >= contrastRatio(DARK_INK, hex)

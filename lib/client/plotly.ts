@@ -109,8 +109,8 @@ export function coalescedDraw(
 /**
  * Takes Plotly's toolbar buttons out of the Tab order (they stay clickable;
  * the modes also have keys, Z, B and L, and the mode buttons above the map):
- * eight stops before the map were eight Tabs for every keyboard user. Called after each (re)draw, which may
- * make new buttons.
+ * eight stops before the map were eight Tabs for every keyboard user.
+ * Called after each (re)draw, which may make new buttons.
  */
 export function toolbarOutOfTabOrder(el: HTMLElement): void {
   for (const b of el.querySelectorAll(".modebar-btn")) {

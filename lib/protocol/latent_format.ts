@@ -154,6 +154,14 @@ export function decodeLatent(bytes: ArrayBuffer | Uint8Array): LatentSnapshot {
   return views(buffer, offset, version, count);
 }
 
+/**
+ * The certainty byte (round(certainty · 255)) as the page shows it: a whole
+ * percent. The grid's certainty filter compares this same number.
+ */
+export function certaintyPercent(byte: number): number {
+  return Math.round(byte / 2.55);
+}
+
 /** The label column's value of a label: -1 for none. */
 export function userLabelByte(label: number | null): number {
   return label === null || Number.isNaN(label) ? -1 : label;
