@@ -1,4 +1,7 @@
-/** The grid view's filter and order (lib/client/grid.ts), on a hand-made snapshot. */
+/**
+ * The grid view's filter and order (lib/client/grid.ts), on a hand-made
+ * snapshot, and the skips' stored form and lapse (lib/client/active_store.ts).
+ */
 import { assertEquals } from "./assert.ts";
 import {
   DEFAULT_GRID_FILTER,
@@ -7,6 +10,11 @@ import {
   rangeOf,
 } from "../lib/client/grid.ts";
 import type { LatentSnapshot } from "../lib/protocol/latent_format.ts";
+import {
+  activeSkips,
+  isSkips,
+  SKIP_FOR_LABELS,
+} from "../lib/client/active_store.ts";
 
 /** Six images: labels, predictions and certainties (in percent). */
 function snap(): LatentSnapshot {
@@ -85,4 +93,14 @@ Deno.test("a stored grid filter is read back only when it is one", () => {
   );
   assertEquals(isGridFilter({ ...DEFAULT_GRID_FILTER, sort: "size" }), false);
   assertEquals(isGridFilter(null), false);
+});
+
+Deno.test("stored skips are read back only when they are skips; old ones lapse after 50 labels", () => {
+  assertEquals(isSkips([[3, 0], [9, 12]]), true);
+  assertEquals(isSkips([]), true);
+  for (const bad of [null, {}, [[3]], [[3, -1]], [[1.5, 0]], [["3", 0]], "x"]) {
+    assertEquals(isSkips(bad), false, JSON.stringify(bad));
+  }
+  const out = activeSkips([[3, 0], [9, 12]], SKIP_FOR_LABELS);
+  assertEquals([...out], [9], "#3 was skipped 50 labels ago");
 });
