@@ -29,6 +29,8 @@ import { NoticeBoard } from "./lib/server/notice_board.ts";
 import { makeNotice } from "./lib/notices.ts";
 import { sweepAtStart } from "./lib/atomic_file.ts";
 import { printable } from "./lib/quote_input.ts";
+import { openTeam } from "./lib/team/open_team.ts";
+import { LoginLimiter } from "./lib/team/login_limiter.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -39,6 +41,8 @@ export interface RunningServer {
 }
 
 const ROOT = new URL("./", import.meta.url);
+/** How often open event streams are checked against revoked sessions. */
+const SESSION_SWEEP_MS = 2000;
 
 /** Bundles the islands when their sources changed (esbuild, ~1 s; else a few stats). */
 async function buildClient(log: (l: string) => void): Promise<void> {
@@ -53,6 +57,8 @@ export async function startServer(
   log: (line: string) => void = (l) => console.log(l),
 ): Promise<RunningServer> {
   const t0 = performance.now();
+  // First: a server beyond loopback without accounts must not start at all.
+  const accounts = openTeam(options, log);
   const hub = new WsHub();
   const notify = (type: string, payload: Record<string, unknown>) => {
     hub.broadcast(type, payload);
@@ -219,7 +225,13 @@ export async function startServer(
         "until it is made writable",
     ));
   }
-  const addr: ListenAddress = { host: options.host, port: listenPort };
+  const addr: ListenAddress = {
+    host: options.host,
+    port: listenPort,
+    ...(options.publicUrl
+      ? { publicOrigin: new URL(options.publicUrl).origin }
+      : {}),
+  };
   const ctx: ServerContext = {
     options,
     addr,
@@ -231,6 +243,8 @@ export async function startServer(
     latent: new LatentCache(),
     notices,
     staticFiles: new StaticFiles(new URL("static", ROOT).pathname),
+    accounts,
+    logins: new LoginLimiter(),
     count: training.data!.count,
     dataset: dataset.info,
     log,
@@ -267,6 +281,15 @@ export async function startServer(
     },
   );
 
+  // A revocation by `deno task users` (another process) ends that
+  // account's event streams too; the API's own sign-outs end them at once.
+  const sweep = accounts
+    ? setInterval(
+      () => hub.closeEnded((s) => accounts.session(s) !== null),
+      SESSION_SWEEP_MS,
+    )
+    : null;
+
   let closing: Promise<void> | null = null;
   return {
     ctx,
@@ -275,12 +298,14 @@ export async function startServer(
     readySeconds,
     shutdown() {
       closing ??= (async () => {
+        if (sweep !== null) clearInterval(sweep);
         labels.flush();
         hub.closeAll();
         graph.shutdown();
         training.shutdown();
         await server.shutdown();
         await labels.close();
+        accounts?.close();
       })();
       return closing;
     },

@@ -10,6 +10,9 @@ import type { ServerContext } from "../lib/server/context.ts";
 import { DanglingLinkError, ReadOnlyFileError } from "../lib/atomic_file.ts";
 import { apiState } from "../lib/server/context.ts";
 import { originGuard } from "../lib/server/guards.ts";
+import { authGuard } from "../lib/server/auth.ts";
+import { authRoutes } from "./auth.ts";
+import { usersRoutes } from "./api/users.ts";
 import { securityHeaders } from "../lib/server/headers.ts";
 import { jsonError } from "../lib/server/http.ts";
 import { HTTPException } from "hono/http-exception";
@@ -48,6 +51,7 @@ const API_ROUTES: Array<[string, (ctx: ServerContext) => Hono]> = [
   ["/api/training", trainingRoutes],
   ["/api/ws", wsRoutes],
   ["/api/images", imagesRoutes],
+  ["/api/users", usersRoutes],
 ];
 
 export function createApp(ctx: ServerContext): Hono {
@@ -55,7 +59,11 @@ export function createApp(ctx: ServerContext): Hono {
 
   app.use("*", securityHeaders(ctx.addr));
   app.use("*", originGuard(ctx.addr));
+  // Who asks, and whether their role may (every route: lib/server/auth.ts).
+  app.use("*", authGuard(ctx.accounts));
 
+  // Sign-in, invite and sign-out pages, and /api/auth/*.
+  app.route("/", authRoutes(ctx));
   for (const [path, routes] of API_ROUTES) app.route(path, routes(ctx));
   // Service worker and offline shell at the root scope (PWA).
   app.route("/", pwaRoutes(ctx));
@@ -71,7 +79,7 @@ export function createApp(ctx: ServerContext): Hono {
   });
 
   app.get("/", (c) => {
-    const html = renderPage({ state: apiState(ctx) });
+    const html = renderPage({ state: { ...apiState(ctx), me: c.get("me") } });
     c.header("Cache-Control", "no-cache");
     return c.html(html);
   });

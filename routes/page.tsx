@@ -22,7 +22,8 @@ export function scriptSafeJson(value: unknown): string {
     .replace(/\u2029/g, "\\u2029");
 }
 
-function escapeHtml(s: string): string {
+/** Text safe inside HTML elements and quoted attributes. */
+export function escapeHtml(s: string): string {
   return s.replace(
     /[&<>"']/g,
     (c) =>

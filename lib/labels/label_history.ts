@@ -25,8 +25,12 @@ import type {
   WriteMeta,
 } from "../protocol/label_events.ts";
 
-/** Bumped when the table layout changes; an older log is moved aside. */
-const SCHEMA_VERSION = 1;
+/**
+ * Bumped when the table layout changes. A log of an older version this code
+ * can migrate (`MIGRATIONS`) is brought up to date in place; any other is
+ * moved aside.
+ */
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,12 +42,18 @@ CREATE TABLE IF NOT EXISTS events (
   old INTEGER,
   new INTEGER,
   source TEXT NOT NULL,
-  client TEXT
+  client TEXT,
+  annotator TEXT
 );
 CREATE INDEX IF NOT EXISTS events_serial ON events (serial, id);
 CREATE INDEX IF NOT EXISTS events_time ON events (time);
 CREATE INDEX IF NOT EXISTS events_batch ON events (batch);
 `;
+
+/** From version `n` to `n + 1`: version 2 names the annotator of each event. */
+const MIGRATIONS: Record<string, string> = {
+  "1": "ALTER TABLE events ADD COLUMN annotator TEXT",
+};
 
 /** Where the log of `labelsPath` is kept. */
 export function historyPath(labelsPath: string): string {
@@ -57,6 +67,14 @@ export interface HistoryChange {
   to: number | null;
 }
 
+/** What `lastBySerial` keeps of a serial's latest event. */
+export interface LastEvent {
+  batch: number;
+  source: LabelSource;
+  /** The account that made it (null: no accounts then, or the log's own). */
+  annotator: string | null;
+}
+
 interface Row {
   id: number;
   batch: number;
@@ -66,6 +84,7 @@ interface Row {
   new: number | null;
   source: string;
   client: string | null;
+  annotator: string | null;
 }
 
 /** The label log of one labels.csv. */
@@ -81,7 +100,7 @@ export class LabelHistory {
     this.path = path;
     this.#db = db;
     this.#insert = db.prepare(
-      "INSERT INTO events (batch, time, serial, old, new, source, client) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO events (batch, time, serial, old, new, source, client, annotator) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     );
     const row = db.prepare("SELECT MAX(batch) AS b FROM events").get() as {
       b: number | null;
@@ -129,17 +148,34 @@ export class LabelHistory {
       >;
       const verdict = Object.values(check)[0];
       if (verdict !== "ok") throw new Error(`quick_check: ${verdict}`);
-      db.exec(SCHEMA);
-      const version = db.prepare(
+      db.exec(
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+      );
+      let version = (db.prepare(
         "SELECT value FROM meta WHERE key = 'schema'",
-      ).get() as { value: string } | undefined;
+      ).get() as { value: string } | undefined)?.value;
+      while (version !== undefined && MIGRATIONS[version] !== undefined) {
+        db.exec("BEGIN IMMEDIATE");
+        try {
+          db.exec(MIGRATIONS[version]);
+          version = String(Number(version) + 1);
+          db.prepare("UPDATE meta SET value = ? WHERE key = 'schema'").run(
+            version,
+          );
+          db.exec("COMMIT");
+        } catch (e) {
+          db.exec("ROLLBACK");
+          throw e;
+        }
+      }
+      db.exec(SCHEMA);
       if (version === undefined) {
         db.prepare("INSERT INTO meta (key, value) VALUES ('schema', ?)").run(
           String(SCHEMA_VERSION),
         );
-      } else if (version.value !== String(SCHEMA_VERSION)) {
+      } else if (version !== String(SCHEMA_VERSION)) {
         throw new Error(
-          `schema ${version.value}, this version reads ${SCHEMA_VERSION}`,
+          `schema ${version}, this version reads ${SCHEMA_VERSION}`,
         );
       }
       return new LabelHistory(path, db);
@@ -193,6 +229,7 @@ export class LabelHistory {
             c.to,
             meta.source,
             meta.client ?? null,
+            meta.annotator ?? null,
           );
         }
         ids.push(batch++);
@@ -222,17 +259,23 @@ export class LabelHistory {
    * labels.csv, not one write of a user) and its source (the grid's
    * "made by" filter).
    */
-  lastBySerial(): Map<number, { batch: number; source: LabelSource }> {
-    const out = new Map<number, { batch: number; source: LabelSource }>();
+  lastBySerial(): Map<number, LastEvent> {
+    const out = new Map<number, LastEvent>();
     const rows = this.#db.prepare(
-      "SELECT serial, batch, source FROM events ORDER BY id",
+      "SELECT serial, batch, source, annotator FROM events ORDER BY id",
     ).all() as unknown as Array<
-      { serial: number; batch: number; source: LabelSource }
+      {
+        serial: number;
+        batch: number;
+        source: LabelSource;
+        annotator: string | null;
+      }
     >;
     for (const r of rows) {
       out.set(r.serial, {
         batch: r.source === "seed" || r.source === "recovered" ? -1 : r.batch,
         source: r.source,
+        annotator: r.annotator,
       });
     }
     return out;
@@ -262,8 +305,19 @@ export class LabelHistory {
     return changes.length;
   }
 
-  /** The events of one image's serial, newest first. */
-  forSerial(serial: number, limit: number): LabelEvent[] {
+  /**
+   * The events of one image's serial, newest first; only `annotator`'s when
+   * given (an annotator sees their own history).
+   */
+  forSerial(serial: number, limit: number, annotator?: string): LabelEvent[] {
+    if (annotator !== undefined) {
+      return this.#rows(
+        "SELECT * FROM events WHERE serial = ? AND annotator = ? ORDER BY id DESC LIMIT ?",
+        serial,
+        annotator,
+        limit,
+      );
+    }
     return this.#rows(
       "SELECT * FROM events WHERE serial = ? ORDER BY id DESC LIMIT ?",
       serial,
@@ -285,7 +339,7 @@ export class LabelHistory {
     return this.#rows("SELECT * FROM events WHERE batch = ? ORDER BY id", id);
   }
 
-  #rows(sql: string, ...params: number[]): LabelEvent[] {
+  #rows(sql: string, ...params: Array<number | string>): LabelEvent[] {
     const rows = this.#db.prepare(sql).all(...params) as unknown as Row[];
     return rows.map((r) => ({
       id: r.id,
@@ -297,6 +351,7 @@ export class LabelHistory {
       to: r.new,
       source: r.source as LabelSource,
       client: r.client,
+      annotator: r.annotator,
     }));
   }
 

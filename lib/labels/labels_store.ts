@@ -134,6 +134,11 @@ export class LabelStore {
    * for none known), from the log at open and every write.
    */
   readonly sourceOf: Uint8Array;
+  /**
+   * The account that made each image's latest label event, where one did
+   * (accounts: lib/protocol/team.ts); from the log at open and every write.
+   */
+  readonly #annotatorOf = new Map<number, string>();
   /** The history batch of the last logged write. */
   #lastBatch = -1;
 
@@ -250,6 +255,7 @@ export class LabelStore {
           const e = last.get(store.serialOf(i));
           store.batchOf[i] = e?.batch ?? -1;
           store.sourceOf[i] = labelSourceCode(e?.source);
+          if (e?.annotator) store.#annotatorOf.set(i, e.annotator);
         }
       } catch (e) {
         store.#historyFailed(e);
@@ -273,6 +279,11 @@ export class LabelStore {
     }
     for (const [serial, label] of this.#orphans) out.set(serial, label);
     return out;
+  }
+
+  /** The account that made image `index`'s latest label event (null: none known). */
+  annotatorOf(index: number): string | null {
+    return this.#annotatorOf.get(index) ?? null;
   }
 
   /** The history batch of the last write that changed something (−1: none yet). */
@@ -463,9 +474,12 @@ export class LabelStore {
               if (id < 0) return;
               this.#lastBatch = id;
               const code = labelSourceCode(logged[k].meta.source);
+              const annotator = logged[k].meta.annotator ?? null;
               for (const i of touched[k]) {
                 this.batchOf[i] = id;
                 this.sourceOf[i] = code;
+                if (annotator) this.#annotatorOf.set(i, annotator);
+                else this.#annotatorOf.delete(i);
               }
             });
           } catch (err) {

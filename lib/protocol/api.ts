@@ -5,6 +5,7 @@
  */
 import type { MetricName, SSVAEConfig } from "../ssvae/config.ts";
 import type { RunRecord } from "../training/runs.ts";
+import type { Me } from "./team.ts";
 import type {
   EpochMetrics,
   HistoryEntry,
@@ -31,6 +32,8 @@ export interface TrainingInfo {
 
 /** `GET /api/state`. */
 export interface ApiState {
+  /** Who asks: the signed-in account, or the local user of a loopback server. */
+  me?: Me;
   count: number;
   labelled: number;
   countsPerClass: number[];

@@ -79,12 +79,16 @@ export interface LabelEvent {
   source: LabelSource;
   /** The client id of the request, null when none was sent. */
   client: string | null;
+  /** The signed-in account that made it; null without accounts. */
+  annotator: string | null;
 }
 
 /** What a write is, for the log: its source and client. */
 export interface WriteMeta {
   source: LabelSource;
   client?: string | null;
+  /** The signed-in account (lib/protocol/team.ts); absent without accounts. */
+  annotator?: string | null;
 }
 
 /** Body of GET /api/labels/:i/history. */

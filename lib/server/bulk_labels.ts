@@ -303,3 +303,26 @@ export function labelsByPathCsv(
   }
   return stringify(rows, { header: true, columns: ["path", "class"] });
 }
+
+/**
+ * labels.csv's rows with a third column, the account that made each label
+ * (`GET /api/labels/export?annotator=1`); empty where none is known (no
+ * accounts then, or the label came from the file itself).
+ */
+export function labelsWithAnnotatorCsv(
+  labels: Float32Array,
+  serialOf: (index: number) => number,
+  annotatorOf: (index: number) => string | null,
+): string {
+  const rows: Array<[number, number, string]> = [];
+  for (let i = 0; i < labels.length; i++) {
+    if (!Number.isNaN(labels[i])) {
+      rows.push([serialOf(i), labels[i], annotatorOf(i) ?? ""]);
+    }
+  }
+  rows.sort((a, b) => a[0] - b[0]);
+  return stringify(rows, {
+    header: true,
+    columns: ["Serial", "label", "annotator"],
+  });
+}

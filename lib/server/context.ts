@@ -15,6 +15,8 @@ import type { StaticFiles } from "./static_files.ts";
 import type { NoticeBoard } from "./notice_board.ts";
 import type { DatasetInfo } from "../data/dataset.ts";
 import type { ApiState } from "../protocol/api.ts";
+import type { AccountStore } from "../team/account_store.ts";
+import type { LoginLimiter } from "../team/login_limiter.ts";
 
 export interface ServerContext {
   options: ServerOptions;
@@ -29,6 +31,13 @@ export interface ServerContext {
   /** Problems found in the user's files (start report, damaged caches). */
   notices: NoticeBoard;
   staticFiles: StaticFiles;
+  /**
+   * The team's accounts; null on loopback without accounts (one local user
+   * who may do everything: lib/server/auth.ts).
+   */
+  accounts: AccountStore | null;
+  /** Failed sign-ins per name and address. */
+  logins: LoginLimiter;
   /** Number of images served (N). */
   count: number;
   /** Kind, name, class names and image shape of the data set. */

@@ -14,6 +14,8 @@ import { jsonError } from "./http.ts";
 export interface ListenAddress {
   host: string;
   port: number;
+  /** `--public-url`'s origin (e.g. https://labels.example.org), if given. */
+  publicOrigin?: string;
 }
 
 const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
@@ -39,6 +41,8 @@ export function allowedHosts(addr: ListenAddress): Set<string> {
     // Browsers omit the default port from Host.
     if (addr.port === 80) out.add(name);
   }
+  // The name the team opens, as a proxy in front passes it on.
+  if (addr.publicOrigin) out.add(new URL(addr.publicOrigin).host);
   return out;
 }
 
@@ -69,9 +73,9 @@ export function isSameOriginWrite(
     } catch {
       return false;
     }
-    if (url.protocol !== "http:" || url.origin !== origin.toLowerCase()) {
-      return false;
-    }
+    if (url.origin !== origin.toLowerCase()) return false;
+    if (addr.publicOrigin && url.origin === addr.publicOrigin) return true;
+    if (url.protocol !== "http:") return false;
     return allowedHosts(addr).has(url.host);
   }
   return secFetchSite === undefined || secFetchSite === "same-origin";

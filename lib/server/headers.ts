@@ -13,14 +13,14 @@ import { isAllowedHost, type ListenAddress } from "./guards.ts";
  * files (no inline, no eval); Plotly sets inline styles, so styles allow
  * 'unsafe-inline'; images may be data:/blob: URLs (sample thumbnails, plot export).
  */
-export function contentSecurityPolicy(host: string): string {
+export function contentSecurityPolicy(host: string, tls = false): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",
     "font-src 'self' data:",
-    `connect-src 'self' ws://${host}`,
+    `connect-src 'self' ${tls ? "wss" : "ws"}://${host}`,
     "worker-src 'self'",
     "manifest-src 'self'",
     "object-src 'none'",
@@ -44,8 +44,12 @@ export function securityHeaders(addr: ListenAddress): MiddlewareHandler {
       ? given.toLowerCase()
       : `127.0.0.1:${addr.port}`;
     const h = c.res.headers;
+    const tls = addr.publicOrigin?.startsWith("https:") === true &&
+      host === new URL(addr.publicOrigin).host;
     try {
-      h.set("Content-Security-Policy", contentSecurityPolicy(host));
+      h.set("Content-Security-Policy", contentSecurityPolicy(host, tls));
+      // Behind TLS: browsers keep to https for this name from now on.
+      if (tls) h.set("Strict-Transport-Security", "max-age=31536000");
       h.set("X-Content-Type-Options", "nosniff");
       h.set("Referrer-Policy", "no-referrer");
       h.set("X-Frame-Options", "DENY");

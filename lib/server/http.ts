@@ -20,16 +20,8 @@ export function jsonError(c: Context, status: number, message: string) {
   return c.json({ error: clip(message, ERROR_MESSAGE_LIMIT) }, status as any);
 }
 
-/**
- * Reads a JSON object body of at most `limit` bytes (BODY_LIMITS.json by
- * default; 413 over it). `optional` lets routes such as DELETE accept an
- * empty body.
- */
-export async function readJsonBody(
-  c: Context,
-  opts: { limit?: number; optional?: boolean } = {},
-): Promise<Record<string, unknown> | undefined> {
-  const limit = opts.limit ?? BODY_LIMITS.json;
+/** Reads a body of at most `limit` bytes as text (413 over it). */
+async function readCapped(c: Context, limit: number): Promise<string> {
   let text = "";
   await bodyLimit({
     maxSize: limit,
@@ -41,6 +33,42 @@ export async function readJsonBody(
   })(c, async () => {
     text = await c.req.text();
   });
+  return text;
+}
+
+/**
+ * Reads an HTML form's fields (`application/x-www-form-urlencoded`) of at
+ * most `limit` bytes; a field given twice keeps its first value.
+ */
+export async function readFormBody(
+  c: Context,
+  limit: number,
+): Promise<Record<string, string>> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/x-www-form-urlencoded\b/i.test(type)) {
+    throw new HTTPException(415, {
+      message: `expected a form (application/x-www-form-urlencoded), got ${
+        type || "no Content-Type"
+      }`,
+    });
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(await readCapped(c, limit))) {
+    if (!(k in out)) out[k] = v;
+  }
+  return out;
+}
+
+/**
+ * Reads a JSON object body of at most `limit` bytes (BODY_LIMITS.json by
+ * default; 413 over it). `optional` lets routes such as DELETE accept an
+ * empty body.
+ */
+export async function readJsonBody(
+  c: Context,
+  opts: { limit?: number; optional?: boolean } = {},
+): Promise<Record<string, unknown> | undefined> {
+  const text = await readCapped(c, opts.limit ?? BODY_LIMITS.json);
   if (text.trim() === "") {
     if (opts.optional) return undefined;
     throw new HTTPException(400, { message: "missing JSON body" });

@@ -12,7 +12,12 @@ import type {
   LabelResult,
 } from "../protocol/api.ts";
 import { HTTPException } from "hono/http-exception";
-import { type ImportBody, importDiff, parseImportCsv } from "./bulk_labels.ts";
+import {
+  type ImportBody,
+  importDiff,
+  labelsWithAnnotatorCsv,
+  parseImportCsv,
+} from "./bulk_labels.ts";
 import { planRevert, type RevertPlan } from "../labels/revert_batch.ts";
 import type {
   LabelEvent,
@@ -94,9 +99,22 @@ export class LabelService {
     this.#store.close();
   }
 
-  /** The labels as labels.csv's text (`Serial,label`). */
-  exportCsv(): string {
-    return this.#store.format(this.#store.labels);
+  /**
+   * The labels as labels.csv's text (`Serial,label`), or with a third
+   * column naming each label's annotator.
+   */
+  exportCsv(opts: { annotator?: boolean } = {}): string {
+    if (!opts.annotator) return this.#store.format(this.#store.labels);
+    return labelsWithAnnotatorCsv(
+      this.#store.labels,
+      (i) => this.#store.serialOf(i),
+      (i) => this.#store.annotatorOf(i),
+    );
+  }
+
+  /** The account that made image `index`'s current label (null: none known). */
+  annotatorOf(index: number): string | null {
+    return this.#store.annotatorOf(index);
   }
 
   /**
@@ -108,7 +126,7 @@ export class LabelService {
   async import(
     req: ImportBody,
     log: (line: string) => void,
-    client?: string | null,
+    who: Omit<WriteMeta, "source"> = {},
   ): Promise<ImportResult & { counts?: LabelCounts }> {
     const incoming = parseImportCsv(req.csv, this.#store, req.name);
     await this.#store.whenIdle();
@@ -136,8 +154,8 @@ export class LabelService {
     }
     if (diff.changes.length > 0) {
       await this.writeMany(diff.changes, undefined, {
+        ...who,
         source: "import",
-        client,
       });
       log(
         `import ${req.name} (${req.mode}): +${diff.added} ~${diff.changed} -${diff.removed}`,
@@ -163,7 +181,11 @@ export class LabelService {
    * Image `index`'s label events, newest first (at most `limit`); empty
    * with a warning when no log is kept or it could not be opened.
    */
-  history(index: number, limit: number): LabelHistoryResponse {
+  history(
+    index: number,
+    limit: number,
+    onlyAnnotator?: string,
+  ): LabelHistoryResponse {
     const log = this.#store.history;
     const warning = this.#store.historyWarning ?? undefined;
     if (!log) {
@@ -172,6 +194,7 @@ export class LabelService {
     const events: LabelEvent[] = log.forSerial(
       this.#store.serialOf(index),
       limit,
+      onlyAnnotator,
     );
     return warning ? { index, events, warning } : { index, events };
   }
@@ -183,7 +206,7 @@ export class LabelService {
    */
   async revertBatch(
     id: number,
-    client: string | null,
+    who: Omit<WriteMeta, "source"> = {},
   ): Promise<Omit<RevertPlan, "changes"> & { reverted: number }> {
     const log = this.#store.history;
     if (!log) {
@@ -204,7 +227,7 @@ export class LabelService {
       (i) => this.#store.get(i),
     );
     if (changes.length > 0) {
-      await this.writeMany(changes, undefined, { source: "revert", client });
+      await this.writeMany(changes, undefined, { ...who, source: "revert" });
     }
     return { ...plan, reverted: changes.length };
   }

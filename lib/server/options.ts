@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { type ImageOptions, parseImageFlags } from "../images/options.ts";
 import { DEFAULT_PATHS, defaultPaths } from "../protocol/paths.ts";
+import { teamDbPath } from "../team/account_store.ts";
 
 export interface ServerOptions {
   port: number;
@@ -28,6 +29,14 @@ export interface ServerOptions {
   embeddings?: string;
   /** `--encoder model.onnx`: an image encoder whose vectors are that space. */
   encoder?: string;
+  /** `--db FILE`: the team's accounts (default `<labels>.team.sqlite`). */
+  dbPath: string;
+  /**
+   * `--public-url URL`: the address the team opens (a name or TLS proxy in
+   * front of this server); its host passes the Host check, its origin the
+   * Origin check, and https makes the session cookie Secure.
+   */
+  publicUrl?: string;
 }
 
 export class OptionsError extends Error {
@@ -58,6 +67,10 @@ export const USAGE = `Usage: deno task start [options]
                     label graph may use them (chosen on validation)       [SSVAE_EMBEDDINGS]
   --encoder F       an ONNX image encoder (N×C×H×W float32 in [0,1] → N×D), run
                     once over the images; its vectors as --embeddings      [SSVAE_ENCODER]
+  --db FILE         the team's accounts (default <labels>.team.sqlite;
+                    make them with deno task users add)                   [SSVAE_DB]
+  --public-url URL  the address a team opens, e.g. https://labels.example.org
+                    (a TLS proxy in front): allowed as Host and Origin     [SSVAE_PUBLIC_URL]
   --help`;
 
 function toInt(
@@ -107,6 +120,8 @@ export function parseOptions(
         "no-graph": { type: "boolean" },
         embeddings: { type: "string" },
         encoder: { type: "string" },
+        db: { type: "string" },
+        "public-url": { type: "string" },
         "test-hooks": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -149,10 +164,13 @@ export function parseOptions(
     throw new OptionsError("--embeddings and --encoder exclude each other");
   }
   const defaults = defaultPaths(images?.dir);
+  const labelsPath = pick(v.labels, "SSVAE_LABELS") ?? defaults.labelsPath;
+  const publicUrl = pick(v["public-url"], "SSVAE_PUBLIC_URL");
+  if (publicUrl !== undefined) parsePublicUrl(publicUrl);
   return {
     port: port === undefined ? 8000 : toInt("port", port, 0, 65535),
     host: pick(v.host, "SSVAE_HOST") ?? "127.0.0.1",
-    labelsPath: pick(v.labels, "SSVAE_LABELS") ?? defaults.labelsPath,
+    labelsPath,
     weightsPath: pick(v.weights, "SSVAE_WEIGHTS") ?? defaults.weightsPath,
     dataDir,
     images,
@@ -164,5 +182,33 @@ export function parseOptions(
     graph: !(v["no-graph"] === true || env("SSVAE_NO_GRAPH") === "1"),
     embeddings,
     encoder,
+    dbPath: pick(v.db, "SSVAE_DB") ?? teamDbPath(labelsPath),
+    publicUrl,
   };
+}
+
+/** `--public-url`: an http(s) origin, nothing after the host. */
+export function parsePublicUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new OptionsError(
+      `--public-url ${
+        JSON.stringify(text)
+      }: expected a URL such as https://labels.example.org`,
+    );
+  }
+  if (
+    (url.protocol !== "http:" && url.protocol !== "https:") ||
+    url.pathname !== "/" || url.search !== "" || url.hash !== "" ||
+    url.username !== "" || url.password !== ""
+  ) {
+    throw new OptionsError(
+      `--public-url ${
+        JSON.stringify(text)
+      }: expected http(s)://host[:port] and nothing after it`,
+    );
+  }
+  return url;
 }

@@ -19,6 +19,9 @@ import {
   type LabelSource,
 } from "../protocol/label_events.ts";
 import { HISTORY_PAGE } from "../protocol/limits.ts";
+import type { Context } from "hono";
+import type { WriteMeta } from "../protocol/label_events.ts";
+import { annotatorOf } from "./auth.ts";
 
 /** A sample index from the URL: decimal digits only ("1e3", "07.0", "-1" refused). */
 export function parseIndex(text: string, count: number): number {
@@ -126,6 +129,18 @@ export function parseClientId(header: string | undefined): string | null {
     });
   }
   return header;
+}
+
+/**
+ * Who and what a label write is, for the label log: its source, the
+ * client id header (400 when malformed) and the signed-in account.
+ */
+export function writeMeta(c: Context, source: LabelSource): WriteMeta {
+  return {
+    source,
+    client: parseClientId(c.req.header(CLIENT_ID_HEADER)),
+    annotator: annotatorOf(c.get("me")),
+  };
 }
 
 /** `?limit=` of a history request: 1…HISTORY_PAGE.max, default HISTORY_PAGE.default. */

@@ -25,6 +25,8 @@ const MAX_BUFFERED = 8 * 1024 * 1024;
 
 export class WsHub {
   #clients = new Set<HubSocket>();
+  /** The session token each socket was opened with (team servers only). */
+  #sessions = new Map<HubSocket, string>();
   #seq = 0;
   /** Recent events, for debugging and for tests that attach late. */
   readonly recent: HubMessage[] = [];
@@ -43,14 +45,37 @@ export class WsHub {
    * the same synchronous step as the registration, so no broadcast can slip
    * between them and every later event has a higher seq than the hello.
    */
-  add(socket: HubSocket, hello: () => Record<string, unknown>): void {
+  add(
+    socket: HubSocket,
+    hello: () => Record<string, unknown>,
+    session?: string,
+  ): void {
     this.#clients.add(socket);
+    if (session !== undefined) this.#sessions.set(socket, session);
     const msg = { seq: ++this.#seq, type: "hello", ...hello() };
     this.#send(socket, JSON.stringify(msg));
   }
 
   remove(socket: HubSocket): void {
     this.#clients.delete(socket);
+    this.#sessions.delete(socket);
+  }
+
+  /**
+   * Closes (4401) every socket whose session is no longer `valid`: a
+   * sign-out or a revocation reaches the event stream too. Returns how many.
+   */
+  closeEnded(valid: (session: string) => boolean): number {
+    let n = 0;
+    for (const [socket, session] of this.#sessions) {
+      if (valid(session)) continue;
+      this.remove(socket);
+      n++;
+      try {
+        socket.close(4401, "session ended: sign in again");
+      } catch { /* already closing */ }
+    }
+    return n;
   }
 
   broadcast(type: string, payload: Record<string, unknown> = {}): HubMessage {
@@ -88,5 +113,6 @@ export class WsHub {
       } catch { /* ignore */ }
     }
     this.#clients.clear();
+    this.#sessions.clear();
   }
 }

@@ -18,16 +18,16 @@ import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { readJsonBody } from "../../lib/server/http.ts";
 import { HTTPException } from "hono/http-exception";
+import { assertMayChange, mayChangeLabel } from "../../lib/server/auth.ts";
 import {
-  parseClientId,
   parseClientTime,
   parseDeleteBody,
   parseHistoryLimit,
   parseIndex,
   parseLabelBody,
+  writeMeta,
 } from "../../lib/server/validation.ts";
 import { BODY_LIMITS, SYNC_MAX_OPS } from "../../lib/protocol/limits.ts";
-import { CLIENT_ID_HEADER } from "../../lib/protocol/label_events.ts";
 
 /** One queued operation; `error` when it cannot apply here (it is skipped). */
 export interface SyncOp {
@@ -121,6 +121,8 @@ export function parseSyncBody(
 
 export function labelsRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
+  const labelOf = (i: number) => ctx.labels.get(i);
+  const ownerOf = (i: number) => ctx.labels.annotatorOf(i);
 
   app.post("/sync", async (c) => {
     const ops = parseSyncBody(
@@ -128,10 +130,24 @@ export function labelsRoutes(ctx: ServerContext): Hono {
       ctx.count,
       ctx.labels.classCount,
     );
-    const meta = {
-      source: "offline-sync" as const,
-      client: parseClientId(c.req.header(CLIENT_ID_HEADER)),
-    };
+    const meta = writeMeta(c, "offline-sync");
+    const me = c.get("me");
+    // An annotator's queued change of someone else's label is refused on
+    // its own: the rest of the queue still applies.
+    for (const op of ops) {
+      if (
+        op.error === undefined &&
+        !mayChangeLabel(
+          me,
+          ctx.labels.get(op.index),
+          ctx.labels.annotatorOf(op.index),
+        )
+      ) {
+        op.error = `image ${op.index} was labelled by ${
+          ctx.labels.annotatorOf(op.index) ?? "someone before accounts"
+        }: an annotator changes only their own labels`;
+      }
+    }
     // Each write decides last-writer-wins synchronously when called, so
     // calling them in order applies the operations in order; the label store
     // coalesces the file writes of the whole batch.
@@ -158,10 +174,8 @@ export function labelsRoutes(ctx: ServerContext): Hono {
         message: `batch ${quoteInput(raw)}: expected a positive integer`,
       });
     }
-    const result = await ctx.labels.revertBatch(
-      id,
-      parseClientId(c.req.header(CLIENT_ID_HEADER)),
-    );
+    const { source: _, ...who } = writeMeta(c, "revert");
+    const result = await ctx.labels.revertBatch(id, who);
     return c.json({ ...result, counts: ctx.labels.counts() });
   });
 
@@ -175,8 +189,16 @@ export function labelsRoutes(ctx: ServerContext): Hono {
   app.get("/:i/history", (c) => {
     const index = parseIndex(c.req.param("i"), ctx.count);
     const limit = parseHistoryLimit(c.req.query("limit"));
+    const me = c.get("me");
     c.header("Cache-Control", "no-store");
-    return c.json(ctx.labels.history(index, limit));
+    // An annotator sees their own part of an image's history.
+    return c.json(
+      ctx.labels.history(
+        index,
+        limit,
+        me.team && me.role === "annotator" ? me.name : undefined,
+      ),
+    );
   });
 
   app.get("/:i", (c) => {
@@ -190,10 +212,14 @@ export function labelsRoutes(ctx: ServerContext): Hono {
       (await readJsonBody(c))!,
       ctx.labels.classCount,
     );
-    const result = await ctx.labels.write(index, body.label, body.clientTime, {
-      source: body.source ?? "api",
-      client: parseClientId(c.req.header(CLIENT_ID_HEADER)),
-    });
+    const meta = writeMeta(c, body.source ?? "api");
+    assertMayChange(c.get("me"), [index], labelOf, ownerOf);
+    const result = await ctx.labels.write(
+      index,
+      body.label,
+      body.clientTime,
+      meta,
+    );
     return c.json(result);
   });
 
@@ -203,10 +229,9 @@ export function labelsRoutes(ctx: ServerContext): Hono {
       await readJsonBody(c, { optional: true }),
       c.req.query("clientTime"),
     );
-    const result = await ctx.labels.write(index, null, clientTime, {
-      source: source ?? "api",
-      client: parseClientId(c.req.header(CLIENT_ID_HEADER)),
-    });
+    const meta = writeMeta(c, source ?? "api");
+    assertMayChange(c.get("me"), [index], labelOf, ownerOf);
+    const result = await ctx.labels.write(index, null, clientTime, meta);
     return c.json(result);
   });
 

@@ -20,8 +20,8 @@ import {
 import type { ServerContext } from "../../lib/server/context.ts";
 import { BODY_LIMITS } from "../../lib/protocol/limits.ts";
 import { readJsonBody } from "../../lib/server/http.ts";
-import { parseClientId } from "../../lib/server/validation.ts";
-import { CLIENT_ID_HEADER } from "../../lib/protocol/label_events.ts";
+import { writeMeta } from "../../lib/server/validation.ts";
+import { assertMayChange } from "../../lib/server/auth.ts";
 import { HTTPException } from "hono/http-exception";
 
 function stamp(d = new Date()): string {
@@ -37,10 +37,18 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
       ctx.count,
       ctx.labels.classCount,
     );
-    const result = await ctx.labels.writeMany(body.changes, body.clientTime, {
-      source: body.source ?? "batch",
-      client: parseClientId(c.req.header(CLIENT_ID_HEADER)),
-    });
+    const meta = writeMeta(c, body.source ?? "batch");
+    assertMayChange(
+      c.get("me"),
+      body.changes.map((ch) => ch.index),
+      (i) => ctx.labels.get(i),
+      (i) => ctx.labels.annotatorOf(i),
+    );
+    const result = await ctx.labels.writeMany(
+      body.changes,
+      body.clientTime,
+      meta,
+    );
     return c.json({ ...result, counts: ctx.labels.counts() });
   });
 
@@ -76,20 +84,19 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
     if (format === "paths") {
       return c.body(labelsByPathCsv(labels, paths!, ctx.dataset.classes));
     }
-    return c.body(ctx.labels.exportCsv());
+    return c.body(
+      ctx.labels.exportCsv({ annotator: c.req.query("annotator") === "1" }),
+    );
   });
 
   app.post("/import", async (c) => {
     const req = parseImportBody(
       (await readJsonBody(c, { limit: BODY_LIMITS.import }))!,
     );
+    const { source: _, ...who } = writeMeta(c, "import");
     try {
       return c.json(
-        await ctx.labels.import(
-          req,
-          ctx.log,
-          parseClientId(c.req.header(CLIENT_ID_HEADER)),
-        ),
+        await ctx.labels.import(req, ctx.log, who),
       );
     } catch (e) {
       // A row that does not parse: its line and value, for the page to show.

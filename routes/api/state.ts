@@ -7,7 +7,7 @@ export function stateRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
   app.get("/", (c) => {
     c.header("Cache-Control", "no-store");
-    return c.json(apiState(ctx));
+    return c.json({ ...apiState(ctx), me: c.get("me") });
   });
   return app;
 }
