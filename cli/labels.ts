@@ -35,14 +35,14 @@ const USAGE = `Usage: deno task labels [flags] (one of the actions)
   --labels PATH       labels CSV (default ${DEFAULT_PATHS.labelsPath})
   --data-dir DIR, --images DIR, --limit N, ...   the data set, as for start`;
 
-/** One event as a line: time, image, old → new, source, client, batch. */
+/** One event as a line: time, image, old → new, source, client, annotator, batch. */
 function eventLine(e: LabelEvent, className: (c: number) => string): string {
   const l = (x: number | null) => x === null ? "none" : className(x);
   return `${
     new Date(e.time).toISOString()
   }  #${e.index} (serial ${e.serial})  ${l(e.from)} -> ${l(e.to)}  ${e.source}${
     e.client ? ` by ${e.client}` : ""
-  }  batch ${e.batch}`;
+  }${e.annotator ? `  annotator ${e.annotator}` : ""}  batch ${e.batch}`;
 }
 
 function positiveInt(flag: string, v: unknown, max = Infinity): number {

@@ -136,8 +136,8 @@ export function authRoutes(ctx: ServerContext): Hono {
           "this server has no accounts: everyone on it is the local user",
       };
     }
-    const keys = [`name:${name.toLowerCase()}`, `addr:${address(c)}`];
-    const wait = ctx.logins.retryAfter(keys);
+    const from = address(c);
+    const wait = ctx.logins.retryAfter(name, from);
     if (wait > 0) {
       c.header("Retry-After", String(wait));
       return {
@@ -149,7 +149,7 @@ export function authRoutes(ctx: ServerContext): Hono {
     }
     const session = await ctx.accounts.login(name, password);
     if (!session) {
-      ctx.logins.fail(keys);
+      ctx.logins.fail(name, from);
       return { status: 401, message: "wrong name or password" };
     }
     return session;

@@ -69,8 +69,10 @@ export const TEAM_LIMITS = {
   inviteMs: 7 * 24 * 3600_000,
   /** How long a session lasts from sign-in. */
   sessionMs: 7 * 24 * 3600_000,
-  /** Failed sign-ins allowed per account name and per address in `loginWindowMs`. */
+  /** Failed sign-ins allowed per account name in `loginWindowMs`. */
   loginFailures: 5,
+  /** … and per client address (a team may share one address). */
+  loginFailuresPerAddress: 20,
   loginWindowMs: 15 * 60_000,
   /** A sign-in or invite form body. */
   formBytes: 4 * 1024,

@@ -188,8 +188,10 @@ export class AccountStore {
     const row = this.#db.prepare(
       `SELECT a.name, a.role FROM invites i JOIN accounts a ON a.name = i.name
        WHERE i.digest = ? AND i.expires > ? AND a.revoked = 0`,
-    ).get(tokenDigest(token), now) as Account | undefined;
-    return row ?? null;
+    ).get(tokenDigest(token), now) as
+      | { name: string; role: string }
+      | undefined;
+    return row && isRole(row.role) ? { name: row.name, role: row.role } : null;
   }
 
   /**

@@ -87,7 +87,8 @@ export async function verifyPassword(
   const m = /^argon2id\$m=(\d+),t=(\d+),p=(\d+)\$([\w-]+)\$([\w-]+)$/.exec(
     stored,
   );
-  if (!m) return false;
+  // No password is empty (hash-wasm refuses one): nothing to compare.
+  if (!m || password === "") return false;
   const expected = fromBase64url(m[5]);
   const got = await derive(password, fromBase64url(m[4]), {
     memorySize: Number(m[1]),
