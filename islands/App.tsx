@@ -1,6 +1,7 @@
 import { actionTitle } from "../lib/client/key_actions.ts";
 import { type Store, StoreContext, useStore } from "../lib/client/store.ts";
 import { labelCheckText } from "../lib/client/label_check.ts";
+import { AccountChip, SignedOutBanner } from "./AccountChip.tsx";
 import { ConfirmDialog } from "./ConfirmDialog.tsx";
 import { ConnectionBadge } from "./ConnectionBadge.tsx";
 import { DatasetStats } from "./DatasetStats.tsx";
@@ -64,6 +65,7 @@ export function App({ store }: { store: Store }) {
             <EstimateChip />
             <SyncBadge />
             <ConnectionBadge />
+            <AccountChip />
             <button
               type="button"
               class="btn btn-small btn-help"
@@ -76,6 +78,7 @@ export function App({ store }: { store: Store }) {
             </button>
           </div>
         </header>
+        <SignedOutBanner />
         <Guide />
         <FileNotices />
         <main class="workspace">

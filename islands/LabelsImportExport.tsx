@@ -2,7 +2,7 @@ import { dataset } from "../lib/client/dataset.ts";
 import { useSignal } from "@preact/signals";
 import { ApiError } from "../lib/client/api.ts";
 import type { ImportRequest } from "../lib/client/active_store.ts";
-import { showToast, useStore } from "../lib/client/store.ts";
+import { mayDo, showToast, useStore } from "../lib/client/store.ts";
 import type { ImportResult, ImportRow } from "../lib/protocol/api.ts";
 
 /** Largest file read for import (the server caps the body at 4 MiB). */
@@ -23,7 +23,12 @@ function rowsOf(p: ImportResult): Array<ImportRow & { kind: string }> {
  * would change, then the whole file applied in one write, or nothing.
  * Merge keeps labels the file does not mention; replace removes them.
  */
+/** Import and export change or copy the whole data set: the owner's. */
 export function LabelsImportExport() {
+  return mayDo(useStore(), "admin") ? <ImportExportCard /> : null;
+}
+
+function ImportExportCard() {
   const store = useStore();
   const mode = useSignal<"merge" | "replace">("merge");
   const file = useSignal<{ name: string; csv: string } | null>(null);

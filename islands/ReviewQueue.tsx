@@ -6,7 +6,7 @@ import {
   reviewItemOf,
   reviewReason,
 } from "../lib/client/review_controller.ts";
-import { useStore } from "../lib/client/store.ts";
+import { mayDo, useStore } from "../lib/client/store.ts";
 
 /** Items listed in the card (R walks them all). */
 const LISTED = 6;
@@ -17,7 +17,12 @@ const LISTED = 6;
  * the next; for the selected one the card says why; a digit relabels it,
  * Enter confirms it.
  */
+/** The review queue is the reviewers' and the owner's (annotators label). */
 export function ReviewQueue() {
+  return mayDo(useStore(), "review") ? <ReviewCard /> : null;
+}
+
+function ReviewCard() {
   const store = useStore();
   const q = store.review.queue.value;
   const items = openItems(store);

@@ -1,5 +1,11 @@
 import { pwa } from "../lib/client/pwa_state.ts";
-import { clamp, fmtLoss, RANGES, useStore } from "../lib/client/store.ts";
+import {
+  clamp,
+  fmtLoss,
+  mayDo,
+  RANGES,
+  useStore,
+} from "../lib/client/store.ts";
 
 /** 0.001 → "1.0e-3". */
 export function fmtLearningRate(lr: number): string {
@@ -60,6 +66,7 @@ export function TrainingBar() {
       (last ? ` · val loss ${fmtLoss(last.val.loss)}` : "");
   }
 
+  const mayTrain = mayDo(store, "train");
   return (
     <div class="trainbar" aria-label="Training">
       <div class="trainbar-main">
@@ -67,8 +74,10 @@ export function TrainingBar() {
           type="button"
           class="btn btn-primary"
           id="start-training"
-          disabled={busy || !online}
-          title={online
+          disabled={busy || !online || !mayTrain}
+          title={!mayTrain
+            ? "Only the data set's owner starts training"
+            : online
             ? "Train the SSVAE on the current labels (continues from the current model)"
             : "Training needs the server: reconnect first"}
           onClick={() => store.actions.startTraining()}

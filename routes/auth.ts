@@ -57,7 +57,7 @@ function loginPage(error?: string, name = ""): string {
       escapeHtml(name)
     }" autofocus></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required maxlength="${TEAM_LIMITS.passwordMax}"></label>
-<button type="submit" class="primary">Sign in</button>
+<button type="submit" class="btn btn-primary">Sign in</button>
 </form>
 <p class="muted">No account yet? The data set's owner makes one with
 <code>deno task users add NAME --role annotator</code> and sends you its link.</p>`,
@@ -82,7 +82,7 @@ ${errorLine(error)}
     }">
 <label>Password <input name="password" type="password" autocomplete="new-password" required minlength="${TEAM_LIMITS.passwordMin}" maxlength="${TEAM_LIMITS.passwordMax}" autofocus></label>
 <label>Again <input name="confirm" type="password" autocomplete="new-password" required></label>
-<button type="submit" class="primary">Set password and sign in</button>
+<button type="submit" class="btn btn-primary">Set password and sign in</button>
 </form>`,
   );
 }

@@ -620,7 +620,7 @@ Deno.test("team server: every route against every role, labels between annotator
           "300",
         ]);
         assertEquals(history.code, 0, history.output);
-        assertMatch(history.stdout, /7 -> 8  key  annotator bob/);
+        assertMatch(history.stdout, /7 -> 8 {2}key {2}annotator bob/);
       },
     );
   } finally {

@@ -310,7 +310,7 @@ Deno.test("labels, samples, latent and validation", async (t) => {
         new RegExp(`connect-src 'self' ws://127\\.0\\.0\\.1:${srv.port}`),
       );
       assertEquals(res.headers.get("x-content-type-options"), "nosniff");
-      assertEquals(res.headers.get("referrer-policy"), "no-referrer");
+      assertEquals(res.headers.get("referrer-policy"), "same-origin");
       assertEquals(res.headers.get("x-frame-options"), "DENY");
       // No inline executable script (CSP would block it): a <script> without
       // src may only carry JSON data.

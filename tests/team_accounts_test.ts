@@ -145,7 +145,11 @@ Deno.test("sign-in limiter: failures per name and per address in a window, succe
 });
 
 Deno.test("beyond loopback a server needs accounts; loopback without them is the one local user", async () => {
-  await withTempDir("team_test_", async (dir) => {
+  await withTempDir("team_test_", (dir) => {
+    // Synchronous checks; withTempDir takes a promise.
+    return Promise.resolve().then(() => check(dir));
+  });
+  function check(dir: string) {
     const dbPath = `${dir}/labels.team.sqlite`;
     const labelsPath = `${dir}/labels.csv`;
     for (const h of ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.1.1"]) {
@@ -177,7 +181,7 @@ Deno.test("beyond loopback a server needs accounts; loopback without them is the
     );
     assert(local);
     local.close();
-  });
+  }
 });
 
 Deno.test("label log: a version-1 log is migrated in place, its events kept, annotators recorded from then on", async () => {

@@ -461,6 +461,7 @@ export function startController(store: Store, api: DashboardApi): Controller {
   let hellos = 0;
   const socket = new LiveSocket({
     url: socketUrl(location),
+    onSessionEnded: () => store.signedOut.value = true,
     onStatus: (s) => {
       store.connection.value = s;
       if (s === "reconnecting" && hellos > 0) {

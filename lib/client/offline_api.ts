@@ -55,6 +55,8 @@ export interface OfflineApiDeps {
   isOffline(): boolean;
   /** The snapshot the page shows (queued labels laid over it). */
   snapshot(): LatentSnapshot | null;
+  /** Called when a write finds the session ended (the page asks to sign in). */
+  onSignedOut?: () => void;
   /** The clock of queued writes, ms since 1970 (tests pass their own). */
   now?: () => number;
 }
@@ -78,6 +80,20 @@ export class OfflineApi implements DashboardApi {
     return this.#lastTime = Math.max(this.#now(), this.#lastTime + 1);
   }
 
+  /**
+   * Whether a failed request is one the offline layer stands in for: the
+   * server out of reach, or a session that ended (a 401: the page asks to
+   * sign in; writes wait in the queue under the same name, reads come from
+   * this device, as offline).
+   */
+  #unreachable(e: unknown): boolean {
+    if (e instanceof ApiError && e.status === 401) {
+      this.#d.onSignedOut?.();
+      return true;
+    }
+    return isNetworkError(e);
+  }
+
   /** A write goes straight to the server unless offline or others are queued. */
   async #write<T extends object>(
     changes: Wire.LabelChange[],
@@ -94,7 +110,7 @@ export class OfflineApi implements DashboardApi {
     try {
       return await direct();
     } catch (e) {
-      if (!canQueue || !isNetworkError(e)) throw e;
+      if (!canQueue || !this.#unreachable(e)) throw e;
       await queue.add(changes, time);
       return queued();
     }
@@ -145,7 +161,7 @@ export class OfflineApi implements DashboardApi {
     try {
       s = await this.#d.server.sample(index, signal);
     } catch (e) {
-      if (!isNetworkError(e)) throw e;
+      if (!this.#unreachable(e)) throw e;
       const built = await this.#offlineSample(index);
       if (built) return built;
       throw new ApiError(
@@ -194,7 +210,7 @@ export class OfflineApi implements DashboardApi {
     try {
       return await this.#d.server.latent(force);
     } catch (e) {
-      if (!isNetworkError(e)) throw e;
+      if (!this.#unreachable(e)) throw e;
       const snap = await this.#d.copies.latent();
       if (snap) return snap;
       throw e;
@@ -205,7 +221,7 @@ export class OfflineApi implements DashboardApi {
     try {
       return await this.#d.server.state();
     } catch (e) {
-      if (!isNetworkError(e)) throw e;
+      if (!this.#unreachable(e)) throw e;
       const state = await this.#d.copies.state();
       if (state) return state;
       throw e;

@@ -11,6 +11,7 @@ import { type DBSchema, type IDBPDatabase, openDB } from "idb";
 import {
   CHANNEL,
   type LabelOp,
+  ME_URL,
   mergeReports,
   OUTBOX_DB,
   OUTBOX_LOCK,
@@ -30,6 +31,33 @@ interface OutboxSchema extends DBSchema {
 /** The server could not be reached (or failed): the operations stay queued. */
 export class SyncUnavailable extends Error {
   override name = "SyncUnavailable";
+}
+
+/**
+ * No session (it expired or was ended) for the queued operations: they stay
+ * queued until their annotator signs in again.
+ */
+export class SignedOut extends SyncUnavailable {
+  override name = "SignedOut";
+}
+
+/** Who the server's session is (GET /api/auth/me); null = signed out. */
+async function sessionName(
+  base: string,
+  fetchImpl: Fetch,
+): Promise<{ name: string; team: boolean } | null> {
+  let res: Response;
+  try {
+    res = await fetchImpl(`${base}${ME_URL}`, { cache: "no-store" });
+  } catch (e) {
+    throw new SyncUnavailable(`network error: ${(e as Error).message}`);
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new SyncUnavailable(`HTTP ${res.status}`);
+  }
+  const body = await res.json() as { me?: { name: string; team: boolean } };
+  return body.me ?? null;
 }
 
 type Fetch = typeof fetch;
@@ -82,13 +110,25 @@ export class Outbox {
     this.#db.close();
   }
 
-  /** Queues changes made at `clientTime`; resolves once they are on disk. */
-  async add(changes: LabelChange[], clientTime: number): Promise<void> {
+  /**
+   * Queues changes made at `clientTime` by `annotator` (a team server's
+   * account); resolves once they are on disk.
+   */
+  async add(
+    changes: LabelChange[],
+    clientTime: number,
+    annotator?: string,
+  ): Promise<void> {
     const tx = this.#db.transaction("ops", "readwrite", {
       durability: "strict",
     });
     for (const c of changes) {
-      tx.store.add({ index: c.index, label: c.label, clientTime });
+      tx.store.add({
+        index: c.index,
+        label: c.label,
+        clientTime,
+        ...(annotator ? { annotator } : {}),
+      });
     }
     await tx.done;
     announce("outbox");
@@ -134,8 +174,25 @@ export class Outbox {
    */
   flush(base = "", fetchImpl: Fetch = fetch): Promise<SyncReport | null> {
     return withLock(async () => {
-      const ops = await this.all();
+      let ops = await this.all();
       if (ops.length === 0) return null;
+      // Changes made under an account go only under that account's session:
+      // another person signed in on this browser does not send them, and
+      // with no session they wait for the sign-in.
+      if (ops.some((o) => o.annotator !== undefined)) {
+        const me = await sessionName(base, fetchImpl);
+        if (!me) {
+          throw new SignedOut(
+            "signed out: the queued changes wait for their annotator to sign in",
+          );
+        }
+        if (me.team) {
+          ops = ops.filter((o) =>
+            o.annotator === undefined || o.annotator === me.name
+          );
+        }
+        if (ops.length === 0) return null;
+      }
       const sent: LabelOp[] = [];
       const results: SyncResponse["results"] = [];
       const labels = new Map<number, number | null>();
@@ -210,6 +267,11 @@ async function postOps(
     });
   } catch (e) {
     throw new SyncUnavailable(`network error: ${(e as Error).message}`);
+  }
+  // The session ended meanwhile: kept for the next sign-in, never dropped.
+  if (res.status === 401) {
+    await res.body?.cancel();
+    throw new SignedOut("the session has ended: sign in to send the changes");
   }
   if (
     res.status >= 400 && res.status < 500 && res.status !== 408 &&

@@ -11,7 +11,7 @@ import { effect } from "@preact/signals";
 import { isOffline } from "./connectivity.ts";
 import { withLabels } from "./latent.ts";
 import type { LabelQueue } from "./offline_api.ts";
-import { Outbox, SyncUnavailable } from "./outbox.ts";
+import { Outbox, SignedOut, SyncUnavailable } from "./outbox.ts";
 import {
   CHANNEL,
   type LabelOp,
@@ -67,7 +67,10 @@ export class OutboxSync implements LabelQueue {
   async add(changes: LabelChange[], clientTime: number): Promise<void> {
     await this.#opened;
     if (!this.#outbox) throw new Error("offline storage is unavailable");
-    await this.#outbox.add(changes, clientTime);
+    // On a team server the change carries its author: it is sent only
+    // under their session (lib/client/outbox.ts).
+    const me = this.#store.me.peek();
+    await this.#outbox.add(changes, clientTime, me?.team ? me.name : undefined);
     await this.#refreshPending();
     void this.registerBackgroundSync();
     if (!isOffline(this.#store)) void this.flush();
@@ -142,12 +145,14 @@ export class OutboxSync implements LabelQueue {
     try {
       while (true) {
         const report = await outbox.flush();
+        this.#store.signedOut.value = false;
         if (!report) break;
         await this.#refreshPending();
         this.#reconcile(report);
         if (this.#ops.length === 0) break;
       }
     } catch (e) {
+      if (e instanceof SignedOut) this.#store.signedOut.value = true;
       if (!(e instanceof SyncUnavailable)) {
         this.#say(`Sync failed: ${(e as Error).message}`, "error");
       }

@@ -69,6 +69,7 @@ export function createOfflineLayer(
     images,
     isOffline: () => isOffline(store),
     snapshot: () => store.latent.peek(),
+    onSignedOut: () => store.signedOut.value = true,
   });
 
   function start(controller: { refreshLatent(): Promise<void> }): PwaHandle {

@@ -37,6 +37,9 @@ export const CHANNEL = "ssvae-sync";
 export const SYNC_BATCH = SYNC_MAX_OPS / 2;
 
 /** One label operation made while offline, replayed later. */
+/** Who the session is, for a replay (routes/auth.ts). */
+export const ME_URL = "/api/auth/me";
+
 export interface LabelOp {
   /** IndexedDB key: the order the operations were made in. */
   seq?: number;
@@ -45,6 +48,11 @@ export interface LabelOp {
   label: number | null;
   /** When the user made it (ms since 1970): last writer wins by this. */
   clientTime: number;
+  /**
+   * The signed-in account that made it (a team server; absent on a
+   * single-user one): sent only under that account's session.
+   */
+  annotator?: string;
 }
 
 /** The server's answer to POST /api/labels/sync. */

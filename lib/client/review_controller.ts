@@ -9,7 +9,7 @@ import { effect } from "@preact/signals";
 import type { ReviewItem } from "../protocol/api.ts";
 import type { DashboardApi } from "./api.ts";
 import { className } from "./dataset.ts";
-import { pushLog, showToast, type Store } from "./store.ts";
+import { mayDo, pushLog, showToast, type Store } from "./store.ts";
 
 /** The queue's items still open on this page: labels unchanged since it was made. */
 export function openItems(store: Store): ReviewItem[] {
@@ -55,6 +55,7 @@ export function startReviewController(
   let fetching = false;
   let again = false;
   async function refresh() {
+    if (!mayDo(store, "review")) return;
     if (fetching) {
       again = true;
       return;

@@ -4,6 +4,7 @@
  * full state, so nothing is lost across a reconnect: the store reconciles.
  */
 import type { ServerMessage } from "../protocol/api.ts";
+import { SESSION_ENDED_CODE } from "../protocol/team.ts";
 
 export type SocketStatus = "connecting" | "open" | "reconnecting";
 
@@ -16,6 +17,8 @@ export interface LiveSocketOptions {
   /** Retry delay cap, ms. */
   maxDelay?: number;
   random?: () => number;
+  /** The server closed the socket because the session ended. */
+  onSessionEnded?(): void;
   /** For tests in Deno; defaults to the global WebSocket. */
   WebSocketImpl?: typeof WebSocket;
 }
@@ -116,9 +119,12 @@ export class LiveSocket {
       }
       if (msg && typeof msg.type === "string") this.#opts.onMessage(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
       if (this.#ws !== ws) return;
       this.#ws = null;
+      // The server ended this session (sign-out, revocation): the page asks
+      // to sign in; retrying keeps the badge honest once that is done.
+      if (ev.code === SESSION_ENDED_CODE) this.#opts.onSessionEnded?.();
       this.#scheduleRetry();
     };
     // An error is always followed by close; nothing to do here.

@@ -37,6 +37,7 @@ import type {
   SSVAEConfig,
   TrainingInfo,
 } from "../protocol/api.ts";
+import { type Me, type Permission, roleCan } from "../protocol/team.ts";
 
 export type ColorMode = "labels" | "predicted" | "certainty";
 export const COLOR_MODES: ReadonlyArray<{ id: ColorMode; label: string }> = [
@@ -180,6 +181,13 @@ export function createStore(props: PageProps = {}) {
     notices: signal<DataNotice[]>(s?.notices ?? []),
     latent,
     latentError: signal<string | null>(null),
+    /** Who is signed in (a team server), or the local user; null before the state. */
+    me: signal<Me | null>(s?.me ?? null),
+    /**
+     * The session ended while the page was open (a 401): label writes are
+     * kept in the offline queue until the user signs in again.
+     */
+    signedOut: signal(false),
     selected: signal<number | null>(null),
     sample: signal<Sample | null>(null),
     sampleLoading: signal(false),
@@ -299,6 +307,16 @@ export function applyLabelChanges(store: Store, changes: LabelChange[]) {
   }
 }
 
+/**
+ * Whether the signed-in role may do `permission` (the server checks every
+ * route; the page hides what would only be refused). The local user of a
+ * single-user server, and a page before its state, may do all.
+ */
+export function mayDo(store: Store, permission: Permission): boolean {
+  const me = store.me.value;
+  return !me || roleCan(me.role, permission);
+}
+
 /** Replaces everything `/api/state` describes. */
 export function applyApiState(store: Store, s: ApiState) {
   if (s.dataset) setDataset(s.dataset);
@@ -312,6 +330,7 @@ export function applyApiState(store: Store, s: ApiState) {
     store.lastEntry.value = s.history.at(-1) ?? null;
     store.latentVersion.value = s.latentVersion;
     if (s.notices) store.notices.value = s.notices;
+    if (s.me) store.me.value = s.me;
   });
 }
 

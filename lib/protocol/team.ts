@@ -56,6 +56,9 @@ export function isRole(value: unknown): value is Role {
  */
 export const SESSION_COOKIE = "ssvae_session";
 
+/** The WebSocket close code of an event stream whose session ended. */
+export const SESSION_ENDED_CODE = 4401;
+
 /** An account name: what the label log records as the annotator. */
 export const ACCOUNT_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,40}$/;
 

@@ -51,7 +51,10 @@ export function securityHeaders(addr: ListenAddress): MiddlewareHandler {
       // Behind TLS: browsers keep to https for this name from now on.
       if (tls) h.set("Strict-Transport-Security", "max-age=31536000");
       h.set("X-Content-Type-Options", "nosniff");
-      h.set("Referrer-Policy", "no-referrer");
+      // No referrer to other sites; same-origin, because with "no-referrer"
+      // Chromium sends `Origin: null` on our own form posts (sign-in,
+      // sign-out), which the Origin check must refuse.
+      h.set("Referrer-Policy", "same-origin");
       h.set("X-Frame-Options", "DENY");
       h.set("Cross-Origin-Opener-Policy", "same-origin");
       h.set("Cross-Origin-Resource-Policy", "same-origin");

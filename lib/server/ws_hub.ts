@@ -5,6 +5,8 @@
  * connection gets a fresh `hello` with the whole state when it reconnects.
  */
 
+import { SESSION_ENDED_CODE } from "../protocol/team.ts";
+
 /** Minimal socket surface (Deno's WebSocket satisfies it). */
 export interface HubSocket {
   readonly readyState: number;
@@ -72,7 +74,7 @@ export class WsHub {
       this.remove(socket);
       n++;
       try {
-        socket.close(4401, "session ended: sign in again");
+        socket.close(SESSION_ENDED_CODE, "session ended: sign in again");
       } catch { /* already closing */ }
     }
     return n;

@@ -176,7 +176,10 @@ export function agreementReport(
         shared: a.length,
         observed: a.filter((v, k) => v === b[k]).length / a.length,
         kappa: cohenKappa(a, b, classes),
-        perClass: Array.from({ length: classes }, (_, c) => classKappa(a, b, c)),
+        perClass: Array.from(
+          { length: classes },
+          (_, c) => classKappa(a, b, c),
+        ),
       });
     }
   }
