@@ -31,6 +31,8 @@ import { sweepAtStart } from "./lib/atomic_file.ts";
 import { printable } from "./lib/quote_input.ts";
 import { openTeam } from "./lib/team/open_team.ts";
 import { LoginLimiter } from "./lib/team/login_limiter.ts";
+import { AnnotationStore } from "./lib/team/annotation_store.ts";
+import { OverlapService } from "./lib/server/overlap_service.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -59,6 +61,11 @@ export async function startServer(
   const t0 = performance.now();
   // First: a server beyond loopback without accounts must not start at all.
   const accounts = openTeam(options, log);
+  if (options.overlap > 1 && !accounts) {
+    throw new Error(
+      `--overlap ${options.overlap} shares images between annotators, which needs accounts: make them with deno task users add NAME --role annotator`,
+    );
+  }
   const hub = new WsHub();
   const notify = (type: string, payload: Record<string, unknown>) => {
     hub.broadcast(type, payload);
@@ -225,6 +232,14 @@ export async function startServer(
         "until it is made writable",
     ));
   }
+  const overlap = accounts && options.overlap > 1
+    ? new OverlapService(
+      options.overlap,
+      AnnotationStore.open(options.dbPath),
+      labels,
+      dataset.info.serials,
+    )
+    : null;
   const addr: ListenAddress = {
     host: options.host,
     port: listenPort,
@@ -245,6 +260,7 @@ export async function startServer(
     staticFiles: new StaticFiles(new URL("static", ROOT).pathname),
     accounts,
     logins: new LoginLimiter(),
+    overlap,
     count: training.data!.count,
     dataset: dataset.info,
     log,

@@ -13,6 +13,7 @@ import { originGuard } from "../lib/server/guards.ts";
 import { authGuard } from "../lib/server/auth.ts";
 import { authRoutes } from "./auth.ts";
 import { usersRoutes } from "./api/users.ts";
+import { agreementRoutes } from "./api/agreement.ts";
 import { securityHeaders } from "../lib/server/headers.ts";
 import { jsonError } from "../lib/server/http.ts";
 import { HTTPException } from "hono/http-exception";
@@ -52,6 +53,7 @@ const API_ROUTES: Array<[string, (ctx: ServerContext) => Hono]> = [
   ["/api/ws", wsRoutes],
   ["/api/images", imagesRoutes],
   ["/api/users", usersRoutes],
+  ["/api/agreement", agreementRoutes],
 ];
 
 export function createApp(ctx: ServerContext): Hono {

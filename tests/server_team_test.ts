@@ -62,6 +62,8 @@ const EXPECTED: Record<string, "public" | Role[]> = {
   "POST /api/labels/import": ["owner"],
   "POST /api/labels/batches/:id/revert": ["owner"],
   "GET /api/review": ["owner", "reviewer"],
+  "GET /api/agreement": ["owner", "reviewer"],
+  "GET /api/agreement/export": ["owner", "reviewer"],
   "POST /api/review/:i/confirm": ["owner", "reviewer"],
   "POST /api/training/start": ["owner"],
   "POST /api/training/stop": ["owner"],

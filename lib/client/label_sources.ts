@@ -15,4 +15,5 @@ export const SOURCE_TEXT: Record<LabelSource, string> = {
   revert: "batch reverted",
   recovered: "found in labels.csv",
   seed: "labels.csv at the log's start",
+  consensus: "annotators agreed",
 };

@@ -34,6 +34,8 @@ export interface TrainingInfo {
 export interface ApiState {
   /** Who asks: the signed-in account, or the local user of a loopback server. */
   me?: Me;
+  /** A team server's overlap: each image goes to `overlap` annotators. */
+  team?: { overlap: number };
   count: number;
   labelled: number;
   countsPerClass: number[];

@@ -29,6 +29,8 @@ export const LABEL_SOURCES = [
   "recovered",
   /** The first entry of a new log: labels.csv as it was then. */
   "seed",
+  /** K annotators agreed on an overlapped image (`--overlap K`). */
+  "consensus",
 ] as const;
 
 /** Where a label change came from. */

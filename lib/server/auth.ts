@@ -76,6 +76,8 @@ export const ROUTE_PERMISSIONS: Readonly<
   "POST /api/labels/import": "admin",
   "POST /api/labels/batches/:id/revert": "admin",
   "GET /api/review": "review",
+  "GET /api/agreement": "review",
+  "GET /api/agreement/export": "review",
   "POST /api/review/:i/confirm": "review",
   "POST /api/training/start": "train",
   "POST /api/training/stop": "train",
@@ -178,6 +180,11 @@ export function assertMayChange(
       });
     }
   }
+}
+
+/** Whether `me` is a team server's annotator (whose labels may be overlapped). */
+export function isAnnotator(me: Me | undefined): me is Me {
+  return me?.team === true && me.role === "annotator";
 }
 
 /** The annotator a write is recorded under: null for the local user. */

@@ -17,6 +17,7 @@ import type { DatasetInfo } from "../data/dataset.ts";
 import type { ApiState } from "../protocol/api.ts";
 import type { AccountStore } from "../team/account_store.ts";
 import type { LoginLimiter } from "../team/login_limiter.ts";
+import type { OverlapService } from "./overlap_service.ts";
 
 export interface ServerContext {
   options: ServerOptions;
@@ -38,6 +39,8 @@ export interface ServerContext {
   accounts: AccountStore | null;
   /** Failed sign-ins per name and address. */
   logins: LoginLimiter;
+  /** `--overlap K` (K ≥ 2) on a team server; null otherwise. */
+  overlap: OverlapService | null;
   /** Number of images served (N). */
   count: number;
   /** Kind, name, class names and image shape of the data set. */
@@ -70,6 +73,7 @@ export function apiState(ctx: ServerContext): ApiState {
     step: ctx.training.step,
     labelsRevision: ctx.labels.revision,
     notices: ctx.notices.list,
+    ...(ctx.overlap ? { team: { overlap: ctx.overlap.k } } : {}),
     ...(ctx.labels.historyWarning
       ? { historyWarning: ctx.labels.historyWarning }
       : {}),

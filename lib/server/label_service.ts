@@ -112,6 +112,11 @@ export class LabelService {
     );
   }
 
+  /** labels.csv's Serial of image `index`. */
+  serialOf(index: number): number {
+    return this.#store.serialOf(index);
+  }
+
   /** The account that made image `index`'s current label (null: none known). */
   annotatorOf(index: number): string | null {
     return this.#store.annotatorOf(index);

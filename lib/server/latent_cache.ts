@@ -85,6 +85,17 @@ export class LatentCache {
   }
 }
 
+/** A copy of LAT1 `bytes` with `labels` (index → label) in its label column. */
+export function withOwnLabels(
+  bytes: Uint8Array,
+  labels: ReadonlyMap<number, number>,
+): Uint8Array {
+  const copy = bytes.slice();
+  const snap = decodeLatent(copy);
+  for (const [i, l] of labels) snap.userLabel[i] = l;
+  return copy;
+}
+
 /**
  * Versions restart at 1 with every server start; the boot id keeps an ETag from
  * an earlier run (other labels, another model) from ever matching.

@@ -37,6 +37,8 @@ export interface ServerOptions {
    * Origin check, and https makes the session cookie Secure.
    */
   publicUrl?: string;
+  /** `--overlap K`: K annotators label each image blind (1 = off). */
+  overlap: number;
 }
 
 export class OptionsError extends Error {
@@ -71,6 +73,8 @@ export const USAGE = `Usage: deno task start [options]
                     make them with deno task users add)                   [SSVAE_DB]
   --public-url URL  the address a team opens, e.g. https://labels.example.org
                     (a TLS proxy in front): allowed as Host and Origin     [SSVAE_PUBLIC_URL]
+  --overlap K       a team server: each image goes to K annotators, blind;
+                    K who agree make the label, others wait for a reviewer [SSVAE_OVERLAP]
   --help`;
 
 function toInt(
@@ -122,6 +126,7 @@ export function parseOptions(
         encoder: { type: "string" },
         db: { type: "string" },
         "public-url": { type: "string" },
+        overlap: { type: "string" },
         "test-hooks": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -166,6 +171,7 @@ export function parseOptions(
   const defaults = defaultPaths(images?.dir);
   const labelsPath = pick(v.labels, "SSVAE_LABELS") ?? defaults.labelsPath;
   const publicUrl = pick(v["public-url"], "SSVAE_PUBLIC_URL");
+  const overlap = pick(v.overlap, "SSVAE_OVERLAP");
   if (publicUrl !== undefined) parsePublicUrl(publicUrl);
   return {
     port: port === undefined ? 8000 : toInt("port", port, 0, 65535),
@@ -183,6 +189,7 @@ export function parseOptions(
     embeddings,
     encoder,
     dbPath: pick(v.db, "SSVAE_DB") ?? teamDbPath(labelsPath),
+    overlap: overlap === undefined ? 1 : toInt("overlap", overlap, 1, 10),
     publicUrl,
   };
 }

@@ -18,7 +18,11 @@ import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { readJsonBody } from "../../lib/server/http.ts";
 import { HTTPException } from "hono/http-exception";
-import { assertMayChange, mayChangeLabel } from "../../lib/server/auth.ts";
+import {
+  assertMayChange,
+  isAnnotator,
+  mayChangeLabel,
+} from "../../lib/server/auth.ts";
 import {
   parseClientTime,
   parseDeleteBody,
@@ -135,6 +139,9 @@ export function labelsRoutes(ctx: ServerContext): Hono {
     // An annotator's queued change of someone else's label is refused on
     // its own: the rest of the queue still applies.
     for (const op of ops) {
+      if (ctx.overlap && isAnnotator(me) && ctx.overlap.applies(op.index)) {
+        continue;
+      }
       if (
         op.error === undefined &&
         !mayChangeLabel(
@@ -148,6 +155,7 @@ export function labelsRoutes(ctx: ServerContext): Hono {
         }: an annotator changes only their own labels`;
       }
     }
+    const overlap = ctx.overlap && isAnnotator(me) ? ctx.overlap : null;
     // Each write decides last-writer-wins synchronously when called, so
     // calling them in order applies the operations in order; the label store
     // coalesces the file writes of the whole batch.
@@ -155,6 +163,8 @@ export function labelsRoutes(ctx: ServerContext): Hono {
       ops.map((op) =>
         op.error !== undefined
           ? { index: op.index, label: null, applied: false, error: op.error }
+          : overlap && overlap.applies(op.index)
+          ? overlap.annotate(me.name, op.index, op.label, meta)
           : ctx.labels.write(op.index, op.label, op.clientTime, meta)
       ),
     );
@@ -203,7 +213,11 @@ export function labelsRoutes(ctx: ServerContext): Hono {
 
   app.get("/:i", (c) => {
     const index = parseIndex(c.req.param("i"), ctx.count);
-    return c.json({ index, label: ctx.labels.get(index) });
+    const me = c.get("me");
+    const label = ctx.overlap && isAnnotator(me)
+      ? ctx.overlap.labelFor(me.name, index)
+      : ctx.labels.get(index);
+    return c.json({ index, label });
   });
 
   app.put("/:i", async (c) => {
@@ -213,7 +227,15 @@ export function labelsRoutes(ctx: ServerContext): Hono {
       ctx.labels.classCount,
     );
     const meta = writeMeta(c, body.source ?? "api");
-    assertMayChange(c.get("me"), [index], labelOf, ownerOf);
+    const me = c.get("me");
+    // Overlap: an annotator's label of an unlabelled image is their
+    // annotation until K agree (lib/server/overlap_service.ts).
+    if (ctx.overlap && isAnnotator(me) && ctx.overlap.applies(index)) {
+      return c.json(
+        await ctx.overlap.annotate(me.name, index, body.label, meta),
+      );
+    }
+    assertMayChange(me, [index], labelOf, ownerOf);
     const result = await ctx.labels.write(
       index,
       body.label,
@@ -230,7 +252,11 @@ export function labelsRoutes(ctx: ServerContext): Hono {
       c.req.query("clientTime"),
     );
     const meta = writeMeta(c, source ?? "api");
-    assertMayChange(c.get("me"), [index], labelOf, ownerOf);
+    const me = c.get("me");
+    if (ctx.overlap && isAnnotator(me) && ctx.overlap.applies(index)) {
+      return c.json(await ctx.overlap.annotate(me.name, index, null, meta));
+    }
+    assertMayChange(me, [index], labelOf, ownerOf);
     const result = await ctx.labels.write(index, null, clientTime, meta);
     return c.json(result);
   });

@@ -21,7 +21,7 @@ import type { ServerContext } from "../../lib/server/context.ts";
 import { BODY_LIMITS } from "../../lib/protocol/limits.ts";
 import { readJsonBody } from "../../lib/server/http.ts";
 import { writeMeta } from "../../lib/server/validation.ts";
-import { assertMayChange } from "../../lib/server/auth.ts";
+import { assertMayChange, isAnnotator } from "../../lib/server/auth.ts";
 import { HTTPException } from "hono/http-exception";
 
 function stamp(d = new Date()): string {
@@ -38,8 +38,34 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
       ctx.labels.classCount,
     );
     const meta = writeMeta(c, body.source ?? "batch");
+    const me = c.get("me");
+    if (ctx.overlap && isAnnotator(me)) {
+      // Each change of an unlabelled image is the annotator's annotation;
+      // the others follow the annotator's rules as one write.
+      const overlap = ctx.overlap;
+      const annotated = body.changes.filter((ch) => overlap.applies(ch.index));
+      const rest = body.changes.filter((ch) => !overlap.applies(ch.index));
+      assertMayChange(
+        me,
+        rest.map((ch) => ch.index),
+        (i) => ctx.labels.get(i),
+        (i) => ctx.labels.annotatorOf(i),
+      );
+      for (const ch of annotated) {
+        await overlap.annotate(me.name, ch.index, ch.label, meta);
+      }
+      const result = rest.length > 0
+        ? await ctx.labels.writeMany(rest, body.clientTime, meta)
+        : { applied: 0, changed: 0, stale: [] };
+      return c.json({
+        ...result,
+        applied: result.applied + annotated.length,
+        changed: result.changed + annotated.length,
+        counts: ctx.labels.counts(),
+      });
+    }
     assertMayChange(
-      c.get("me"),
+      me,
       body.changes.map((ch) => ch.index),
       (i) => ctx.labels.get(i),
       (i) => ctx.labels.annotatorOf(i),

@@ -8,6 +8,8 @@ import type { ServerContext } from "../../lib/server/context.ts";
 // hono/etag answers 304 when If-None-Match names the ETag set below.
 import { etag as revalidate } from "hono/etag";
 import { HTTPException } from "hono/http-exception";
+import { isAnnotator } from "../../lib/server/auth.ts";
+import { withOwnLabels } from "../../lib/server/latent_cache.ts";
 
 export function latentRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
@@ -30,13 +32,23 @@ export function latentRoutes(ctx: ServerContext): Hono {
       ctx.training.version,
       ctx.labels.revision,
     );
+    const me = c.get("me");
+    const own = ctx.overlap && isAnnotator(me)
+      ? ctx.overlap.ownView(me.name)
+      : null;
+    // An annotator of an overlapped set: their own annotations laid over the
+    // labels (blind: nobody else's), under an ETag of their own.
+    const body = own && own.size > 0 ? withOwnLabels(bytes, own) : bytes;
+    const tag = own && own.size > 0
+      ? etag.replace(/"$/, `-a${ctx.overlap!.revision}-${me.name}"`)
+      : etag;
     const headers: Record<string, string> = {
-      ETag: etag,
+      ETag: tag,
       // Always revalidate: the snapshot changes with every run and label.
       "Cache-Control": "no-cache",
       "X-Latent-Version": String(ctx.training.version),
     };
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
+    return c.body(body as Uint8Array<ArrayBuffer>, 200, {
       ...headers,
       "Content-Type": "application/octet-stream",
     });

@@ -5,6 +5,7 @@ import { bytesToBase64 } from "../../lib/protocol/base64.ts";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { HTTPException } from "hono/http-exception";
 import { parseIndex } from "../../lib/server/validation.ts";
+import { isAnnotator } from "../../lib/server/auth.ts";
 
 export function samplesRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
@@ -24,7 +25,10 @@ export function samplesRoutes(ctx: ServerContext): Hono {
     c.header("Cache-Control", "no-store");
     return c.json({
       index,
-      label: ctx.labels.get(index),
+      // An annotator of an overlapped set sees their own annotation, not others'.
+      label: ctx.overlap && isAnnotator(c.get("me"))
+        ? ctx.overlap.labelFor(c.get("me").name, index)
+        : ctx.labels.get(index),
       predClass: snap.predClass[index],
       certainty: snap.certainty[index],
       probs,

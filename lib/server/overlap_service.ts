@@ -1,0 +1,190 @@
+/**
+ * Overlap (`--overlap K`): an image an annotator labels is not labelled
+ * until K annotators have labelled it. Until then each one's label is an
+ * annotation (lib/team/annotation_store.ts), seen only by its author
+ * (blind: the map, the samples and the label routes show an annotator their
+ * own annotations and nobody else's). K that agree write the label to
+ * labels.csv (source "consensus"); K that disagree enter the disagreement
+ * queue, and a reviewer's or owner's label of the image is the resolution.
+ * Agreement (Cohen's κ per pair and class, Krippendorff's α overall) is
+ * computed over every image with two annotations or more.
+ */
+
+import type { LabelService } from "./label_service.ts";
+import type { AnnotationStore } from "../team/annotation_store.ts";
+import { agreementReport, type AgreementReport } from "../team/agreement.ts";
+import type { WriteMeta } from "../protocol/label_events.ts";
+import type { LabelResult } from "../protocol/api.ts";
+import { stringify } from "csv-stringify/sync";
+
+/** Where an annotator's label of an overlapped image stands. */
+export interface OverlapPending {
+  /** Annotations the image has (this one included). */
+  have: number;
+  /** K. */
+  need: number;
+  /** K reached, and they differ: waits for a reviewer. */
+  disagreement: boolean;
+}
+
+/** A label write's answer under overlap. */
+export type OverlapResult = LabelResult & {
+  /** Absent when the write made (or removed) the image's label itself. */
+  pending?: OverlapPending;
+};
+
+/** An image whose K annotations differ, for the reviewer's queue. */
+export interface Disagreement {
+  index: number;
+  /** Annotator → label. */
+  labels: Record<string, number>;
+}
+
+/** Body of `GET /api/agreement`. */
+export interface AgreementResponse extends AgreementReport {
+  overlap: number;
+  disagreements: Disagreement[];
+}
+
+export class OverlapService {
+  readonly k: number;
+  readonly #store: AnnotationStore;
+  readonly #labels: LabelService;
+  readonly #indexOf: Map<number, number> | null;
+
+  constructor(
+    k: number,
+    store: AnnotationStore,
+    labels: LabelService,
+    serials?: Uint32Array,
+  ) {
+    this.k = k;
+    this.#store = store;
+    this.#labels = labels;
+    this.#indexOf = serials
+      ? new Map(Array.from(serials, (s, i) => [s, i]))
+      : null;
+  }
+
+  /** Bumped by every annotation (the latent ETag of an annotator's view). */
+  get revision(): number {
+    return this.#store.revision;
+  }
+
+  #serial(index: number): number {
+    return this.#labels.serialOf(index);
+  }
+
+  #index(serial: number): number {
+    return this.#indexOf ? this.#indexOf.get(serial) ?? -1 : serial;
+  }
+
+  /** Whether an annotator's write of `index` is an annotation (no label yet). */
+  applies(index: number): boolean {
+    return this.#labels.get(index) === null;
+  }
+
+  /**
+   * `annotator`'s label (or its removal: null) of unlabelled image `index`.
+   * The K-th agreeing annotation writes the label.
+   */
+  async annotate(
+    annotator: string,
+    index: number,
+    label: number | null,
+    meta: WriteMeta,
+  ): Promise<OverlapResult> {
+    const serial = this.#serial(index);
+    if (label === null) {
+      this.#store.remove(serial, annotator);
+      return { index, label: null, applied: true };
+    }
+    this.#store.put(serial, annotator, label);
+    const all = [...this.#store.forSerial(serial).values()];
+    const agreed = all.every((l) => l === label);
+    if (all.length >= this.k && agreed) {
+      const r = await this.#labels.write(index, label, undefined, {
+        ...meta,
+        source: "consensus",
+        annotator: null,
+      });
+      return { ...r, label };
+    }
+    return {
+      index,
+      label,
+      applied: true,
+      pending: {
+        have: all.length,
+        need: this.k,
+        disagreement: all.length >= this.k && !agreed,
+      },
+    };
+  }
+
+  /** Image `index`'s label as `annotator` sees it: the label, else their own annotation. */
+  labelFor(annotator: string, index: number): number | null {
+    const label = this.#labels.get(index);
+    if (label !== null) return label;
+    return this.#store.forSerial(this.#serial(index)).get(annotator) ?? null;
+  }
+
+  /** `annotator`'s own labels of images not labelled yet: index → label. */
+  ownView(annotator: string): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [serial, label] of this.#store.mine(annotator)) {
+      const i = this.#index(serial);
+      if (i >= 0 && this.#labels.get(i) === null) out.set(i, label);
+    }
+    return out;
+  }
+
+  /** Images with K annotations that differ and no label yet. */
+  disagreements(): Disagreement[] {
+    const out: Disagreement[] = [];
+    for (const [serial, labels] of this.#bySerial()) {
+      const i = this.#index(serial);
+      if (i < 0 || labels.size < this.k || this.#labels.get(i) !== null) {
+        continue;
+      }
+      const values = new Set(labels.values());
+      if (values.size > 1) {
+        out.push({ index: i, labels: Object.fromEntries(labels) });
+      }
+    }
+    return out;
+  }
+
+  /** The agreement report and the disagreement queue. */
+  report(classes: number): AgreementResponse {
+    const items = [...this.#bySerial().values()];
+    return {
+      overlap: this.k,
+      ...agreementReport(items, classes),
+      disagreements: this.disagreements(),
+    };
+  }
+
+  /** Every annotation as CSV: `Serial,annotator,label,time` (ISO 8601). */
+  exportCsv(): string {
+    return stringify(
+      this.#store.all().map((a) => [
+        a.serial,
+        a.annotator,
+        a.label,
+        new Date(a.time).toISOString(),
+      ]),
+      { header: true, columns: ["Serial", "annotator", "label", "time"] },
+    );
+  }
+
+  #bySerial(): Map<number, Map<string, number>> {
+    const by = new Map<number, Map<string, number>>();
+    for (const a of this.#store.all()) {
+      let m = by.get(a.serial);
+      if (!m) by.set(a.serial, m = new Map());
+      m.set(a.annotator, a.label);
+    }
+    return by;
+  }
+}
