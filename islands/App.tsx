@@ -2,6 +2,7 @@ import { actionTitle } from "../lib/client/key_actions.ts";
 import { type Store, StoreContext, useStore } from "../lib/client/store.ts";
 import { labelCheckText } from "../lib/client/label_check.ts";
 import { AccountChip, SignedOutBanner } from "./AccountChip.tsx";
+import { AgreementPanel } from "./AgreementPanel.tsx";
 import { ConfirmDialog } from "./ConfirmDialog.tsx";
 import { ConnectionBadge } from "./ConnectionBadge.tsx";
 import { DatasetStats } from "./DatasetStats.tsx";
@@ -87,6 +88,7 @@ export function App({ store }: { store: Store }) {
             <SelectionPanel />
             <SuggestionQueue />
             <ReviewQueue />
+            <AgreementPanel />
           </aside>
           <div class="col-map">
             <LatentPlot />

@@ -27,7 +27,7 @@ function snapshot(version: number): LatentSnapshot {
 
 const STATE = { count: 4, labelled: 1 } as ApiState;
 
-type Mode = "up" | "unreachable" | "http-error";
+type Mode = "up" | "unreachable" | "http-error" | "signed-out";
 
 /** The server: records every call; fails the way `mode` says. */
 class FakeServer implements DashboardApi {
@@ -50,6 +50,12 @@ class FakeServer implements DashboardApi {
     // What fetch throws when the request never reaches the server.
     if (this.mode === "unreachable") throw new TypeError("Failed to fetch");
     if (this.mode === "http-error") throw new ApiError(500, "server error");
+    if (this.mode === "signed-out") {
+      throw new ApiError(
+        401,
+        "your session has ended: sign in again at /login",
+      );
+    }
     return answer;
   }
 
@@ -89,6 +95,14 @@ class FakeServer implements DashboardApi {
       confirmed: 0,
     });
   confirmReview = () => this.#call("confirm", undefined);
+  agreement = () =>
+    this.#call("agreement", {
+      overlap: 2,
+      items: 0,
+      alpha: NaN,
+      pairs: [],
+      disagreements: [],
+    });
   labelHistory = (index: number) =>
     this.#call("history", { index, events: [] });
   exportLabels = () => this.#call("export", new Map([[1, 7]]));
@@ -125,6 +139,7 @@ function setup(
   const queue = opts.queue ?? new MemoryQueue();
   let offline = opts.offline ?? false;
   let clock = 1000;
+  let signedOut = 0;
   const api = new OfflineApi({
     server,
     queue,
@@ -138,8 +153,10 @@ function setup(
     isOffline: () => offline,
     snapshot: () => opts.snapshot === undefined ? snapshot(3) : opts.snapshot,
     now: () => clock,
+    onSignedOut: () => signedOut++,
   });
   return {
+    signedOut: () => signedOut,
     api,
     server,
     queue,
@@ -223,6 +240,23 @@ Deno.test("a write that cannot reach the server is queued; an HTTP error is not"
     ApiError,
   );
   assertEquals(fresh.queue.ops, [], "the page rolls an HTTP error back");
+});
+
+Deno.test("a session that ended (401): the write is queued, the page told, reads come from this device", async () => {
+  const snap = snapshot(3);
+  const { api, server, queue, signedOut } = setup({
+    copies: { latent: snap, state: STATE },
+  });
+  server.mode = "signed-out";
+  const res = await api.setLabel(1, 4);
+  assertEquals(res.queued, true);
+  assertEquals(queue.ops, [{ index: 1, label: 4, clientTime: 1000 }]);
+  assertEquals(signedOut(), 1);
+  assertEquals(await api.latent(), snap);
+  assertEquals(await api.state(), STATE);
+  const sample = await api.sample(2);
+  assertEquals(sample.offline, true);
+  assert(signedOut() >= 3);
 });
 
 Deno.test("online with writes still queued: a new write queues behind them", async () => {

@@ -4,6 +4,7 @@
  * The offline layer (lib/client/offline_api.ts) implements the same interface
  * by wrapping an `Api`.
  */
+import type { AgreementResponse } from "../protocol/team.ts";
 import {
   decodeLatent,
   type LatentSnapshot,
@@ -101,6 +102,8 @@ export interface DashboardApi {
   evaluations(): Promise<{ runs: RunRecord[]; error?: string }>;
   /** The review queue (GET /api/review). */
   review(): Promise<ReviewResponse>;
+  /** The team's agreement and disagreements (GET /api/agreement, `--overlap`). */
+  agreement(): Promise<AgreementResponse>;
   /** Image `index`'s label history, newest first. */
   labelHistory(index: number): Promise<LabelHistoryResponse>;
   /** Confirms that image `index`'s label `label` is right. */
@@ -284,6 +287,13 @@ export class Api implements DashboardApi {
         cache: "no-store",
       }),
       "GET /api/review",
+    );
+  }
+
+  async agreement(): Promise<AgreementResponse> {
+    return json(
+      await fetch(`${this.base}/api/agreement`, { cache: "no-store" }),
+      "GET /api/agreement",
     );
   }
 

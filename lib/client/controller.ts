@@ -9,6 +9,7 @@ import type { LabelSource } from "../protocol/label_events.ts";
 import { className, setDataset } from "./dataset.ts";
 import { startActiveController } from "./active_controller.ts";
 import { startReviewController } from "./review_controller.ts";
+import { startAgreementController } from "./agreement_controller.ts";
 import { ApiError, type DashboardApi } from "./api.ts";
 import { dispatchKey } from "./key_actions.ts";
 import { pwa } from "./pwa_state.ts";
@@ -283,6 +284,25 @@ export function startController(store: Store, api: DashboardApi): Controller {
           );
           return false;
         }
+        if (res.pending) {
+          // Overlap: the annotator's own label, blind to the others', until
+          // enough annotators have labelled the image.
+          const p = res.pending;
+          showToast(
+            store,
+            p.disagreement
+              ? `Saved your ${
+                className(label!)
+              } for #${index}: the annotators differ, a reviewer decides`
+              : `Saved your ${className(label!)} for #${index}: ${
+                p.need - p.have
+              } more annotator${
+                p.need - p.have === 1 ? "" : "s"
+              } to go before it counts`,
+            "success",
+          );
+          return true;
+        }
         if (res.queued) {
           // Offline: it is on this device only until the next sync.
           showToast(
@@ -509,6 +529,8 @@ export function startController(store: Store, api: DashboardApi): Controller {
   const active = startActiveController(store, { api, writeLabels });
   // The review queue of likely mistakes (R walks it, Enter confirms).
   const review = startReviewController(store, api);
+  // A team's agreement and disagreements (reviewers and owner, --overlap).
+  const agreement = startAgreementController(store, api);
 
   // The first screen's heights (map, side column) follow the top bar and the
   // guide, whose heights change with the window and the training state.
@@ -587,6 +609,7 @@ export function startController(store: Store, api: DashboardApi): Controller {
     stop() {
       active.stop();
       review.stop();
+      agreement.stop();
       socket.stop();
       document.removeEventListener("keydown", onKey);
       frame.disconnect();

@@ -12,6 +12,7 @@
  * Everything else passes through as is. The queue, the copies and the images
  * are handed in, so this runs (and is tested) without a browser.
  */
+import type { AgreementResponse } from "../protocol/team.ts";
 import type {
   LabelHistoryResponse,
   LabelSource,
@@ -251,6 +252,11 @@ export class OfflineApi implements DashboardApi {
   /** Online only: the queue is the server's graph worker's. */
   review(): Promise<Wire.ReviewResponse> {
     return this.#d.server.review();
+  }
+
+  /** Online only: the server keeps the annotations. */
+  agreement(): Promise<AgreementResponse> {
+    return this.#d.server.agreement();
   }
 
   labelHistory(index: number): Promise<LabelHistoryResponse> {

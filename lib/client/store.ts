@@ -37,7 +37,12 @@ import type {
   SSVAEConfig,
   TrainingInfo,
 } from "../protocol/api.ts";
-import { type Me, type Permission, roleCan } from "../protocol/team.ts";
+import {
+  type AgreementResponse,
+  type Me,
+  type Permission,
+  roleCan,
+} from "../protocol/team.ts";
 
 export type ColorMode = "labels" | "predicted" | "certainty";
 export const COLOR_MODES: ReadonlyArray<{ id: ColorMode; label: string }> = [
@@ -188,6 +193,8 @@ export function createStore(props: PageProps = {}) {
      * kept in the offline queue until the user signs in again.
      */
     signedOut: signal(false),
+    /** `--overlap K` of a team server (0: none): K annotators per image. */
+    overlap: signal(s?.team?.overlap ?? 0),
     selected: signal<number | null>(null),
     sample: signal<Sample | null>(null),
     sampleLoading: signal(false),
@@ -208,6 +215,11 @@ export function createStore(props: PageProps = {}) {
     actions: { ...NOOP_ACTIONS } as Actions,
     /** Suggestion queue, lasso selection, undo/redo, evaluations. */
     active: createActiveState(latent, labelled),
+    /** The annotators' agreement and disagreements (`--overlap K`). */
+    agreement: {
+      report: signal<AgreementResponse | null>(null),
+      error: signal<string | null>(null),
+    },
     /** The review queue of likely mistakes (GET /api/review). */
     review: {
       queue: signal<ReviewResponse | null>(null),
@@ -331,6 +343,7 @@ export function applyApiState(store: Store, s: ApiState) {
     store.latentVersion.value = s.latentVersion;
     if (s.notices) store.notices.value = s.notices;
     if (s.me) store.me.value = s.me;
+    store.overlap.value = s.team?.overlap ?? 0;
   });
 }
 

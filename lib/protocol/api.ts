@@ -5,7 +5,7 @@
  */
 import type { MetricName, SSVAEConfig } from "../ssvae/config.ts";
 import type { RunRecord } from "../training/runs.ts";
-import type { Me } from "./team.ts";
+import type { Me, OverlapPending } from "./team.ts";
 import type {
   EpochMetrics,
   HistoryEntry,
@@ -245,6 +245,11 @@ export interface LabelResult {
   index: number;
   label: number | null;
   applied: boolean;
+  /**
+   * `--overlap K`: the label is the annotator's annotation, not the image's
+   * label yet (lib/server/overlap_service.ts).
+   */
+  pending?: OverlapPending;
 }
 
 export interface LabelChange {

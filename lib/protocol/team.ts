@@ -109,3 +109,50 @@ export interface InviteResult {
   path: string;
   expires: number;
 }
+
+/** Agreement of one pair of annotators. */
+export interface PairAgreement {
+  a: string;
+  b: string;
+  /** Images both labelled. */
+  shared: number;
+  /** Share of them labelled alike. */
+  observed: number;
+  kappa: number;
+  /** κ of each class against the rest (NaN where neither used it). */
+  perClass: number[];
+}
+
+/** Everything the agreement panel and export show. */
+export interface AgreementReport {
+  /** Images with labels of two annotators or more. */
+  items: number;
+  alpha: number;
+  pairs: PairAgreement[];
+}
+
+/** Where an annotator's label of an overlapped image stands (`--overlap K`). */
+export interface OverlapPending {
+  /** Annotations the image has (this one included). */
+  have: number;
+  /** K. */
+  need: number;
+  /** K reached, and they differ: waits for a reviewer. */
+  disagreement: boolean;
+}
+
+/** An image whose K annotations differ, for the reviewer's queue. */
+export interface Disagreement {
+  index: number;
+  /** Annotator → label. */
+  labels: Record<string, number>;
+}
+
+/**
+ * Body of `GET /api/agreement`. Figures without data (κ of a class nobody
+ * used, α of fewer than two annotations) are null on the wire (NaN here).
+ */
+export interface AgreementResponse extends AgreementReport {
+  overlap: number;
+  disagreements: Disagreement[];
+}

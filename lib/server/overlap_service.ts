@@ -12,39 +12,14 @@
 
 import type { LabelService } from "./label_service.ts";
 import type { AnnotationStore } from "../team/annotation_store.ts";
-import { agreementReport, type AgreementReport } from "../team/agreement.ts";
+import { agreementReport } from "../team/agreement.ts";
+import type { AgreementResponse, Disagreement } from "../protocol/team.ts";
 import type { WriteMeta } from "../protocol/label_events.ts";
 import type { LabelResult } from "../protocol/api.ts";
 import { stringify } from "csv-stringify/sync";
 
-/** Where an annotator's label of an overlapped image stands. */
-export interface OverlapPending {
-  /** Annotations the image has (this one included). */
-  have: number;
-  /** K. */
-  need: number;
-  /** K reached, and they differ: waits for a reviewer. */
-  disagreement: boolean;
-}
-
-/** A label write's answer under overlap. */
-export type OverlapResult = LabelResult & {
-  /** Absent when the write made (or removed) the image's label itself. */
-  pending?: OverlapPending;
-};
-
-/** An image whose K annotations differ, for the reviewer's queue. */
-export interface Disagreement {
-  index: number;
-  /** Annotator → label. */
-  labels: Record<string, number>;
-}
-
-/** Body of `GET /api/agreement`. */
-export interface AgreementResponse extends AgreementReport {
-  overlap: number;
-  disagreements: Disagreement[];
-}
+/** A label write's answer under overlap (`pending` absent: the write made the label). */
+export type OverlapResult = LabelResult;
 
 export class OverlapService {
   readonly k: number;

@@ -13,6 +13,8 @@
  * them against the worked examples of the papers.
  */
 
+import type { AgreementReport, PairAgreement } from "../protocol/team.ts";
+
 /** One image's labels: annotator → class. */
 export type Ratings = ReadonlyMap<string, number>;
 
@@ -127,27 +129,6 @@ export function fleissKappa(counts: ReadonlyArray<ArrayLike<number>>): number {
   let pe = 0;
   for (let c = 0; c < k; c++) pe += (pj[c] / (N * raters)) ** 2;
   return kappa(pBar, pe);
-}
-
-/** Agreement of one pair of annotators. */
-export interface PairAgreement {
-  a: string;
-  b: string;
-  /** Images both labelled. */
-  shared: number;
-  /** Share of them labelled alike. */
-  observed: number;
-  kappa: number;
-  /** κ of each class against the rest (NaN where neither used it). */
-  perClass: number[];
-}
-
-/** Everything the agreement panel and export show. */
-export interface AgreementReport {
-  /** Images with labels of two annotators or more. */
-  items: number;
-  alpha: number;
-  pairs: PairAgreement[];
 }
 
 /** The report over `items` (each image's labels by annotator). */
