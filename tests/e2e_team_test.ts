@@ -108,6 +108,11 @@ Deno.test({
         async () =>
           (await Deno.readTextFile(labelsPath)).includes(`\n${first},3\n`),
       );
+      // The log follows the CSV's rename in the same write.
+      await waitUntil(
+        "bob's first label in the log",
+        () => logged(labelsPath).length === 1,
+      );
       assertEquals(logged(labelsPath), [[first, 3, "bob"]]);
 
       // The session expires while bob works (once the page can work
@@ -158,7 +163,15 @@ Deno.test({
         async () =>
           (await Deno.readTextFile(labelsPath)).includes(`\n${second},5\n`),
       );
-      assertEquals(logged(labelsPath), [[first, 3, "bob"], [second, 5, "bob"]]);
+      await waitUntil(
+        "bob's kept label in the log",
+        () => logged(labelsPath).length === 2,
+      );
+      assertEquals(logged(labelsPath), [[first, 3, "bob"], [
+        second,
+        5,
+        "bob",
+      ]]);
       assertEquals(pageErrors, []);
     } finally {
       await Deno.remove(dir, { recursive: true });
