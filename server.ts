@@ -31,6 +31,7 @@ import { sweepAtStart } from "./lib/atomic_file.ts";
 import { printable } from "./lib/quote_input.ts";
 import { openTeam } from "./lib/team/open_team.ts";
 import { LoginLimiter } from "./lib/team/login_limiter.ts";
+import { closeEndedStreams } from "./lib/server/auth.ts";
 import { AnnotationStore } from "./lib/team/annotation_store.ts";
 import { OverlapService } from "./lib/server/overlap_service.ts";
 
@@ -60,7 +61,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const t0 = performance.now();
   // First: a server beyond loopback without accounts must not start at all.
-  const accounts = openTeam(options, log);
+  const accounts = await openTeam(options, log);
   if (options.overlap > 1 && !accounts) {
     throw new Error(
       `--overlap ${options.overlap} shares images between annotators, which needs accounts: make them with deno task users add NAME --role annotator`,
@@ -301,7 +302,7 @@ export async function startServer(
   // account's event streams too; the API's own sign-outs end them at once.
   const sweep = accounts
     ? setInterval(
-      () => hub.closeEnded((s) => accounts.session(s) !== null),
+      () => void closeEndedStreams(hub, accounts).catch(() => {}),
       SESSION_SWEEP_MS,
     )
     : null;
@@ -321,7 +322,7 @@ export async function startServer(
         training.shutdown();
         await server.shutdown();
         await labels.close();
-        accounts?.close();
+        await accounts?.close();
       })();
       return closing;
     },

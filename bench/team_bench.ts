@@ -49,13 +49,13 @@ async function run(k: number): Promise<void> {
   try {
     const accounts = AccountStore.open(`${dir}/labels.team.sqlite`);
     const owner = await accounts.acceptInvite(
-      accounts.invite("owner", "owner").token,
+      (await accounts.invite("owner", "owner")).token,
       "correct horse battery",
     );
     const cookies: string[] = [];
     for (let a = 0; a < N; a++) {
       const s = await accounts.acceptInvite(
-        accounts.invite(`ann${a}`, "annotator").token,
+        (await accounts.invite(`ann${a}`, "annotator")).token,
         "correct horse battery",
       );
       cookies.push(`${SESSION_COOKIE}=${s!.token}`);

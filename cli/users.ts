@@ -18,11 +18,9 @@
 import { parseArgs } from "node:util";
 import { defaultPaths } from "../lib/protocol/paths.ts";
 import { isRole, type Role, ROLES } from "../lib/protocol/team.ts";
-import {
-  AccountError,
-  AccountStore,
-  teamDbPath,
-} from "../lib/team/account_store.ts";
+import { teamDbPath } from "../lib/team/account_store.ts";
+import { AccountError } from "../lib/team/accounts.ts";
+import { dbName, openAccounts } from "../lib/team/open_team.ts";
 import { invitePath } from "../routes/api/users.ts";
 
 const USAGE = `Usage: deno task users <command> [flags]
@@ -37,7 +35,7 @@ const USAGE = `Usage: deno task users <command> [flags]
   --images DIR     a folder data set (its default labels file)
   --db FILE        the accounts database itself (as start --db)`;
 
-function main(args: string[]): number {
+async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     options: {
@@ -69,23 +67,23 @@ function main(args: string[]): number {
     if (!name) throw new AccountError(`${command} needs an account name`);
     return name;
   };
-  const store = AccountStore.open(dbPath);
+  const store = await openAccounts(dbPath);
   try {
     switch (command) {
       case "add":
       case "reset": {
         const who = needName();
-        const had = store.list().find((a) => a.name === who);
+        const had = (await store.list()).find((a) => a.name === who);
         const r: Role | undefined = (role as Role | undefined) ?? had?.role;
         if (!r) throw new AccountError("add needs --role");
-        const { token, expires } = store.invite(who, r, {
+        const { token, expires } = await store.invite(who, r, {
           reissue: command === "reset",
         });
         const base = values.url.replace(/\/+$/, "");
         console.log(
-          `${
-            command === "add" ? "added" : "new link for"
-          } ${who} (${r}) in ${dbPath}`,
+          `${command === "add" ? "added" : "new link for"} ${who} (${r}) in ${
+            dbName(dbPath)
+          }`,
         );
         console.log(
           `invite link, works once until ${
@@ -96,11 +94,11 @@ function main(args: string[]): number {
         return 0;
       }
       case "revoke":
-        store.revoke(needName());
+        await store.revoke(needName());
         console.log(`revoked ${name}: signed out everywhere`);
         return 0;
       case "list": {
-        for (const a of store.list()) {
+        for (const a of await store.list()) {
           const state = a.revoked ? "revoked" : a.active ? "active" : "invited";
           console.log(`${a.name}\t${a.role}\t${state}`);
         }
@@ -110,13 +108,13 @@ function main(args: string[]): number {
         throw new AccountError(`unknown command ${command}\n\n${USAGE}`);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
 if (import.meta.main) {
   try {
-    Deno.exit(main(Deno.args));
+    Deno.exit(await main(Deno.args));
   } catch (e) {
     console.error(`error: ${(e as Error).message}`);
     Deno.exit(e instanceof AccountError || e instanceof TypeError ? 2 : 1);

@@ -18,7 +18,7 @@ import type { ServerContext } from "../lib/server/context.ts";
 import { jsonError, readFormBody, readJsonBody } from "../lib/server/http.ts";
 import { sessionToken } from "../lib/server/auth.ts";
 import { SESSION_COOKIE, TEAM_LIMITS } from "../lib/protocol/team.ts";
-import { AccountError, type NewSession } from "../lib/team/account_store.ts";
+import { AccountError, type NewSession } from "../lib/team/accounts.ts";
 import { assetManifest } from "../lib/build/asset_manifest.ts";
 import { escapeHtml } from "./page.tsx";
 
@@ -104,10 +104,10 @@ export function authRoutes(ctx: ServerContext): Hono {
       expires: new Date(s.expires),
     });
   };
-  const endSession = (c: Context) => {
+  const endSession = async (c: Context) => {
     const token = sessionToken(c);
     if (token && ctx.accounts) {
-      ctx.accounts.logout(token);
+      await ctx.accounts.logout(token);
       // Its event stream ends with it.
       ctx.hub.closeEnded((s) => s !== token);
     }
@@ -171,10 +171,10 @@ export function authRoutes(ctx: ServerContext): Hono {
     return c.html(loginPage(result.message, name), result.status);
   });
 
-  app.get("/join", (c) => {
+  app.get("/join", async (c) => {
     c.header("Cache-Control", "no-store");
     const token = c.req.query("invite") ?? "";
-    const account = ctx.accounts?.inviteFor(token) ?? null;
+    const account = await ctx.accounts?.inviteFor(token) ?? null;
     if (!account) {
       return c.html(formPage("Invite", errorLine(DEAD_INVITE)), 410);
     }
@@ -184,7 +184,7 @@ export function authRoutes(ctx: ServerContext): Hono {
   app.post("/join", async (c) => {
     const form = await readFormBody(c, TEAM_LIMITS.formBytes);
     const token = form.invite ?? "";
-    const account = ctx.accounts?.inviteFor(token) ?? null;
+    const account = await ctx.accounts?.inviteFor(token) ?? null;
     if (!account || !ctx.accounts) {
       return c.html(formPage("Invite", errorLine(DEAD_INVITE)), 410);
     }
@@ -210,8 +210,8 @@ export function authRoutes(ctx: ServerContext): Hono {
     }
   });
 
-  app.post("/logout", (c) => {
-    endSession(c);
+  app.post("/logout", async (c) => {
+    await endSession(c);
     return c.redirect("/login", 303);
   });
 
@@ -234,8 +234,8 @@ export function authRoutes(ctx: ServerContext): Hono {
     return c.json({ me: { ...result.account, team: true } });
   });
 
-  app.post("/api/auth/logout", (c) => {
-    endSession(c);
+  app.post("/api/auth/logout", async (c) => {
+    await endSession(c);
     return c.json({ ok: true });
   });
 

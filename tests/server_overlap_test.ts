@@ -32,7 +32,7 @@ Deno.test("overlap: blind annotations, consensus, disagreements a reviewer resol
       ] as const
     ) {
       const s = await store.acceptInvite(
-        store.invite(name, role).token,
+        (await store.invite(name, role)).token,
         PASSWORD,
       );
       cookies[name] = { cookie: `${SESSION_COOKIE}=${s!.token}` };

@@ -211,7 +211,7 @@ Deno.test("team server: every route against every role, labels between annotator
       ] as const
     ) {
       const s = await store.acceptInvite(
-        store.invite(name, role).token,
+        (await store.invite(name, role)).token,
         PASSWORD,
       );
       sessions[name] = s!.token;

@@ -6,7 +6,7 @@
  * hosts beyond loopback, and the label log's migration to annotators.
  */
 
-import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
+import { assert, assertEquals, assertRejects } from "./assert.ts";
 import {
   hashPassword,
   newToken,
@@ -15,7 +15,10 @@ import {
   tokenDigest,
   verifyPassword,
 } from "../lib/team/secrets.ts";
-import { AccountError, AccountStore } from "../lib/team/account_store.ts";
+import { AccountStore } from "../lib/team/account_store.ts";
+import { AccountError, type Accounts } from "../lib/team/accounts.ts";
+import { openPgTeam } from "../lib/team/pg_store.ts";
+import { postgresBin, startPostgres } from "../support/postgres.ts";
 import { LoginLimiter } from "../lib/team/login_limiter.ts";
 import {
   isLoopbackHost,
@@ -49,79 +52,134 @@ Deno.test("tokens: 256 random bits, stored as SHA-256, compared in constant time
   assert(!sameSecret(t, t + "x"));
 });
 
-Deno.test("accounts: an invite works once and expires; sessions expire; revocation and roles hold at once", async () => {
+/**
+ * The rules every accounts store keeps, checked on `store` with a second
+ * connection `cli` to the same database (as `deno task users` has).
+ */
+async function checkAccounts(
+  store: Accounts,
+  cli: Accounts,
+  secretIn: () => Promise<string>,
+) {
+  assert(!(await store.hasAccounts()));
+  const now = Date.now();
+  const { token, expires } = await store.invite("bob", "annotator", { now });
+  assertEquals(expires, now + TEAM_LIMITS.inviteMs);
+  assert(await store.hasAccounts(), "an invited account is an account");
+  assertEquals((await store.list()).map((a) => [a.name, a.active]), [[
+    "bob",
+    false,
+  ]]);
+  await assertRejects(
+    () => store.invite("bob", "owner"),
+    AccountError,
+    "exists",
+  );
+  await assertRejects(
+    () => store.invite("bo b", "owner"),
+    AccountError,
+    "letters",
+  );
+  // Nothing of the token is stored.
+  assert(!(await secretIn()).includes(token));
+
+  await assertRejects(
+    () => store.acceptInvite(token, "short"),
+    AccountError,
+    "8-256",
+  );
+  const s = await store.acceptInvite(token, "correct horse");
+  assert(s, "invite refused");
+  assertEquals(s.account, { name: "bob", role: "annotator" });
+  assertEquals(await store.session(s.token), {
+    name: "bob",
+    role: "annotator",
+  });
+  assertEquals(await store.acceptInvite(token, "another one!"), null);
+
+  // Expired invites and sessions.
+  const late = await store.invite("carol", "reviewer", {
+    now: now - TEAM_LIMITS.inviteMs - 1,
+  });
+  assertEquals(await store.inviteFor(late.token), null);
+  assertEquals(await store.acceptInvite(late.token, "correct horse"), null);
+  const old = await store.login(
+    "bob",
+    "correct horse",
+    now - TEAM_LIMITS.sessionMs - 1,
+  );
+  assert(old);
+  assertEquals(
+    await store.session(old.token),
+    null,
+    "an expired session opens",
+  );
+
+  // Sign-in: wrong password, unknown name, a name not yet active.
+  assertEquals(await store.login("bob", "wrong horse"), null);
+  assertEquals(await store.login("nobody", "correct horse"), null);
+  assertEquals(await store.login("carol", "correct horse"), null);
+  const s2 = await store.login("bob", "correct horse");
+  assert(s2);
+
+  // The second connection changes the role and revokes: the first sees it
+  // at the next lookup.
+  await cli.setRole("bob", "reviewer");
+  assertEquals((await store.session(s2.token))?.role, "reviewer");
+  await store.logout(s2.token);
+  assertEquals(await store.session(s2.token), null);
+  const s3 = await store.login("bob", "correct horse");
+  assert(s3);
+  await cli.revoke("bob");
+  assertEquals(await store.session(s3.token), null);
+  assertEquals(await store.session(s.token), null);
+  assertEquals(await store.login("bob", "correct horse"), null);
+  await assertRejects(() => cli.revoke("nobody"), AccountError, "no account");
+  // A reset gives a revoked account a new start, with a new password.
+  const again = await cli.invite("bob", "annotator", { reissue: true });
+  assert(await store.acceptInvite(again.token, "battery staple"));
+  assert(await store.login("bob", "battery staple"));
+  assertEquals(await store.login("bob", "correct horse"), null);
+  // Malformed tokens are refused unread.
+  assertEquals(await store.session("x"), null);
+  assertEquals(await store.session("' OR 1=1 --"), null);
+  await cli.close();
+  await store.close();
+}
+
+Deno.test("accounts in SQLite: an invite works once and expires; sessions expire; revocation and roles hold at once", async () => {
   await withTempDir("team_test_", async (dir) => {
     const path = `${dir}/labels.team.sqlite`;
-    const store = AccountStore.open(path);
-    assert(!store.hasAccounts());
-    const now = Date.now();
-    const { token, expires } = store.invite("bob", "annotator", { now });
-    assertEquals(expires, now + TEAM_LIMITS.inviteMs);
-    assert(store.hasAccounts(), "an invited account is an account");
-    assertEquals(store.list().map((a) => [a.name, a.active]), [["bob", false]]);
-    assertThrows(() => store.invite("bob", "owner"), AccountError, "exists");
-    assertThrows(() => store.invite("bo b", "owner"), AccountError, "letters");
-    // Nothing of the token in the file.
-    const bytes = await Deno.readFile(path);
-    assert(!new TextDecoder().decode(bytes).includes(token));
-
-    await assertRejects(
-      () => store.acceptInvite(token, "short"),
-      AccountError,
-      "8-256",
+    await checkAccounts(
+      AccountStore.open(path),
+      AccountStore.open(path),
+      async () => new TextDecoder().decode(await Deno.readFile(path)),
     );
-    const s = await store.acceptInvite(token, "correct horse");
-    assert(s, "invite refused");
-    assertEquals(s.account, { name: "bob", role: "annotator" });
-    assertEquals(store.session(s.token), { name: "bob", role: "annotator" });
-    assertEquals(await store.acceptInvite(token, "another one!"), null);
-
-    // Expired invites and sessions.
-    const late = store.invite("carol", "reviewer", {
-      now: now - TEAM_LIMITS.inviteMs - 1,
-    });
-    assertEquals(store.inviteFor(late.token), null);
-    assertEquals(await store.acceptInvite(late.token, "correct horse"), null);
-    const old = await store.login(
-      "bob",
-      "correct horse",
-      now - TEAM_LIMITS.sessionMs - 1,
-    );
-    assert(old);
-    assertEquals(store.session(old.token), null, "an expired session opens");
-
-    // Sign-in: wrong password, unknown name, a name not yet active.
-    assertEquals(await store.login("bob", "wrong horse"), null);
-    assertEquals(await store.login("nobody", "correct horse"), null);
-    assertEquals(await store.login("carol", "correct horse"), null);
-    const s2 = await store.login("bob", "correct horse");
-    assert(s2);
-
-    // A second connection (the CLI) changes the role and revokes: the
-    // first sees it at the next lookup.
-    const cli = AccountStore.open(path);
-    cli.setRole("bob", "reviewer");
-    assertEquals(store.session(s2.token)?.role, "reviewer");
-    store.logout(s2.token);
-    assertEquals(store.session(s2.token), null);
-    const s3 = await store.login("bob", "correct horse");
-    assert(s3);
-    cli.revoke("bob");
-    assertEquals(store.session(s3.token), null);
-    assertEquals(store.session(s.token), null);
-    assertEquals(await store.login("bob", "correct horse"), null);
-    assertThrows(() => cli.revoke("nobody"), AccountError, "no account");
-    // A reset gives a revoked account a new start, with a new password.
-    const again = cli.invite("bob", "annotator", { reissue: true });
-    assert(await store.acceptInvite(again.token, "battery staple"));
-    assert(await store.login("bob", "battery staple"));
-    assertEquals(await store.login("bob", "correct horse"), null);
-    // Malformed tokens are refused unread.
-    assertEquals(store.session("x"), null);
-    assertEquals(store.session("' OR 1=1 --"), null);
-    cli.close();
-    store.close();
   });
+});
+
+Deno.test({
+  name: "accounts in PostgreSQL (a real server): the same rules",
+  ignore: postgresBin() === null,
+  async fn() {
+    await using pg = await startPostgres();
+    const dump = async () => {
+      const { sql } = await openPgTeam(pg.url);
+      const rows = [
+        await sql`SELECT * FROM accounts`,
+        await sql`SELECT * FROM invites`,
+        await sql`SELECT * FROM sessions`,
+      ];
+      await sql.end();
+      assert(rows[1].length > 0, "no invite stored");
+      return JSON.stringify(rows);
+    };
+    await checkAccounts(
+      (await openPgTeam(pg.url)).accounts,
+      (await openPgTeam(pg.url)).accounts,
+      dump,
+    );
+  },
 });
 
 Deno.test("sign-in limiter: failures per name and per address in a window, successes free", () => {
@@ -145,11 +203,8 @@ Deno.test("sign-in limiter: failures per name and per address in a window, succe
 });
 
 Deno.test("beyond loopback a server needs accounts; loopback without them is the one local user", async () => {
-  await withTempDir("team_test_", (dir) => {
-    // Synchronous checks; withTempDir takes a promise.
-    return Promise.resolve().then(() => check(dir));
-  });
-  function check(dir: string) {
+  await withTempDir("team_test_", (dir) => check(dir));
+  async function check(dir: string) {
     const dbPath = `${dir}/labels.team.sqlite`;
     const labelsPath = `${dir}/labels.csv`;
     for (const h of ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.1.1"]) {
@@ -160,27 +215,33 @@ Deno.test("beyond loopback a server needs accounts; loopback without them is the
     }
     const log: string[] = [];
     assertEquals(
-      openTeam({ host: "127.0.0.1", dbPath, labelsPath }, (l) => log.push(l)),
+      await openTeam(
+        { host: "127.0.0.1", dbPath, labelsPath },
+        (l) => log.push(l),
+      ),
       null,
     );
-    const e = assertThrows(
+    const e = await assertRejects(
       () => openTeam({ host: "0.0.0.0", dbPath, labelsPath }, () => {}),
       NoAccountsError,
     );
     assert(e.message.includes("deno task users add NAME --role owner"));
     const store = AccountStore.open(dbPath);
-    store.invite("alice", "owner");
-    store.close();
-    const team = openTeam({ host: "0.0.0.0", dbPath, labelsPath }, () => {});
+    await store.invite("alice", "owner");
+    await store.close();
+    const team = await openTeam(
+      { host: "0.0.0.0", dbPath, labelsPath },
+      () => {},
+    );
     assert(team);
-    team.close();
+    await team.close();
     // On loopback too: once accounts exist, everyone signs in.
-    const local = openTeam(
+    const local = await openTeam(
       { host: "127.0.0.1", dbPath, labelsPath },
       () => {},
     );
     assert(local);
-    local.close();
+    await local.close();
   }
 });
 

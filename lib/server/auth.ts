@@ -22,7 +22,8 @@ import {
   roleCan,
   SESSION_COOKIE,
 } from "../protocol/team.ts";
-import type { AccountStore } from "../team/account_store.ts";
+import type { Accounts } from "../team/accounts.ts";
+import type { WsHub } from "./ws_hub.ts";
 import { jsonError } from "./http.ts";
 
 declare module "hono" {
@@ -109,7 +110,7 @@ export function sessionToken(c: Context): string | undefined {
  * valid session (the page is sent to /login instead), 403 when the role
  * lacks the route's permission. `accounts` null = single-user loopback.
  */
-export function authGuard(accounts: AccountStore | null): MiddlewareHandler {
+export function authGuard(accounts: Accounts | null): MiddlewareHandler {
   return async (c, next) => {
     if (accounts === null) {
       c.set("me", LOCAL_USER);
@@ -120,7 +121,7 @@ export function authGuard(accounts: AccountStore | null): MiddlewareHandler {
     // it says nothing about which routes exist.
     const need = route === null ? "read" : ROUTE_PERMISSIONS[route] ?? "admin";
     const token = sessionToken(c);
-    const account = token ? accounts.session(token) : null;
+    const account = token ? await accounts.session(token) : null;
     if (account) c.set("me", { ...account, team: true });
     if (need === "public") return await next();
     if (!account) {
@@ -185,6 +186,21 @@ export function assertMayChange(
 /** Whether `me` is a team server's annotator (whose labels may be overlapped). */
 export function isAnnotator(me: Me | undefined): me is Me {
   return me?.team === true && me.role === "annotator";
+}
+
+/**
+ * Closes the event streams whose session ended (a sign-out, a revocation,
+ * made here or by `deno task users` elsewhere).
+ */
+export async function closeEndedStreams(
+  hub: WsHub,
+  accounts: Accounts,
+): Promise<void> {
+  const alive = new Set<string>();
+  for (const s of hub.sessions()) {
+    if (await accounts.session(s)) alive.add(s);
+  }
+  hub.closeEnded((s) => alive.has(s));
 }
 
 /** The annotator a write is recorded under: null for the local user. */

@@ -15,7 +15,7 @@ import type { StaticFiles } from "./static_files.ts";
 import type { NoticeBoard } from "./notice_board.ts";
 import type { DatasetInfo } from "../data/dataset.ts";
 import type { ApiState } from "../protocol/api.ts";
-import type { AccountStore } from "../team/account_store.ts";
+import type { Accounts } from "../team/accounts.ts";
 import type { LoginLimiter } from "../team/login_limiter.ts";
 import type { OverlapService } from "./overlap_service.ts";
 
@@ -36,7 +36,7 @@ export interface ServerContext {
    * The team's accounts; null on loopback without accounts (one local user
    * who may do everything: lib/server/auth.ts).
    */
-  accounts: AccountStore | null;
+  accounts: Accounts | null;
   /** Failed sign-ins per name and address. */
   logins: LoginLimiter;
   /** `--overlap K` (K ≥ 2) on a team server; null otherwise. */

@@ -63,6 +63,11 @@ export class WsHub {
     this.#sessions.delete(socket);
   }
 
+  /** The session tokens of the open event streams (team servers). */
+  sessions(): string[] {
+    return [...new Set(this.#sessions.values())];
+  }
+
   /**
    * Closes (4401) every socket whose session is no longer `valid`: a
    * sign-out or a revocation reaches the event stream too. Returns how many.

@@ -1,9 +1,15 @@
+// SQLite answers synchronously; the methods are async only for the
+// interface they share with PostgreSQL (lib/team/accounts.ts).
+// deno-lint-ignore-file require-await
 /**
  * The team's accounts, invites and sessions of one data set, in SQLite
  * (Deno's built-in `node:sqlite`, WAL mode) beside labels.csv
  * (`<labels>.team.sqlite`, or `--db FILE`). Nothing secret is stored in the
  * clear: passwords as Argon2id hashes, invite and session tokens as their
  * SHA-256 (lib/team/secrets.ts).
+ *
+ * The methods are async for the interface it shares with PostgreSQL
+ * (lib/team/accounts.ts); SQLite itself answers at once.
  *
  * Every check reads the database, not a copy in memory, so a revocation
  * made by `deno task users revoke` in another process holds at the next
@@ -18,6 +24,14 @@ import {
   type Role,
   TEAM_LIMITS,
 } from "../protocol/team.ts";
+import {
+  type Account,
+  AccountError,
+  type Accounts,
+  checkAccountName,
+  checkPassword,
+  type NewSession,
+} from "./accounts.ts";
 import {
   hashPassword,
   newToken,
@@ -54,51 +68,8 @@ export function teamDbPath(labelsPath: string): string {
   return labelsPath.replace(/\.csv$/i, "") + ".team.sqlite";
 }
 
-/** A refused account operation: its message is for the user as it is. */
-export class AccountError extends Error {
-  override name = "AccountError";
-}
-
-/** A signed-in account. */
-export interface Account {
-  name: string;
-  role: Role;
-}
-
-/** A new session: the token goes in the cookie, once. */
-export interface NewSession {
-  token: string;
-  account: Account;
-  expires: number;
-}
-
-/** Checks an account name, with the rule in the message. */
-export function checkAccountName(name: string): string {
-  if (!ACCOUNT_NAME_PATTERN.test(name)) {
-    throw new AccountError(
-      `account name ${
-        JSON.stringify(name.slice(0, 60))
-      }: expected 1-40 letters, digits, "_", "-" or "."`,
-    );
-  }
-  return name;
-}
-
-/** Checks a new password's length, with the rule in the message. */
-export function checkPassword(password: string): string {
-  if (
-    password.length < TEAM_LIMITS.passwordMin ||
-    password.length > TEAM_LIMITS.passwordMax
-  ) {
-    throw new AccountError(
-      `a password needs ${TEAM_LIMITS.passwordMin}-${TEAM_LIMITS.passwordMax} characters`,
-    );
-  }
-  return password;
-}
-
-/** The accounts of one data set. */
-export class AccountStore {
+/** The accounts of one data set, in SQLite (the embedded default). */
+export class AccountStore implements Accounts {
   readonly path: string;
   readonly #db: DatabaseSync;
 
@@ -136,7 +107,7 @@ export class AccountStore {
   }
 
   /** Whether any account exists (invited or active, not revoked). */
-  hasAccounts(): boolean {
+  async hasAccounts(): Promise<boolean> {
     return this.#db.prepare(
       "SELECT 1 FROM accounts WHERE revoked = 0 LIMIT 1",
     ).get() !== undefined;
@@ -147,11 +118,11 @@ export class AccountStore {
    * that has none in use (`reissue`: a forgotten password). Older links of
    * the account stop working. Returns the one-time token.
    */
-  invite(
+  async invite(
     name: string,
     role: Role,
     opts: { reissue?: boolean; now?: number } = {},
-  ): { token: string; expires: number } {
+  ): Promise<{ token: string; expires: number }> {
     checkAccountName(name);
     if (!isRole(role)) throw new AccountError(`unknown role ${role}`);
     const now = opts.now ?? Date.now();
@@ -183,7 +154,7 @@ export class AccountStore {
   }
 
   /** The account an invite token is for, if the token is valid now. */
-  inviteFor(token: string, now = Date.now()): Account | null {
+  async inviteFor(token: string, now = Date.now()): Promise<Account | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
     const row = this.#db.prepare(
       `SELECT a.name, a.role FROM invites i JOIN accounts a ON a.name = i.name
@@ -204,7 +175,7 @@ export class AccountStore {
     now = Date.now(),
   ): Promise<NewSession | null> {
     checkPassword(password);
-    const account = this.inviteFor(token, now);
+    const account = await this.inviteFor(token, now);
     if (!account) return null;
     const hash = await hashPassword(password);
     // Spent in the same transaction as the password is set: a token used
@@ -242,7 +213,7 @@ export class AccountStore {
   }
 
   /** The account of a session token, if it is valid now. */
-  session(token: string, now = Date.now()): Account | null {
+  async session(token: string, now = Date.now()): Promise<Account | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
     const row = this.#db.prepare(
       `SELECT a.name, a.role FROM sessions s JOIN accounts a ON a.name = s.name
@@ -254,7 +225,7 @@ export class AccountStore {
   }
 
   /** Ends one session (sign out). */
-  logout(token: string): void {
+  async logout(token: string): Promise<void> {
     if (!TOKEN_PATTERN.test(token)) return;
     this.#db.prepare("DELETE FROM sessions WHERE digest = ?").run(
       tokenDigest(token),
@@ -262,7 +233,7 @@ export class AccountStore {
   }
 
   /** Revokes an account: no sign-in, every session and invite gone, at once. */
-  revoke(name: string): void {
+  async revoke(name: string): Promise<void> {
     this.#tx(() => {
       const r = this.#db.prepare(
         "UPDATE accounts SET revoked = 1 WHERE name = ?",
@@ -274,7 +245,7 @@ export class AccountStore {
   }
 
   /** Gives an account another role; its sessions carry the new one at once. */
-  setRole(name: string, role: Role): void {
+  async setRole(name: string, role: Role): Promise<void> {
     if (!isRole(role)) throw new AccountError(`unknown role ${role}`);
     const r = this.#db.prepare("UPDATE accounts SET role = ? WHERE name = ?")
       .run(role, name);
@@ -282,7 +253,7 @@ export class AccountStore {
   }
 
   /** Every account, oldest first. */
-  list(): AccountInfo[] {
+  async list(): Promise<AccountInfo[]> {
     const rows = this.#db.prepare(
       "SELECT name, role, created, password, revoked FROM accounts ORDER BY created, name",
     ).all() as unknown as AccountRow[];
@@ -296,12 +267,12 @@ export class AccountStore {
   }
 
   /** Drops expired sessions and invites (at start; lookups ignore them anyway). */
-  prune(now = Date.now()): void {
+  async prune(now = Date.now()): Promise<void> {
     this.#db.prepare("DELETE FROM sessions WHERE expires <= ?").run(now);
     this.#db.prepare("DELETE FROM invites WHERE expires <= ?").run(now);
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#db.close();
   }
 

@@ -11,11 +11,9 @@ import { HTTPException } from "hono/http-exception";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { readJsonBody } from "../../lib/server/http.ts";
 import { type InviteResult, isRole, ROLES } from "../../lib/protocol/team.ts";
-import {
-  AccountError,
-  type AccountStore,
-} from "../../lib/team/account_store.ts";
+import { AccountError, type Accounts } from "../../lib/team/accounts.ts";
 import { rejectUnknown } from "../../lib/server/validation.ts";
+import { closeEndedStreams } from "../../lib/server/auth.ts";
 
 /** The path of an invite link (after the server's address). */
 export function invitePath(token: string): string {
@@ -24,7 +22,7 @@ export function invitePath(token: string): string {
 
 export function usersRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
-  const accounts = (): AccountStore => {
+  const accounts = (): Accounts => {
     if (!ctx.accounts) {
       throw new HTTPException(409, {
         message:
@@ -40,9 +38,9 @@ export function usersRoutes(ctx: ServerContext): Hono {
     throw e;
   };
 
-  app.get("/", (c) => {
+  app.get("/", async (c) => {
     c.header("Cache-Control", "no-store");
-    return c.json({ users: accounts().list() });
+    return c.json({ users: await accounts().list() });
   });
 
   app.post("/", async (c) => {
@@ -63,7 +61,7 @@ export function usersRoutes(ctx: ServerContext): Hono {
       });
     }
     try {
-      const { token, expires } = accounts().invite(name, role, {
+      const { token, expires } = await accounts().invite(name, role, {
         reissue: reissue === true,
       });
       ctx.log(`${c.get("me").name} invited ${name} as ${role}`);
@@ -80,7 +78,7 @@ export function usersRoutes(ctx: ServerContext): Hono {
     }
   });
 
-  app.delete("/:name", (c) => {
+  app.delete("/:name", async (c) => {
     const name = c.req.param("name");
     if (name === c.get("me").name) {
       throw new HTTPException(409, {
@@ -89,11 +87,11 @@ export function usersRoutes(ctx: ServerContext): Hono {
     }
     const store = accounts();
     try {
-      store.revoke(name);
+      await store.revoke(name);
     } catch (e) {
       return refused(e);
     }
-    ctx.hub.closeEnded((s) => store.session(s) !== null);
+    await closeEndedStreams(ctx.hub, store);
     ctx.log(`${c.get("me").name} revoked ${name}`);
     return c.json({ ok: true });
   });
