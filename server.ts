@@ -34,6 +34,8 @@ import { LoginLimiter } from "./lib/team/login_limiter.ts";
 import { closeEndedStreams } from "./lib/server/auth.ts";
 import { AnnotationStore } from "./lib/team/annotation_store.ts";
 import { OverlapService } from "./lib/server/overlap_service.ts";
+import { PgAccounts } from "./lib/team/pg_store.ts";
+import { PgLabelFeed } from "./lib/team/pg_label_feed.ts";
 
 export interface RunningServer {
   ctx: ServerContext;
@@ -62,6 +64,16 @@ export async function startServer(
   const t0 = performance.now();
   // First: a server beyond loopback without accounts must not start at all.
   const accounts = await openTeam(options, log);
+  // Several processes on one PostgreSQL share their labels through it.
+  const feed = accounts instanceof PgAccounts
+    ? new PgLabelFeed(accounts.sql, log)
+    : null;
+  if (feed && options.overlap > 1) {
+    await accounts!.close();
+    throw new Error(
+      "--overlap with --db postgres:// is not supported yet: use the SQLite default for overlap",
+    );
+  }
   if (options.overlap > 1 && !accounts) {
     throw new Error(
       `--overlap ${options.overlap} shares images between annotators, which needs accounts: make them with deno task users add NAME --role annotator`,
@@ -152,7 +164,11 @@ export async function startServer(
     store = await LabelStore.open(options.labelsPath, info.count, {
       serials: dataset.info.serials,
       classCount: dataset.info.classes.length,
-    }, { history: true, warn: log });
+    }, {
+      history: true,
+      warn: log,
+      ...(feed ? { afterWrite: (w) => feed.publish(w) } : {}),
+    });
     for (const n of store.notices) notices.post(n, { quiet: true });
     // The config gives the validation split the graph is chosen on.
     await model;
@@ -232,6 +248,10 @@ export async function startServer(
       `${options.labelsPath} is read-only: labels cannot be saved ` +
         "until it is made writable",
     ));
+  }
+  if (feed) {
+    await feed.start(labels, dataset.info.serials);
+    log(`labels shared through PostgreSQL as ${feed.origin.slice(0, 8)}`);
   }
   const overlap = accounts && options.overlap > 1
     ? new OverlapService(
@@ -322,6 +342,7 @@ export async function startServer(
         training.shutdown();
         await server.shutdown();
         await labels.close();
+        await feed?.stop();
         await accounts?.close();
       })();
       return closing;

@@ -91,6 +91,19 @@ export interface StoreOptions {
   history?: boolean;
   /** Where warnings go (a log moved aside, a CSV rebuilt from the log). */
   warn?: (line: string) => void;
+  /**
+   * Runs after each write is in labels.csv and the local log and before it
+   * is acknowledged, with its changes: a team server on PostgreSQL shares
+   * them there (lib/team/pg_label_feed.ts), so an acknowledged label is
+   * never only on one machine. A failure is a warning, not a lost label.
+   */
+  afterWrite?: (writes: CommittedWrite[]) => Promise<void>;
+}
+
+/** One write as labels.csv now holds it: its changes (by serial) and meta. */
+export interface CommittedWrite {
+  changes: HistoryChange[];
+  meta: WriteMeta;
 }
 
 /** A write's source when its caller names none. */
@@ -141,6 +154,7 @@ export class LabelStore {
   readonly #annotatorOf = new Map<number, string>();
   /** The history batch of the last logged write. */
   #lastBatch = -1;
+  #afterWrite: ((writes: CommittedWrite[]) => Promise<void>) | null = null;
 
   #writeCount = 0;
   #pending: PendingWrite[] = [];
@@ -228,6 +242,7 @@ export class LabelStore {
       duplicates: [],
     };
     const store = new LabelStore(path, count, parsed, layout, history, warn);
+    store.#afterWrite = options.afterWrite ?? null;
     store.historyWarning = historyWarning;
     if (parsed.duplicates.length > 0) {
       const n = duplicateNotice(path, parsed.duplicates);
@@ -484,6 +499,15 @@ export class LabelStore {
             });
           } catch (err) {
             this.#historyFailed(err);
+          }
+        }
+        if (this.#afterWrite) {
+          try {
+            await this.#afterWrite(logged.filter((w) => w.changes.length > 0));
+          } catch (err) {
+            this.#warn(
+              `labels saved here but not shared: ${(err as Error).message}`,
+            );
           }
         }
         for (const op of batch) op.resolve();

@@ -91,6 +91,12 @@ export interface WriteMeta {
   client?: string | null;
   /** The signed-in account (lib/protocol/team.ts); absent without accounts. */
   annotator?: string | null;
+  /**
+   * Made through another dashboard process on the same PostgreSQL and
+   * applied here: not shared again (lib/team/pg_label_feed.ts). Never sent
+   * by clients.
+   */
+  remote?: boolean;
 }
 
 /** Body of GET /api/labels/:i/history. */

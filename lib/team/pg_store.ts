@@ -119,6 +119,11 @@ export class PgAccounts implements Accounts {
     this.#sql = sql;
   }
 
+  /** The pool, shared with the label feed (lib/team/pg_label_feed.ts). */
+  get sql(): Sql {
+    return this.#sql;
+  }
+
   async hasAccounts(): Promise<boolean> {
     const rows = await this
       .#sql`SELECT 1 FROM accounts WHERE NOT revoked LIMIT 1`;
