@@ -10,13 +10,16 @@
  * Flags: --annotators N (default 20), --rate R (labels per second per
  * annotator, default 2), --seconds S (default 60), --limit N (images;
  * default all), --graph (run the label graph too; default off), --runs K
- * (repeat, default 1). Load generator and server share the machine.
+ * (repeat, default 1), --postgres (accounts and the shared label log in a
+ * real PostgreSQL server the bench starts; default SQLite). Load generator
+ * and server share the machine.
  */
 
 import { parseArgs } from "node:util";
 import { json } from "../support/api_client.ts";
 import { startServer } from "../support/server_process.ts";
-import { AccountStore } from "../lib/team/account_store.ts";
+import { openAccounts } from "../lib/team/open_team.ts";
+import { startPostgres } from "../support/postgres.ts";
 import { SESSION_COOKIE } from "../lib/protocol/team.ts";
 import { DatabaseSync } from "node:sqlite";
 import { Rng } from "../lib/ssvae/rng.ts";
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     limit: { type: "string", default: "0" },
     graph: { type: "boolean", default: false },
     runs: { type: "string", default: "1" },
+    postgres: { type: "boolean", default: false },
   },
 });
 const N = Number(values.annotators);
@@ -47,7 +51,9 @@ function pct(sorted: number[], p: number): number {
 async function run(k: number): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "ssvae_bench_team_" });
   try {
-    const accounts = AccountStore.open(`${dir}/labels.team.sqlite`);
+    await using pg = values.postgres ? await startPostgres() : null;
+    const teamDb = pg ? pg.url : `${dir}/labels.team.sqlite`;
+    const accounts = await openAccounts(teamDb);
     const owner = await accounts.acceptInvite(
       (await accounts.invite("owner", "owner")).token,
       "correct horse battery",
@@ -60,12 +66,13 @@ async function run(k: number): Promise<void> {
       );
       cookies.push(`${SESSION_COOKIE}=${s!.token}`);
     }
-    accounts.close();
+    await accounts.close();
     await using srv = await startServer({
       dir,
       build: false,
       ...(LIMIT > 0 ? { limit: LIMIT } : {}),
       graph: values.graph,
+      args: ["--db", teamDb],
     });
     const count = (await json(srv.url, "GET", "/api/state", undefined, {
       cookie: `${SESSION_COOKIE}=${owner!.token}`,
@@ -136,9 +143,9 @@ async function run(k: number): Promise<void> {
     latencies.sort((x, y) => x - y);
     const f = (v: number) => v.toFixed(1);
     console.log(
-      `run ${
-        k + 1
-      }: ${N} annotators × ${RATE}/s for ${SECONDS} s on ${count} images, training ${epochs.status} (epoch ${
+      `run ${k + 1} (${
+        pg ? "PostgreSQL" : "SQLite"
+      }): ${N} annotators × ${RATE}/s for ${SECONDS} s on ${count} images, training ${epochs.status} (epoch ${
         epochs.epoch ?? "?"
       }): ${latencies.length} writes (${
         (latencies.length / SECONDS).toFixed(1)
