@@ -8,6 +8,7 @@
  *   values through the same label path as every other label;
  * - the per-run evaluations (/api/evaluations, then `evaluation` events).
  */
+import { oneAtATime } from "./one_at_a_time.ts";
 import { effect } from "@preact/signals";
 import { MAX_BATCH } from "../protocol/limits.ts";
 import type { DashboardApi } from "./api.ts";
@@ -66,28 +67,15 @@ export function startActiveController(
   );
 
   // ---- probabilities and ranking -------------------------------------------
-  let fetching = false;
-  let again = false;
-  async function refreshProbs() {
-    if (fetching) {
-      again = true;
-      return;
-    }
-    fetching = true;
+  const refreshProbs = oneAtATime(async () => {
     try {
       const p = await api.probs();
       if (p) a.probs.value = p;
       a.error.value = null;
     } catch (e) {
       a.error.value = `Could not load the suggestions: ${(e as Error).message}`;
-    } finally {
-      fetching = false;
-      if (again) {
-        again = false;
-        refreshProbs();
-      }
     }
-  }
+  });
   disposers.push(effect(() => {
     const snap = store.latent.value;
     if (snap && snap.version !== a.probs.peek()?.version) refreshProbs();

@@ -8,33 +8,21 @@
 import { effect } from "@preact/signals";
 import type { DashboardApi } from "./api.ts";
 import { mayDo, type Store } from "./store.ts";
+import { oneAtATime } from "./one_at_a_time.ts";
 
 export function startAgreementController(
   store: Store,
   api: DashboardApi,
 ): { stop(): void } {
   const t = store.agreement;
-  let fetching = false;
-  let again = false;
-  async function refresh() {
-    if (fetching) {
-      again = true;
-      return;
-    }
-    fetching = true;
+  const refresh = oneAtATime(async () => {
     try {
       t.report.value = await api.agreement();
       t.error.value = null;
     } catch (e) {
       t.error.value = `Could not load the agreement: ${(e as Error).message}`;
-    } finally {
-      fetching = false;
-      if (again) {
-        again = false;
-        void refresh();
-      }
     }
-  }
+  });
   const stop = effect(() => {
     // Read first: the effect follows each of them.
     const labelled = store.labelled.value;

@@ -10,6 +10,7 @@ import type { ReviewItem } from "../protocol/api.ts";
 import type { DashboardApi } from "./api.ts";
 import { className } from "./dataset.ts";
 import { mayDo, pushLog, showToast, type Store } from "./store.ts";
+import { oneAtATime } from "./one_at_a_time.ts";
 
 /** The queue's items still open on this page: labels unchanged since it was made. */
 export function openItems(store: Store): ReviewItem[] {
@@ -52,15 +53,8 @@ export function startReviewController(
   api: DashboardApi,
 ): { stop(): void } {
   const r = store.review;
-  let fetching = false;
-  let again = false;
-  async function refresh() {
+  const refresh = oneAtATime(async () => {
     if (!mayDo(store, "review")) return;
-    if (fetching) {
-      again = true;
-      return;
-    }
-    fetching = true;
     try {
       r.queue.value = await api.review();
       r.error.value = null;
@@ -68,14 +62,8 @@ export function startReviewController(
       r.error.value = `Could not load the review queue: ${
         (e as Error).message
       }`;
-    } finally {
-      fetching = false;
-      if (again) {
-        again = false;
-        void refresh();
-      }
     }
-  }
+  });
   const disposers: Array<() => void> = [];
   let seenCheck = -2;
   disposers.push(effect(() => {
