@@ -12,6 +12,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { chromiumAvailable, openDashboard } from "../support/browser.ts";
 import { runDeno } from "../support/server_process.ts";
 import { waitUntil } from "../support/wait.ts";
+import { seriousViolations } from "../support/axe.ts";
 import { DatabaseSync } from "node:sqlite";
 import type { Page } from "playwright-core";
 
@@ -87,9 +88,11 @@ Deno.test({
       // Not signed in: the page is the sign-in page.
       await page.goto(`${srv.url}/`);
       assertEquals(new URL(page.url()).pathname, "/login");
+      assertEquals(await seriousViolations(page), [], "the sign-in page");
 
       // The invite link: a password, and the dashboard under bob's name.
       await page.goto(srv.url + bobLink);
+      assertEquals(await seriousViolations(page), [], "the invite page");
       await page.fill('input[name="password"]', PASSWORD);
       await page.fill('input[name="confirm"]', PASSWORD);
       await page.click('button[type="submit"]');
