@@ -34,7 +34,7 @@ import { LoginLimiter } from "./lib/team/login_limiter.ts";
 import { closeEndedStreams } from "./lib/server/auth.ts";
 import { AnnotationStore } from "./lib/team/annotation_store.ts";
 import { OverlapService } from "./lib/server/overlap_service.ts";
-import { PgAccounts } from "./lib/team/pg_store.ts";
+import { PgAccounts, PgAnnotations } from "./lib/team/pg_store.ts";
 import { PgLabelFeed } from "./lib/team/pg_label_feed.ts";
 
 export interface RunningServer {
@@ -68,12 +68,7 @@ export async function startServer(
   const feed = accounts instanceof PgAccounts
     ? new PgLabelFeed(accounts.sql, log)
     : null;
-  if (feed && options.overlap > 1) {
-    await accounts!.close();
-    throw new Error(
-      "--overlap with --db postgres:// is not supported yet: use the SQLite default for overlap",
-    );
-  }
+
   if (options.overlap > 1 && !accounts) {
     throw new Error(
       `--overlap ${options.overlap} shares images between annotators, which needs accounts: make them with deno task users add NAME --role annotator`,
@@ -256,7 +251,9 @@ export async function startServer(
   const overlap = accounts && options.overlap > 1
     ? new OverlapService(
       options.overlap,
-      AnnotationStore.open(options.dbPath),
+      accounts instanceof PgAccounts
+        ? new PgAnnotations(accounts.sql)
+        : AnnotationStore.open(options.dbPath),
       labels,
       dataset.info.serials,
     )
@@ -343,6 +340,7 @@ export async function startServer(
         await server.shutdown();
         await labels.close();
         await feed?.stop();
+        await overlap?.close();
         await accounts?.close();
       })();
       return closing;

@@ -62,11 +62,15 @@ Deno.test({
         (await team.accounts.invite("bob", "annotator")).token,
         PASSWORD,
       );
+      const carol = await team.accounts.acceptInvite(
+        (await team.accounts.invite("carol", "annotator")).token,
+        PASSWORD,
+      );
       await team.accounts.close();
       const cookie = (s: { token: string } | null) => ({
         cookie: `${SESSION_COOKIE}=${s!.token}`,
       });
-      const args = ["--db", pg.url];
+      const args = ["--db", pg.url, "--overlap", "2"];
       let a = await startServer({ dir: dirA, keepDir: true, limit: 300, args });
       const b = await startServer({
         dir: dirB,
@@ -80,13 +84,13 @@ Deno.test({
         await t.step(
           "a label made through one is on the other's stream, file and log",
           async () => {
-            const ws = await connectWs(b.wsUrl, cookie(bob));
+            const ws = await connectWs(b.wsUrl, cookie(alice));
             await ws.waitFor((m) => m.type === "hello");
             const t0 = performance.now();
             const put = await json(a.url, "PUT", "/api/labels/5", {
               label: 3,
               source: "key",
-            }, cookie(bob));
+            }, cookie(alice));
             assertEquals(put.status, 200, JSON.stringify(put.body));
             await ws.waitFor((m) =>
               m.type === "labels_changed" &&
@@ -105,7 +109,7 @@ Deno.test({
                 "GET",
                 "/api/labels/5",
                 undefined,
-                cookie(bob),
+                cookie(alice),
               )).body.label,
               3,
             );
@@ -116,7 +120,7 @@ Deno.test({
                 "SELECT source, annotator FROM events WHERE serial = 5",
               ).all() as Array<{ source: string; annotator: string }>;
               db.close();
-              return rows.length === 1 && rows[0].annotator === "bob" &&
+              return rows.length === 1 && rows[0].annotator === "alice" &&
                 rows[0].source === "key";
             });
           },
@@ -131,7 +135,7 @@ Deno.test({
                 const i = 100 + k;
                 const r = await json(a.url, "PUT", `/api/labels/${i}`, {
                   label: k % 10,
-                }, cookie(bob));
+                }, cookie(alice));
                 if (r.status === 200) acked.set(i, k % 10);
               }),
             );
@@ -163,6 +167,51 @@ Deno.test({
             });
             assertEquals((await csvLabels(a)).get(7), 9);
             assertEquals((await csvLabels(a)).get(5), 3);
+          },
+        );
+
+        await t.step(
+          "overlap across processes: blind, and two who agree on two servers make the label",
+          async () => {
+            const first = await json(a.url, "PUT", "/api/labels/60", {
+              label: 4,
+            }, cookie(bob));
+            assertEquals(first.body.pending, {
+              have: 1,
+              need: 2,
+              disagreement: false,
+            });
+            // Bob sees his annotation on the other server too; carol does not.
+            assertEquals(
+              (await json(
+                b.url,
+                "GET",
+                "/api/labels/60",
+                undefined,
+                cookie(bob),
+              )).body.label,
+              4,
+            );
+            assertEquals(
+              (await json(
+                b.url,
+                "GET",
+                "/api/labels/60",
+                undefined,
+                cookie(carol),
+              )).body.label,
+              null,
+            );
+            const second = await json(b.url, "PUT", "/api/labels/60", {
+              label: 4,
+            }, cookie(carol));
+            assertEquals(second.body.pending, undefined);
+            await waitUntil(
+              "the consensus label on both",
+              async () =>
+                (await csvLabels(a)).get(60) === 4 &&
+                (await csvLabels(b)).get(60) === 4,
+            );
           },
         );
 

@@ -381,9 +381,14 @@ Deno.test("team server: every route against every role, labels between annotator
           () => true,
         );
         assert(expiredWs, "a socket opened with an expired session");
-        const ws = await connectWs(srv.wsUrl, cookie(sessions.rita));
-        await ws.waitFor((m) => m.type === "hello");
-        await ws.close();
+        // Its one client message, ping, answers every role that may read.
+        for (const name of ["alice", "bob", "rita"]) {
+          const ws = await connectWs(srv.wsUrl, cookie(sessions[name]));
+          await ws.waitFor((m) => m.type === "hello");
+          ws.socket.send(JSON.stringify({ type: "ping" }));
+          await ws.waitFor((m) => m.type === "pong");
+          await ws.close();
+        }
       },
     );
 

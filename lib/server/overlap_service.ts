@@ -11,7 +11,7 @@
  */
 
 import type { LabelService } from "./label_service.ts";
-import type { AnnotationStore } from "../team/annotation_store.ts";
+import type { Annotations } from "../team/annotation_store.ts";
 import { agreementReport } from "../team/agreement.ts";
 import type { AgreementResponse, Disagreement } from "../protocol/team.ts";
 import type { WriteMeta } from "../protocol/label_events.ts";
@@ -23,13 +23,13 @@ export type OverlapResult = LabelResult;
 
 export class OverlapService {
   readonly k: number;
-  readonly #store: AnnotationStore;
+  readonly #store: Annotations;
   readonly #labels: LabelService;
   readonly #indexOf: Map<number, number> | null;
 
   constructor(
     k: number,
-    store: AnnotationStore,
+    store: Annotations,
     labels: LabelService,
     serials?: Uint32Array,
   ) {
@@ -39,11 +39,6 @@ export class OverlapService {
     this.#indexOf = serials
       ? new Map(Array.from(serials, (s, i) => [s, i]))
       : null;
-  }
-
-  /** Bumped by every annotation (the latent ETag of an annotator's view). */
-  get revision(): number {
-    return this.#store.revision;
   }
 
   #serial(index: number): number {
@@ -71,11 +66,11 @@ export class OverlapService {
   ): Promise<OverlapResult> {
     const serial = this.#serial(index);
     if (label === null) {
-      this.#store.remove(serial, annotator);
+      await this.#store.remove(serial, annotator);
       return { index, label: null, applied: true };
     }
-    this.#store.put(serial, annotator, label);
-    const all = [...this.#store.forSerial(serial).values()];
+    await this.#store.put(serial, annotator, label);
+    const all = [...(await this.#store.forSerial(serial)).values()];
     const agreed = all.every((l) => l === label);
     if (all.length >= this.k && agreed) {
       const r = await this.#labels.write(index, label, undefined, {
@@ -97,17 +92,22 @@ export class OverlapService {
     };
   }
 
+  close(): Promise<void> {
+    return this.#store.close();
+  }
+
   /** Image `index`'s label as `annotator` sees it: the label, else their own annotation. */
-  labelFor(annotator: string, index: number): number | null {
+  async labelFor(annotator: string, index: number): Promise<number | null> {
     const label = this.#labels.get(index);
     if (label !== null) return label;
-    return this.#store.forSerial(this.#serial(index)).get(annotator) ?? null;
+    return (await this.#store.forSerial(this.#serial(index))).get(annotator) ??
+      null;
   }
 
   /** `annotator`'s own labels of images not labelled yet: index → label. */
-  ownView(annotator: string): Map<number, number> {
+  async ownView(annotator: string): Promise<Map<number, number>> {
     const out = new Map<number, number>();
-    for (const [serial, label] of this.#store.mine(annotator)) {
+    for (const [serial, label] of await this.#store.mine(annotator)) {
       const i = this.#index(serial);
       if (i >= 0 && this.#labels.get(i) === null) out.set(i, label);
     }
@@ -115,9 +115,9 @@ export class OverlapService {
   }
 
   /** Images with K annotations that differ and no label yet. */
-  disagreements(): Disagreement[] {
+  async disagreements(): Promise<Disagreement[]> {
     const out: Disagreement[] = [];
-    for (const [serial, labels] of this.#bySerial()) {
+    for (const [serial, labels] of await this.#bySerial()) {
       const i = this.#index(serial);
       if (i < 0 || labels.size < this.k || this.#labels.get(i) !== null) {
         continue;
@@ -131,19 +131,19 @@ export class OverlapService {
   }
 
   /** The agreement report and the disagreement queue. */
-  report(classes: number): AgreementResponse {
-    const items = [...this.#bySerial().values()];
+  async report(classes: number): Promise<AgreementResponse> {
+    const items = [...(await this.#bySerial()).values()];
     return {
       overlap: this.k,
       ...agreementReport(items, classes),
-      disagreements: this.disagreements(),
+      disagreements: await this.disagreements(),
     };
   }
 
   /** Every annotation as CSV: `Serial,annotator,label,time` (ISO 8601). */
-  exportCsv(): string {
+  async exportCsv(): Promise<string> {
     return stringify(
-      this.#store.all().map((a) => [
+      (await this.#store.all()).map((a) => [
         a.serial,
         a.annotator,
         a.label,
@@ -153,9 +153,9 @@ export class OverlapService {
     );
   }
 
-  #bySerial(): Map<number, Map<string, number>> {
+  async #bySerial(): Promise<Map<number, Map<string, number>>> {
     const by = new Map<number, Map<string, number>>();
-    for (const a of this.#store.all()) {
+    for (const a of await this.#store.all()) {
       let m = by.get(a.serial);
       if (!m) by.set(a.serial, m = new Map());
       m.set(a.annotator, a.label);

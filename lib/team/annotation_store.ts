@@ -1,3 +1,6 @@
+// SQLite answers synchronously; the methods are async only for the
+// interface they share with PostgreSQL (lib/team/pg_store.ts).
+// deno-lint-ignore-file require-await
 /**
  * Each annotator's own label of an overlapped image (`--overlap K`), kept
  * apart from labels.csv until the image is resolved: K annotators who agree
@@ -18,6 +21,21 @@ CREATE TABLE IF NOT EXISTS annotations (
 );
 `;
 
+/** The annotations of a data set, wherever they are kept (SQLite or PostgreSQL). */
+export interface Annotations {
+  /** Sets `annotator`'s label of `serial` (a second label replaces the first). */
+  put(serial: number, annotator: string, label: number): Promise<void>;
+  /** Removes `annotator`'s label of `serial`; true when there was one. */
+  remove(serial: number, annotator: string): Promise<boolean>;
+  /** Every annotation of `serial`: annotator → label, oldest first. */
+  forSerial(serial: number): Promise<Map<string, number>>;
+  /** `annotator`'s labels: serial → label. */
+  mine(annotator: string): Promise<Map<number, number>>;
+  /** Every annotation, by serial then time. */
+  all(): Promise<Annotation[]>;
+  close(): Promise<void>;
+}
+
 /** One annotation as stored. */
 export interface Annotation {
   serial: number;
@@ -26,10 +44,9 @@ export interface Annotation {
   time: number;
 }
 
-export class AnnotationStore {
+/** Annotations in the team's SQLite database. */
+export class AnnotationStore implements Annotations {
   readonly #db: DatabaseSync;
-  /** Bumped by every change (the latent ETag of an annotator's own view). */
-  revision = 0;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -51,25 +68,28 @@ export class AnnotationStore {
   }
 
   /** Sets `annotator`'s label of `serial` (a second label replaces the first). */
-  put(serial: number, annotator: string, label: number, time = Date.now()) {
+  async put(
+    serial: number,
+    annotator: string,
+    label: number,
+    time = Date.now(),
+  ): Promise<void> {
     this.#db.prepare(
       `INSERT INTO annotations (serial, annotator, label, time) VALUES (?, ?, ?, ?)
        ON CONFLICT (serial, annotator) DO UPDATE SET label = excluded.label, time = excluded.time`,
     ).run(serial, annotator, label, time);
-    this.revision++;
   }
 
   /** Removes `annotator`'s label of `serial`; true when there was one. */
-  remove(serial: number, annotator: string): boolean {
+  async remove(serial: number, annotator: string): Promise<boolean> {
     const r = this.#db.prepare(
       "DELETE FROM annotations WHERE serial = ? AND annotator = ?",
     ).run(serial, annotator);
-    if (r.changes > 0) this.revision++;
     return r.changes > 0;
   }
 
   /** Every annotation of `serial`: annotator → label. */
-  forSerial(serial: number): Map<string, number> {
+  async forSerial(serial: number): Promise<Map<string, number>> {
     const rows = this.#db.prepare(
       "SELECT annotator, label FROM annotations WHERE serial = ? ORDER BY time",
     ).all(serial) as unknown as Array<{ annotator: string; label: number }>;
@@ -77,7 +97,7 @@ export class AnnotationStore {
   }
 
   /** `annotator`'s labels: serial → label. */
-  mine(annotator: string): Map<number, number> {
+  async mine(annotator: string): Promise<Map<number, number>> {
     const rows = this.#db.prepare(
       "SELECT serial, label FROM annotations WHERE annotator = ?",
     ).all(annotator) as unknown as Array<{ serial: number; label: number }>;
@@ -85,13 +105,13 @@ export class AnnotationStore {
   }
 
   /** Every annotation, by serial then time. */
-  all(): Annotation[] {
+  async all(): Promise<Annotation[]> {
     return (this.#db.prepare(
       "SELECT serial, annotator, label, time FROM annotations ORDER BY serial, time",
     ).all() as unknown as Annotation[]).map((r) => ({ ...r }));
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#db.close();
   }
 }

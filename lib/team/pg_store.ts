@@ -23,6 +23,7 @@ import {
   checkPassword,
   type NewSession,
 } from "./accounts.ts";
+import type { Annotation, Annotations } from "./annotation_store.ts";
 import {
   hashPassword,
   newToken,
@@ -69,6 +70,14 @@ const SCHEMA = [
     client TEXT,
     annotator TEXT)`,
   `CREATE INDEX IF NOT EXISTS label_events_serial ON label_events (serial, id)`,
+  // Overlap's annotations (lib/team/annotation_store.ts has the same table).
+  `CREATE TABLE IF NOT EXISTS annotations (
+    serial INTEGER NOT NULL,
+    annotator TEXT NOT NULL,
+    label INTEGER NOT NULL,
+    time BIGINT NOT NULL,
+    PRIMARY KEY (serial, annotator))`,
+  `CREATE INDEX IF NOT EXISTS annotations_annotator ON annotations (annotator)`,
 ];
 
 /** A pool on `url`, with the team's tables made if need be. */
@@ -101,6 +110,50 @@ export async function openPgTeam(
     );
   }
   return { sql, accounts: new PgAccounts(sql) };
+}
+
+/** Overlap's annotations in PostgreSQL, shared by every process on the database. */
+export class PgAnnotations implements Annotations {
+  readonly #sql: Sql;
+
+  constructor(sql: Sql) {
+    this.#sql = sql;
+  }
+
+  async put(serial: number, annotator: string, label: number): Promise<void> {
+    await this.#sql`
+      INSERT INTO annotations (serial, annotator, label, time)
+      VALUES (${serial}, ${annotator}, ${label}, ${Date.now()})
+      ON CONFLICT (serial, annotator)
+      DO UPDATE SET label = EXCLUDED.label, time = EXCLUDED.time`;
+  }
+
+  async remove(serial: number, annotator: string): Promise<boolean> {
+    const r = await this.#sql`
+      DELETE FROM annotations WHERE serial = ${serial} AND annotator = ${annotator}`;
+    return r.count > 0;
+  }
+
+  async forSerial(serial: number): Promise<Map<string, number>> {
+    const rows = await this.#sql<{ annotator: string; label: number }[]>`
+      SELECT annotator, label FROM annotations WHERE serial = ${serial} ORDER BY time`;
+    return new Map(rows.map((r) => [r.annotator, r.label]));
+  }
+
+  async mine(annotator: string): Promise<Map<number, number>> {
+    const rows = await this.#sql<{ serial: number; label: number }[]>`
+      SELECT serial, label FROM annotations WHERE annotator = ${annotator}`;
+    return new Map(rows.map((r) => [r.serial, r.label]));
+  }
+
+  async all(): Promise<Annotation[]> {
+    const rows = await this.#sql<Annotation[]>`
+      SELECT serial, annotator, label, time FROM annotations ORDER BY serial, time`;
+    return rows.map((r) => ({ ...r }));
+  }
+
+  /** The pool is the accounts' and closes with them. */
+  async close(): Promise<void> {}
 }
 
 interface AccountRow {

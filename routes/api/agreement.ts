@@ -31,16 +31,16 @@ export function agreementRoutes(ctx: ServerContext): Hono {
     }
     return ctx.overlap;
   };
-  const report = () =>
-    JSON.stringify(overlap().report(ctx.dataset.classes.length), finite);
+  const report = async () =>
+    JSON.stringify(await overlap().report(ctx.dataset.classes.length), finite);
 
-  app.get("/", (c) => {
+  app.get("/", async (c) => {
     c.header("Cache-Control", "no-store");
     c.header("Content-Type", "application/json");
-    return c.body(report());
+    return c.body(await report());
   });
 
-  app.get("/export", (c) => {
+  app.get("/export", async (c) => {
     const format = c.req.query("format") ?? "csv";
     if (format !== "csv" && format !== "json") {
       throw new HTTPException(400, {
@@ -55,10 +55,10 @@ export function agreementRoutes(ctx: ServerContext): Hono {
     c.header("Cache-Control", "no-store");
     if (format === "json") {
       c.header("Content-Type", "application/json");
-      return c.body(report());
+      return c.body(await report());
     }
     c.header("Content-Type", "text/csv; charset=utf-8");
-    return c.body(overlap().exportCsv());
+    return c.body(await overlap().exportCsv());
   });
 
   return app;

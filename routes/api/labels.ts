@@ -211,11 +211,11 @@ export function labelsRoutes(ctx: ServerContext): Hono {
     );
   });
 
-  app.get("/:i", (c) => {
+  app.get("/:i", async (c) => {
     const index = parseIndex(c.req.param("i"), ctx.count);
     const me = c.get("me");
     const label = ctx.overlap && isAnnotator(me)
-      ? ctx.overlap.labelFor(me.name, index)
+      ? await ctx.overlap.labelFor(me.name, index)
       : ctx.labels.get(index);
     return c.json({ index, label });
   });

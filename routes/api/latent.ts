@@ -13,7 +13,7 @@ import { withOwnLabels } from "../../lib/server/latent_cache.ts";
 
 export function latentRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
-  app.get("/", revalidate(), (c) => {
+  app.get("/", revalidate(), async (c) => {
     const snap = ctx.training.snapshot;
     if (snap === null) {
       throw new HTTPException(503, {
@@ -34,21 +34,25 @@ export function latentRoutes(ctx: ServerContext): Hono {
     );
     const me = c.get("me");
     const own = ctx.overlap && isAnnotator(me)
-      ? ctx.overlap.ownView(me.name)
+      ? await ctx.overlap.ownView(me.name)
       : null;
     // An annotator of an overlapped set: their own annotations laid over the
-    // labels (blind: nobody else's), under an ETag of their own.
-    const body = own && own.size > 0 ? withOwnLabels(bytes, own) : bytes;
-    const tag = own && own.size > 0
-      ? etag.replace(/"$/, `-a${ctx.overlap!.revision}-${me.name}"`)
-      : etag;
+    // labels (blind: nobody else's). Made afresh each time, never cached:
+    // they may annotate through another process on the same database.
+    if (own && own.size > 0) {
+      return c.body(withOwnLabels(bytes, own) as Uint8Array<ArrayBuffer>, 200, {
+        "Cache-Control": "no-store",
+        "X-Latent-Version": String(ctx.training.version),
+        "Content-Type": "application/octet-stream",
+      });
+    }
     const headers: Record<string, string> = {
-      ETag: tag,
+      ETag: etag,
       // Always revalidate: the snapshot changes with every run and label.
       "Cache-Control": "no-cache",
       "X-Latent-Version": String(ctx.training.version),
     };
-    return c.body(body as Uint8Array<ArrayBuffer>, 200, {
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       ...headers,
       "Content-Type": "application/octet-stream",
     });

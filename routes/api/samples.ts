@@ -9,7 +9,7 @@ import { isAnnotator } from "../../lib/server/auth.ts";
 
 export function samplesRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
-  app.get("/:i", (c) => {
+  app.get("/:i", async (c) => {
     const index = parseIndex(c.req.param("i"), ctx.count);
     const snap = ctx.training.snapshot;
     const data = ctx.training.data;
@@ -27,7 +27,7 @@ export function samplesRoutes(ctx: ServerContext): Hono {
       index,
       // An annotator of an overlapped set sees their own annotation, not others'.
       label: ctx.overlap && isAnnotator(c.get("me"))
-        ? ctx.overlap.labelFor(c.get("me").name, index)
+        ? await ctx.overlap.labelFor(c.get("me").name, index)
         : ctx.labels.get(index),
       predClass: snap.predClass[index],
       certainty: snap.certainty[index],
