@@ -13,13 +13,25 @@
 import type { LabelService } from "./label_service.ts";
 import type { Annotations } from "../team/annotation_store.ts";
 import { agreementReport } from "../team/agreement.ts";
-import type { AgreementResponse, Disagreement } from "../protocol/team.ts";
+import type { AgreementResponse, Disagreement, Me } from "../protocol/team.ts";
+import { isAnnotator } from "./auth.ts";
 import type { WriteMeta } from "../protocol/label_events.ts";
 import type { LabelResult } from "../protocol/api.ts";
 import { stringify } from "csv-stringify/sync";
 
 /** A label write's answer under overlap (`pending` absent: the write made the label). */
 export type OverlapResult = LabelResult;
+
+/**
+ * The overlap that applies to `me`'s labels: the server's, for a team
+ * server's annotator; null for everyone else (their labels are labels).
+ */
+export function overlapFor(
+  overlap: OverlapService | null,
+  me: Me | undefined,
+): OverlapService | null {
+  return overlap && isAnnotator(me) ? overlap : null;
+}
 
 export class OverlapService {
   readonly k: number;

@@ -18,11 +18,8 @@ import { Hono } from "hono";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { readJsonBody } from "../../lib/server/http.ts";
 import { HTTPException } from "hono/http-exception";
-import {
-  assertMayChange,
-  isAnnotator,
-  mayChangeLabel,
-} from "../../lib/server/auth.ts";
+import { assertMayChange, mayChangeLabel } from "../../lib/server/auth.ts";
+import { overlapFor } from "../../lib/server/overlap_service.ts";
 import {
   parseClientTime,
   parseDeleteBody,
@@ -139,7 +136,7 @@ export function labelsRoutes(ctx: ServerContext): Hono {
     // An annotator's queued change of someone else's label is refused on
     // its own: the rest of the queue still applies.
     for (const op of ops) {
-      if (ctx.overlap && isAnnotator(me) && ctx.overlap.applies(op.index)) {
+      if (overlapFor(ctx.overlap, me)?.applies(op.index)) {
         continue;
       }
       if (
@@ -155,7 +152,7 @@ export function labelsRoutes(ctx: ServerContext): Hono {
         }: an annotator changes only their own labels`;
       }
     }
-    const overlap = ctx.overlap && isAnnotator(me) ? ctx.overlap : null;
+    const overlap = overlapFor(ctx.overlap, me);
     // Each write decides last-writer-wins synchronously when called, so
     // calling them in order applies the operations in order; the label store
     // coalesces the file writes of the whole batch.
@@ -214,8 +211,9 @@ export function labelsRoutes(ctx: ServerContext): Hono {
   app.get("/:i", async (c) => {
     const index = parseIndex(c.req.param("i"), ctx.count);
     const me = c.get("me");
-    const label = ctx.overlap && isAnnotator(me)
-      ? await ctx.overlap.labelFor(me.name, index)
+    const overlap = overlapFor(ctx.overlap, me);
+    const label = overlap
+      ? await overlap.labelFor(me.name, index)
       : ctx.labels.get(index);
     return c.json({ index, label });
   });
@@ -230,10 +228,9 @@ export function labelsRoutes(ctx: ServerContext): Hono {
     const me = c.get("me");
     // Overlap: an annotator's label of an unlabelled image is their
     // annotation until K agree (lib/server/overlap_service.ts).
-    if (ctx.overlap && isAnnotator(me) && ctx.overlap.applies(index)) {
-      return c.json(
-        await ctx.overlap.annotate(me.name, index, body.label, meta),
-      );
+    const overlap = overlapFor(ctx.overlap, me);
+    if (overlap?.applies(index)) {
+      return c.json(await overlap.annotate(me.name, index, body.label, meta));
     }
     assertMayChange(me, [index], labelOf, ownerOf);
     const result = await ctx.labels.write(
@@ -253,8 +250,9 @@ export function labelsRoutes(ctx: ServerContext): Hono {
     );
     const meta = writeMeta(c, source ?? "api");
     const me = c.get("me");
-    if (ctx.overlap && isAnnotator(me) && ctx.overlap.applies(index)) {
-      return c.json(await ctx.overlap.annotate(me.name, index, null, meta));
+    const overlap = overlapFor(ctx.overlap, me);
+    if (overlap?.applies(index)) {
+      return c.json(await overlap.annotate(me.name, index, null, meta));
     }
     assertMayChange(me, [index], labelOf, ownerOf);
     const result = await ctx.labels.write(index, null, clientTime, meta);

@@ -21,7 +21,8 @@ import type { ServerContext } from "../../lib/server/context.ts";
 import { BODY_LIMITS } from "../../lib/protocol/limits.ts";
 import { readJsonBody } from "../../lib/server/http.ts";
 import { writeMeta } from "../../lib/server/validation.ts";
-import { assertMayChange, isAnnotator } from "../../lib/server/auth.ts";
+import { assertMayChange } from "../../lib/server/auth.ts";
+import { overlapFor } from "../../lib/server/overlap_service.ts";
 import { HTTPException } from "hono/http-exception";
 
 function stamp(d = new Date()): string {
@@ -39,10 +40,10 @@ export function labelsBulkRoutes(ctx: ServerContext): Hono {
     );
     const meta = writeMeta(c, body.source ?? "batch");
     const me = c.get("me");
-    if (ctx.overlap && isAnnotator(me)) {
+    const overlap = overlapFor(ctx.overlap, me);
+    if (overlap) {
       // Each change of an unlabelled image is the annotator's annotation;
       // the others follow the annotator's rules as one write.
-      const overlap = ctx.overlap;
       const annotated = body.changes.filter((ch) => overlap.applies(ch.index));
       const rest = body.changes.filter((ch) => !overlap.applies(ch.index));
       assertMayChange(

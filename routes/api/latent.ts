@@ -8,7 +8,7 @@ import type { ServerContext } from "../../lib/server/context.ts";
 // hono/etag answers 304 when If-None-Match names the ETag set below.
 import { etag as revalidate } from "hono/etag";
 import { HTTPException } from "hono/http-exception";
-import { isAnnotator } from "../../lib/server/auth.ts";
+import { overlapFor } from "../../lib/server/overlap_service.ts";
 import { withOwnLabels } from "../../lib/server/latent_cache.ts";
 
 export function latentRoutes(ctx: ServerContext): Hono {
@@ -33,9 +33,7 @@ export function latentRoutes(ctx: ServerContext): Hono {
       ctx.labels.revision,
     );
     const me = c.get("me");
-    const own = ctx.overlap && isAnnotator(me)
-      ? await ctx.overlap.ownView(me.name)
-      : null;
+    const own = await overlapFor(ctx.overlap, me)?.ownView(me.name) ?? null;
     // An annotator of an overlapped set: their own annotations laid over the
     // labels (blind: nobody else's). Made afresh each time, never cached:
     // they may annotate through another process on the same database.

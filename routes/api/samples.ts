@@ -5,7 +5,7 @@ import { bytesToBase64 } from "../../lib/protocol/base64.ts";
 import type { ServerContext } from "../../lib/server/context.ts";
 import { HTTPException } from "hono/http-exception";
 import { parseIndex } from "../../lib/server/validation.ts";
-import { isAnnotator } from "../../lib/server/auth.ts";
+import { overlapFor } from "../../lib/server/overlap_service.ts";
 
 export function samplesRoutes(ctx: ServerContext): Hono {
   const app = new Hono();
@@ -26,9 +26,10 @@ export function samplesRoutes(ctx: ServerContext): Hono {
     return c.json({
       index,
       // An annotator of an overlapped set sees their own annotation, not others'.
-      label: ctx.overlap && isAnnotator(c.get("me"))
-        ? await ctx.overlap.labelFor(c.get("me").name, index)
-        : ctx.labels.get(index),
+      label: await overlapFor(ctx.overlap, c.get("me"))?.labelFor(
+        c.get("me").name,
+        index,
+      ) ?? ctx.labels.get(index),
       predClass: snap.predClass[index],
       certainty: snap.certainty[index],
       probs,
