@@ -213,6 +213,28 @@ export async function runDeno(args: string[]): Promise<RunResult> {
   return { code: out.code, stdout, stderr, output: stdout + stderr };
 }
 
+/**
+ * Runs the dashboard (`main.ts --port 0 --no-build` with `args`) on a new
+ * temp folder that must stay empty, for a start that must fail: its result,
+ * and what the failed start left in the folder (the folder is removed).
+ */
+export async function runRefusedStart(
+  args: string[],
+): Promise<RunResult & { left: string[] }> {
+  const dir = await Deno.makeTempDir({ prefix: "ssvae_refused_" });
+  try {
+    const r = await runDeno([
+      "main.ts",
+      ...["--port", "0", "--no-build"],
+      ...["--labels", `${dir}/labels.csv`, "--weights", `${dir}/ssvae.ckpt`],
+      ...args,
+    ]);
+    return { ...r, left: [...Deno.readDirSync(dir)].map((e) => e.name) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** The labels file as a map index → label, checking its format on the way. */
 export async function readLabelsCsv(
   path: string,

@@ -10,7 +10,7 @@
 
 import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { json } from "../support/api_client.ts";
-import { runDeno, startServer } from "../support/server_process.ts";
+import { runRefusedStart, startServer } from "../support/server_process.ts";
 import { AccountStore } from "../lib/team/account_store.ts";
 import { SESSION_COOKIE } from "../lib/protocol/team.ts";
 import { decodeLatent } from "../lib/protocol/latent_format.ts";
@@ -214,23 +214,8 @@ Deno.test("overlap: blind annotations, consensus, disagreements a reviewer resol
 });
 
 Deno.test("overlap without accounts refuses to start", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ssvae_overlap_" });
-  try {
-    const r = await runDeno([
-      "main.ts",
-      "--overlap",
-      "2",
-      "--port",
-      "0",
-      "--labels",
-      `${dir}/labels.csv`,
-      "--weights",
-      `${dir}/ssvae.ckpt`,
-      "--no-build",
-    ]);
-    assertEquals(r.code, 1, r.output);
-    assertMatch(r.output, /--overlap 2 .*needs accounts/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const r = await runRefusedStart(["--overlap", "2"]);
+  assertEquals(r.code, 1, r.output);
+  assertMatch(r.output, /--overlap 2 .*needs accounts/);
+  assertEquals(r.left, []);
 });

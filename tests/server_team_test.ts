@@ -14,6 +14,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { connectWs, json, rawRequest } from "../support/api_client.ts";
 import {
   runDeno,
+  runRefusedStart,
   type ServerProcess,
   startServer,
 } from "../support/server_process.ts";
@@ -636,26 +637,10 @@ Deno.test("team server: every route against every role, labels between annotator
 });
 
 Deno.test("a host beyond loopback without accounts refuses to start and says how to make one", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "ssvae_team_" });
-  try {
-    const r = await runDeno([
-      "main.ts",
-      "--host",
-      "0.0.0.0",
-      "--port",
-      "0",
-      "--labels",
-      `${dir}/labels.csv`,
-      "--weights",
-      `${dir}/ssvae.ckpt`,
-      "--no-build",
-    ]);
-    assertEquals(r.code, 1, r.output);
-    assertMatch(r.output, /needs accounts/);
-    assertMatch(r.output, /deno task users add NAME --role owner/);
-    // Nothing was made but what the message names.
-    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const r = await runRefusedStart(["--host", "0.0.0.0"]);
+  assertEquals(r.code, 1, r.output);
+  assertMatch(r.output, /needs accounts/);
+  assertMatch(r.output, /deno task users add NAME --role owner/);
+  // Nothing was made but what the message names.
+  assertEquals(r.left, []);
 });
