@@ -13,6 +13,7 @@ import { assert, assertEquals, assertMatch } from "./assert.ts";
 import { connectWs, json } from "../support/api_client.ts";
 import {
   runDeno,
+  runRefusedStart,
   type ServerProcess,
   startServer,
 } from "../support/server_process.ts";
@@ -249,4 +250,18 @@ Deno.test({
       await Deno.remove(dirB, { recursive: true }).catch(() => {});
     }
   },
+});
+
+Deno.test("a PostgreSQL that is not there stops the start with a clear error, nothing made", async () => {
+  const r = await runRefusedStart([
+    "--db",
+    "postgres://ssvae:secret@127.0.0.1:1/labels",
+  ]);
+  assertEquals(r.code, 1, r.output);
+  assertMatch(
+    r.output,
+    /--db postgres:\/\/ssvae:\*\*\*@127\.0\.0\.1:1\/labels: .*ECONNREFUSED/,
+  );
+  assert(!r.output.includes("secret"), "the password was printed");
+  assertEquals(r.left, []);
 });

@@ -37,6 +37,50 @@ function throwsHttp(fn: () => unknown, status: number) {
   throw new Error("did not throw");
 }
 
+Deno.test("team options: --db beside the labels by default, --overlap 1-10, --public-url an http(s) origin only", () => {
+  const env = (m: Record<string, string>) => (n: string) => m[n];
+  const d = parseOptions(["--labels", "/data/x/labels.csv"], env({}));
+  assert(d !== "help");
+  assertEquals([d.dbPath, d.overlap, d.publicUrl], [
+    "/data/x/labels.team.sqlite",
+    1,
+    undefined,
+  ]);
+  const t = parseOptions([
+    "--db",
+    "postgres://ssvae@db/labels",
+    "--overlap",
+    "3",
+    "--public-url",
+    "https://labels.example.org",
+  ], env({}));
+  assert(t !== "help");
+  assertEquals([t.dbPath, t.overlap, t.publicUrl], [
+    "postgres://ssvae@db/labels",
+    3,
+    "https://labels.example.org",
+  ]);
+  for (
+    const [args, says] of [
+      [["--overlap", "0"], /--overlap "0": expected an integer 1-10/],
+      [["--overlap", "11"], /1-10/],
+      [["--overlap", "two"], /1-10/],
+      [["--public-url", "labels.example.org"], /expected a URL/],
+      [["--public-url", "ftp://labels.example.org"], /http\(s\)/],
+      [["--public-url", "https://labels.example.org/app"], /nothing after it/],
+      [["--public-url", "https://u:p@labels.example.org"], /nothing after it/],
+    ] as const
+  ) {
+    try {
+      parseOptions([...args], env({}));
+      throw new Error(`accepted ${args}`);
+    } catch (err) {
+      assert(err instanceof OptionsError, `${args}: ${err}`);
+      assert(says.test(err.message), `${args}: ${err.message}`);
+    }
+  }
+});
+
 Deno.test("options: flags beat env, env beats defaults, bad values refused", () => {
   const env = (m: Record<string, string>) => (n: string) => m[n];
   const d = parseOptions([], env({}));

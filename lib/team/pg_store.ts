@@ -86,6 +86,8 @@ export async function openPgTeam(
 ): Promise<{ sql: Sql; accounts: PgAccounts }> {
   const sql = postgres(url, {
     max: 8,
+    // A database that is not there is an error at start, not a long hang.
+    connect_timeout: 10,
     onnotice: () => {},
     // Big integers (BIGINT times, BIGSERIAL ids) as numbers: all fit in 2^53.
     types: {
