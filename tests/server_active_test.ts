@@ -270,7 +270,14 @@ Deno.test("batch labels, undo, import and export", async (t) => {
         assertEquals(await Deno.readTextFile(srv.labelsPath), before, "dry");
         assertEquals(await writes(), w0);
         // The labels move on after the preview: the apply is refused.
+        const moved = ws.lastSeq();
         await json(base, "PUT", "/api/labels/1999", { label: 1 });
+        // Its event first: it goes out a tick after the answer, and one that
+        // arrived after seq0 below was counted as the import's.
+        await ws.waitFor((m) =>
+          m.type === "labels_changed" && (m.seq as number) > moved &&
+          (m.changes as Change[]).some((c) => c.index === 1999)
+        );
         let r = await json(base, "POST", "/api/labels/import", {
           csv,
           mode: "merge",
